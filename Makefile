@@ -1,0 +1,50 @@
+# tlsmap — build, test, fuzz, benchmark.
+GO        ?= go
+BIN       ?= bin/tlsmap
+FUZZTIME  ?= 30s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test test-short fuzz bench lint generate clean
+
+all: lint test build
+
+## build: a static binary in bin/tlsmap (no cgo)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tlsmap
+
+## test: every test; real servers (openssl s_server, …) are started by the tests themselves
+test:
+	$(GO) test -count=1 ./...
+
+## test-short: the tests that need no external program
+test-short:
+	$(GO) test -count=1 -short ./...
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: Go benchmarks (and, as later issues add them, peer-tool comparisons)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## lint: gofmt, go vet, staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+STATICCHECK_VERSION ?= v0.8.2
+
+## generate: regenerate the registry tables from the IANA CSVs
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin
