@@ -1,0 +1,465 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Protocol says how a connection reaches its TLS handshake: at once
+// (implicit TLS) or after a plaintext STARTTLS dialogue.
+type Protocol string
+
+// The protocols a target can name, by URL scheme.
+const (
+	ProtoTLS        Protocol = "tls"        // implicit TLS, application unknown
+	ProtoHTTPS      Protocol = "https"      // implicit TLS, HTTP
+	ProtoSMTP       Protocol = "smtp"       // SMTP with STARTTLS (RFC 3207), port 25
+	ProtoSubmission Protocol = "submission" // SMTP submission with STARTTLS (RFC 6409), port 587
+	ProtoSMTPS      Protocol = "smtps"      // SMTP submission over implicit TLS (RFC 8314), port 465
+	ProtoIMAP       Protocol = "imap"       // IMAP with STARTTLS (RFC 3501), port 143
+	ProtoIMAPS      Protocol = "imaps"      // IMAP over implicit TLS (RFC 8314), port 993
+	ProtoPOP3       Protocol = "pop3"       // POP3 with STLS (RFC 2595), port 110
+	ProtoPOP3S      Protocol = "pop3s"      // POP3 over implicit TLS (RFC 8314), port 995
+)
+
+// protocols lists every Protocol, in the order error messages name them.
+var protocols = []Protocol{
+	ProtoHTTPS, ProtoTLS, ProtoSMTP, ProtoSubmission, ProtoSMTPS,
+	ProtoIMAP, ProtoIMAPS, ProtoPOP3, ProtoPOP3S,
+}
+
+// String returns the protocol's URL scheme.
+func (p Protocol) String() string { return string(p) }
+
+// STARTTLS reports whether the protocol upgrades a plaintext connection to
+// TLS (smtp, submission, imap, pop3) rather than starting with a handshake.
+func (p Protocol) STARTTLS() bool {
+	switch p {
+	case ProtoSMTP, ProtoSubmission, ProtoIMAP, ProtoPOP3:
+		return true
+	}
+	return false
+}
+
+// DefaultPort returns the protocol's well-known port, or 0 for a value that
+// is not one of the Proto constants. ProtoTLS defaults to 443.
+func (p Protocol) DefaultPort() uint16 {
+	switch p {
+	case ProtoTLS, ProtoHTTPS:
+		return 443
+	case ProtoSMTP:
+		return 25
+	case ProtoSubmission:
+		return 587
+	case ProtoSMTPS:
+		return 465
+	case ProtoIMAP:
+		return 143
+	case ProtoIMAPS:
+		return 993
+	case ProtoPOP3:
+		return 110
+	case ProtoPOP3S:
+		return 995
+	}
+	return 0
+}
+
+func (p Protocol) valid() bool { return p.DefaultPort() != 0 }
+
+// ProtocolForPort guesses the protocol of a target given only a port: the
+// well-known mail ports map to their protocols (25 smtp and 587 submission,
+// both STARTTLS), 443 to https, and anything else to implicit TLS.
+func ProtocolForPort(port uint16) Protocol {
+	switch port {
+	case 25:
+		return ProtoSMTP
+	case 587:
+		return ProtoSubmission
+	case 465:
+		return ProtoSMTPS
+	case 143:
+		return ProtoIMAP
+	case 993:
+		return ProtoIMAPS
+	case 110:
+		return ProtoPOP3
+	case 995:
+		return ProtoPOP3S
+	case 443:
+		return ProtoHTTPS
+	}
+	return ProtoTLS
+}
+
+// ErrBadTarget is wrapped by every error ParseTarget returns; test for it
+// with errors.Is. The wrapping error names the input and what is wrong.
+var ErrBadTarget = errors.New("scan: bad target")
+
+// Target is one endpoint to scan, as parsed from the command line or a
+// target list. It holds no resolved addresses: ParseTarget does no DNS.
+type Target struct {
+	Input    string   // as the user wrote it
+	Host     string   // name for SNI and reports ("" for an IP literal); lower case, no trailing dot
+	Addr     string   // host name or IP literal to dial, without brackets; an IPv6 zone stays attached ("fe80::1%eth0")
+	Port     uint16   // never 0 in a parsed Target
+	Protocol Protocol // how the connection reaches its handshake
+}
+
+// String returns the canonical "scheme://host:port" form of t, which
+// ParseTarget reads back to the same Target (but for Input). IPv6 literals
+// are bracketed; an IPv6 zone is written "%25zone" as RFC 6874 asks.
+func (t Target) String() string {
+	p := t.Protocol
+	if p == "" {
+		p = ProtoTLS
+	}
+	return string(p) + "://" + urlHost(t.Addr) + ":" + strconv.Itoa(int(t.Port))
+}
+
+// urlHost brackets an IPv6 literal and percent-encodes its zone separator.
+func urlHost(addr string) string {
+	if !strings.Contains(addr, ":") {
+		return addr
+	}
+	if i := strings.IndexByte(addr, '%'); i >= 0 {
+		return "[" + addr[:i] + "%25" + addr[i+1:] + "]"
+	}
+	return "[" + addr + "]"
+}
+
+// DialAddress returns the "host:port" string to pass to a dialer.
+func (t Target) DialAddress() string {
+	return net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port)))
+}
+
+// TargetOptions adjusts how ParseTarget fills in what the input leaves out.
+type TargetOptions struct {
+	// DefaultPort is the port of a target written without one. Zero means
+	// the protocol's well-known port (443 for a bare host).
+	DefaultPort uint16
+	// STARTTLS, when set (--starttls smtp|submission|imap|pop3), is the
+	// protocol of every target written without a scheme, whatever its port.
+	// A scheme in the input wins over it.
+	STARTTLS Protocol
+}
+
+// ParseTarget parses one target. Accepted forms:
+//
+//	host                     example.com, mail.example.com.
+//	host:port                example.com:8443
+//	IPv4[:port]              192.0.2.1, 192.0.2.1:8443
+//	[IPv6][:port]            [2001:db8::1]:443, [2001:db8::1]
+//	IPv6                     2001:db8::1 (bare, so never with a port)
+//	scheme://host[:port][/…] https://example.com/ignored/path
+//
+// The schemes are the Protocol values (https, tls, smtp, submission, smtps,
+// imap, imaps, pop3, pop3s). A URL's path, query and fragment are ignored;
+// credentials (user@) are refused.
+//
+// Without a scheme, the protocol is opts.STARTTLS when set, otherwise
+// ProtocolForPort of the port. Without a port, the port is
+// opts.DefaultPort when set, otherwise the protocol's default (a bare host
+// is https on 443).
+//
+// Host names are lowered and checked against the DNS label rules (labels
+// of 1–63 letters, digits, hyphens — not first or last — and, as real
+// names use them, underscores; at most 253 characters), not resolved.
+// Non-ASCII names must be given in their IDNA (xn--) form. An IP literal
+// gives Host "" and Addr the canonical literal; the unspecified addresses
+// are refused.
+//
+// IPv6 zones: "fe80::1%eth0" is accepted bare (no port) or bracketed
+// ("[fe80::1%eth0]:443"); in a URL the RFC 6874 form "[fe80::1%25eth0]" is
+// read too. A zone is letters, digits, '.', '_' and '-' (an interface name
+// or index). "fe80::1%eth0:443" is refused: a port after an IPv6 literal
+// needs brackets. A bare IPv6 literal ending in a group that looks like a
+// port ("2001:db8::1:443") is read as an address, never as address+port.
+func ParseTarget(s string, opts TargetOptions) (Target, error) {
+	t, reason := parseTarget(s, opts)
+	if reason != "" {
+		return Target{}, fmt.Errorf("%w %q: %s", ErrBadTarget, s, reason)
+	}
+	return t, nil
+}
+
+// parseTarget does the work of ParseTarget, returning a reason instead of
+// an error so that every failure is wrapped the same way, once.
+func parseTarget(s string, opts TargetOptions) (Target, string) {
+	if s == "" {
+		return Target{}, "empty"
+	}
+	if reason := checkChars(s); reason != "" {
+		return Target{}, reason
+	}
+	if opts.STARTTLS != "" && !opts.STARTTLS.STARTTLS() {
+		return Target{}, fmt.Sprintf("--starttls %q is not a STARTTLS protocol (want smtp, submission, imap or pop3)", string(opts.STARTTLS))
+	}
+
+	t := Target{Input: s}
+	authority := s
+	isURL := false
+	if i := strings.Index(s, "://"); i >= 0 {
+		isURL = true
+		scheme := strings.ToLower(s[:i])
+		if scheme == "" {
+			return Target{}, "missing scheme before \"://\""
+		}
+		p := Protocol(scheme)
+		if !p.valid() {
+			return Target{}, fmt.Sprintf("unknown scheme %q (want one of %s)", scheme, protocolList())
+		}
+		t.Protocol = p
+		authority = s[i+3:]
+		// The authority ends at the path, query or fragment (RFC 3986,
+		// section 3.2); whatever follows is ignored.
+		if j := strings.IndexAny(authority, "/?#"); j >= 0 {
+			authority = authority[:j]
+		}
+	} else if j := strings.IndexAny(s, "/?#"); j >= 0 {
+		return Target{}, fmt.Sprintf("unexpected %q without a scheme (write a URL, e.g. https://host/path)", s[j])
+	}
+	if strings.Contains(authority, "@") {
+		return Target{}, "credentials (user@) are not allowed"
+	}
+	if authority == "" {
+		return Target{}, "missing host"
+	}
+
+	host, portStr, hasPort, isIP, reason := splitAuthority(authority, isURL)
+	if reason != "" {
+		return Target{}, reason
+	}
+	t.Addr = host
+	if !isIP {
+		t.Addr = strings.ToLower(host)
+		t.Host = strings.TrimSuffix(t.Addr, ".")
+	}
+
+	switch {
+	case hasPort:
+		port, reason := parsePort(portStr)
+		if reason != "" {
+			return Target{}, reason
+		}
+		t.Port = port
+	case opts.DefaultPort != 0:
+		t.Port = opts.DefaultPort
+	}
+	if t.Protocol == "" {
+		switch {
+		case opts.STARTTLS != "":
+			t.Protocol = opts.STARTTLS
+		case t.Port != 0:
+			t.Protocol = ProtocolForPort(t.Port)
+		default:
+			t.Protocol = ProtoHTTPS
+		}
+	}
+	if t.Port == 0 {
+		t.Port = t.Protocol.DefaultPort()
+	}
+	return t, ""
+}
+
+// checkChars refuses whitespace, control characters and non-ASCII input,
+// naming the first offender and its byte offset.
+func checkChars(s string) string {
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f':
+				return fmt.Sprintf("contains whitespace %q at byte %d", b, i)
+			case b < 0x20 || b == 0x7f:
+				return fmt.Sprintf("contains control character %q at byte %d", b, i)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return fmt.Sprintf("contains invalid UTF-8 at byte %d", i)
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("contains whitespace %q at byte %d", r, i)
+		case unicode.IsControl(r):
+			return fmt.Sprintf("contains control character %q at byte %d", r, i)
+		}
+		return fmt.Sprintf("contains non-ASCII %q at byte %d (give international names in their xn-- form)", r, i)
+	}
+	return ""
+}
+
+// splitAuthority splits "host", "host:port", "[v6]", "[v6]:port" or a bare
+// IPv6 literal, and validates the host. host is canonical for IP literals.
+func splitAuthority(a string, isURL bool) (host, port string, hasPort, isIP bool, reason string) {
+	if a[0] == '[' {
+		end := strings.IndexByte(a, ']')
+		if end < 0 {
+			return "", "", false, false, "missing ']' after IPv6 literal"
+		}
+		lit, rest := a[1:end], a[end+1:]
+		if isURL {
+			// RFC 6874: in a URI the zone separator is written "%25".
+			if i := strings.IndexByte(lit, '%'); i >= 0 && strings.HasPrefix(lit[i:], "%25") {
+				lit = lit[:i] + "%" + lit[i+3:]
+			}
+		}
+		host, reason = parseIPv6(lit, true)
+		if reason != "" {
+			return "", "", false, false, reason
+		}
+		switch {
+		case rest == "":
+			return host, "", false, true, ""
+		case rest[0] == ':':
+			return host, rest[1:], true, true, ""
+		default:
+			return "", "", false, false, fmt.Sprintf("unexpected %q after ']' (want :port)", rest)
+		}
+	}
+	if strings.IndexByte(a, ']') >= 0 {
+		return "", "", false, false, "unexpected ']' without '['"
+	}
+
+	switch strings.Count(a, ":") {
+	case 0:
+		host = a
+	case 1:
+		i := strings.IndexByte(a, ':')
+		host, port, hasPort = a[:i], a[i+1:], true
+		if host == "" {
+			return "", "", false, false, "missing host before ':'"
+		}
+	default:
+		if isURL {
+			if _, err := netip.ParseAddr(a); err == nil {
+				return "", "", false, false, "an IPv6 literal in a URL must be in brackets: [addr]:port"
+			}
+			return "", "", false, false, fmt.Sprintf("too many ':' in %q (bracket IPv6 literals: [addr]:port)", a)
+		}
+		host, reason = parseIPv6(a, false)
+		if reason != "" {
+			return "", "", false, false, reason
+		}
+		return host, "", false, true, ""
+	}
+
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if addr.IsUnspecified() {
+			return "", "", false, false, fmt.Sprintf("unspecified address %s is not a target", addr)
+		}
+		return addr.String(), port, hasPort, true, ""
+	}
+	if reason := checkHostname(host); reason != "" {
+		return "", "", false, false, reason
+	}
+	return host, port, hasPort, false, ""
+}
+
+// parseIPv6 validates an IPv6 literal (with optional zone) and returns its
+// canonical text.
+func parseIPv6(lit string, bracketed bool) (string, string) {
+	if lit == "" {
+		return "", "empty IPv6 literal"
+	}
+	if i := strings.IndexByte(lit, '%'); i >= 0 {
+		zone := lit[i+1:]
+		if zone == "" {
+			return "", "empty IPv6 zone after '%'"
+		}
+		for j := 0; j < len(zone); j++ {
+			c := zone[j]
+			if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+				if c == ':' && !bracketed {
+					return "", fmt.Sprintf("invalid IPv6 zone %q: a port after an IPv6 literal needs brackets, e.g. [%s]:port", zone, lit[:i+1+j])
+				}
+				return "", fmt.Sprintf("invalid character %q in IPv6 zone %q", c, zone)
+			}
+		}
+	}
+	addr, err := netip.ParseAddr(lit)
+	if err != nil {
+		if bracketed {
+			return "", fmt.Sprintf("invalid IPv6 literal %q", lit)
+		}
+		return "", fmt.Sprintf("%q is neither host:port nor an IPv6 literal (bracket IPv6 with a port: [addr]:port)", lit)
+	}
+	if !addr.Is6() {
+		return "", fmt.Sprintf("brackets are for IPv6 literals, not %q", lit)
+	}
+	if addr.IsUnspecified() {
+		return "", fmt.Sprintf("unspecified address %s is not a target", addr)
+	}
+	return addr.String(), ""
+}
+
+// checkHostname applies the DNS label rules (RFC 1035 section 2.3.4,
+// RFC 1123 section 2.1), tolerating underscores as real names use them.
+func checkHostname(h string) string {
+	name := strings.TrimSuffix(h, ".")
+	if name == "" {
+		return "missing host"
+	}
+	if len(name) > 253 {
+		return fmt.Sprintf("host name is %d characters long (at most 253)", len(name))
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		switch {
+		case l == "":
+			return fmt.Sprintf("host name %q has an empty label", h)
+		case len(l) > 63:
+			return fmt.Sprintf("label %.20q… is %d characters long (at most 63)", l, len(l))
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return fmt.Sprintf("label %q starts or ends with a hyphen", l)
+		}
+		for i := 0; i < len(l); i++ {
+			if c := l[i]; !isAlnum(c) && c != '-' && c != '_' {
+				return fmt.Sprintf("invalid character %q in host name %q", c, h)
+			}
+		}
+	}
+	// An all-numeric last label is no top-level domain: this was meant to
+	// be an IPv4 address (RFC 1123 section 2.1; RFC 3696 section 2).
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		return fmt.Sprintf("invalid IPv4 address %q", h)
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// parsePort reads a decimal port in 1–65535.
+func parsePort(s string) (uint16, string) {
+	if s == "" {
+		return 0, "missing port after ':'"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Sprintf("port %q is not a number", s)
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, fmt.Sprintf("port %s out of range 1-65535", s)
+	}
+	return uint16(n), ""
+}
+
+func protocolList() string {
+	names := make([]string, len(protocols))
+	for i, p := range protocols {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}
