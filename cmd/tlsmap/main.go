@@ -1,0 +1,119 @@
+// Command tlsmap maps which TLS versions and cipher suites servers accept
+// (scan) and which clients still negotiate legacy TLS (sniff).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes shared by every command. docs/exit-codes.md documents them.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran and found what it was asked to flag
+	exitUsage = 2 // bad flags, bad arguments, unknown names
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"ciphers", "list and look up cipher suites, versions, groups and signature schemes", runCiphers},
+		{"version", "print the version", func(e *env, _ []string) int {
+			fmt.Fprintf(e.stdout, "tlsmap %s\n", version)
+			return exitOK
+		}},
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return c.run(e, []string{"-h"})
+				}
+			}
+		}
+		usage(e.stdout)
+		return exitOK
+	case "--version", "-version":
+		args[0] = "version"
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(e, args[1:])
+		}
+	}
+	return e.fail(exitUsage, fmt.Errorf("unknown command %q", args[0]), "run 'tlsmap help' for the list of commands")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "tlsmap maps legacy TLS: which servers accept TLS 1.0/1.1 and weak ciphers, and which clients still use them.\n\nUsage:\n  tlsmap <command> [flags] [arguments]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'tlsmap help <command>' for a command's flags and examples.\n")
+}
+
+// fail prints an error and an optional hint, the only place errors reach
+// the user, and returns code.
+func (e *env) fail(code int, err error, hint string) int {
+	fmt.Fprintf(e.stderr, "error: %v\n", err)
+	if hint != "" {
+		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
+	}
+	return code
+}
+
+// parseFlags parses a command's flags, which may stand before, between or
+// after its positional arguments ("--" ends the flags). It returns the
+// positional arguments, and done=true with the exit code when the command
+// must stop (help asked for, or a usage error already printed).
+func (e *env) parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
+	fs.SetOutput(e.stderr)
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, true
+		}
+		if err != nil {
+			// flag has already printed the error and the usage.
+			return nil, exitUsage, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, exitOK, false
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), exitOK, false
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
