@@ -1,0 +1,124 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Stages of a probe, named by StageError (with StageDial, StageHandshake
+// and StageVerify of the certificate handshake).
+const (
+	StageResolve  = "resolve"  // looking up the host name
+	StagePreamble = "preamble" // the plaintext dialogue before TLS (STARTTLS)
+	StageHello    = "hello"    // sending the ClientHello
+)
+
+// Dialer opens the connections of a scan. The connection it returns is
+// positioned at the first byte of the TLS handshake: for STARTTLS
+// protocols the plaintext dialogue is done. Implementations must honour
+// ctx for the whole call and be safe for concurrent use. Errors should be
+// *StageError (StageDial or StagePreamble).
+type Dialer interface {
+	Dial(ctx context.Context, t Target) (net.Conn, error)
+}
+
+// Upgrader runs the plaintext dialogue of a STARTTLS protocol on conn
+// (SMTP EHLO/STARTTLS, IMAP STARTTLS, POP3 STLS) and returns once the
+// server is ready for a ClientHello. It must set its own deadlines on
+// conn (NetDialer sets one covering the dial and the dialogue) and honour
+// ctx.
+type Upgrader func(ctx context.Context, conn net.Conn, t Target) error
+
+// NetDialer is the default Dialer: a TCP connection to the target's
+// address (or to Address when set), then, for STARTTLS protocols, the
+// Upgrader registered for Target.Protocol.
+type NetDialer struct {
+	// Timeout bounds the TCP connect and the upgrade together (0: 5 s).
+	Timeout time.Duration
+	// Upgraders maps a STARTTLS protocol to its dialogue. A STARTTLS
+	// target without one fails with a StagePreamble error; implicit TLS
+	// needs none.
+	Upgraders map[Protocol]Upgrader
+	// Dialer is the underlying dialer (nil: a zero net.Dialer).
+	Dialer *net.Dialer
+}
+
+// ErrNoUpgrader is wrapped by the error of a STARTTLS target for which no
+// Upgrader is registered.
+var ErrNoUpgrader = errors.New("scan: no STARTTLS upgrader for protocol")
+
+// Dial implements Dialer. It dials t.Addr (an IP literal once ScanTarget
+// has resolved the name) and t.Port.
+func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	nd := d.Dialer
+	if nd == nil {
+		nd = &net.Dialer{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := nd.DialContext(ctx, "tcp", net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port))))
+	if err != nil {
+		return nil, &StageError{Stage: StageDial, Err: err}
+	}
+	if !t.Protocol.STARTTLS() {
+		return conn, nil
+	}
+	up := d.Upgraders[t.Protocol]
+	if up == nil {
+		conn.Close()
+		return nil, &StageError{Stage: StagePreamble, Err: fmt.Errorf("%w %s", ErrNoUpgrader, t.Protocol)}
+	}
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	err = up(ctx, conn, t)
+	stop()
+	if err != nil {
+		conn.Close()
+		return nil, &StageError{Stage: StagePreamble, Err: err}
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// resolve returns t with Addr replaced by an IP literal: the first address
+// the resolver returns for a host name (in the resolver's order). An IP
+// literal is returned as is.
+func resolve(ctx context.Context, r *net.Resolver, t Target) (Target, error) {
+	host := t.Addr
+	if ip := net.ParseIP(stripZone(host)); ip != nil {
+		return t, nil
+	}
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	addrs, err := r.LookupIPAddr(ctx, host)
+	if err != nil {
+		return t, &StageError{Stage: StageResolve, Err: err}
+	}
+	if len(addrs) == 0 {
+		return t, &StageError{Stage: StageResolve, Err: fmt.Errorf("no address for %s", host)}
+	}
+	t.Addr = addrs[0].IP.String()
+	if addrs[0].Zone != "" {
+		t.Addr += "%" + addrs[0].Zone
+	}
+	return t, nil
+}
+
+func stripZone(h string) string {
+	for i := 0; i < len(h); i++ {
+		if h[i] == '%' {
+			return h[:i]
+		}
+	}
+	return h
+}

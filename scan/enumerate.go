@@ -1,0 +1,682 @@
+package scan
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// Suite list lengths (docs/scan-algorithm.md, "Cipher suites:
+// elimination").
+const (
+	// firstChunk is the longest list of a version's first hello, so that
+	// servers that fail on long lists still answer.
+	firstChunk = 128
+	// trustedLen is the list length whose refusal is believed without
+	// proof: no server is known to fail on 32 suites.
+	trustedLen = 32
+)
+
+// tlsVersions are the versions with cipher suites, oldest first: the order
+// of Result.Versions.
+var tlsVersions = []uint16{
+	ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11,
+	ciphers.VersionTLS12, ciphers.VersionTLS13,
+}
+
+// scanVersions runs the SSLv2 probe and every version's enumeration into
+// res. The lead version (TLS 1.2 when asked) goes first: its first answer
+// tells whether the endpoint is reachable and which list length it
+// tolerates, which seeds the other versions. It returns a non-nil error
+// only when the endpoint is unreachable.
+func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var asked []uint16
+	for _, v := range tlsVersions {
+		if slices.Contains(e.opts.Versions, v) {
+			asked = append(asked, v)
+		}
+	}
+	res.Versions = make([]VersionResult, len(asked))
+	lead := uint16(0)
+	for _, v := range asked {
+		if v <= ciphers.VersionTLS12 {
+			lead = v // the highest up to TLS 1.2
+		}
+	}
+	if lead == 0 && len(asked) > 0 {
+		lead = asked[len(asked)-1]
+	}
+
+	var wg sync.WaitGroup
+	if slices.Contains(e.opts.Versions, ciphers.VersionSSL20) {
+		res.SSLv2 = &SSLv2Result{}
+		wg.Go(func() {
+			*res.SSLv2 = e.scanSSLv2(ctx)
+			e.progress("SSLv2", res.SSLv2.Outcome)
+		})
+	}
+	leadFirst := make(chan answer, 1)
+	run := func(i int, v uint16, seed int, first chan<- answer) {
+		vs := newVersionScan(e, v, seed)
+		vs.onFirst = first
+		res.Versions[i] = vs.run(ctx)
+		e.progress(ciphers.VersionName(v), res.Versions[i].Outcome)
+	}
+	leadIndex := slices.Index(asked, lead)
+	if lead != 0 {
+		wg.Go(func() { run(leadIndex, lead, 0, leadFirst) })
+	} else {
+		close(leadFirst)
+	}
+	// TLS 1.3 lists are short enough not to need the seed.
+	if i := slices.Index(asked, ciphers.VersionTLS13); i >= 0 && lead != ciphers.VersionTLS13 {
+		wg.Go(func() { run(i, ciphers.VersionTLS13, 0, nil) })
+	}
+	first, ok := <-leadFirst
+	if ok && first.kind == ansDialError {
+		cancel()
+		wg.Wait()
+		res.Versions, res.SSLv2 = nil, nil
+		return first.err
+	}
+	seed := 0
+	if ok && first.kind == ansHello {
+		seed = firstLen(lead)
+	}
+	for i, v := range asked {
+		if v == lead || v == ciphers.VersionTLS13 {
+			continue
+		}
+		wg.Go(func() { run(i, v, seed, nil) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// scanSSLv2 sends one SSL 2.0 CLIENT-HELLO listing every cipher kind.
+func (e *endpoint) scanSSLv2(ctx context.Context) SSLv2Result {
+	var kinds []uint32
+	for _, k := range ciphers.SSLv2Kinds() {
+		kinds = append(kinds, k.ID)
+	}
+	hello, err := buildSSLv2Hello(kinds, e.opts.Rand)
+	if err != nil {
+		return SSLv2Result{Outcome: Inconclusive, Reason: err.Error()}
+	}
+	a := e.probe(ctx, probeReq{purpose: forSSLv2, version: ciphers.VersionSSL20, hello: hello})
+	if a.kind != ansSSLv2Hello {
+		return SSLv2Result{Outcome: a.outcome(), Reason: a.reason}
+	}
+	r := SSLv2Result{Outcome: Accepted}
+	for _, k := range a.sslv2.CipherSpecs {
+		if slices.Contains(kinds, k) && !slices.Contains(r.Kinds, k) {
+			r.Kinds = append(r.Kinds, k)
+		}
+	}
+	if len(r.Kinds) == 0 {
+		r = SSLv2Result{Outcome: Rejected, Reason: "SSLv2 SERVER-HELLO with no offered cipher kind"}
+	}
+	return r
+}
+
+// probeRecord is an accepted probe: what was offered (in order) and what
+// the server chose. Under server preference the choice ranks above every
+// other offered suite.
+type probeRecord struct {
+	offered []uint16
+	chosen  uint16
+}
+
+// pendingList is a list refused at a length not yet proven tolerated.
+type pendingList struct {
+	list   []uint16
+	reason string
+}
+
+// versionScan enumerates one version's suites by elimination.
+type versionScan struct {
+	e       *endpoint
+	v       uint16
+	cands   []uint16
+	rank    map[uint16]int
+	onFirst chan<- answer // receives the first probe's answer, then is closed
+
+	proven  int // the longest list answered with a ServerHello (or the seed)
+	ceiling int // the shortest list known or suspected to be too long; 0: none
+	cap     int // the version's own limit (SSLv3: sslv3MaxSuites); 0: none
+
+	pending  [][]uint16    // lists to eliminate
+	deferred []pendingList // refusals of unproven length, no canary yet
+
+	accepted []uint16 // in the order found
+	records  []probeRecord
+	status   map[uint16]Outcome
+	reasons  map[uint16]string // for rejected and inconclusive candidates
+	probes   int
+	refused  string // the version was refused outright, with this reason
+	stopped  bool
+}
+
+func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
+	vs := &versionScan{
+		e: e, v: v, cands: candidates(v), proven: seed,
+		rank:    map[uint16]int{},
+		status:  map[uint16]Outcome{},
+		reasons: map[uint16]string{},
+	}
+	for i, id := range vs.cands {
+		vs.rank[id] = i
+	}
+	if v == ciphers.VersionSSL30 {
+		vs.cap = sslv3MaxSuites
+	}
+	return vs
+}
+
+// firstLen is the length of version v's first list.
+func firstLen(v uint16) int {
+	n := min(firstChunk, len(ciphers.ForVersion(v)))
+	if v == ciphers.VersionSSL30 {
+		n = min(n, sslv3MaxSuites)
+	}
+	return n
+}
+
+// trusted is the longest list whose refusal is final.
+func (vs *versionScan) trusted() int { return max(vs.proven, trustedLen) }
+
+// maxLen is the longest list to offer now.
+func (vs *versionScan) maxLen() int {
+	n := int(^uint(0) >> 1)
+	if vs.ceiling > 0 {
+		n = min(vs.ceiling-1, vs.trusted())
+	}
+	if vs.cap > 0 {
+		n = min(n, vs.cap)
+	}
+	return max(n, 1)
+}
+
+// split cuts list into near-equal parts of at most n suites.
+func split(list []uint16, n int) [][]uint16 {
+	parts := (len(list) + n - 1) / n
+	var out [][]uint16
+	for i := range parts {
+		lo, hi := i*len(list)/parts, (i+1)*len(list)/parts
+		out = append(out, list[lo:hi:hi])
+	}
+	return out
+}
+
+// halves cuts list in two.
+func halves(list []uint16) [][]uint16 { return split(list, (len(list)+1)/2) }
+
+// run enumerates the version and returns its result.
+func (vs *versionScan) run(ctx context.Context) VersionResult {
+	first := vs.cands[:firstLen(vs.v)]
+	vs.pending = [][]uint16{first}
+	if rest := vs.cands[len(first):]; len(rest) > 0 {
+		vs.pending = append(vs.pending, rest)
+	}
+	vs.loop(ctx)
+	if vs.onFirst != nil {
+		close(vs.onFirst) // no probe was sent (cancelled)
+		vs.onFirst = nil
+	}
+	r := vs.result()
+	if r.Outcome == Accepted && len(vs.accepted) >= 2 && !vs.e.opts.VersionsOnly && ctx.Err() == nil {
+		vs.order(ctx, &r)
+	}
+	return r
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (vs *versionScan) loop(ctx context.Context) {
+	for !vs.stopped {
+		if ctx.Err() != nil {
+			vs.stop(ReasonCancelled)
+			return
+		}
+		if len(vs.pending) == 0 {
+			if len(vs.deferred) == 0 {
+				return
+			}
+			d := vs.deferred[0]
+			vs.deferred = vs.deferred[1:]
+			vs.resolve(ctx, d.list, d.reason)
+			continue
+		}
+		l := vs.pending[0]
+		vs.pending = vs.pending[1:]
+		if m := vs.maxLen(); len(l) > m {
+			vs.pending = append(split(l, m), vs.pending...)
+			continue
+		}
+		vs.eliminate(ctx, l)
+	}
+}
+
+// probeList offers list (no ChaCha20 suite first) and records an
+// acceptance.
+func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) answer {
+	list = noChaChaFirst(list)
+	if vs.probes == 0 {
+		p = forVersion
+	}
+	vs.probes++
+	hello, err := buildHello(helloParams{
+		version: vs.v, suites: list, host: vs.e.target.Host,
+		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
+	})
+	if err != nil {
+		return answer{kind: ansMalformed, reason: err.Error()}
+	}
+	a := vs.e.probe(ctx, probeReq{purpose: p, version: vs.v, hello: hello, offered: list})
+	if vs.onFirst != nil {
+		vs.onFirst <- a
+		close(vs.onFirst)
+		vs.onFirst = nil
+	}
+	if a.kind == ansHello {
+		vs.records = append(vs.records, probeRecord{offered: list, chosen: a.suite})
+	}
+	return a
+}
+
+// eliminate offers l, removes the suite the server picks, and repeats
+// until the server refuses.
+func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
+	for len(l) > 0 && !vs.stopped {
+		if ctx.Err() != nil {
+			vs.mark(l, Inconclusive, ReasonCancelled)
+			vs.stop(ReasonCancelled)
+			return
+		}
+		first := vs.probes == 0
+		a := vs.probeList(ctx, l, forSuites)
+		switch a.kind {
+		case ansHello:
+			vs.accept(a.suite)
+			vs.proven = max(vs.proven, len(l))
+			l = slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })
+			if vs.e.opts.VersionsOnly {
+				vs.stopped = true
+				return
+			}
+			// Once a suite is accepted, the remaining lists are offered
+			// together (speculatively longer than proven; a refusal of
+			// that length is then checked with a canary).
+			if vs.ceiling == 0 && len(vs.pending) > 0 {
+				for _, p := range vs.pending {
+					l = append(l, p...)
+				}
+				vs.pending = nil
+			}
+			if m := vs.maxLen(); len(l) > m {
+				vs.pending = append(split(l, m), vs.pending...)
+				return
+			}
+		case ansUnoffered, ansHigher:
+			vs.mark(l, Inconclusive, a.reason)
+			vs.stop(a.reason)
+			return
+		case ansCancelled:
+			vs.mark(l, Inconclusive, a.reason)
+			vs.stop(a.reason)
+			return
+		default:
+			if first && (a.kind == ansLower || a.kind == ansAlert && a.alert.Description == tls.AlertProtocolVersion) {
+				vs.refused = a.reason
+				vs.stopped = true
+				return
+			}
+			if a.kind == ansDialError && first {
+				vs.mark(l, Inconclusive, a.reason)
+				vs.stop(a.reason)
+				return
+			}
+			switch {
+			case len(l) <= vs.trusted() && a.outcome() == Rejected:
+				vs.mark(l, Rejected, a.reason)
+			case len(l) <= vs.trusted():
+				// No answer at a length that is not in question: the
+				// server will not answer this version's hellos (a
+				// tarpit, a filter); probing on would only wait more.
+				vs.mark(l, Inconclusive, a.reason)
+				vs.stop(a.reason)
+			default:
+				vs.ambiguous(ctx, l, a)
+			}
+			return
+		}
+	}
+}
+
+// ambiguous handles an answer to a list longer than proven: a refusal may
+// mean "nothing acceptable" or "too long"; a timeout may be a hang on the
+// length.
+func (vs *versionScan) ambiguous(ctx context.Context, l []uint16, a answer) {
+	if a.outcome() == Rejected && (vs.ceiling == 0 || len(l) < vs.ceiling) {
+		if len(vs.accepted) == 0 {
+			vs.deferred = append(vs.deferred, pendingList{list: l, reason: a.reason})
+			return
+		}
+		vs.resolve(ctx, l, a.reason)
+		return
+	}
+	// No answer to a long list: it may be a hang on the length. A list
+	// of trusted length comes first; if that is not answered either,
+	// the version stops there.
+	if vs.ceiling == 0 || len(l) < vs.ceiling {
+		vs.ceiling = len(l)
+	}
+	n := min(len(l)-1, vs.trusted())
+	vs.pending = append([][]uint16{l[:n:n], l[n:]}, vs.pending...)
+}
+
+// suspect notes that l may be too long and queues its halves.
+func (vs *versionScan) suspect(l []uint16) {
+	if vs.ceiling == 0 || len(l) < vs.ceiling {
+		vs.ceiling = len(l)
+	}
+	vs.pending = append(halves(l), vs.pending...)
+}
+
+// resolve decides a refusal of l (for reason) at an unproven length: final
+// once the length is proven, else checked with a canary, else split.
+func (vs *versionScan) resolve(ctx context.Context, l []uint16, reason string) {
+	switch {
+	case len(l) <= vs.trusted():
+		vs.mark(l, Rejected, reason)
+	case vs.ceiling > 0 && len(l) >= vs.ceiling, len(vs.accepted) == 0:
+		vs.suspect(l)
+	default:
+		// The canary: an accepted suite appended. If the server picks
+		// it, the length is tolerated and nothing in l is acceptable.
+		canary := vs.canary()
+		a := vs.probeList(ctx, append(slices.Clone(l), canary), forSuites)
+		switch {
+		case a.kind == ansHello && a.suite == canary:
+			vs.proven = max(vs.proven, len(l)+1)
+			vs.mark(l, Rejected, reason)
+		case a.kind == ansHello:
+			// The server changed its mind about l: go on eliminating.
+			vs.accept(a.suite)
+			vs.pending = append([][]uint16{slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })}, vs.pending...)
+		case a.kind == ansCancelled, a.kind == ansUnoffered, a.kind == ansHigher:
+			vs.mark(l, Inconclusive, a.reason)
+			vs.stop(a.reason)
+		default:
+			vs.suspect(l)
+		}
+	}
+}
+
+// canary is the accepted suite appended to check a refusal: a non-ChaCha20
+// one when there is one.
+func (vs *versionScan) canary() uint16 {
+	for _, id := range vs.accepted {
+		if !isChaCha(id) {
+			return id
+		}
+	}
+	return vs.accepted[0]
+}
+
+func (vs *versionScan) accept(id uint16) {
+	if vs.status[id] != Accepted {
+		vs.accepted = append(vs.accepted, id)
+	}
+	vs.status[id] = Accepted
+}
+
+// mark decides the candidates of l that are still undecided.
+func (vs *versionScan) mark(l []uint16, o Outcome, reason string) {
+	for _, id := range l {
+		if _, done := vs.status[id]; !done {
+			vs.status[id] = o
+			vs.reasons[id] = reason
+		}
+	}
+}
+
+// stop ends the enumeration: every undecided candidate is inconclusive.
+func (vs *versionScan) stop(reason string) {
+	vs.stopped = true
+	for _, l := range vs.pending {
+		vs.mark(l, Inconclusive, reason)
+	}
+	for _, d := range vs.deferred {
+		vs.mark(d.list, Inconclusive, reason)
+	}
+	vs.pending, vs.deferred = nil, nil
+}
+
+// result assembles the VersionResult.
+func (vs *versionScan) result() VersionResult {
+	r := VersionResult{Version: vs.v, Candidates: len(vs.cands), Suites: []uint16{}}
+	r.Suites = append(r.Suites, vs.accepted...)
+	slices.SortStableFunc(r.Suites, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
+	firstRejection := ""
+	for _, id := range vs.cands {
+		switch vs.status[id] {
+		case Inconclusive:
+			r.Inconclusive = append(r.Inconclusive, id)
+			if r.InconclusiveReason == "" {
+				r.InconclusiveReason = vs.reasons[id]
+			}
+		case Rejected:
+			if firstRejection == "" {
+				firstRejection = vs.reasons[id]
+			}
+		}
+	}
+	switch {
+	case len(vs.accepted) > 0:
+		r.Outcome = Accepted
+		if vs.e.opts.VersionsOnly {
+			r.Inconclusive, r.InconclusiveReason = nil, ""
+		}
+	case vs.refused != "":
+		r.Outcome, r.Reason = Rejected, vs.refused
+		r.Inconclusive, r.InconclusiveReason = nil, ""
+	case len(r.Inconclusive) == 0 && firstRejection != "":
+		r.Outcome, r.Reason = Rejected, firstRejection
+	default:
+		r.Outcome, r.Reason = Inconclusive, r.InconclusiveReason
+		if r.Reason == "" {
+			r.Reason = ReasonNotProbed
+		}
+	}
+	return r
+}
+
+// beats reports whether a recorded probe shows x above y in the server's
+// order: x chosen while y was offered. Records whose first suite is a
+// ChaCha20 suite are ignored unless every offered suite is one (a server
+// with PRIORITIZE_CHACHA follows the client there).
+func (vs *versionScan) beats(x, y uint16) bool {
+	for _, r := range vs.records {
+		if r.chosen == x && slices.Contains(r.offered, y) && vs.validRecord(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (vs *versionScan) validRecord(r probeRecord) bool {
+	return !isChaCha(r.offered[0]) || !slices.ContainsFunc(r.offered, func(id uint16) bool { return !isChaCha(id) })
+}
+
+// order decides whether the server enforces its order, ranks the suites
+// when it does, and probes ChaCha20 priority (docs/scan-algorithm.md,
+// "Server preference and order").
+func (vs *versionScan) order(ctx context.Context, r *VersionResult) {
+	so, ok := vs.serverOrder(ctx)
+	if !ok {
+		return
+	}
+	r.ServerOrder = &so
+	if !so {
+		return
+	}
+	ranked, complete := vs.rankSuites(ctx)
+	r.Suites, r.OrderIncomplete = ranked, !complete
+	vs.chachaPriority(ctx, r)
+}
+
+// pairProbe offers exactly list and returns the suite chosen, or false.
+func (vs *versionScan) pairProbe(ctx context.Context, list []uint16) (uint16, bool) {
+	hello, err := buildHello(helloParams{
+		version: vs.v, suites: list, host: vs.e.target.Host,
+		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
+	})
+	if err != nil {
+		return 0, false
+	}
+	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: list})
+	if a.kind != ansHello {
+		return 0, false
+	}
+	vs.records = append(vs.records, probeRecord{offered: list, chosen: a.suite})
+	return a.suite, true
+}
+
+// serverOrder decides whether the server enforces its own order: proven
+// by the elimination itself when the server once chose a suite offered
+// after another accepted one; otherwise one probe offers a pair the
+// elimination saw in our order reversed (two probes when it saw none).
+func (vs *versionScan) serverOrder(ctx context.Context) (bool, bool) {
+	var pairs [][2]uint16 // chosen, accepted offered after it
+	for _, rec := range vs.records {
+		if !vs.validRecord(rec) {
+			continue
+		}
+		at := slices.Index(rec.offered, rec.chosen)
+		for i, y := range rec.offered {
+			if y == rec.chosen || vs.status[y] != Accepted {
+				continue
+			}
+			if i < at {
+				return true, true
+			}
+			pairs = append(pairs, [2]uint16{rec.chosen, y})
+		}
+	}
+	// Prefer a pair without ChaCha20, which PRIORITIZE_CHACHA would
+	// muddle.
+	slices.SortStableFunc(pairs, func(a, b [2]uint16) int {
+		return boolInt(isChaCha(a[0]) || isChaCha(a[1])) - boolInt(isChaCha(b[0]) || isChaCha(b[1]))
+	})
+	if len(pairs) > 0 {
+		c, y := pairs[0][0], pairs[0][1]
+		got, ok := vs.pairProbe(ctx, []uint16{y, c})
+		switch {
+		case ok && got == c:
+			return true, true
+		case ok && got == y:
+			return false, true
+		}
+		return false, false
+	}
+	x, y := vs.accepted[0], vs.accepted[1]
+	a, ok1 := vs.pairProbe(ctx, []uint16{x, y})
+	b, ok2 := vs.pairProbe(ctx, []uint16{y, x})
+	if !ok1 || !ok2 {
+		return false, false
+	}
+	return a == b, true
+}
+
+// rankSuites returns the accepted suites in the server's order. The
+// elimination sequence is cut into runs in which each suite was offered
+// when its predecessor was chosen (so each run is in the server's order);
+// the runs are merged by binary insertion, asking the server with a
+// two-suite probe only when no record decides.
+func (vs *versionScan) rankSuites(ctx context.Context) ([]uint16, bool) {
+	var runs [][]uint16
+	for i, id := range vs.accepted {
+		if i > 0 && vs.beats(vs.accepted[i-1], id) {
+			runs[len(runs)-1] = append(runs[len(runs)-1], id)
+			continue
+		}
+		runs = append(runs, []uint16{id})
+	}
+	slices.SortStableFunc(runs, func(a, b []uint16) int { return len(b) - len(a) })
+	complete := true
+	above := func(x, y uint16) bool {
+		if vs.beats(x, y) {
+			return true
+		}
+		if vs.beats(y, x) {
+			return false
+		}
+		for _, z := range vs.accepted {
+			if vs.beats(x, z) && vs.beats(z, y) {
+				return true
+			}
+			if vs.beats(y, z) && vs.beats(z, x) {
+				return false
+			}
+		}
+		if ctx.Err() != nil {
+			complete = false
+			return false
+		}
+		got, ok := vs.pairProbe(ctx, noChaChaFirst([]uint16{x, y}))
+		if !ok {
+			complete = false
+			return false
+		}
+		return got == x
+	}
+	out := slices.Clone(runs[0])
+	for _, run := range runs[1:] {
+		pos := 0
+		for _, x := range run {
+			i := pos + sort.Search(len(out)-pos, func(i int) bool { return above(x, out[pos+i]) })
+			out = slices.Insert(out, i, x)
+			pos = i + 1
+		}
+	}
+	return out, complete
+}
+
+// chachaPriority probes, when the server's order puts an AES suite above a
+// ChaCha20 one, whether a client listing ChaCha20 first gets it.
+func (vs *versionScan) chachaPriority(ctx context.Context, r *VersionResult) {
+	ic := slices.IndexFunc(r.Suites, isChaCha)
+	ia := slices.IndexFunc(r.Suites, func(id uint16) bool {
+		s, ok := ciphers.ByID(id)
+		return ok && s.Enc == "AES"
+	})
+	if ic < 0 || ia < 0 || ia > ic {
+		return
+	}
+	c := r.Suites[ic]
+	hello, err := buildHello(helloParams{
+		version: vs.v, suites: []uint16{c, r.Suites[ia]}, host: vs.e.target.Host,
+		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
+	})
+	if err != nil {
+		return
+	}
+	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: []uint16{c, r.Suites[ia]}})
+	if a.kind == ansHello {
+		yes := a.suite == c
+		r.ChaChaPriority = &yes
+	}
+}

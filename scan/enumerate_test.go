@@ -1,0 +1,266 @@
+package scan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/internal/faketls"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+func TestSSLv2AllKinds(t *testing.T) {
+	t.Parallel()
+	res, srv := scanFake(t, faketls.FullRegistry(tls.VersionSSL20), testOptions(ciphers.VersionSSL20))
+	if res.SSLv2 == nil || res.SSLv2.Outcome != Accepted {
+		t.Fatalf("SSLv2: %+v", res.SSLv2)
+	}
+	if !slices.Equal(res.SSLv2.Kinds, faketls.AllSSLv2Kinds()) {
+		t.Errorf("kinds %06x, want %06x", res.SSLv2.Kinds, faketls.AllSSLv2Kinds())
+	}
+	if res.Handshakes.SSLv2 != 1 || srv.Connections() != 1 {
+		t.Errorf("handshakes %+v, server %d", res.Handshakes, srv.Connections())
+	}
+}
+
+func TestSSLv2Refused(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Config{SSLv2Kinds: []uint32{0x0700C0}}
+	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionSSL20))
+	if res.SSLv2.Outcome != Accepted || !slices.Equal(res.SSLv2.Kinds, []uint32{0x0700C0}) {
+		t.Errorf("SSLv2: %+v", res.SSLv2)
+	}
+	res, _ = scanFake(t, faketls.Config{Suites: map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F}}}, testOptions(ciphers.VersionSSL20))
+	if res.SSLv2.Outcome != Rejected || res.SSLv2.Reason != "alert protocol_version" {
+		t.Errorf("SSLv2 on a TLS server: %+v", res.SSLv2)
+	}
+}
+
+func TestChaChaPriority(t *testing.T) {
+	t.Parallel()
+	for _, prioritize := range []bool{true, false} {
+		cfg := faketls.Old()
+		cfg.PrioritizeChaCha = prioritize
+		res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13))
+		vr := res.Version(ciphers.VersionTLS12)
+		want := cfg.Suites[tls.VersionTLS12]
+		if !slices.Equal(vr.Suites, want) {
+			t.Errorf("suites %04x, want %04x", vr.Suites, want)
+		}
+		if vr.ServerOrder == nil || !*vr.ServerOrder {
+			t.Errorf("server order %v", vr.ServerOrder)
+		}
+		if vr.ChaChaPriority == nil || *vr.ChaChaPriority != prioritize {
+			t.Errorf("PrioritizeChaCha %v: ChaChaPriority %v", prioritize, vr.ChaChaPriority)
+		}
+		v13 := res.Version(ciphers.VersionTLS13)
+		if !slices.Equal(v13.Suites, cfg.Suites[tls.VersionTLS13]) || v13.ChaChaPriority == nil || *v13.ChaChaPriority != prioritize {
+			t.Errorf("TLS 1.3: %04x chacha %v", v13.Suites, v13.ChaChaPriority)
+		}
+		if res.Handshakes.Total != srv.Connections() {
+			t.Errorf("handshakes %+v, server %d", res.Handshakes, srv.Connections())
+		}
+	}
+}
+
+func TestLengthIntolerance(t *testing.T) {
+	for _, max := range []int{64, 100, 127} {
+		for _, refusal := range []faketls.Refusal{faketls.RefuseDefault, faketls.RefuseAlert, faketls.RefuseReset} {
+			t.Run(fmt.Sprintf("%d/%s", max, refusal), func(t *testing.T) {
+				t.Parallel()
+				full := faketls.FullRegistry(tls.VersionTLS12)
+				subset := pick(ciphers.VersionTLS12, 40, uint64(max))
+				for _, suites := range [][]uint16{full.Suites[tls.VersionTLS12], subset, subset[:1]} {
+					cfg := faketls.FullRegistry(tls.VersionTLS12)
+					cfg.Suites[tls.VersionTLS12] = suites
+					cfg.MaxSuites, cfg.Intolerance = max, refusal
+					res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
+					vr := res.Version(ciphers.VersionTLS12)
+					if !slices.Equal(sorted(vr.Suites), sorted(suites)) || len(vr.Inconclusive) > 0 {
+						t.Errorf("max %d, %d suites: got %d, inconclusive %d %q", max, len(suites), len(vr.Suites), len(vr.Inconclusive), vr.InconclusiveReason)
+					}
+					if res.Handshakes.Total != srv.Connections() {
+						t.Errorf("handshakes %+v, server %d", res.Handshakes, srv.Connections())
+					}
+					t.Logf("max %d, %d accepted: enumeration %d (lower bound %d)", max, len(suites),
+						res.Handshakes.Versions+res.Handshakes.Suites, lowerBound(len(suites), vr.Candidates))
+				}
+			})
+		}
+	}
+}
+
+func TestIntolerant256to511(t *testing.T) {
+	t.Parallel()
+	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+		cfg := faketls.FullRegistry(tls.Version(v))
+		cfg.Intolerant256to511 = true
+		cfg.HangFor = time.Second
+		opts := testOptions(v)
+		opts.Timeout = 500 * time.Millisecond
+		res, srv := scanFake(t, cfg, opts)
+		vr := res.Version(v)
+		if !slices.Equal(sorted(vr.Suites), registryIDs(v)) || len(vr.Inconclusive) > 0 {
+			t.Errorf("%s: %d suites, inconclusive %d %q", vr.Name(), len(vr.Suites), len(vr.Inconclusive), vr.InconclusiveReason)
+		}
+		for _, ch := range srv.Hellos() {
+			if n, _ := ch.Marshal(); len(n) >= 256 && len(n) <= 511 {
+				t.Errorf("%s: a hello of %d bytes", vr.Name(), len(n))
+				break
+			}
+		}
+	}
+}
+
+func TestUnofferedSuite(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Config{
+		Suites:         map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F, 0xC030}},
+		UnofferedSuite: 0xFEFE, // not in the registry: never offered
+	}
+	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
+	vr := res.Version(ciphers.VersionTLS12)
+	if vr.Outcome != Inconclusive || !strings.Contains(vr.Reason, "0xFEFE which was not offered") {
+		t.Errorf("outcome %s %q", vr.Outcome, vr.Reason)
+	}
+	if len(vr.Inconclusive) != vr.Candidates || !strings.Contains(vr.InconclusiveReason, "not offered") {
+		t.Errorf("inconclusive %d of %d: %q", len(vr.Inconclusive), vr.Candidates, vr.InconclusiveReason)
+	}
+
+	// A broken server that names one real suite whatever is offered: the
+	// suite is accepted while offered, everything else is inconclusive,
+	// never rejected.
+	cfg.UnofferedSuite = 0xC02F
+	res, _ = scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
+	vr = res.Version(ciphers.VersionTLS12)
+	if !slices.Equal(vr.Suites, []uint16{0xC02F}) || len(vr.Inconclusive) != vr.Candidates-1 {
+		t.Errorf("suites %04x, inconclusive %d of %d", vr.Suites, len(vr.Inconclusive), vr.Candidates)
+	}
+}
+
+func TestVersionOverride(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Config{
+		// 0x1301 makes the server answer the TLS 1.3 hello (in TLS 1.2).
+		Suites:          map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F, 0xC013, 0x1301}},
+		VersionOverride: tls.VersionTLS12,
+	}
+	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13))
+	if v := res.Version(ciphers.VersionTLS10); v.Outcome != Inconclusive || v.Reason != "server answered TLSv1.2 to a TLSv1.0 hello" {
+		t.Errorf("TLS 1.0: %s %q", v.Outcome, v.Reason)
+	}
+	if v := res.Version(ciphers.VersionTLS13); v.Outcome != Rejected || v.Reason != "server answered TLSv1.2 to a TLSv1.3 hello" {
+		t.Errorf("TLS 1.3: %s %q", v.Outcome, v.Reason)
+	}
+	if v := res.Version(ciphers.VersionTLS12); !slices.Equal(sorted(v.Suites), []uint16{0xC013, 0xC02F}) {
+		t.Errorf("TLS 1.2: %04x", v.Suites)
+	}
+}
+
+func TestNegotiateDown(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Legacy()
+	res, srv := scanFake(t, cfg, testOptions(AllVersions...))
+	for _, v := range []uint16{ciphers.VersionTLS11, ciphers.VersionTLS12} {
+		if vr := res.Version(v); vr.Outcome != Rejected || vr.Reason != "server answered TLSv1.0 to a "+ciphers.VersionName(v)+" hello" {
+			t.Errorf("%s: %s %q", vr.Name(), vr.Outcome, vr.Reason)
+		}
+	}
+	// Legacy's RejectVersion is negotiate-down; a TLS 1.3 hello offers
+	// only TLS 1.3 suites, so the TLS 1.0 answer has no suite to name.
+	if vr := res.Version(ciphers.VersionTLS13); vr.Outcome != Rejected {
+		t.Errorf("TLS 1.3: %s %q", vr.Outcome, vr.Reason)
+	}
+	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10} {
+		vr := res.Version(v)
+		if !slices.Equal(sorted(vr.Suites), sorted(cfg.Suites[tls.Version(v)])) {
+			t.Errorf("%s: %04x", vr.Name(), vr.Suites)
+		}
+	}
+	if res.SSLv2.Outcome != Accepted || len(res.SSLv2.Kinds) != len(faketls.AllSSLv2Kinds()) {
+		t.Errorf("SSLv2: %+v", res.SSLv2)
+	}
+	if res.Handshakes.Total != srv.Connections() {
+		t.Errorf("handshakes %+v, server %d", res.Handshakes, srv.Connections())
+	}
+}
+
+func TestMisbehavingServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     faketls.Config
+		outcome Outcome
+		reason  string
+	}{
+		{"silent", faketls.Config{Silent: true, HangFor: 5 * time.Second}, Inconclusive, "timeout after 300ms"},
+		{"garbage", faketls.Config{Garbage: true}, Inconclusive, "not TLS: first bytes "},
+		{"http", faketls.Config{HTTP: true}, Inconclusive, `not TLS: first bytes "HTTP/1.1 400"`},
+		{"close", faketls.Config{CloseAfterHello: true}, Rejected, "connection closed after ClientHello"},
+		{"reset", faketls.Config{RejectVersion: faketls.RefuseReset}, Rejected, "connection reset after ClientHello"},
+		{"hang", faketls.Config{RejectVersion: faketls.RefuseHang, HangFor: 5 * time.Second}, Inconclusive, "timeout after 300ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13)
+			opts.Timeout = 300 * time.Millisecond
+			start := time.Now()
+			res, srv := scanFake(t, tt.cfg, opts)
+			for _, vr := range res.Versions {
+				if vr.Outcome != tt.outcome || !strings.HasPrefix(vr.Reason, tt.reason) {
+					t.Errorf("%s: %s %q, want %s %q", vr.Name(), vr.Outcome, vr.Reason, tt.outcome, tt.reason)
+				}
+			}
+			if tt.outcome == Inconclusive && res.Status != StatusInconclusive {
+				t.Errorf("status %s", res.Status)
+			}
+			// Two tries (one retry) of at most one timeout each, per
+			// phase: well under the server's hang.
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if res.Handshakes.Total != srv.Connections() {
+				t.Errorf("handshakes %+v, server %d", res.Handshakes, srv.Connections())
+			}
+		})
+	}
+}
+
+func TestVersionsOnly(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Old()
+	opts := testOptions(AllVersions...)
+	opts.VersionsOnly = true
+	res, srv := scanFake(t, cfg, opts)
+	for _, vr := range res.Versions {
+		_, has := cfg.Suites[tls.Version(vr.Version)]
+		if has != (vr.Outcome == Accepted) || (has && len(vr.Suites) != 1) {
+			t.Errorf("%s: %s %04x", vr.Name(), vr.Outcome, vr.Suites)
+		}
+	}
+	if srv.Connections() != len(AllVersions) {
+		t.Errorf("%d connections, want one per version", srv.Connections())
+	}
+}
+
+func TestSplit(t *testing.T) {
+	l := make([]uint16, 10)
+	for i := range l {
+		l[i] = uint16(i)
+	}
+	parts := split(l, 4)
+	if len(parts) != 3 || len(parts[0]) != 3 || len(parts[2]) != 4 {
+		t.Errorf("split: %v", parts)
+	}
+	if h := halves(l[:5]); len(h) != 2 || len(h[0])+len(h[1]) != 5 {
+		t.Errorf("halves: %v", h)
+	}
+	// Appending to a part must not overwrite the next.
+	parts[0] = append(parts[0], 99)
+	if parts[1][0] != 3 {
+		t.Errorf("parts alias: %v", parts)
+	}
+}

@@ -1,0 +1,267 @@
+package scan
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// sslv3MaxSuites is the longest suite list an SSLv3 hello (which has no
+// extensions, hence no padding) can carry and stay under the 256–511-byte
+// range that F5 terminators hang on (RFC 7685 §1): 43 + 2n < 256.
+const sslv3MaxSuites = 106
+
+// signatureSchemes are offered in every hello: the TLS 1.3 schemes, then
+// the TLS 1.2 (hash, signature) pairs down to MD5 and DSA, so that a
+// server with any certificate can pick one.
+var signatureSchemes = []uint16{
+	0x0403, 0x0503, 0x0603, // ecdsa_secp256r1_sha256 … secp521r1_sha512
+	0x0807, 0x0808, // ed25519, ed448
+	0x0804, 0x0805, 0x0806, // rsa_pss_rsae_sha256 … sha512
+	0x0809, 0x080a, 0x080b, // rsa_pss_pss_sha256 … sha512
+	0x081a, 0x081b, 0x081c, // ecdsa_brainpoolP256r1tls13_sha256 …
+	0x0401, 0x0501, 0x0601, // rsa_pkcs1_sha256 … sha512
+	0x0303, 0x0301, 0x0302, // sha224 ecdsa, rsa, dsa
+	0x0203, 0x0201, 0x0202, // sha1 ecdsa, rsa, dsa
+	0x0402, 0x0502, 0x0602, // dsa sha256 … sha512
+	0x0101, // rsa md5
+}
+
+// groupRank orders groups the way clients list them: the deployed ones
+// first, then the rest of the registry by code point.
+var groupRank = map[uint16]int{
+	tls.GroupX25519MLKEM768: 1, tls.GroupX25519: 2, tls.GroupP256: 3, tls.GroupP384: 4,
+	tls.GroupP521: 5, 0x001E: 6, tls.GroupSecP256r1MLKEM768: 7, tls.GroupSecP384r1MLKEM1024: 8,
+	0x001A: 9, 0x001B: 10, 0x001C: 11,
+	tls.GroupFFDHE2048: 20, tls.GroupFFDHE3072: 21, tls.GroupFFDHE4096: 22, tls.GroupFFDHE6144: 23, tls.GroupFFDHE8192: 24,
+}
+
+// registryGroups returns the registry's groups of the given kinds
+// ("ecdhe", "ffdhe", "pq", "pq-hybrid"), deployed ones first.
+func registryGroups(kinds ...string) []uint16 {
+	var ids []uint16
+	for _, g := range ciphers.Groups() {
+		if slices.Contains(kinds, g.Kind) {
+			ids = append(ids, g.ID)
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b uint16) int {
+		ra, rb := groupRank[a], groupRank[b]
+		if ra == 0 {
+			ra = 1000
+		}
+		if rb == 0 {
+			rb = 1000
+		}
+		return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a, b))
+	})
+	return ids
+}
+
+// Default supported_groups of the suite probes.
+var (
+	groups12 = sync.OnceValue(func() []uint16 { return registryGroups("ecdhe", "ffdhe") })
+	groups13 = sync.OnceValue(func() []uint16 { return registryGroups("ecdhe", "ffdhe", "pq", "pq-hybrid") })
+)
+
+// isChaCha reports whether a suite is a ChaCha20-Poly1305 suite.
+func isChaCha(id uint16) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Enc == "CHACHA20_POLY1305"
+}
+
+// suiteClass ranks a suite by how widely it is deployed: 0 forward-secret
+// AES/ChaCha20 AEAD, 1 forward-secret AES-CBC, 2 RSA key transport with
+// AES, 3 other suites OpenSSL names with common key exchanges, 4 other
+// suites OpenSSL names, 5 the rest.
+func suiteClass(s ciphers.Suite) int {
+	common := (s.Kex == "ECDHE" || s.Kex == "DHE") && (s.Auth == "RSA" || s.Auth == "ECDSA")
+	aes := s.Enc == "AES" || s.Enc == "CHACHA20_POLY1305"
+	switch {
+	case s.OpenSSLName == "":
+		return 5
+	case common && aes && s.AEAD:
+		return 0
+	case common && s.Enc == "AES":
+		return 1
+	case s.Kex == "RSA" && s.Auth == "RSA" && s.Enc == "AES":
+		return 2
+	case s.Kex == "ECDHE" || s.Kex == "DHE" || s.Kex == "RSA":
+		return 3
+	}
+	return 4
+}
+
+var kexRank = map[string]int{"ECDHE/ECDSA": 0, "ECDHE/RSA": 1, "DHE/RSA": 2, "DHE/DSS": 3, "RSA/RSA": 4}
+
+// candidates returns the suites of version v in probe order: TLS 1.3's
+// five RFC suites first, otherwise the most widely deployed first (see
+// suiteClass), then by key exchange, key size and code point.
+func candidates(v uint16) []uint16 {
+	suites := ciphers.ForVersion(v)
+	slices.SortStableFunc(suites, func(a, b ciphers.Suite) int {
+		if v == ciphers.VersionTLS13 {
+			ra, rb := 1, 1
+			if a.ID >= 0x1301 && a.ID <= 0x1305 {
+				ra = 0
+			}
+			if b.ID >= 0x1301 && b.ID <= 0x1305 {
+				rb = 0
+			}
+			return cmp.Or(cmp.Compare(ra, rb), cmp.Compare(a.ID, b.ID))
+		}
+		ka, ok := kexRank[a.Kex+"/"+a.Auth]
+		if !ok {
+			ka = 10
+		}
+		kb, ok := kexRank[b.Kex+"/"+b.Auth]
+		if !ok {
+			kb = 10
+		}
+		return cmp.Or(cmp.Compare(suiteClass(a), suiteClass(b)), cmp.Compare(ka, kb),
+			cmp.Compare(a.Bits, b.Bits), cmp.Compare(a.ID, b.ID))
+	})
+	ids := make([]uint16, len(suites))
+	for i, s := range suites {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// noChaChaFirst returns list, or a copy with its first non-ChaCha20 suite
+// moved to the front when it starts with a ChaCha20 suite: a server with
+// PRIORITIZE_CHACHA would otherwise follow the client's order for that
+// hello, which would spoil both order detection and the server order read
+// from the elimination (docs/scan-algorithm.md).
+func noChaChaFirst(list []uint16) []uint16 {
+	if len(list) < 2 || !isChaCha(list[0]) {
+		return list
+	}
+	i := slices.IndexFunc(list, func(id uint16) bool { return !isChaCha(id) })
+	if i < 0 {
+		return list
+	}
+	out := make([]uint16, 0, len(list))
+	out = append(out, list[i])
+	out = append(out, list[:i]...)
+	return append(out, list[i+1:]...)
+}
+
+// helloParams describes one probe's ClientHello.
+type helloParams struct {
+	version uint16   // ciphers.VersionSSL30 … VersionTLS13
+	suites  []uint16 // in order, sent as given
+	host    string   // SNI; "" sends none
+	// groups is supported_groups; nil means the default of the version
+	// (groups12 or groups13).
+	groups []uint16
+	// keyShare13 adds an x25519 key share to a TLS 1.3 hello; without it
+	// key_share is empty and the server answers with a HelloRetryRequest.
+	keyShare13 bool
+	rand       io.Reader
+}
+
+// buildHello returns the records of a ClientHello for p (docs/scan-
+// algorithm.md): for SSLv3 legacy_version 0x0300 in a 0x0300 record and no
+// extensions; for TLS 1.0–1.2 legacy_version v in a 0x0301 record with
+// SNI, supported_groups, ec_point_formats, signature_algorithms,
+// renegotiation_info, extended_master_secret and session_ticket; for TLS
+// 1.3 legacy_version 0x0303, a 32-byte session id, supported_versions
+// [0x0304], supported_groups, key_share, psk_key_exchange_modes and
+// signature_algorithms. Every TLS hello is padded out of the 256–511-byte
+// range (RFC 7685).
+func buildHello(p helloParams) ([]byte, error) {
+	random := make([]byte, 32)
+	if _, err := io.ReadFull(p.rand, random); err != nil {
+		return nil, fmt.Errorf("scan: hello random: %w", err)
+	}
+	ch := &tls.ClientHello{
+		RecordVersion: tls.VersionTLS10,
+		Version:       tls.Version(p.version),
+		Random:        random,
+		CipherSuites:  p.suites,
+	}
+	switch {
+	case p.version == ciphers.VersionSSL30:
+		ch.RecordVersion = tls.VersionSSL30
+		return ch.MarshalRecords()
+
+	case p.version == ciphers.VersionTLS13:
+		ch.Version = tls.VersionTLS12
+		ch.SessionID = make([]byte, 32)
+		if _, err := io.ReadFull(p.rand, ch.SessionID); err != nil {
+			return nil, fmt.Errorf("scan: hello session id: %w", err)
+		}
+		groups := p.groups
+		if groups == nil {
+			groups = groups13()
+		}
+		var shares []tls.KeyShare
+		if p.keyShare13 && slices.Contains(groups, tls.GroupX25519) {
+			ks, err := tls.GenerateKeyShare(tls.GroupX25519, p.rand)
+			if err != nil {
+				return nil, fmt.Errorf("scan: hello key share: %w", err)
+			}
+			shares = append(shares, ks)
+		}
+		if p.host != "" {
+			ch.Extensions = append(ch.Extensions, tls.ServerNameExtension(p.host))
+		}
+		ch.Extensions = append(ch.Extensions,
+			tls.SupportedGroupsExtension(groups...),
+			tls.SignatureAlgorithmsExtension(signatureSchemes...),
+			tls.SupportedVersionsExtension(ciphers.VersionTLS13),
+			tls.PSKKeyExchangeModesExtension(1), // psk_dhe_ke
+			tls.KeyShareExtension(shares...),
+		)
+
+	default:
+		groups := p.groups
+		if groups == nil {
+			groups = groups12()
+		}
+		if p.host != "" {
+			ch.Extensions = append(ch.Extensions, tls.ServerNameExtension(p.host))
+		}
+		ch.Extensions = append(ch.Extensions,
+			tls.SupportedGroupsExtension(groups...),
+			tls.ECPointFormatsExtension(0), // uncompressed
+			tls.SignatureAlgorithmsExtension(signatureSchemes...),
+			tls.RenegotiationInfoExtension(nil),
+			tls.ExtendedMasterSecretExtension(),
+			tls.SessionTicketExtension(nil),
+		)
+	}
+	if err := ch.PadForF5(); err != nil {
+		return nil, err
+	}
+	return ch.MarshalRecords()
+}
+
+// buildSSLv2Hello returns an SSL 2.0 CLIENT-HELLO record offering kinds
+// with a 16-byte challenge.
+func buildSSLv2Hello(kinds []uint32, rand io.Reader) ([]byte, error) {
+	challenge := make([]byte, 16)
+	if _, err := io.ReadFull(rand, challenge); err != nil {
+		return nil, fmt.Errorf("scan: hello challenge: %w", err)
+	}
+	return tls.BuildSSLv2ClientHello(tls.VersionSSL20, kinds, nil, challenge)
+}
+
+// lockedReader serialises reads from a reader shared by the probes of a
+// scan (Options.Rand need not be safe for concurrent use).
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}

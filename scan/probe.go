@@ -1,0 +1,370 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// Read limits of a probe: what the server may send before the probe has
+// what it needs. A hello-only probe needs the ServerHello (the rest of the
+// flight is read, at most, up to the limit); a key exchange probe also
+// reads the Certificate chain.
+const (
+	maxHelloBytes = 64 << 10
+	maxSKEBytes   = 1 << 20
+)
+
+// answerKind classifies what a server did with one ClientHello.
+type answerKind uint8
+
+const (
+	ansHello      answerKind = iota + 1 // ServerHello or HelloRetryRequest for the asked version, offered suite
+	ansSSLv2Hello                       // SSLv2 SERVER-HELLO to an SSLv2 hello
+	ansAlert                            // a fatal alert (or close_notify)
+	ansSSLv2Error                       // SSLv2 ERROR
+	ansClosed                           // EOF before any byte
+	ansReset                            // TCP reset before any byte
+	ansLower                            // a lower version than asked
+	ansHigher                           // a higher (or unrelated) version than asked
+	ansUnoffered                        // a suite that was not offered
+	ansTimeout                          // the deadline passed
+	ansGarbage                          // bytes that are not TLS
+	ansMalformed                        // TLS, but not a valid answer
+	ansTooLarge                         // more than the read limit without a decision
+	ansDialError                        // no connection
+	ansCancelled                        // ctx was cancelled
+)
+
+// answer is the classified result of one probe.
+type answer struct {
+	kind   answerKind
+	reason string // readable: "alert handshake_failure", "timeout after 5s"
+
+	version uint16 // the negotiated version of a ServerHello
+	suite   uint16 // the chosen suite of a ServerHello or HelloRetryRequest
+	hrr     bool   // a HelloRetryRequest
+	group   uint16 // HelloRetryRequest selected_group or ServerHello key_share group
+	alert   tls.Alert
+	ske     *tls.ServerKeyExchange // with probeReq.readSKE, when one came
+	sslv2   *tls.SSLv2ServerHello
+	err     error // the underlying error, for dial failures
+}
+
+// outcome maps an answer to the outcome of what it probed.
+func (a answer) outcome() Outcome {
+	switch a.kind {
+	case ansHello, ansSSLv2Hello:
+		return Accepted
+	case ansAlert, ansSSLv2Error, ansClosed, ansReset, ansLower:
+		return Rejected
+	}
+	return Inconclusive
+}
+
+// retryable reports whether the same probe may answer otherwise: network
+// trouble, not a semantic answer.
+func (a answer) retryable() bool {
+	switch a.kind {
+	case ansTimeout, ansGarbage, ansMalformed, ansTooLarge, ansDialError:
+		return true
+	}
+	return false
+}
+
+// purpose says why a probe was sent; Handshakes counts by it.
+type purpose uint8
+
+const (
+	forSSLv2 purpose = iota
+	forVersion
+	forSuites
+	forOrder
+	forGroups
+)
+
+// probeReq is one probe: the hello bytes and what to check the answer
+// against.
+type probeReq struct {
+	purpose purpose
+	version uint16   // asked: ciphers.VersionSSL20 … VersionTLS13
+	hello   []byte   // the records to send
+	offered []uint16 // the suites offered (TLS)
+	readSKE bool     // read on to the ServerKeyExchange (TLS ≤ 1.2)
+}
+
+// probe runs req, repeating it up to opts.Retries times while the answer
+// is inconclusive for a reason that may pass (timeout, garbage, dial
+// failure).
+func (e *endpoint) probe(ctx context.Context, req probeReq) answer {
+	var a answer
+	for try := 0; try <= e.opts.Retries; try++ {
+		a = e.probeOnce(ctx, req, try > 0)
+		if !a.retryable() || ctx.Err() != nil {
+			break
+		}
+	}
+	return a
+}
+
+// probeOnce opens one connection, sends the hello, reads until the answer
+// decides, and closes. The connection is counted once it is open.
+func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answer {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return answer{kind: ansCancelled, reason: ReasonCancelled}
+	}
+	defer func() { <-e.sem }()
+	if ctx.Err() != nil {
+		return answer{kind: ansCancelled, reason: ReasonCancelled}
+	}
+
+	conn, err := e.opts.Dialer.Dial(ctx, e.target)
+	if err != nil {
+		if ctx.Err() != nil {
+			return answer{kind: ansCancelled, reason: ReasonCancelled}
+		}
+		return answer{kind: ansDialError, reason: err.Error(), err: err}
+	}
+	defer conn.Close()
+	e.count(req.purpose, retry)
+
+	timeout := e.opts.Timeout
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if _, err := conn.Write(req.hello); err != nil {
+		return e.ioAnswer(ctx, err, nil, "sending the ClientHello")
+	}
+	limit := maxHelloBytes
+	if req.readSKE {
+		limit = maxSKEBytes
+	}
+	r := &probeReader{r: conn, limit: limit}
+	return e.readAnswer(ctx, r, req)
+}
+
+// probeReader counts what is read, keeps the first bytes for error
+// messages, and stops at the limit.
+type probeReader struct {
+	r     io.Reader
+	n     int
+	limit int
+	first []byte
+}
+
+var errTooLarge = errors.New("read limit")
+
+func (p *probeReader) Read(b []byte) (int, error) {
+	if p.n >= p.limit {
+		return 0, errTooLarge
+	}
+	if len(b) > p.limit-p.n {
+		b = b[:p.limit-p.n]
+	}
+	n, err := p.r.Read(b)
+	if len(p.first) < 16 {
+		p.first = append(p.first, b[:min(n, 16-len(p.first))]...)
+	}
+	p.n += n
+	return n, err
+}
+
+// readAnswer reads events until the answer decides (docs/scan-
+// algorithm.md, "Outcomes").
+func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq) answer {
+	d := tls.NewDecoder(r.limit)
+	buf := make([]byte, 4096)
+	var got *answer // the ServerHello's answer, when reading on to the SKE
+	asked := ciphers.VersionName(req.version)
+	for {
+		ev, err := tls.ReadEvent(r, d, buf)
+		if err != nil {
+			if got != nil {
+				// The ServerHello decided; the key exchange never came.
+				return *got
+			}
+			return e.ioAnswer(ctx, err, r, "after ClientHello")
+		}
+		switch ev.Kind {
+		case tls.EventAlert:
+			// RFC 8446 §6: a warning other than close_notify (typically
+			// unrecognized_name) does not end the handshake.
+			if ev.Alert.Level == tls.AlertLevelWarning && ev.Alert.Description != tls.AlertCloseNotify {
+				continue
+			}
+			if got != nil {
+				return *got
+			}
+			return answer{kind: ansAlert, alert: ev.Alert, reason: "alert " + tls.AlertDescriptionName(ev.Alert.Description)}
+
+		case tls.EventSSLv2:
+			if got != nil {
+				return *got
+			}
+			if req.version != ciphers.VersionSSL20 {
+				return answer{kind: ansLower, version: ciphers.VersionSSL20,
+					reason: fmt.Sprintf("server answered SSLv2 to a %s hello", asked)}
+			}
+			return sslv2Answer(ev.Message)
+
+		case tls.EventHandshake:
+			if got == nil {
+				if ev.HandshakeType != tls.TypeServerHello {
+					return answer{kind: ansMalformed, reason: fmt.Sprintf("unexpected %s before ServerHello", ev.HandshakeType)}
+				}
+				a := helloAnswer(ev.Message, req)
+				if a.kind != ansHello || !req.readSKE || a.version == ciphers.VersionTLS13 {
+					return a
+				}
+				got = &a
+				continue
+			}
+			switch ev.HandshakeType {
+			case tls.TypeServerKeyExchange:
+				s, _ := ciphers.ByID(got.suite)
+				var ske *tls.ServerKeyExchange
+				var err error
+				if s.Kex == "DHE" || s.Kex == "DH" || s.Kex == "DHE_PSK" {
+					ske, err = tls.ParseServerKeyExchangeDHE(ev.Message)
+				} else {
+					ske, err = tls.ParseServerKeyExchangeECDHE(ev.Message)
+				}
+				if err != nil {
+					return answer{kind: ansMalformed, reason: "malformed ServerKeyExchange: " + err.Error()}
+				}
+				got.ske = ske
+				return *got
+			case tls.TypeServerHelloDone:
+				return *got
+			}
+			// Certificate, CertificateStatus, CertificateRequest: read on.
+
+		default:
+			if got != nil {
+				return *got
+			}
+			return answer{kind: ansMalformed, reason: fmt.Sprintf("unexpected %s record before ServerHello", ev.RecordType)}
+		}
+	}
+}
+
+// helloAnswer checks a ServerHello against the probe (docs/scan-
+// algorithm.md): the version asked, an offered suite.
+func helloAnswer(msg []byte, req probeReq) answer {
+	sh, err := tls.ParseServerHello(msg)
+	if err != nil {
+		return answer{kind: ansMalformed, reason: "malformed ServerHello: " + err.Error()}
+	}
+	asked := ciphers.VersionName(req.version)
+	if req.version == ciphers.VersionSSL20 {
+		return answer{kind: ansHigher, version: uint16(sh.NegotiatedVersion()),
+			reason: fmt.Sprintf("server answered %s to an SSLv2 hello", sh.NegotiatedVersion())}
+	}
+	v := uint16(sh.NegotiatedVersion())
+	a := answer{version: v, suite: sh.CipherSuite, hrr: sh.HelloRetryRequest, group: sh.KeyShareGroup}
+	switch {
+	case v == req.version:
+	case v >= ciphers.VersionSSL30 && v < req.version:
+		a.kind = ansLower
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", ciphers.VersionName(v), asked)
+		return a
+	default:
+		a.kind = ansHigher
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", ciphers.VersionName(v), asked)
+		return a
+	}
+	if !slices.Contains(req.offered, sh.CipherSuite) {
+		a.kind = ansUnoffered
+		a.reason = fmt.Sprintf("server chose 0x%04X which was not offered", sh.CipherSuite)
+		return a
+	}
+	if sh.HelloRetryRequest && v != ciphers.VersionTLS13 {
+		a.kind = ansMalformed
+		a.reason = "HelloRetryRequest without TLS 1.3"
+		return a
+	}
+	a.kind = ansHello
+	return a
+}
+
+// sslv2Answer classifies an SSLv2 record answering an SSLv2 hello.
+func sslv2Answer(msg []byte) answer {
+	if len(msg) > 0 && msg[0] == tls.SSLv2MsgError {
+		code, err := tls.ParseSSLv2Error(msg)
+		if err != nil {
+			return answer{kind: ansMalformed, reason: "malformed SSLv2 ERROR: " + err.Error()}
+		}
+		return answer{kind: ansSSLv2Error, reason: "SSLv2 ERROR " + code.String()}
+	}
+	sh, err := tls.ParseSSLv2ServerHello(msg)
+	if err != nil {
+		return answer{kind: ansMalformed, reason: "malformed SSLv2 SERVER-HELLO: " + err.Error()}
+	}
+	return answer{kind: ansSSLv2Hello, version: ciphers.VersionSSL20, sslv2: sh}
+}
+
+// ioAnswer classifies a read or write error. r is nil for a write error.
+func (e *endpoint) ioAnswer(ctx context.Context, err error, r *probeReader, when string) answer {
+	received := 0
+	if r != nil {
+		received = r.n
+	}
+	switch {
+	case ctx.Err() != nil:
+		return answer{kind: ansCancelled, reason: ReasonCancelled}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return answer{kind: ansTimeout, reason: "timeout after " + e.opts.Timeout.String()}
+	case errors.Is(err, errTooLarge):
+		return answer{kind: ansTooLarge, reason: fmt.Sprintf("no decision in the first %d bytes of the answer", r.limit)}
+	case received == 0 && errors.Is(err, io.EOF):
+		return answer{kind: ansClosed, reason: "connection closed " + when}
+	case received == 0 && isReset(err):
+		return answer{kind: ansReset, reason: "connection reset " + when}
+	case errors.Is(err, tls.ErrMalformed), errors.Is(err, tls.ErrUnexpected), errors.Is(err, tls.ErrTooLarge):
+		if r != nil && !looksLikeTLSStart(r.first) {
+			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
+		}
+		return answer{kind: ansMalformed, reason: "malformed answer: " + err.Error()}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		if r != nil && !looksLikeTLSStart(r.first) {
+			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
+		}
+		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection closed after %d bytes, inside a record", received)}
+	case isReset(err):
+		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection reset after %d bytes", received)}
+	}
+	return answer{kind: ansMalformed, reason: fmt.Sprintf("%s: %v", when, err)}
+}
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
+}
+
+// looksLikeTLSStart reports whether b starts like a TLS record (a known
+// content type and major version 3) or an SSLv2 record (high bit set).
+func looksLikeTLSStart(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if b[0]&0x80 != 0 {
+		return true
+	}
+	return b[0] >= 20 && b[0] <= 24 && (len(b) < 2 || b[1] == 3)
+}
+
+// quoteFirst quotes up to 12 of the first bytes of an answer.
+func quoteFirst(b []byte) string {
+	return strconv.Quote(string(b[:min(len(b), 12)]))
+}

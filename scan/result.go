@@ -1,0 +1,222 @@
+package scan
+
+import (
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+)
+
+// Outcome is the verdict on one version, cipher suite, group or SSLv2
+// cipher kind (docs/scan-algorithm.md, "Outcomes").
+type Outcome string
+
+const (
+	// Accepted: the server answered with a ServerHello (or a
+	// HelloRetryRequest, or an SSLv2 SERVER-HELLO) for the asked version
+	// naming an offered value.
+	Accepted Outcome = "accepted"
+	// Rejected: the server refused — a fatal alert, a lower-version
+	// ServerHello, a reset or close right after the ClientHello, an SSLv2
+	// ERROR. A refusal is data, never guessed.
+	Rejected Outcome = "rejected"
+	// Inconclusive: the answer decided nothing — a timeout, an answer that
+	// makes no sense (a suite that was not offered, a higher version than
+	// asked, bytes that are not TLS), a cancelled scan. The Reason says
+	// which.
+	Inconclusive Outcome = "inconclusive"
+)
+
+// String returns the outcome's name.
+func (o Outcome) String() string { return string(o) }
+
+// Status is the verdict on a whole endpoint.
+type Status string
+
+const (
+	// StatusOK: the endpoint was scanned; every part has its own outcome.
+	StatusOK Status = "ok"
+	// StatusUnreachable: no connection could be opened (resolution or
+	// dial failed); Result.Error says why and nothing else is filled.
+	StatusUnreachable Status = "unreachable"
+	// StatusInconclusive: the scan was cut short (cancelled) or the
+	// endpoint never answered a single probe decisively; the parts that
+	// finished are kept, the others are inconclusive with their reason.
+	StatusInconclusive Status = "inconclusive"
+)
+
+// String returns the status's name.
+func (s Status) String() string { return string(s) }
+
+// Reasons shared by several parts of a result.
+const (
+	ReasonCancelled = "cancelled"         // ctx was cancelled before the part was decided
+	ReasonNotProbed = "not probed"        // an earlier failure made the probe pointless
+	ReasonNoVersion = "no version agreed" // nothing to probe with: no accepted version or suite
+)
+
+// Result is everything ScanTarget learned about one endpoint. It is plain
+// data: renderers (terminal, JSON Lines, CSV) read it and never need the
+// scanner.
+type Result struct {
+	Target Target `json:"target"`
+	// Address is the ip:port that was dialed (the first address the host
+	// name resolved to); empty when resolution failed.
+	Address string `json:"address,omitempty"`
+
+	Status Status `json:"status"`
+	// Error says why Status is not StatusOK ("dial: connection refused",
+	// "resolve: no such host", "cancelled").
+	Error string `json:"error,omitempty"`
+
+	// SSLv2 is the SSL 2.0 probe; nil when SSLv2 was not asked for.
+	SSLv2 *SSLv2Result `json:"sslv2,omitempty"`
+	// Versions holds one entry per asked version of SSLv3 … TLS 1.3, oldest
+	// first (VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12,
+	// VersionTLS13), whatever the order of Options.Versions.
+	Versions []VersionResult `json:"versions"`
+
+	// Groups holds the key exchange group scans that ran, in the order
+	// GroupTLS13, GroupECDHE, GroupFFDHE; nil with Options.SkipGroups or
+	// when nothing could carry them (no TLS 1.3, no ECDHE or DHE suite).
+	Groups []GroupResult `json:"groups,omitempty"`
+	// DHPrimeBits is the bit length of dh_p in the ServerKeyExchange of a
+	// DHE suite offered without RFC 7919 groups (the server's own prime);
+	// 0 when unknown or no DHE suite was accepted.
+	DHPrimeBits int `json:"dh_prime_bits,omitempty"`
+
+	// Cert is the certificate handshake (nil with Options.SkipCert, or
+	// when it failed before a chain arrived: see CertError).
+	Cert      *CertInfo `json:"cert,omitempty"`
+	CertError string    `json:"cert_error,omitempty"`
+
+	// Handshakes counts the TCP connections opened, by purpose.
+	Handshakes Handshakes `json:"handshakes"`
+
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Version returns the entry of Versions for wire version v, or nil.
+func (r *Result) Version(v uint16) *VersionResult {
+	for i := range r.Versions {
+		if r.Versions[i].Version == v {
+			return &r.Versions[i]
+		}
+	}
+	return nil
+}
+
+// Group returns the entry of Groups of kind k, or nil.
+func (r *Result) Group(k GroupKind) *GroupResult {
+	for i := range r.Groups {
+		if r.Groups[i].Kind == k {
+			return &r.Groups[i]
+		}
+	}
+	return nil
+}
+
+// VersionResult is the verdict on one protocol version (SSLv3 … TLS 1.3)
+// and its cipher suites.
+type VersionResult struct {
+	Version uint16 `json:"version"` // wire value, ciphers.VersionTLS12 …
+	// Outcome is Accepted when at least one suite was accepted; Rejected
+	// when the server refused the version (protocol_version alert,
+	// lower-version ServerHello) or every candidate suite; Inconclusive
+	// otherwise.
+	Outcome Outcome `json:"outcome"`
+	// Reason is why a version was rejected or is inconclusive ("alert
+	// protocol_version", "server answered TLSv1.0 to a TLSv1.1 hello",
+	// "timeout after 5s"); empty when accepted.
+	Reason string `json:"reason,omitempty"`
+
+	// Suites are the accepted suites: in the server's order of preference
+	// when ServerOrder is true, otherwise in the scanner's candidate order
+	// (most widely deployed first).
+	Suites []uint16 `json:"suites"`
+	// ServerOrder reports whether the server enforces its own order; nil
+	// when unknown (fewer than two suites, or the probes were
+	// inconclusive).
+	ServerOrder *bool `json:"server_order,omitempty"`
+	// OrderIncomplete is true when ServerOrder is true but a probe needed
+	// to rank the suites was inconclusive: Suites is then only partly in
+	// the server's order.
+	OrderIncomplete bool `json:"order_incomplete,omitempty"`
+	// ChaChaPriority reports, when the server enforces an order that ranks
+	// an AES suite above a ChaCha20-Poly1305 suite, whether it honours a
+	// client that lists ChaCha20 first (OpenSSL's PRIORITIZE_CHACHA); nil
+	// when not probed.
+	ChaChaPriority *bool `json:"chacha_priority,omitempty"`
+
+	// Inconclusive are the candidate suites whose status could not be
+	// decided, for InconclusiveReason; every other candidate not in
+	// Suites was rejected.
+	Inconclusive       []uint16 `json:"inconclusive,omitempty"`
+	InconclusiveReason string   `json:"inconclusive_reason,omitempty"`
+
+	// Candidates is how many suites the registry has for this version
+	// (ciphers.ForVersion), all of which were offered.
+	Candidates int `json:"candidates"`
+}
+
+// Name returns the version's name, "TLSv1.2".
+func (v *VersionResult) Name() string { return ciphers.VersionName(v.Version) }
+
+// SSLv2Result is the verdict of the single SSL 2.0 probe.
+type SSLv2Result struct {
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason,omitempty"`
+	// Kinds are the cipher kinds of the SERVER-HELLO (ciphers.SSLv2Kinds
+	// IDs), in the server's order.
+	Kinds []uint32 `json:"kinds,omitempty"`
+}
+
+// GroupKind says which key exchange a GroupResult is about and how it was
+// probed.
+type GroupKind string
+
+const (
+	// GroupTLS13: TLS 1.3 groups, found by HelloRetryRequest elimination.
+	GroupTLS13 GroupKind = "tls13"
+	// GroupECDHE: TLS ≤ 1.2 elliptic curves, found by ServerKeyExchange
+	// elimination with ECDHE suites.
+	GroupECDHE GroupKind = "ecdhe"
+	// GroupFFDHE: RFC 7919 finite-field groups in TLS ≤ 1.2, found by
+	// ServerKeyExchange elimination with DHE suites (dh_p compared with
+	// the RFC 7919 primes).
+	GroupFFDHE GroupKind = "ffdhe"
+)
+
+// GroupResult is the verdict of one group scan.
+type GroupResult struct {
+	Kind GroupKind `json:"kind"`
+	// Version is the protocol version the probes used.
+	Version uint16 `json:"version"`
+	// Outcome is Accepted when at least one group was found, Rejected when
+	// the server refused every candidate (for GroupFFDHE: also when it
+	// ignores RFC 7919 and sends its own prime), Inconclusive otherwise.
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason,omitempty"`
+	// Groups are the accepted groups (ciphers.Groups IDs): in the server's
+	// order when ServerOrder is true, otherwise in the order found.
+	Groups      []uint16 `json:"groups"`
+	ServerOrder *bool    `json:"server_order,omitempty"`
+	// Inconclusive are candidates left undecided, for InconclusiveReason.
+	Inconclusive       []uint16 `json:"inconclusive,omitempty"`
+	InconclusiveReason string   `json:"inconclusive_reason,omitempty"`
+}
+
+// Handshakes counts TCP connections by purpose. Each connection carries
+// exactly one ClientHello (the certificate handshake excepted), so these
+// are also hellos sent. Retries are included in their purpose's count and
+// also counted in Retries.
+type Handshakes struct {
+	SSLv2       int `json:"sslv2"`       // the SSLv2 probe
+	Versions    int `json:"versions"`    // the first probe of each version
+	Suites      int `json:"suites"`      // suite elimination after the first probe, canaries, split lists
+	Order       int `json:"order"`       // server preference, ranking and ChaCha20 priority probes
+	Groups      int `json:"groups"`      // group and DHE prime probes
+	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls)
+	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
+	Total       int `json:"total"`
+}

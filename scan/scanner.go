@@ -1,0 +1,338 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+)
+
+// Defaults of Options.
+const (
+	DefaultPerHost = 4
+	DefaultTimeout = 5 * time.Second
+	DefaultRetries = 1
+)
+
+// AllVersions are the versions ScanTarget enumerates by default, oldest
+// first: SSLv2, SSLv3, TLS 1.0, 1.1, 1.2 and 1.3.
+var AllVersions = []uint16{
+	ciphers.VersionSSL20, ciphers.VersionSSL30, ciphers.VersionTLS10,
+	ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13,
+}
+
+// Options configures a scan. The zero value scans every version, suite
+// and group with the defaults.
+type Options struct {
+	// PerHost bounds the connections open at once to one endpoint (0:
+	// DefaultPerHost).
+	PerHost int
+	// Timeout bounds each connection: dial, hello, answer (0:
+	// DefaultTimeout). The certificate handshake gets twice as long.
+	Timeout time.Duration
+	// Retries is how many times an inconclusive probe (timeout, garbage,
+	// dial failure) is repeated before it settles (0: DefaultRetries;
+	// negative: none).
+	Retries int
+	// Rand is the source of hello randoms and key shares (nil:
+	// crypto/rand). It need not be safe for concurrent use.
+	Rand io.Reader
+	// Dialer opens the connections (nil: a NetDialer with Timeout and no
+	// STARTTLS upgraders).
+	Dialer Dialer
+	// Resolver resolves host names, once per target (nil: the default).
+	Resolver *net.Resolver
+	// Versions are the versions to enumerate, by wire value
+	// (ciphers.VersionSSL20 … VersionTLS13); nil means AllVersions.
+	Versions []uint16
+	// VersionsOnly stops after the first probe of each version: versions
+	// are decided, suites are not enumerated (Suites then holds the one
+	// suite each accepted version chose).
+	VersionsOnly bool
+	// SkipCert skips the certificate handshake.
+	SkipCert bool
+	// SkipGroups skips the group scans and the DHE prime probe.
+	SkipGroups bool
+	// KeyShare13 sends an x25519 key share in the TLS 1.3 suite probes
+	// instead of an empty key_share list (the server then answers with a
+	// ServerHello rather than a HelloRetryRequest when it takes x25519).
+	KeyShare13 bool
+	// CertOptions configures the certificate handshake; its ServerName
+	// defaults to the target's host name, Now and Timeout to these
+	// options'.
+	CertOptions CertOptions
+	// Now is the clock of Result.Started and Duration (nil: time.Now).
+	Now func() time.Time
+	// Progress, when set, is called as parts of a scan finish. It is
+	// called from the scan's goroutines and must be safe for concurrent
+	// use.
+	Progress func(Event)
+}
+
+// Event reports progress.
+type Event struct {
+	Target Target
+	// Part is what finished: "sslv2", a version name ("TLSv1.2"),
+	// "groups", "certificate", or "done" for the whole endpoint.
+	Part    string
+	Outcome Outcome // of the part; empty for "done", "groups", "certificate"
+	// Handshakes is the number of connections opened so far for the
+	// endpoint.
+	Handshakes int
+}
+
+func (o Options) normalized() Options {
+	if o.PerHost <= 0 {
+		o.PerHost = DefaultPerHost
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = DefaultRetries
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	} else {
+		o.Rand = &lockedReader{r: o.Rand}
+	}
+	if o.Dialer == nil {
+		o.Dialer = &NetDialer{Timeout: o.Timeout}
+	}
+	if o.Versions == nil {
+		o.Versions = AllVersions
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// endpoint is the shared state of one target's scan.
+type endpoint struct {
+	target Target // Addr resolved
+	opts   Options
+	sem    chan struct{}
+
+	mu         sync.Mutex
+	handshakes Handshakes
+}
+
+// count records an opened connection.
+func (e *endpoint) count(p purpose, retry bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := &e.handshakes
+	switch p {
+	case forSSLv2:
+		h.SSLv2++
+	case forVersion:
+		h.Versions++
+	case forSuites:
+		h.Suites++
+	case forOrder:
+		h.Order++
+	case forGroups:
+		h.Groups++
+	}
+	if retry {
+		h.Retries++
+	}
+	h.Total++
+}
+
+func (e *endpoint) total() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.handshakes.Total
+}
+
+func (e *endpoint) progress(part string, o Outcome) {
+	if e.opts.Progress != nil {
+		e.opts.Progress(Event{Target: e.target, Part: part, Outcome: o, Handshakes: e.total()})
+	}
+}
+
+// ScanTarget maps one endpoint (docs/scan-algorithm.md): SSLv2, the
+// versions and their suites, the server's order, groups, the DHE prime and
+// the certificate. The probes of the endpoint run in parallel, at most
+// opts.PerHost connections at a time. It resolves t.Addr once (the name
+// stays for SNI) and dials the first address.
+//
+// It never fails: what could not be decided is inconclusive, with its
+// reason, and an endpoint that cannot be reached has StatusUnreachable.
+// When ctx is cancelled it returns promptly with what finished; the rest is
+// inconclusive "cancelled" and Status is StatusInconclusive.
+func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
+	opts = opts.normalized()
+	res := &Result{Target: t, Started: opts.Now(), Status: StatusOK}
+	defer func() { res.Duration = opts.Now().Sub(res.Started) }()
+
+	rt, err := resolve(ctx, opts.Resolver, t)
+	if err != nil {
+		res.Status, res.Error = StatusUnreachable, err.Error()
+		if ctx.Err() != nil {
+			res.Status, res.Error = StatusInconclusive, ReasonCancelled
+		}
+		return res
+	}
+	res.Address = rt.DialAddress()
+	e := &endpoint{target: rt, opts: opts, sem: make(chan struct{}, opts.PerHost)}
+	defer func() {
+		e.mu.Lock()
+		res.Handshakes = e.handshakes
+		e.mu.Unlock()
+		e.progress("done", "")
+	}()
+
+	unreachable := e.scanVersions(ctx, res)
+	switch {
+	case ctx.Err() != nil:
+		res.Status, res.Error = StatusInconclusive, ReasonCancelled
+		return res
+	case unreachable != nil:
+		res.Status, res.Error = StatusUnreachable, unreachable.Error()
+		return res
+	}
+	if allInconclusive(res) {
+		res.Status = StatusInconclusive
+		res.Error = "no probe was answered decisively"
+	}
+
+	var wg sync.WaitGroup
+	if !opts.SkipGroups && !opts.VersionsOnly {
+		wg.Go(func() {
+			e.scanGroups(ctx, res)
+			e.progress("groups", "")
+		})
+	}
+	if !opts.SkipCert && anyAccepted(res) {
+		wg.Go(func() {
+			e.fetchCert(ctx, res)
+			e.progress("certificate", "")
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		res.Status, res.Error = StatusInconclusive, ReasonCancelled
+	}
+	return res
+}
+
+func anyAccepted(res *Result) bool {
+	return slices.ContainsFunc(res.Versions, func(v VersionResult) bool { return v.Outcome == Accepted })
+}
+
+func allInconclusive(res *Result) bool {
+	if res.SSLv2 != nil && res.SSLv2.Outcome != Inconclusive {
+		return false
+	}
+	return !slices.ContainsFunc(res.Versions, func(v VersionResult) bool { return v.Outcome != Inconclusive })
+}
+
+// fetchCert runs the certificate handshake on connections from the scan's
+// dialer, counted as Handshakes.Certificate.
+func (e *endpoint) fetchCert(ctx context.Context, res *Result) {
+	co := e.opts.CertOptions
+	if co.ServerName == "" {
+		co.ServerName = e.target.Host
+	}
+	if co.Now == nil {
+		co.Now = e.opts.Now
+	}
+	if co.Timeout <= 0 {
+		co.Timeout = 2 * e.opts.Timeout
+	}
+	dial := func(ctx context.Context) (net.Conn, error) {
+		select {
+		case e.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		conn, err := e.opts.Dialer.Dial(ctx, e.target)
+		if err != nil {
+			<-e.sem
+			return nil, err
+		}
+		e.mu.Lock()
+		e.handshakes.Certificate++
+		e.handshakes.Total++
+		e.mu.Unlock()
+		return &semConn{Conn: conn, release: func() { <-e.sem }}, nil
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		res.CertError = err.Error()
+		return
+	}
+	info, err := FetchCertificate(ctx, conn, dial, co)
+	res.Cert = info
+	if err != nil {
+		res.CertError = err.Error()
+	}
+}
+
+// semConn releases a per-host slot when closed.
+type semConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *semConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// Scan scans targets, at most concurrency at a time (0: 1), and calls emit
+// with each result as it finishes, from one goroutine at a time. When ctx
+// is cancelled, scans in flight return what they have (emitted as usual)
+// and targets not started are emitted as StatusInconclusive "cancelled".
+func Scan(ctx context.Context, targets []Target, opts Options, concurrency int, emit func(*Result)) {
+	if concurrency <= 0 {
+		concurrency = 1
+	}
+	if opts.Rand != nil {
+		// One lock for all targets, not one per target around the same
+		// reader.
+		opts.Rand = &lockedReader{r: opts.Rand}
+	}
+	var (
+		emitMu sync.Mutex
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, concurrency)
+	)
+	send := func(r *Result) {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		emit(r)
+	}
+	for _, t := range targets {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			now := time.Now
+			if opts.Now != nil {
+				now = opts.Now
+			}
+			send(&Result{Target: t, Status: StatusInconclusive, Error: ReasonCancelled, Started: now()})
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			send(ScanTarget(ctx, t, opts))
+		})
+	}
+	wg.Wait()
+}

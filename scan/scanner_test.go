@@ -1,0 +1,185 @@
+package scan
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/internal/faketls"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// seeded returns a deterministic random source.
+func seeded(seed uint64) *rand.ChaCha8 {
+	var s [32]byte
+	s[0] = byte(seed)
+	s[1] = byte(seed >> 8)
+	return rand.NewChaCha8(s)
+}
+
+// testOptions are hermetic defaults: no certificate, no groups, a short
+// timeout, deterministic randomness.
+func testOptions(versions ...uint16) Options {
+	return Options{
+		Timeout:    2 * time.Second,
+		Rand:       seeded(1),
+		SkipCert:   true,
+		SkipGroups: true,
+		Versions:   versions,
+	}
+}
+
+// targetOf parses a faketls address.
+func targetOf(t testing.TB, addr string) Target {
+	t.Helper()
+	tg, err := ParseTarget(addr, TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func scanFake(t testing.TB, cfg faketls.Config, opts Options) (*Result, *faketls.Server) {
+	t.Helper()
+	srv := faketls.Start(t, cfg)
+	res := ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
+	return res, srv
+}
+
+func registryIDs(v uint16) []uint16 {
+	var ids []uint16
+	for _, s := range ciphers.ForVersion(v) {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func sorted(ids []uint16) []uint16 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+func TestFullRegistry(t *testing.T) {
+	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+		t.Run(ciphers.VersionName(v), func(t *testing.T) {
+			t.Parallel()
+			res, srv := scanFake(t, faketls.FullRegistry(tls.Version(v)), testOptions(v))
+			vr := res.Version(v)
+			if vr == nil || vr.Outcome != Accepted {
+				t.Fatalf("version: %+v", vr)
+			}
+			want := registryIDs(v)
+			if got := sorted(vr.Suites); !slices.Equal(got, want) {
+				t.Errorf("suites: got %d, want %d; inconclusive %v %q", len(got), len(want), vr.Inconclusive, vr.InconclusiveReason)
+			}
+			h := res.Handshakes
+			if h.Total != srv.Connections() {
+				t.Errorf("handshakes %+v, server saw %d", h, srv.Connections())
+			}
+			// Every candidate accepted: no final refusal is needed.
+			if got := h.Versions + h.Suites; got != len(want) {
+				t.Errorf("enumeration connections %d, want %d (%+v)", got, len(want), h)
+			}
+			t.Logf("%s: %d suites, handshakes %+v", ciphers.VersionName(v), len(vr.Suites), h)
+		})
+	}
+}
+
+// pick returns n suites of version v chosen by seed, in a random order
+// (the server's order under server preference).
+func pick(v uint16, n int, seed uint64) []uint16 {
+	ids := registryIDs(v)
+	r := rand.New(seeded(seed))
+	r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids[:min(n, len(ids))]
+}
+
+// lowerBound is the fewest enumeration connections for a version with a
+// accepted suites out of c candidates: one per accepted suite and one
+// refusal, unless every candidate was accepted.
+func lowerBound(a, c int) int {
+	if a == c {
+		return a
+	}
+	return a + 1
+}
+
+func TestRandomSubsets(t *testing.T) {
+	versions := []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13}
+	for _, serverPref := range []bool{false, true} {
+		for seed := uint64(1); seed <= 6; seed++ {
+			name := "client"
+			if serverPref {
+				name = "server"
+			}
+			t.Run(name+"/"+string(rune('0'+seed)), func(t *testing.T) {
+				t.Parallel()
+				cfg := faketls.Config{Suites: map[tls.Version][]uint16{}, ServerPreference: serverPref}
+				// Version subsets vary with the seed; sizes 1 … 60.
+				sizes := map[uint16]int{
+					ciphers.VersionSSL30: int(seed*7) % 12,
+					ciphers.VersionTLS10: 1 + int(seed*13)%40,
+					ciphers.VersionTLS11: int(seed*5) % 3,
+					ciphers.VersionTLS12: 1 + int(seed*17)%60,
+					ciphers.VersionTLS13: 1 + int(seed)%6,
+				}
+				for i, v := range versions {
+					if sizes[v] > 0 {
+						cfg.Suites[tls.Version(v)] = pick(v, sizes[v], seed*10+uint64(i))
+					}
+				}
+				opts := testOptions(versions...)
+				opts.Rand = seeded(seed)
+				res, srv := scanFake(t, cfg, opts)
+				bound := 0
+				for _, v := range versions {
+					vr := res.Version(v)
+					want, ok := cfg.Suites[tls.Version(v)]
+					if !ok {
+						if vr.Outcome != Rejected || vr.Reason != "alert protocol_version" {
+							t.Errorf("%s: %s %q, want rejected by protocol_version", vr.Name(), vr.Outcome, vr.Reason)
+						}
+						bound++
+						continue
+					}
+					bound += lowerBound(len(want), vr.Candidates)
+					if vr.Outcome != Accepted || len(vr.Inconclusive) > 0 {
+						t.Errorf("%s: %s %q inconclusive %v", vr.Name(), vr.Outcome, vr.Reason, vr.Inconclusive)
+					}
+					if !serverPref {
+						if !slices.Equal(sorted(vr.Suites), sorted(want)) {
+							t.Errorf("%s: suites %04x, want %04x", vr.Name(), vr.Suites, want)
+						}
+						if len(want) >= 2 && (vr.ServerOrder == nil || *vr.ServerOrder) {
+							t.Errorf("%s: server order %v, want false", vr.Name(), vr.ServerOrder)
+						}
+						continue
+					}
+					if !slices.Equal(vr.Suites, want) {
+						t.Errorf("%s: suites %04x, want in server order %04x", vr.Name(), vr.Suites, want)
+					}
+					if len(want) >= 2 && (vr.ServerOrder == nil || !*vr.ServerOrder || vr.OrderIncomplete) {
+						t.Errorf("%s: server order %v (incomplete %v), want true", vr.Name(), vr.ServerOrder, vr.OrderIncomplete)
+					}
+				}
+				h := res.Handshakes
+				if h.Total != srv.Connections() {
+					t.Errorf("handshakes %+v, server saw %d", h, srv.Connections())
+				}
+				enum := h.Versions + h.Suites
+				// The first hello of TLS 1.0 and 1.2 carries only 128
+				// suites: a version whose accepted suites all lie beyond
+				// it, or with one accepted suite among more than 128
+				// candidates, costs one more.
+				if enum < bound || enum > bound+4 {
+					t.Errorf("enumeration connections %d, lower bound %d (%+v)", enum, bound, h)
+				}
+				t.Logf("enumeration %d (lower bound %d), order %d, total %d", enum, bound, h.Order, h.Total)
+			})
+		}
+	}
+}
