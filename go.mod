@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/emersion/go-imap v1.2.1 // indirect
 	github.com/weppos/publicsuffix-go v0.50.4-0.20260715080728-6ed62ce99a4a // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect

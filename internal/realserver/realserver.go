@@ -1,0 +1,306 @@
+// Package realserver starts real TLS servers — openssl s_server and nginx —
+// on loopback ports for tests and benchmarks, and computes what such a
+// server accepts with openssl s_client alone (OpenSSLTruth), so that the
+// scanner can be checked against an answer it had no part in.
+//
+// Nothing here imports tlsmap's scan engine, wire codec or registry: the
+// truth must stay independent of the code it checks.
+package realserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/internal/testenv"
+)
+
+// Software is the server program a Config runs.
+type Software uint8
+
+// The server programs.
+const (
+	OpenSSL Software = iota // openssl s_server -www
+	Nginx                   // nginx with a config file of its own
+)
+
+// String returns the program's name.
+func (s Software) String() string {
+	switch s {
+	case OpenSSL:
+		return "openssl"
+	case Nginx:
+		return "nginx"
+	}
+	return fmt.Sprintf("software(%d)", uint8(s))
+}
+
+// KeyType is the server certificate's key.
+type KeyType uint8
+
+// The certificate keys.
+const (
+	RSA2048   KeyType = iota // RSA 2048, SHA-256
+	ECDSAP256                // ECDSA P-256, SHA-256
+)
+
+// String returns "RSA 2048" or "ECDSA P-256".
+func (k KeyType) String() string {
+	switch k {
+	case RSA2048:
+		return "RSA 2048"
+	case ECDSAP256:
+		return "ECDSA P-256"
+	}
+	return fmt.Sprintf("keytype(%d)", uint8(k))
+}
+
+// Config describes one server.
+type Config struct {
+	Name     string // short and unique: "openssl-tls10"
+	Software Software
+	Key      KeyType
+
+	// Args are openssl s_server's flags besides -accept, -cert, -key and
+	// -www (OpenSSL only).
+	Args []string
+
+	// Nginx only: the ssl_protocols, ssl_ciphers (TLS ≤ 1.2),
+	// Ciphersuites (TLS 1.3, through ssl_conf_command; "" keeps OpenSSL's
+	// default) and ssl_ecdh_curve ("" keeps nginx's "auto") directives,
+	// ssl_prefer_server_ciphers, and the size of a DH prime for
+	// ssl_dhparam (0: none, so no DHE suite is usable).
+	Protocols           []string
+	Ciphers             string
+	Ciphersuites        string
+	Curves              string
+	PreferServerCiphers bool
+	DHParamBits         int
+
+	// ServerOrder documents whether the server enforces its own suite
+	// order (s_server -serverpref, ssl_prefer_server_ciphers on).
+	ServerOrder bool
+}
+
+// Server is a running server. Close stops it.
+type Server struct {
+	Config Config
+	Addr   string // "127.0.0.1:port"
+	Dir    string // its files: certificate, key, configuration, logs
+
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // the process's exit status, once done is closed
+
+	closeOnce sync.Once
+}
+
+// StartT starts cfg's server in a temporary directory and stops it when
+// the test ends. It skips the test (fails it in strict mode, see
+// internal/testenv) when openssl or nginx is missing, and fails it when
+// the server does not start.
+func StartT(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	testenv.NeedProgram(t, "openssl")
+	if cfg.Software == Nginx {
+		if _, err := NginxPath(); err != nil {
+			testenv.Missing(t, "nginx is not installed (apt-get install nginx-light)")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, cfg, t.TempDir())
+	if err != nil {
+		t.Fatalf("realserver: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Logf("realserver: stopping %s: %v", cfg.Name, err)
+		}
+	})
+	return s
+}
+
+// Start makes a certificate for cfg in dir, starts the server on a free
+// loopback port and returns once the port accepts connections. ctx bounds
+// the start only: the server runs until Close.
+func Start(ctx context.Context, cfg Config, dir string) (*Server, error) {
+	cert, err := MakeCert(ctx, dir, cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	// The free port is found by listening and closing, so another process
+	// can take it before the server binds it: try a few ports.
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		var cmd *exec.Cmd
+		switch cfg.Software {
+		case OpenSSL:
+			cmd, err = openSSLCommand(cfg, cert, addr)
+		case Nginx:
+			cmd, err = nginxCommand(ctx, cfg, cert, dir, addr)
+		default:
+			err = fmt.Errorf("unknown software %v", cfg.Software)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+		}
+		s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+		if err := s.start(ctx); err != nil {
+			lastErr = fmt.Errorf("%s: %w", cfg.Name, err)
+			if strings.Contains(s.Log(), "in use") {
+				continue
+			}
+			return nil, lastErr
+		}
+		return s, nil
+	}
+	return nil, lastErr
+}
+
+func (s *Server) start(ctx context.Context) error {
+	s.cmd.Stdout = s.out
+	s.cmd.Stderr = s.out
+	s.cmd.Stdin = nil // /dev/null
+	s.cmd.Dir = s.Dir
+	// Its own process group, so that nginx's workers go with it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	if err := s.waitReady(ctx); err != nil {
+		s.Close()
+		return fmt.Errorf("%w; output:\n%s", err, s.Log())
+	}
+	return nil
+}
+
+// waitReady dials the port until it accepts, the process exits or ctx
+// ends.
+func (s *Server) waitReady(ctx context.Context) error {
+	var d net.Dialer
+	for {
+		select {
+		case <-s.done:
+			return fmt.Errorf("%s exited before listening: %v", s.cmd.Path, s.err)
+		default:
+		}
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		c, err := d.DialContext(dctx, "tcp", s.Addr)
+		cancel()
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not listening on %s: %w", s.Addr, context.Cause(ctx))
+		case <-s.done:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops the server: SIGTERM to its process group, SIGKILL after
+// five seconds. It returns nil when the server was running until then.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		pgid := s.cmd.Process.Pid
+		select {
+		case <-s.done:
+			err = fmt.Errorf("%s had exited: %v", s.Config.Name, s.err)
+			return
+		default:
+		}
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-s.done
+		}
+	})
+	return err
+}
+
+// Log returns what the server wrote to stdout and stderr (and, for nginx,
+// its error log).
+func (s *Server) Log() string {
+	out := s.out.String()
+	if s.Config.Software == Nginx {
+		if b, err := os.ReadFile(filepath.Join(s.Dir, "error.log")); err == nil {
+			out += string(b)
+		}
+	}
+	return out
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// run runs a short command and returns its combined output, with the
+// output in the error when it fails.
+func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return out, nil
+}
+
+// lockedBuffer is a bytes.Buffer safe for the process's writes and Log's
+// reads at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	const max = 1 << 20 // a noisy server must not eat the test's memory
+	if l.b.Len() > max {
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// errNoNginx is returned by NginxPath.
+var errNoNginx = errors.New("realserver: nginx not found in PATH, /usr/sbin or /usr/local/sbin")
