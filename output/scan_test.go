@@ -1,0 +1,402 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/scan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func ptr[T any](v T) *T { return &v }
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixtureResults are three endpoints: a legacy server with something for
+// every finding, one that could not be reached, and one whose scan was cut
+// short.
+func fixtureResults() []*scan.Result {
+	legacy := &scan.Result{
+		Target:  scan.Target{Input: "legacy.example.com", Host: "legacy.example.com", Addr: "legacy.example.com", Port: 443, Protocol: scan.ProtoHTTPS},
+		Address: "192.0.2.10:443",
+		Status:  scan.StatusOK,
+		SSLv2: &scan.SSLv2Result{
+			Outcome: scan.Accepted,
+			Kinds:   []uint32{0x0700C0, 0x020080},
+		},
+		Versions: []scan.VersionResult{
+			{Version: ciphers.VersionSSL30, Outcome: scan.Rejected, Reason: "alert handshake_failure", Suites: []uint16{}, Candidates: 120},
+			{Version: ciphers.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013}, ServerOrder: ptr(true), Candidates: 140},
+			{Version: ciphers.VersionTLS11, Outcome: scan.Inconclusive, Reason: "timeout after 5s", Suites: []uint16{}, Candidates: 140},
+			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted,
+				Suites:      []uint16{0xC030, 0xC02F, 0xCCA8, 0x009E, 0x002F, 0x0018},
+				ServerOrder: ptr(true), ChaChaPriority: ptr(true),
+				Inconclusive: []uint16{0xC0A0, 0x00BA}, InconclusiveReason: "server closed the connection after the ClientHello",
+				Candidates: 337},
+			{Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}, ServerOrder: ptr(false), Candidates: 5},
+		},
+		Groups: []scan.GroupResult{
+			{Kind: scan.GroupTLS13, Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001D, 0x0017}, ServerOrder: ptr(true)},
+			{Kind: scan.GroupECDHE, Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0017, 0x0018, 0x001D}, ServerOrder: ptr(false)},
+			{Kind: scan.GroupFFDHE, Version: ciphers.VersionTLS12, Outcome: scan.Rejected, Reason: "server sends its own prime", Groups: []uint16{}},
+		},
+		DHPrimeBits: 1024,
+		Cert: &scan.CertInfo{
+			Chain: []scan.CertSummary{{
+				Subject: "CN=www.example.org", Issuer: "CN=Example Legacy CA, O=Example",
+				SANs: []string{"www.example.org", "example.org"}, Serial: "0a1b2c",
+				NotBefore: t0.AddDate(0, -11, 0), NotAfter: t0.AddDate(0, 0, 12), DaysToExpiry: 12,
+				KeyType: "RSA", KeyBits: 2048, SignatureAlgorithm: "SHA1-RSA",
+				SHA256: strings.Repeat("ab", 32),
+			}, {
+				Subject: "CN=Example Legacy CA, O=Example", Issuer: "CN=Example Legacy CA, O=Example",
+				Serial: "01", NotBefore: t0.AddDate(-5, 0, 0), NotAfter: t0.AddDate(5, 0, 0), DaysToExpiry: 1826,
+				KeyType: "RSA", KeyBits: 4096, SignatureAlgorithm: "SHA256-RSA", SelfSigned: true, IsCA: true,
+				SHA256: strings.Repeat("cd", 32),
+			}},
+			Verified: false, VerifyError: "x509: certificate signed by unknown authority",
+			HostnameMatch: false, HostnameError: "x509: certificate is valid for www.example.org, example.org, not legacy.example.com",
+			Version: ciphers.VersionTLS12, CipherSuite: 0xC030, Library: scan.LibraryZcrypto,
+		},
+		Handshakes: scan.Handshakes{SSLv2: 1, Versions: 5, Suites: 19, Order: 9, Groups: 8, Certificate: 1, Retries: 2, Total: 43},
+		Started:    t0,
+		Duration:   2140 * time.Millisecond,
+	}
+	unreachable := &scan.Result{
+		Target:   scan.Target{Input: "nowhere.invalid:8443", Host: "nowhere.invalid", Addr: "nowhere.invalid", Port: 8443, Protocol: scan.ProtoTLS},
+		Status:   scan.StatusUnreachable,
+		Error:    "resolve: lookup nowhere.invalid: no such host",
+		Started:  t0.Add(time.Second),
+		Duration: 12 * time.Millisecond,
+	}
+	cut := &scan.Result{
+		Target:  scan.Target{Input: "[2001:db8::1]:443", Addr: "2001:db8::1", Port: 443, Protocol: scan.ProtoHTTPS},
+		Address: "[2001:db8::1]:443",
+		Status:  scan.StatusInconclusive, Error: scan.ReasonCancelled,
+		Versions: []scan.VersionResult{
+			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02B}, Candidates: 337},
+			{Version: ciphers.VersionTLS13, Outcome: scan.Inconclusive, Reason: scan.ReasonCancelled, Suites: []uint16{}, Candidates: 5},
+		},
+		CertError:  "scan: handshake: cancelled",
+		Handshakes: scan.Handshakes{Versions: 2, Suites: 1, Certificate: 1, Total: 4},
+		Started:    t0.Add(2 * time.Second),
+		Duration:   800 * time.Millisecond,
+	}
+	return []*scan.Result{legacy, unreachable, cut}
+}
+
+func render(t *testing.T, f Format) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	sw := NewScanWriter(&buf, f)
+	for _, r := range fixtureResults() {
+		if err := sw.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it); got:\n%s", path, got)
+	}
+}
+
+func TestScanGolden(t *testing.T) {
+	for _, tc := range []struct {
+		f    Format
+		file string
+	}{
+		{FormatTable, "scan.table.golden"},
+		{FormatJSONL, "scan.jsonl.golden"},
+		{FormatCSV, "scan.csv.golden"},
+	} {
+		t.Run(tc.f.String(), func(t *testing.T) { golden(t, tc.file, render(t, tc.f)) })
+	}
+}
+
+func decodeJSONL(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d: %v", len(out)+1, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestScanJSONL(t *testing.T) {
+	recs := decodeJSONL(t, render(t, FormatJSONL))
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3", len(recs))
+	}
+	legacy := recs[0]
+	if legacy["schema"] != ScanSchema || legacy["target"] != "https://legacy.example.com:443" {
+		t.Errorf("schema %v target %v", legacy["schema"], legacy["target"])
+	}
+	// A server-order version's ciphers are in the server's order, ranked.
+	var ids []string
+	var ranks []float64
+	for _, c := range legacy["ciphers"].([]any) {
+		c := c.(map[string]any)
+		if c["version"] == "TLSv1.2" {
+			ids = append(ids, c["id"].(string))
+			ranks = append(ranks, c["server_rank"].(float64))
+		}
+		if c["version"] == "TLSv1.3" && c["server_rank"] != nil {
+			t.Errorf("client-order TLS 1.3 suite %v has server_rank %v", c["id"], c["server_rank"])
+		}
+	}
+	if want := []string{"0xC030", "0xC02F", "0xCCA8", "0x009E", "0x002F", "0x0018"}; !slices.Equal(ids, want) {
+		t.Errorf("TLS 1.2 ciphers %v, want the server's order %v", ids, want)
+	}
+	if !slices.Equal(ranks, []float64{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("ranks %v", ranks)
+	}
+	h := legacy["handshakes"].(map[string]any)
+	sum := 0.0
+	for _, n := range h["by_purpose"].(map[string]any) {
+		sum += n.(float64)
+	}
+	if sum != h["total"].(float64) {
+		t.Errorf("by_purpose adds up to %v, total %v", sum, h["total"])
+	}
+	if recs[1]["status"] != "unreachable" || recs[1]["certificate"] != nil || len(recs[1]["versions"].([]any)) != 0 {
+		t.Errorf("unreachable record: %v", recs[1])
+	}
+}
+
+func TestFindings(t *testing.T) {
+	rs := fixtureResults()
+	var got []string
+	for _, f := range Findings(rs[0]) {
+		got = append(got, f.Severity.String()+" "+f.ID)
+	}
+	want := []string{
+		"critical sslv2", "critical anon-suites", "critical sslv2-export",
+		"high tls10", "high rc4-suites", "high cert-untrusted", "high cert-hostname",
+		"medium 3des-suites", "medium dh-prime", "medium cert-expiring",
+		"low some-no-pfs",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings\n got %q\nwant %q", got, want)
+	}
+	if f := Findings(rs[1]); len(f) != 0 {
+		t.Errorf("unreachable endpoint has findings %v", f)
+	}
+
+	// Only static RSA: no forward secrecy at all; an expired certificate.
+	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
+		{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0x009C, 0x002F}},
+	}, Cert: &scan.CertInfo{Chain: []scan.CertSummary{{DaysToExpiry: -3}}, Verified: true, HostnameMatch: true}}
+	got = got[:0]
+	for _, f := range Findings(r) {
+		got = append(got, f.ID+": "+f.Message)
+	}
+	want = []string{"cert-expired: certificate expired 3 days ago", "no-pfs: no forward secrecy suites"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+}
+
+func TestFindingNoVersion(t *testing.T) {
+	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
+		{Version: ciphers.VersionTLS12, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
+		{Version: ciphers.VersionTLS13, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
+	}}
+	if f := Findings(r); len(f) != 1 || f[0].ID != "no-version" {
+		t.Errorf("findings %v, want no-version", f)
+	}
+	r.Versions[1].Outcome = scan.Inconclusive
+	if f := Findings(r); len(f) != 0 {
+		t.Errorf("findings %v with a version undecided, want none", f)
+	}
+}
+
+func TestScanCSV(t *testing.T) {
+	rows, err := csv.NewReader(bytes.NewReader(render(t, FormatCSV))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], ScanCSVColumns) {
+		t.Fatalf("header %v", rows[0])
+	}
+	col := func(row []string, name string) string { return row[slices.Index(ScanCSVColumns, name)] }
+	count := map[string]int{}
+	for _, row := range rows[1:] {
+		if len(row) != len(ScanCSVColumns) {
+			t.Fatalf("row %v has %d cells", row, len(row))
+		}
+		count[col(row, "target")+" "+col(row, "version")+" "+col(row, "suite_outcome")]++
+	}
+	want := map[string]int{
+		"https://legacy.example.com:443 SSLv2 accepted":       2,
+		"https://legacy.example.com:443 SSLv3 ":               1,
+		"https://legacy.example.com:443 TLSv1.0 accepted":     4,
+		"https://legacy.example.com:443 TLSv1.1 ":             1,
+		"https://legacy.example.com:443 TLSv1.2 accepted":     6,
+		"https://legacy.example.com:443 TLSv1.2 inconclusive": 2,
+		"https://legacy.example.com:443 TLSv1.3 accepted":     3,
+		"tls://nowhere.invalid:8443  ":                        1,
+		"https://[2001:db8::1]:443 TLSv1.2 accepted":          1,
+		"https://[2001:db8::1]:443 TLSv1.3 ":                  1,
+	}
+	for key, n := range count {
+		if want[key] != n {
+			t.Errorf("%d rows %q, want %d", n, key, want[key])
+		}
+	}
+	for key, n := range want {
+		if count[key] != n {
+			t.Errorf("%d rows %q, want %d", count[key], key, n)
+		}
+	}
+	if len(rows)-1 != 2+1+4+1+8+3+1+2 {
+		t.Errorf("%d rows, want 22", len(rows)-1)
+	}
+}
+
+// TestSchemaDocumented checks the JSON Lines output against the field
+// tables of docs/schema/scan.md, both ways: every documented field is in
+// the output of the fixture (with the documented type), and every field in
+// the output is documented.
+func TestSchemaDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "schema", "scan.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// | `versions[].server_order` | bool or null | … |
+	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_.\\[\\]]+)` \\| ([a-z\\[\\] ]+) \\|")
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+		if strings.Contains(m[1], ".") || strings.Contains(m[2], "string") || strings.Contains(m[2], "int") ||
+			strings.Contains(m[2], "bool") || strings.Contains(m[2], "object") {
+			documented[m[1]] = strings.TrimSpace(m[2])
+		}
+	}
+	// The CSV table's rows have a "from" column, not a type: keep only
+	// rows whose second column is a type.
+	for f, typ := range documented {
+		if !regexp.MustCompile(`^(string|int|bool|object|\[string\]|\[object\])( or null)?$`).MatchString(typ) {
+			delete(documented, f)
+		}
+	}
+	if len(documented) < 60 {
+		t.Fatalf("found only %d documented fields in scan.md: has the table format changed?", len(documented))
+	}
+
+	seen := map[string]map[string]bool{} // path → JSON kinds seen
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		if seen[path] == nil {
+			seen[path] = map[string]bool{}
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			seen[path]["object"] = true
+			for k, e := range x {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(p, e)
+			}
+		case []any:
+			seen[path]["array"] = true
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		case string:
+			seen[path]["string"] = true
+		case float64:
+			seen[path]["number"] = true
+		case bool:
+			seen[path]["bool"] = true
+		case nil:
+			seen[path]["null"] = true
+		}
+	}
+	for _, rec := range decodeJSONL(t, render(t, FormatJSONL)) {
+		walk("", rec)
+	}
+	delete(seen, "")
+
+	for f, typ := range documented {
+		kinds, ok := seen[f]
+		if !ok {
+			t.Errorf("documented field %s is not in the output", f)
+			continue
+		}
+		allowed := map[string]bool{}
+		base, nullable := strings.CutSuffix(typ, " or null")
+		switch base {
+		case "string":
+			allowed["string"] = true
+		case "int":
+			allowed["number"] = true
+		case "bool":
+			allowed["bool"] = true
+		case "object":
+			allowed["object"] = true
+		case "[string]", "[object]":
+			allowed["array"] = true
+		}
+		if nullable {
+			allowed["null"] = true
+		}
+		for k := range kinds {
+			if !allowed[k] {
+				t.Errorf("field %s: documented as %s, output has a %s", f, typ, k)
+			}
+		}
+	}
+	for f, kinds := range seen {
+		if _, ok := documented[f]; ok {
+			continue
+		}
+		// Elements of a documented list of strings.
+		if parent, ok := strings.CutSuffix(f, "[]"); ok && documented[parent] == "[string]" && kinds["string"] {
+			continue
+		}
+		if parent, ok := strings.CutSuffix(f, "[]"); ok && documented[parent] == "[object]" {
+			continue
+		}
+		t.Errorf("output field %s is not documented in docs/schema/scan.md", f)
+	}
+}
