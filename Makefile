@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test test-short fuzz bench lint generate clean
+.PHONY: all build test test-short fuzz bench bench-scan lint generate clean
 
 all: lint test build
 
@@ -31,8 +31,12 @@ fuzz:
 	done
 
 ## bench: Go benchmarks (and, as later issues add them, peer-tool comparisons)
-bench:
+bench: bench-scan
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## bench-scan: tlsmap scan vs sslscan vs testssl.sh -E on local openssl/nginx endpoints
+bench-scan:
+	GO=$(GO) BIN=$(BIN) sh bench/scan-compare.sh
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -15,6 +15,8 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // the command ran and found what it was asked to flag
 	exitUsage = 2 // bad flags, bad arguments, unknown names
+
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (128 + SIGINT)
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -37,6 +39,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"scan", "map the versions and cipher suites servers accept", runScan},
 		{"ciphers", "list and look up cipher suites, versions, groups and signature schemes", runCiphers},
 		{"version", "print the version", func(e *env, _ []string) int {
 			fmt.Fprintf(e.stdout, "tlsmap %s\n", version)

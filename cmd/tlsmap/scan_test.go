@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/internal/faketls"
+	"github.com/tlsmap/tlsmap/output"
+)
+
+// scanRecords runs tlsmap with args and decodes its JSON Lines output by
+// canonical target.
+func scanRecords(t *testing.T, args ...string) (map[string]output.ScanRecord, int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"scan", "--format", "jsonl"}, args...), strings.NewReader(""), &stdout, &stderr)
+	recs := map[string]output.ScanRecord{}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<22)
+	for sc.Scan() {
+		var r output.ScanRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		if r.Schema != output.ScanSchema {
+			t.Errorf("schema %q", r.Schema)
+		}
+		recs[r.Target] = r
+	}
+	return recs, code, stderr.String()
+}
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func versionsSummary(r output.ScanRecord) string {
+	var parts []string
+	for _, v := range r.Versions {
+		parts = append(parts, v.Version+" "+v.Outcome+" ("+v.Reason+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TestScanBadEndpoints scans, in one run, a good server next to every kind
+// of endpoint that is not a TLS server: each is reported for itself, with
+// its reason, within its deadline, and the good one is unaffected.
+func TestScanBadEndpoints(t *testing.T) {
+	const timeout = 700 * time.Millisecond
+	good := faketls.Start(t, faketls.Intermediate())
+	endpoints := map[string]struct {
+		addr string
+		// want checks the record; the status is checked by the caller.
+		status string
+		reason []string // one of these in error or the versions' reasons
+	}{
+		"unknown host": {"nothing-here.invalid:443", "unreachable", []string{"resolve", "no such host"}},
+		"refused":      {closedPort(t), "unreachable", []string{"refused"}},
+		"http":         {faketls.Start(t, faketls.Config{HTTP: true}).Addr(), "inconclusive", []string{"HTTP", "not TLS", "garbage", "not a TLS"}},
+		"ssh banner":   {faketls.Start(t, faketls.Config{Banner: "SSH-2.0-OpenSSH_9.6\r\n"}).Addr(), "inconclusive", []string{"SSH", "not TLS", "garbage", "not a TLS"}},
+		"close":        {faketls.Start(t, faketls.Config{CloseAfterHello: true}).Addr(), "", []string{"close", "closed", "EOF"}},
+		"garbage":      {faketls.Start(t, faketls.Config{Garbage: true}).Addr(), "inconclusive", []string{"not TLS", "garbage", "not a TLS", "record", "malformed", "bad"}},
+		"silent":       {faketls.Start(t, faketls.Config{Silent: true, HangFor: time.Minute}).Addr(), "inconclusive", []string{"timeout", "timed out", "deadline"}},
+	}
+	// --no-cert: faketls never completes a handshake, so the certificate
+	// handshake would only wait for its own timeout.
+	args := []string{"--no-cert", "--timeout", timeout.String(), "--retries", "0", "--concurrency", "8", good.Addr()}
+	for _, ep := range endpoints {
+		args = append(args, ep.addr)
+	}
+	start := time.Now()
+	recs, code, stderr := scanRecords(t, args...)
+	elapsed := time.Since(start)
+	if code != exitFail {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitFail, stderr)
+	}
+	if !strings.Contains(stderr, "unreachable or inconclusive") {
+		t.Errorf("stderr does not summarise the failures:\n%s", stderr)
+	}
+	if len(recs) != len(endpoints)+1 {
+		t.Errorf("%d records for %d targets", len(recs), len(endpoints)+1)
+	}
+	find := func(addr string) (output.ScanRecord, bool) {
+		for _, r := range recs {
+			if r.Input == addr {
+				return r, true
+			}
+		}
+		return output.ScanRecord{}, false
+	}
+
+	g, ok := find(good.Addr())
+	if !ok || g.Status != "ok" || len(g.Ciphers) == 0 {
+		t.Errorf("good server next to bad ones: status %q, %d ciphers; %s", g.Status, len(g.Ciphers), versionsSummary(g))
+	}
+	for name, ep := range endpoints {
+		r, ok := find(ep.addr)
+		if !ok {
+			t.Errorf("%s: no record", name)
+			continue
+		}
+		t.Logf("%s: status %s, error %q, %d ms, %d handshakes; %s", name, r.Status, r.Error, r.DurationMS, r.Handshakes.Total, versionsSummary(r))
+		if len(r.Ciphers) != 0 {
+			t.Errorf("%s: accepted ciphers %v", name, r.Ciphers)
+		}
+		switch {
+		case ep.status != "" && r.Status != ep.status:
+			t.Errorf("%s: status %q, want %q (error %q)", name, r.Status, ep.status, r.Error)
+		case ep.status == "" && r.Status == "ok":
+			// A close right after every ClientHello is a refusal
+			// (docs/scan-algorithm.md): every version rejected.
+			for _, v := range r.Versions {
+				if v.Outcome == "accepted" {
+					t.Errorf("%s: %s accepted", name, v.Version)
+				}
+			}
+		}
+		text := strings.ToLower(r.Error + " " + versionsSummary(r))
+		found := false
+		for _, want := range ep.reason {
+			found = found || strings.Contains(text, strings.ToLower(want))
+		}
+		if !found {
+			t.Errorf("%s: no reason among %q in %q", name, ep.reason, text)
+		}
+		// Deadline: every connection is bounded by the timeout and four
+		// run at once (--per-host 4), so the target ends within one
+		// timeout per four handshakes (and a second for the rest).
+		waves := (r.Handshakes.Total + 3) / 4
+		if limit := time.Duration(waves)*timeout + time.Second; time.Duration(r.DurationMS)*time.Millisecond > limit {
+			t.Errorf("%s: took %d ms for %d handshakes, more than %v", name, r.DurationMS, r.Handshakes.Total, limit)
+		}
+	}
+	if elapsed > 10*time.Second {
+		t.Errorf("the whole scan took %v", elapsed)
+	}
+}
+
+// TestScanInterrupted cancels a scan as if Ctrl-C were pressed: what
+// finished is printed, the rest is not, and the exit code is 130.
+func TestScanInterrupted(t *testing.T) {
+	good := faketls.Start(t, faketls.Intermediate())
+	tarpit := faketls.Start(t, faketls.Config{Silent: true, HangFor: time.Minute})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	scanNotifyContext = func(parent context.Context, _ ...os.Signal) (context.Context, context.CancelFunc) {
+		return ctx, cancel
+	}
+	defer func() { scanNotifyContext = defaultNotifyContext }()
+
+	// The tarpit is scanned with a long timeout; the good server first,
+	// one target at a time, so it has finished when the scan is cut.
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	start := time.Now()
+	recs, code, stderr := scanRecords(t, "--no-cert", "--concurrency", "1", "--timeout", "30s", good.Addr(), tarpit.Addr(), "192.0.2.1:443")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("interrupted scan took %v to return", d)
+	}
+	if code != exitInterrupted {
+		t.Errorf("exit code %d, want %d", code, exitInterrupted)
+	}
+	if !strings.Contains(stderr, "error: scan: interrupted; 2 of 3 targets reported, 1 not started") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if r := recs["tls://"+good.Addr()]; r.Status != "ok" || len(r.Ciphers) == 0 {
+		t.Errorf("finished target: status %q, %d ciphers", r.Status, len(r.Ciphers))
+	}
+	if r := recs["tls://"+tarpit.Addr()]; r.Status != "inconclusive" || r.Error != "cancelled" {
+		t.Errorf("target in flight: status %q error %q", r.Status, r.Error)
+	}
+	if _, ok := recs["tls://192.0.2.1:443"]; ok {
+		t.Errorf("a target never started was printed")
+	}
+}
+
+var defaultNotifyContext = scanNotifyContext
+
+// TestScanSIGINT sends a real SIGINT to a tlsmap process (the copy of the
+// test binary testscript puts in PATH) in the middle of a scan.
+func TestScanSIGINT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a subprocess")
+	}
+	bin, err := exec.LookPath("tlsmap")
+	if err != nil {
+		t.Skipf("no tlsmap in PATH: %v", err)
+	}
+	tarpit := faketls.Start(t, faketls.Config{Silent: true, HangFor: time.Minute})
+	cmd := exec.Command(bin, "scan", "--format", "jsonl", "--timeout", "30s", tarpit.Addr())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("tlsmap did not stop within 10s of SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"status":"inconclusive"`) || !strings.Contains(stdout.String(), `"error":"cancelled"`) {
+		t.Errorf("the interrupted target was not reported: %s", stdout.String())
+	}
+}
