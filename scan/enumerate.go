@@ -86,8 +86,10 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		res.Versions, res.SSLv2 = nil, nil
 		return first.err
 	}
+	// Any ServerHello proves the server parsed a hello of that length,
+	// even one for another version or suite than asked.
 	seed := 0
-	if ok && first.kind == ansHello {
+	if ok && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered) {
 		seed = firstLen(lead)
 	}
 	for i, v := range asked {

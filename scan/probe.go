@@ -152,7 +152,12 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 		limit = maxSKEBytes
 	}
 	r := &probeReader{r: conn, limit: limit}
-	return e.readAnswer(ctx, r, req)
+	a := e.readAnswer(ctx, r, req)
+	switch a.kind {
+	case ansHello, ansSSLv2Hello, ansAlert, ansSSLv2Error, ansLower, ansHigher, ansUnoffered:
+		e.spokeTLS.Store(true)
+	}
+	return a
 }
 
 // probeReader counts what is read, keeps the first bytes for error

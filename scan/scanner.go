@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
@@ -124,6 +125,7 @@ type endpoint struct {
 
 	mu         sync.Mutex
 	handshakes Handshakes
+	spokeTLS   atomic.Bool // some probe got a TLS answer (hello, alert, SSLv2 message)
 }
 
 // count records an opened connection.
@@ -205,6 +207,11 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	if allInconclusive(res) {
 		res.Status = StatusInconclusive
 		res.Error = "no probe was answered decisively"
+	} else if !e.spokeTLS.Load() {
+		// Every "rejection" was a close or reset: nothing proves a TLS
+		// server is listening, so the endpoint as a whole is undecided.
+		res.Status = StatusInconclusive
+		res.Error = "the server closed or reset every connection after the ClientHello without a TLS answer: it may not speak TLS on this port"
 	}
 
 	var wg sync.WaitGroup
