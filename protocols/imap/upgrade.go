@@ -1,0 +1,333 @@
+package imap
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	goimap "github.com/emersion/go-imap"
+)
+
+// The tags of the commands Upgrade and Capabilities send.
+const (
+	tagCapability = "a1"
+	tagSTARTTLS   = "a2"
+	tagLogout     = "a3"
+)
+
+// Upgrade speaks IMAP on a fresh connection up to STARTTLS: it reads the
+// greeting ("* OK", "* PREAUTH" or "* BYE"), takes the capabilities from
+// the greeting's [CAPABILITY …] code or asks with CAPABILITY, and sends
+// a tagged STARTTLS when advertised (or always, with
+// Options.StartTLSAnyway). On success the tagged OK has been read to its
+// line end and not a byte further: the next byte on conn is the server's
+// first TLS byte, and the caller's ClientHello goes next.
+//
+// The dialogue is bounded by ctx and Options.Timeout (Upgrade sets conn's
+// deadline and clears it on return); cancelling ctx closes conn. Upgrade
+// never closes conn otherwise. When the dialogue will not upgrade it sends
+// LOGOUT first.
+//
+// The error is an *Error naming the stage; errors.Is matches
+// ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other sentinels.
+// Info is returned with whatever was learnt, also on error.
+func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
+	opts = opts.withDefaults()
+	s := startSession(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	info, err := d.upgrade()
+	if !s.end() && err == nil {
+		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
+	}
+	return info, err
+}
+
+// Capabilities reads the greeting and asks for the capabilities over an
+// established implicit-TLS connection (IMAPS, RFC 8314 §3.3), then sends
+// LOGOUT. It is bounded like Upgrade. Info.PlaintextAuth stays empty:
+// nothing crossed the network in clear.
+func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
+	opts = opts.withDefaults()
+	s := startSession(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	info := &Info{}
+	_, err := d.greeting(info)
+	if err == nil {
+		// Ask even when the greeting listed capabilities: some servers
+		// list more once TLS is up, and the greeting's list may be short.
+		err = d.capability(info)
+	}
+	if err == nil {
+		d.logout()
+	}
+	if !s.end() && err == nil {
+		err = &Error{Stage: StageCapability, Err: context.Cause(ctx)}
+	}
+	return info, err
+}
+
+type dialogue struct {
+	s    *session
+	lr   *lineReader
+	opts Options
+}
+
+func (d *dialogue) upgrade() (*Info, error) {
+	info := &Info{}
+	haveCaps, err := d.greeting(info)
+	if err != nil {
+		return info, err
+	}
+	if !haveCaps {
+		if err := d.capability(info); err != nil {
+			return info, err
+		}
+	}
+	if !info.LoginDisabled {
+		info.PlaintextAuth = []string{"LOGIN"}
+	}
+	for _, m := range info.AuthMechanisms {
+		info.PlaintextAuth = appendUnique(info.PlaintextAuth, m)
+	}
+	if !d.opts.StartTLSAnyway {
+		if info.Greeting == "PREAUTH" {
+			d.logout()
+			return info, &Error{Stage: StageGreeting, Reply: "* PREAUTH " + info.Banner, Err: ErrNoSTARTTLS}
+		}
+		if !info.STARTTLSAdvertised {
+			d.logout()
+			return info, &Error{Stage: StageCapability, Err: ErrNoSTARTTLS}
+		}
+	}
+	st, raw, err := d.command(StageSTARTTLS, tagSTARTTLS, "STARTTLS", info)
+	if err != nil {
+		return info, err
+	}
+	if st.Type == goimap.StatusRespOk {
+		// The raw connection is taken over here: the tagged OK has been
+		// read up to its LF and not a byte further, and TLS negotiation
+		// begins right after that CRLF (RFC 3501 §6.2.1). No TLS byte has
+		// been read or written.
+		return info, nil
+	}
+	// NO or BAD (RFC 3501 §6.2.1: "BAD - command unknown or arguments
+	// invalid").
+	d.logout()
+	return info, &Error{Stage: StageSTARTTLS, Reply: raw, Temporary: st.Code == "UNAVAILABLE", Err: ErrSTARTTLSRefused}
+}
+
+// greeting reads the greeting (RFC 3501 §7.1: an untagged OK, PREAUTH or
+// BYE). It reports whether the greeting carried the capabilities.
+func (d *dialogue) greeting(info *Info) (bool, error) {
+	resp, raw, err := d.read(StageGreeting)
+	if err != nil {
+		return false, err
+	}
+	st, ok := asStatus(resp)
+	if !ok || st.Tag != "*" {
+		return false, &Error{Stage: StageGreeting, Reply: raw, Err: ErrUnexpectedReply}
+	}
+	info.Greeting = string(st.Type)
+	info.Banner = st.Info
+	info.Software = guessSoftware(st.Info)
+	switch st.Type {
+	case goimap.StatusRespOk, goimap.StatusRespPreauth:
+	case goimap.StatusRespBye:
+		return false, &Error{Stage: StageGreeting, Reply: raw, Temporary: true, Err: ErrThrottled}
+	default:
+		return false, &Error{Stage: StageGreeting, Reply: raw, Err: ErrUnexpectedReply}
+	}
+	if st.Code == goimap.CodeCapability {
+		info.setCapabilities(st.Arguments)
+		return true, nil
+	}
+	return false, nil
+}
+
+// capability asks for the capabilities (RFC 3501 §6.1.1). A NO or BAD
+// leaves them empty: the scan goes on and the STARTTLS decision is made on
+// what is known.
+func (d *dialogue) capability(info *Info) error {
+	_, _, err := d.command(StageCapability, tagCapability, "CAPABILITY", info)
+	return err
+}
+
+// command sends "tag cmd" and reads responses up to the tagged one,
+// collecting capabilities on the way. An untagged BYE ends the dialogue
+// with ErrThrottled.
+func (d *dialogue) command(stage, tag, cmd string, info *Info) (*goimap.StatusResp, string, error) {
+	if _, err := io.WriteString(d.s.conn, tag+" "+cmd+"\r\n"); err != nil {
+		return nil, "", &Error{Stage: stage, Err: d.s.ioError(err)}
+	}
+	for range d.opts.MaxLines {
+		resp, raw, err := d.read(stage)
+		if err != nil {
+			return nil, raw, err
+		}
+		if st, ok := asStatus(resp); ok {
+			switch {
+			case st.Tag == tag:
+				return st, raw, nil
+			case st.Tag == "*" && st.Type == goimap.StatusRespBye:
+				return nil, raw, &Error{Stage: stage, Reply: raw, Temporary: true, Err: ErrThrottled}
+			case st.Code == goimap.CodeCapability:
+				info.setCapabilities(st.Arguments)
+			}
+			continue
+		}
+		switch resp := resp.(type) {
+		case *goimap.DataResp:
+			if name, fields, ok := goimap.ParseNamedResp(resp); ok && strings.EqualFold(name, "CAPABILITY") {
+				info.setCapabilities(fields)
+			}
+		case *goimap.ContinuationReq:
+			return nil, raw, &Error{Stage: stage, Reply: raw, Err: ErrUnexpectedReply}
+		}
+	}
+	return nil, "", &Error{Stage: stage, Err: ErrTooManyLines}
+}
+
+// logout politely ends a dialogue that will not upgrade.
+func (d *dialogue) logout() {
+	d.s.quit(d.lr, tagLogout+" LOGOUT\r\n")
+}
+
+// read reads one response and parses it with go-imap.
+func (d *dialogue) read(stage string) (goimap.Resp, string, error) {
+	raw, err := d.readRaw()
+	if err != nil {
+		e := &Error{Stage: stage, Err: err}
+		if err != ErrLineTooLong {
+			e.Err = d.s.ioError(err)
+		}
+		return nil, "", e
+	}
+	resp, err := parseResp(raw)
+	line := strings.TrimRight(raw, "\r\n")
+	if err != nil {
+		return nil, line, &Error{Stage: stage, Reply: line, Err: fmt.Errorf("%w (%v)", ErrMalformed, err)}
+	}
+	return resp, line, nil
+}
+
+// parseResp parses one response (with its CRLF) with go-imap's reader.
+func parseResp(raw string) (goimap.Resp, error) {
+	return goimap.ReadResp(goimap.NewReader(bufio.NewReader(strings.NewReader(raw))))
+}
+
+// readRaw reads one response: a line, and when it ends with a literal
+// announcement "{n}" (RFC 3501 §4.3; "{n+}", RFC 7888) the n bytes and the
+// rest of the response, all within Options.MaxLine.
+func (d *dialogue) readRaw() (string, error) {
+	var b strings.Builder
+	for {
+		line, err := d.lr.readLine()
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(line)
+		b.WriteString("\r\n")
+		if b.Len() > d.opts.MaxLine {
+			return "", ErrLineTooLong
+		}
+		n, ok := literalSize(line)
+		if !ok {
+			return b.String(), nil
+		}
+		if n > d.opts.MaxLine-b.Len() {
+			return "", ErrLineTooLong
+		}
+		for range n {
+			c, err := d.lr.readByte()
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return "", err
+			}
+			b.WriteByte(c)
+		}
+	}
+}
+
+// literalSize reports the size of the literal a line ends with.
+func literalSize(line string) (int, bool) {
+	if !strings.HasSuffix(line, "}") {
+		return 0, false
+	}
+	i := strings.LastIndexByte(line, '{')
+	if i < 0 {
+		return 0, false
+	}
+	num := strings.TrimSuffix(line[i+1:len(line)-1], "+")
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || num == "" || num[0] == '+' || num[0] == '-' {
+		return 0, false
+	}
+	return n, true
+}
+
+// asStatus returns resp as a status response. go-imap parses a status
+// without text ("* OK", "a2 OK") or in lower case as a data response; this
+// takes those back.
+func asStatus(resp goimap.Resp) (*goimap.StatusResp, bool) {
+	switch r := resp.(type) {
+	case *goimap.StatusResp:
+		return r, true
+	case *goimap.DataResp:
+		if len(r.Fields) == 0 {
+			return nil, false
+		}
+		name, ok := r.Fields[0].(string)
+		if !ok {
+			return nil, false
+		}
+		switch t := goimap.StatusRespType(strings.ToUpper(name)); t {
+		case goimap.StatusRespOk, goimap.StatusRespNo, goimap.StatusRespBad, goimap.StatusRespPreauth, goimap.StatusRespBye:
+			var words []string
+			for _, f := range r.Fields[1:] {
+				if s, ok := f.(string); ok {
+					words = append(words, s)
+				}
+			}
+			return &goimap.StatusResp{Tag: r.Tag, Type: t, Info: strings.Join(words, " ")}, true
+		}
+	}
+	return nil, false
+}
+
+// setCapabilities replaces the capabilities with a CAPABILITY list (RFC
+// 3501 §7.2.1), and derives STARTTLS, LOGINDISABLED and AUTH=.
+func (info *Info) setCapabilities(fields []interface{}) {
+	info.Capabilities, info.AuthMechanisms = nil, nil
+	info.STARTTLSAdvertised, info.LoginDisabled = false, false
+	for _, f := range fields {
+		s, ok := f.(string)
+		if !ok || s == "" {
+			continue
+		}
+		info.Capabilities = append(info.Capabilities, s)
+		u := strings.ToUpper(s)
+		switch {
+		case u == "STARTTLS":
+			info.STARTTLSAdvertised = true
+		case u == "LOGINDISABLED":
+			info.LoginDisabled = true
+		case strings.HasPrefix(u, "AUTH=") && len(u) > len("AUTH="):
+			info.AuthMechanisms = append(info.AuthMechanisms, u[len("AUTH="):])
+		}
+	}
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,155 @@
+package pop3
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+// lineReader reads CRLF (or bare LF) terminated lines and never reads a
+// byte past the end of the line it returns, so that after the last reply
+// of the plaintext dialogue the connection is positioned exactly at the
+// first byte of the TLS handshake. On a net.Conn that costs one read call a
+// byte; the dialogue is a few hundred bytes. Give it an io.ByteReader (a
+// bufio.Reader) where over-reading does not matter.
+type lineReader struct {
+	r       io.Reader
+	br      io.ByteReader // nil: read r one byte at a time
+	max     int
+	tooLong error
+	n       int64 // bytes read so far
+	one     [1]byte
+	buf     []byte
+}
+
+func newLineReader(r io.Reader, max int, tooLong error) *lineReader {
+	lr := &lineReader{r: r, max: max, tooLong: tooLong}
+	lr.br, _ = r.(io.ByteReader)
+	return lr
+}
+
+func (lr *lineReader) readByte() (byte, error) {
+	if lr.br != nil {
+		c, err := lr.br.ReadByte()
+		if err == nil {
+			lr.n++
+		}
+		return c, err
+	}
+	for {
+		n, err := lr.r.Read(lr.one[:])
+		if n == 1 {
+			lr.n++
+			return lr.one[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// readLine returns the next line without its line ending. A line of more
+// than max bytes (line ending included) fails with lr.tooLong as soon as
+// the limit is passed; nothing beyond it is read. End of stream inside a
+// line is io.ErrUnexpectedEOF; before it, io.EOF.
+func (lr *lineReader) readLine() (string, error) {
+	lr.buf = lr.buf[:0]
+	for {
+		c, err := lr.readByte()
+		if err != nil {
+			if err == io.EOF && len(lr.buf) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		if c == '\n' {
+			b := lr.buf
+			if len(b) > 0 && b[len(b)-1] == '\r' {
+				b = b[:len(b)-1]
+			}
+			return string(b), nil
+		}
+		if len(lr.buf)+1 >= lr.max {
+			return "", lr.tooLong
+		}
+		lr.buf = append(lr.buf, c)
+	}
+}
+
+// session bounds one dialogue on conn: a deadline (the earlier of ctx's and
+// now+timeout), and ctx's cancellation closing conn (context.AfterFunc),
+// which unblocks any read or write at once.
+type session struct {
+	ctx      context.Context
+	conn     net.Conn
+	deadline time.Time
+	stop     func() bool
+}
+
+func startSession(ctx context.Context, conn net.Conn, timeout time.Duration) *session {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	return &session{ctx: ctx, conn: conn, deadline: deadline, stop: stop}
+}
+
+// end detaches the session from conn: it clears the deadline and reports
+// false when ctx's cancellation has closed the connection.
+func (s *session) end() bool {
+	if !s.stop() {
+		return false
+	}
+	_ = s.conn.SetDeadline(time.Time{})
+	return true
+}
+
+// ioError turns a read or write failure into the error to report: the
+// context's cause when the context ended the dialogue, "connection closed"
+// for an EOF.
+func (s *session) ioError(err error) error {
+	if s.ctx.Err() != nil {
+		return context.Cause(s.ctx)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errConnClosed{err}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errTimeout{err}
+	}
+	return err
+}
+
+// errTimeout is the dialogue's deadline passing.
+type errTimeout struct{ err error }
+
+func (e errTimeout) Error() string { return "timed out waiting for the server" }
+func (e errTimeout) Unwrap() error { return e.err }
+
+// errConnClosed is the server closing the connection mid-dialogue.
+type errConnClosed struct{ err error }
+
+func (e errConnClosed) Error() string { return "connection closed by the server" }
+func (e errConnClosed) Unwrap() error { return e.err }
+
+// quit politely ends a dialogue that will not upgrade: it sends cmd and
+// waits a little for the reply, ignoring any failure.
+func (s *session) quit(lr *lineReader, cmd string) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	if _, err := io.WriteString(s.conn, cmd); err != nil {
+		return
+	}
+	// Wait at most a second for the goodbye, and never past the
+	// session's deadline.
+	if d := time.Now().Add(time.Second); d.Before(s.deadline) {
+		_ = s.conn.SetReadDeadline(d)
+	}
+	_, _ = lr.readLine()
+}

@@ -1,0 +1,238 @@
+package pop3
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/tlsmap/tlsmap/protocols"
+)
+
+// maxWireLine is the longest line Recognize waits for before deciding the
+// stream is not POP3 (RFC 2449 §4: 255 octets for a command, 512 for a
+// response line).
+const maxWireLine = 2048
+
+// commands are the POP3 commands (RFC 1939, RFC 2449, RFC 2595, RFC 5034,
+// RFC 6856). A client's first line must start with one of them.
+var commands = map[string]bool{
+	"CAPA": true, "STLS": true, "USER": true, "PASS": true, "APOP": true, "AUTH": true,
+	"QUIT": true, "STAT": true, "LIST": true, "RETR": true, "DELE": true, "NOOP": true,
+	"RSET": true, "TOP": true, "UIDL": true, "UTF8": true, "LANG": true, "XTND": true,
+}
+
+// Recognize decides whether two captured byte streams (client to server,
+// server to client, each as far as seen) are POP3, and where they switch
+// to TLS. The server must greet with "+OK" or "-ERR"; the client's first
+// line must be a POP3 command. Commands and responses are paired in order
+// (RFC 2449 §6.6 PIPELINING keeps the order): one status line per command
+// line (SASL continuations "+ " included), followed by a dot-terminated
+// body after +OK to CAPA, RETR, TOP, and LIST, UIDL or AUTH without an
+// argument. A +OK to STLS gives Upgraded, with the offsets right after the
+// STLS line and after the +OK line; -ERR gives Plaintext with the response
+// as Reason, and a later STLS is still found. Upgraded is withdrawn
+// (Plaintext) when a side's first byte after its offset cannot start a TLS
+// or SSLv2 record.
+//
+// It is a pure function and reads nothing beyond the slices' lengths.
+func Recognize(c2s, s2c []byte) protocols.Recognition {
+	rec := protocols.Recognition{Protocol: Name, State: protocols.NeedMore}
+	notThis := func(reason string) protocols.Recognition {
+		return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: reason}
+	}
+	if !serverShape(s2c) {
+		return notThis("server does not greet with +OK or -ERR")
+	}
+	if !clientShape(c2s) {
+		return notThis("client does not start with a POP3 command")
+	}
+	greeting, spos, ok := wireLine(s2c, 0)
+	if _, _, cok := wireLine(c2s, 0); !ok || !cok {
+		return rec
+	}
+	if _, ok, _ := status(greeting); !ok {
+		return notThis("server does not greet with +OK or -ERR")
+	}
+	rec.State, rec.Reason = protocols.Plaintext, "no STLS yet"
+	if g, _, _ := status(greeting); !g {
+		rec.Reason = "server refused the connection: " + sanitize(greeting)
+	}
+
+	for cpos := 0; cpos < len(c2s); {
+		line, next, ok := wireLine(c2s, cpos)
+		if !ok {
+			break
+		}
+		cpos = next
+		verb, arg, _ := strings.Cut(string(line), " ")
+		verb = strings.ToUpper(verb)
+		resp, snext, ok := wireLine(s2c, spos)
+		if !ok {
+			if verb == "STLS" {
+				rec.State, rec.Reason = protocols.NeedMore, ""
+			}
+			return rec
+		}
+		good, isStatus, cont := status(resp)
+		if !isStatus && !cont {
+			return rec // out of step: nothing more can be paired
+		}
+		spos = snext
+		if verb == "STLS" {
+			if good {
+				return upgraded(c2s, s2c, cpos, spos)
+			}
+			rec.Reason = "STLS refused: " + sanitize(resp)
+			continue
+		}
+		if good && multiline(verb, strings.TrimSpace(arg)) {
+			// RFC 1939 §3: the body ends with a line holding a single ".".
+			for {
+				l, n, ok := bodyLine(s2c, spos)
+				if !ok {
+					return rec
+				}
+				spos = n
+				if string(bytes.TrimRight(l, "\r")) == "." {
+					break
+				}
+			}
+		}
+	}
+	return rec
+}
+
+// multiline reports whether a +OK to the command is followed by a
+// dot-terminated body.
+func multiline(verb, arg string) bool {
+	switch verb {
+	case "CAPA", "RETR", "TOP":
+		return true
+	case "LIST", "UIDL":
+		return arg == ""
+	case "AUTH":
+		// RFC 1734 had no mechanism list; many servers answer a bare
+		// AUTH with one, dot-terminated.
+		return arg == ""
+	}
+	return false
+}
+
+// status classifies a response line: +OK (good), -ERR, or a SASL
+// continuation "+ …" (RFC 5034 §4).
+func status(line []byte) (good, isStatus, continuation bool) {
+	switch {
+	case hasWord(line, "+OK"):
+		return true, true, false
+	case hasWord(line, "-ERR"):
+		return false, true, false
+	case len(line) >= 1 && line[0] == '+' && (len(line) == 1 || line[1] == ' '):
+		return false, false, true
+	}
+	return false, false, false
+}
+
+// hasWord reports whether line starts with word (any case) followed by a
+// space or the end of the line.
+func hasWord(line []byte, word string) bool {
+	return len(line) >= len(word) && bytes.EqualFold(line[:len(word)], []byte(word)) &&
+		(len(line) == len(word) || line[len(word)] == ' ')
+}
+
+// upgraded checks that what follows each offset can be TLS before calling
+// the flow Upgraded: a ClientHello (0x16) or an SSLv2 CLIENT-HELLO (high
+// bit set) from the client, a handshake record or an alert (0x15) from the
+// server.
+func upgraded(c2s, s2c []byte, co, so int) protocols.Recognition {
+	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
+		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STLS accepted but the client went on in plaintext"}
+	}
+	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
+		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STLS accepted but the server went on in plaintext"}
+	}
+	return protocols.Recognition{Protocol: Name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
+}
+
+// serverShape reports whether s2c (possibly empty or partial) can start
+// with a POP3 greeting.
+func serverShape(s2c []byte) bool {
+	for _, g := range []string{"+OK", "-ERR"} {
+		n := min(len(s2c), len(g))
+		if !bytes.EqualFold(s2c[:n], []byte(g[:n])) {
+			continue
+		}
+		if len(s2c) <= len(g) {
+			return true
+		}
+		switch s2c[len(g)] {
+		case ' ', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}
+
+// clientShape reports whether c2s (possibly empty or partial) can start
+// with a POP3 command.
+func clientShape(c2s []byte) bool {
+	if len(c2s) > maxWireLine && bytes.IndexByte(c2s[:maxWireLine], '\n') < 0 {
+		return false
+	}
+	head := c2s[:min(len(c2s), 8)]
+	end := bytes.IndexAny(head, " \r\n")
+	if end < 0 {
+		u := strings.ToUpper(string(head))
+		for c := range commands {
+			if strings.HasPrefix(c, u) {
+				return true
+			}
+		}
+		return false
+	}
+	return commands[strings.ToUpper(string(head[:end]))]
+}
+
+// wireLine returns the line starting at pos (without its line ending), the
+// offset after its LF, and whether a LF was found within maxWireLine
+// bytes. A line holding a control character other than TAB and CR is
+// treated as incomplete: it is not text, so nothing after it is parsed.
+func wireLine(b []byte, pos int) (line []byte, next int, ok bool) {
+	rest := b[pos:]
+	if len(rest) > maxWireLine {
+		rest = rest[:maxWireLine]
+	}
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	line = rest[:i]
+	for _, c := range line {
+		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
+			return nil, pos, false
+		}
+	}
+	return bytes.TrimRight(line, "\r"), pos + i + 1, true
+}
+
+// bodyLine returns the next line of a multi-line body, any bytes up to a
+// LF.
+func bodyLine(b []byte, pos int) (line []byte, next int, ok bool) {
+	i := bytes.IndexByte(b[pos:], '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	return b[pos : pos+i], pos + i + 1, true
+}
+
+// sanitize makes a wire line fit for a Reason: printable, at most 200 bytes.
+func sanitize(line []byte) string {
+	s := string(line)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,55 @@
+package pop3
+
+import "strings"
+
+// knownSoftware maps words of POP3 greetings to server software, most
+// specific first. Each needle matches as whole words, ignoring case.
+var knownSoftware = []struct{ needle, name string }{
+	{"dovecot", "Dovecot"},
+	{"courier-pop3", "Courier"},
+	{"courier", "Courier"},
+	{"cyrus", "Cyrus"},
+	{"microsoft exchange", "Microsoft Exchange"},
+	{"gpop", "Google"}, // "+OK Gpop ready for requests from …"
+	{"zimbra", "Zimbra"},
+	{"kerio connect", "Kerio Connect"},
+	{"qpopper", "Qpopper"},
+	{"popa3d", "popa3d"},
+	{"hmailserver", "hMailServer"},
+	{"mdaemon", "MDaemon"},
+	{"icewarp", "IceWarp"},
+	{"axigen", "Axigen"},
+	{"communigate", "CommuniGate Pro"},
+	{"uw pop3", "UW IMAP"},
+}
+
+// guessSoftware names the server software a banner reveals, or "".
+func guessSoftware(banner string) string {
+	lower := strings.ToLower(banner)
+	for _, k := range knownSoftware {
+		if containsWords(lower, k.needle) {
+			return k.name
+		}
+	}
+	return ""
+}
+
+// containsWords reports whether needle occurs in s between word
+// boundaries (so "exim" does not match "maximum").
+func containsWords(s, needle string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], needle)
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(needle)
+		if (start == 0 || !isWordByte(s[start-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		off = start + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}

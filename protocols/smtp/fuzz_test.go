@@ -1,0 +1,111 @@
+package smtp
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/tlsmap/tlsmap/internal/mailserver"
+	"github.com/tlsmap/tlsmap/protocols"
+)
+
+var updateCorpus = flag.Bool("update-fuzz-corpus", false,
+	"rewrite testdata/fuzz/FuzzRecognize from recognizeCases and the public captures")
+
+// corpusDir holds FuzzRecognize's committed seeds.
+var corpusDir = filepath.Join("testdata", "fuzz", "FuzzRecognize")
+
+// TestFuzzCorpus rewrites the seed corpus with -update-fuzz-corpus: every
+// case of recognizeCases, and the first KiB of both streams of every
+// public flow expected to be smtp STARTTLS.
+func TestFuzzCorpus(t *testing.T) {
+	if !*updateCorpus {
+		t.Skip("run with -update-fuzz-corpus to rewrite the seeds")
+	}
+	if err := os.RemoveAll(corpusDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(corpusDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, c2s, s2c []byte) {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(c2s)) + ")\n[]byte(" + strconv.Quote(string(s2c)) + ")\n"
+		if err := os.WriteFile(filepath.Join(corpusDir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range recognizeCases {
+		c2s, s2c := tc.c2s, tc.s2c
+		if tc.tls {
+			c2s, s2c = c2s+hello, s2c+serverHello
+		}
+		write(tc.name, []byte(c2s), []byte(s2c))
+	}
+	for _, f := range mailserver.PublicFlows(t) {
+		if f.Want == Name {
+			write(fmt.Sprintf("capture-%s-%d", filepath.Base(filepath.Dir(f.Capture))+"-"+filepath.Base(f.Capture), f.Index),
+				f.C2S[:min(len(f.C2S), 1024)], f.S2C[:min(len(f.S2C), 1024)])
+		}
+	}
+}
+
+// FuzzRecognize checks Recognize on arbitrary streams: no panic, inputs
+// left alone, the same answer twice, offsets within the streams and right
+// after a line end, and an Upgraded answer that depends only on the bytes
+// before its offsets.
+func FuzzRecognize(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join(corpusDir, "*"))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("%s has no seeds (%v); rewrite them with -update-fuzz-corpus", corpusDir, err)
+	}
+	f.Fuzz(func(t *testing.T, c2s, s2c []byte) {
+		cc, sc := bytes.Clone(c2s), bytes.Clone(s2c)
+		r := Recognize(c2s, s2c)
+		if !bytes.Equal(c2s, cc) || !bytes.Equal(s2c, sc) {
+			t.Fatal("Recognize modified its input")
+		}
+		if r2 := Recognize(c2s, s2c); r2 != r {
+			t.Fatalf("not deterministic: %+v then %+v", r, r2)
+		}
+		if r.Protocol != Name || r.State > protocols.Upgraded {
+			t.Fatalf("bad recognition %+v", r)
+		}
+		if r.State != protocols.Upgraded {
+			if r.ClientOffset != 0 || r.ServerOffset != 0 {
+				t.Fatalf("offsets without Upgraded: %+v", r)
+			}
+			return
+		}
+		co, so := r.ClientOffset, r.ServerOffset
+		if co <= 0 || co > len(c2s) || so <= 0 || so > len(s2c) {
+			t.Fatalf("offsets %d/%d out of %d/%d", co, so, len(c2s), len(s2c))
+		}
+		if c2s[co-1] != '\n' || s2c[so-1] != '\n' {
+			t.Fatalf("offsets %d/%d are not after a line end", co, so)
+		}
+		if p := Recognize(c2s[:co], s2c[:so]); p != r {
+			t.Fatalf("the plaintext prefixes alone give %+v, the whole streams %+v", p, r)
+		}
+	})
+}
+
+// BenchmarkRecognize measures Recognize on both directions filled to the
+// sniffer's cap with a pipelined dialogue that never reaches STARTTLS: the
+// most work one call can be given.
+func BenchmarkRecognize(b *testing.B) {
+	c2s := []byte("EHLO x\r\n")
+	s2c := []byte("220 mx\r\n")
+	for len(c2s) < mailserver.SniffCap {
+		c2s = append(c2s, "NOOP\r\n"...)
+		s2c = append(s2c, "250 ok\r\n"...)
+	}
+	c2s, s2c = c2s[:mailserver.SniffCap], s2c[:mailserver.SniffCap]
+	b.SetBytes(int64(len(c2s) + len(s2c)))
+	for b.Loop() {
+		Recognize(c2s, s2c)
+	}
+}

@@ -1,0 +1,255 @@
+package smtp
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/tlsmap/tlsmap/protocols"
+)
+
+// maxWireLine is the longest line Recognize waits for before deciding the
+// stream is not line-based SMTP. RFC 5321 §4.5.3.1 allows 512 bytes for a
+// command line and for a reply line; servers and clients stay far below
+// 2 KiB in practice.
+const maxWireLine = 2048
+
+// Recognize decides whether two captured byte streams (client to server,
+// server to client, each as far as seen) are SMTP, and where they switch
+// to TLS. It pairs the client's commands with the server's replies in
+// order (RFC 5321 §4.3; with PIPELINING, RFC 2920, the order is kept): the
+// greeting answers no command, DATA's body and BDAT's chunk (RFC 3030) are
+// skipped, every other line gets one reply. When the reply to STARTTLS is
+// 220 the result is Upgraded, with the offsets right after the STARTTLS
+// line and after the 220 reply; a refused STARTTLS gives Plaintext with
+// the reply as Reason, and a later STARTTLS in the same flow is still
+// found. Upgraded is withdrawn (Plaintext) when a side's first byte after
+// its offset cannot start a TLS or SSLv2 record.
+//
+// It is a pure function and reads nothing beyond the slices' lengths.
+func Recognize(c2s, s2c []byte) protocols.Recognition {
+	rec := protocols.Recognition{Protocol: Name, State: protocols.NeedMore}
+	notThis := func(reason string) protocols.Recognition {
+		return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: reason}
+	}
+
+	replies, ok := parseReplies(s2c)
+	if !ok {
+		return notThis("server does not send SMTP replies")
+	}
+	if !clientShape(c2s) {
+		return notThis("client does not start with EHLO, HELO or LHLO")
+	}
+	if _, _, ok := wireLine(c2s, 0); !ok || len(replies) == 0 {
+		return rec
+	}
+	rec.State = protocols.Plaintext
+	rec.Reason = "no STARTTLS yet"
+	if g := replies[0]; g.code != 220 {
+		rec.Reason = "greeting " + sanitize(g.first)
+	}
+
+	ri := 1 // replies[0] is the greeting
+	for pos := 0; pos < len(c2s); {
+		line, next, ok := wireLine(c2s, pos)
+		if !ok {
+			break
+		}
+		pos = next
+		verb, arg, _ := bytes.Cut(bytes.TrimSpace(line), []byte(" "))
+		switch strings.ToUpper(string(verb)) {
+		case "STARTTLS":
+			if ri >= len(replies) {
+				rec.State, rec.Reason = protocols.NeedMore, ""
+				return rec
+			}
+			r := replies[ri]
+			ri++
+			if r.code != 220 {
+				// RFC 3207 §4: 454 or 501; the client may carry on in
+				// plaintext or try again.
+				rec.Reason = "STARTTLS refused: " + sanitize(r.first)
+				continue
+			}
+			return upgraded(c2s, s2c, pos, r.end)
+		case "DATA":
+			if ri >= len(replies) {
+				return rec
+			}
+			r := replies[ri]
+			ri++
+			if r.code != 354 {
+				continue
+			}
+			// RFC 5321 §4.1.1.4: the body ends with a line holding a
+			// single ".", which the end-of-data reply answers.
+			for {
+				l, n, ok := bodyLine(c2s, pos)
+				if !ok {
+					return rec
+				}
+				pos = n
+				if string(bytes.TrimRight(l, "\r")) == "." {
+					break
+				}
+			}
+			ri++
+		case "BDAT":
+			// RFC 3030 §2: "BDAT" SP chunk-size [SP "LAST"], then exactly
+			// chunk-size bytes of data; one reply per BDAT.
+			size, _, _ := bytes.Cut(arg, []byte(" "))
+			n, err := strconv.Atoi(string(size))
+			if err != nil || n < 0 || n > len(c2s)-pos {
+				return rec
+			}
+			pos += n
+			ri++
+		default:
+			// Every other line, SASL responses of AUTH included (RFC
+			// 4954 §4), gets exactly one reply.
+			ri++
+		}
+	}
+	return rec
+}
+
+// upgraded checks that what follows each offset can be TLS before calling
+// the flow Upgraded: a ClientHello (0x16) or an SSLv2 CLIENT-HELLO (high
+// bit set) from the client, a handshake record or an alert (0x15) from the
+// server.
+func upgraded(c2s, s2c []byte, co, so int) protocols.Recognition {
+	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
+		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the client went on in plaintext"}
+	}
+	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
+		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the server went on in plaintext"}
+	}
+	return protocols.Recognition{Protocol: Name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
+}
+
+// wireReply is one complete reply found in the server's stream.
+type wireReply struct {
+	code  int
+	end   int    // offset just past the reply's last line
+	first []byte // the first line, for Reasons
+}
+
+// parseReplies splits s2c into complete replies. It returns ok=false when
+// the stream cannot be SMTP: its first line (or the start of it) is not a
+// reply line, or no line ends within maxWireLine bytes. A malformed line
+// after the first stops the parsing without deciding anything.
+func parseReplies(s2c []byte) (replies []wireReply, ok bool) {
+	replies = make([]wireReply, 0, bytes.Count(s2c, []byte("\n")))
+	var cur *wireReply
+	pos := 0
+	for pos < len(s2c) {
+		line, next, complete := wireLine(s2c, pos)
+		if !complete {
+			if pos == 0 && !partialReplyShape(s2c) {
+				return nil, false
+			}
+			break
+		}
+		code, more, _, good := parseReplyLine(string(line))
+		if !good {
+			if pos == 0 {
+				return nil, false
+			}
+			break
+		}
+		if cur == nil {
+			cur = &wireReply{first: line}
+		}
+		pos = next
+		if !more {
+			cur.code, cur.end = code, pos
+			replies = append(replies, *cur)
+			cur = nil
+		}
+	}
+	return replies, true
+}
+
+// partialReplyShape checks the start of an incomplete first line.
+func partialReplyShape(b []byte) bool {
+	if len(b) > maxWireLine {
+		return false
+	}
+	for i := 0; i < len(b) && i < 4; i++ {
+		switch {
+		case i == 0 && (b[i] < '2' || b[i] > '5'),
+			i > 0 && i < 3 && !isDigit(b[i]),
+			i == 3 && b[i] != ' ' && b[i] != '-' && b[i] != '\r':
+			return false
+		}
+	}
+	return true
+}
+
+// clientVerbs are the commands a client may open with: EHLO or HELO (RFC
+// 5321 §4.1.1.1), LHLO (LMTP, RFC 2033), or QUIT after a 554 greeting.
+var clientVerbs = []string{"EHLO", "HELO", "LHLO", "QUIT"}
+
+// clientShape reports whether c2s (possibly empty or partial) can be the
+// start of an SMTP client's stream: its first word is one of clientVerbs,
+// or a prefix of one while the word is still incomplete.
+func clientShape(c2s []byte) bool {
+	head := c2s[:min(len(c2s), maxWireLine)]
+	end := bytes.IndexAny(head, " \r\n")
+	for _, v := range clientVerbs {
+		if end >= 0 && bytes.EqualFold(head[:end], []byte(v)) {
+			return true
+		}
+		if end < 0 && len(head) <= len(v) && bytes.EqualFold(head, []byte(v[:len(head)])) {
+			return true
+		}
+	}
+	return false
+}
+
+// wireLine returns the line starting at pos (without its LF), the offset
+// after its LF, and whether a LF was found within maxWireLine bytes. A line
+// holding a control character other than TAB and CR is treated as
+// incomplete: it is not text, so nothing after it is parsed.
+func wireLine(b []byte, pos int) (line []byte, next int, ok bool) {
+	rest := b[pos:]
+	if len(rest) > maxWireLine {
+		rest = rest[:maxWireLine]
+	}
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	line = rest[:i]
+	for _, c := range line {
+		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
+			return nil, pos, false
+		}
+	}
+	return bytes.TrimRight(line, "\r"), pos + i + 1, true
+}
+
+// bodyLine returns the next line of a DATA body, which may be any bytes
+// but must end within the stream; its length is bounded only by the
+// stream (RFC 5321's 1000-byte limit is widely ignored).
+func bodyLine(b []byte, pos int) (line []byte, next int, ok bool) {
+	i := bytes.IndexByte(b[pos:], '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	return b[pos : pos+i], pos + i + 1, true
+}
+
+// sanitize makes a wire line fit for a Reason: printable, at most 200 bytes.
+func sanitize(line []byte) string {
+	s := string(bytes.TrimRight(line, "\r"))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
