@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# sniff-compare.sh — benchmark `tlsmap sniff` against tshark on a large
+# capture made on the spot.
+#
+# 1. Creates a network namespace (tlsmap-bench-$$) whose loopback looks
+#    like a span port: MTU 1500, no GSO/TSO/GRO, so frames are wire-sized.
+# 2. Inside it, a small Go program (written below) runs a crypto/tls server
+#    and clients: thousands of short handshakes (TLS 1.0 to 1.3, from 200
+#    client addresses, one SNI each) alongside bulk TLS downloads, while
+#    tcpdump records everything to big.pcap (hundreds of MB).
+# 3. Times `tlsmap sniff -r big.pcap --format jsonl` and
+#    `tshark -r big.pcap -Y tls.handshake.type==1 -T fields …` with
+#    /usr/bin/time -v (wall time, MB/s, packets/s, peak RSS) and checks that
+#    both find the same set of ClientHellos (src, sport, dst, dport).
+#
+# Usage: sudo bench/sniff-compare.sh        (make bench-sniff)
+# Tunables (environment): HANDSHAKES (10000), BULK_MB (400), BULK_CONNS (4),
+# RATE (80: bulk MB/s, paced so that tcpdump drops nothing on 2 cores),
+# WORKDIR (a temp dir, removed at the end unless KEEP=1), TLSMAP (the binary;
+# default: built from this tree into WORKDIR).
+#
+# Needs root, ip, ethtool, tcpdump, tshark, capinfos, go, python3 and GNU
+# time. tshark on Debian/Ubuntu:
+#   echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+#   DEBIAN_FRONTEND=noninteractive apt-get install -y tshark time
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+HANDSHAKES=${HANDSHAKES:-10000}
+BULK_MB=${BULK_MB:-400}
+BULK_CONNS=${BULK_CONNS:-4}
+RATE=${RATE:-80}
+
+die() { echo "sniff-compare: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespace, tcpdump)"
+for p in ip ethtool tcpdump tshark capinfos go python3; do
+	command -v "$p" >/dev/null || die "$p is not installed (see the header of $0)"
+done
+[ -x /usr/bin/time ] || die "GNU time is not installed (apt-get install -y time)"
+
+ns=tlsmap-bench-$$
+work=${WORKDIR:-$(mktemp -d /tmp/tlsmap-bench.XXXXXX)}
+mkdir -p "$work"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	if [ "${KEEP:-0}" != 1 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+
+# ---- the traffic generator ----------------------------------------------------
+mkdir -p "$work/gen"
+cat >"$work/gen/main.go" <<'GO'
+// Command gen makes TLS traffic on loopback for the sniff benchmark: a
+// crypto/tls server, many short handshakes and a few bulk downloads.
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	handshakes := flag.Int("handshakes", 6000, "short connections")
+	bulkMB := flag.Int("bulk-mb", 320, "MB downloaded in bulk, in total")
+	bulkConns := flag.Int("bulk-conns", 4, "bulk connections")
+	workers := flag.Int("workers", 8, "concurrent handshakes")
+	rate := flag.Int("rate", 80, "MB/s of bulk data, all connections together (tcpdump must keep up)")
+	flag.Parse()
+
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench.test"},
+		DNSNames: []string{"*.bench.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS10}
+	ln, err := tls.Listen("tcp", "127.0.0.1:443", srv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				var n uint64
+				if binary.Read(c, binary.BigEndian, &n) != nil {
+					return
+				}
+				// Paced: each connection gets its share of -rate.
+				share := float64(*rate<<20) / float64(max(1, *bulkConns))
+				start := time.Now()
+				var sent uint64
+				for sent < n {
+					k := min(n-sent, uint64(len(chunk)))
+					if _, err := c.Write(chunk[:k]); err != nil {
+						return
+					}
+					sent += k
+					if ahead := time.Duration(float64(sent)/share*float64(time.Second)) - time.Since(start); ahead > 0 {
+						time.Sleep(ahead)
+					}
+				}
+			}(c)
+		}
+	}()
+
+	versions := []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13, tls.VersionTLS12, tls.VersionTLS13}
+	dial := func(i int, v uint16, sni string) (*tls.Conn, error) {
+		d := &net.Dialer{Timeout: 10 * time.Second,
+			LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+i%200))}}
+		return tls.DialWithDialer(d, "tcp", "127.0.0.1:443",
+			&tls.Config{ServerName: sni, InsecureSkipVerify: true, MinVersion: v, MaxVersion: v})
+	}
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int64
+	start := time.Now()
+	per := uint64(*bulkMB) << 20 / uint64(max(1, *bulkConns))
+	for b := range *bulkConns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dial(b, tls.VersionTLS13-uint16(b%2), fmt.Sprintf("bulk%d.bench.test", b))
+			if err != nil {
+				log.Printf("bulk %d: %v", b, err)
+				failed.Add(1)
+				return
+			}
+			defer c.Close()
+			binary.Write(c, binary.BigEndian, per)
+			if n, err := io.Copy(io.Discard, c); err != nil || uint64(n) != per {
+				log.Printf("bulk %d: %d bytes, %v", b, n, err)
+				failed.Add(1)
+				return
+			}
+			ok.Add(1)
+		}()
+	}
+	jobs := make(chan int)
+	for range *workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				c, err := dial(i, versions[i%len(versions)], fmt.Sprintf("h%d.bench.test", i))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				binary.Write(c, binary.BigEndian, uint64(512))
+				io.Copy(io.Discard, c)
+				c.Close()
+				ok.Add(1)
+			}
+		}()
+	}
+	for i := range *handshakes {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	fmt.Fprintf(os.Stderr, "gen: %d connections ok, %d failed, in %v\n", ok.Load(), failed.Load(), time.Since(start).Round(time.Millisecond))
+	if failed.Load() > 0 {
+		os.Exit(1)
+	}
+}
+GO
+(cd "$work/gen" && GOFLAGS= GO111MODULE=off "${GO:-go}" build -o "$work/gen/gen" main.go) || die "building the generator failed"
+
+if [ -z "${TLSMAP:-}" ]; then
+	(cd "$here" && CGO_ENABLED=0 "${GO:-go}" build -trimpath -o "$work/tlsmap" ./cmd/tlsmap) || die "building tlsmap failed"
+	TLSMAP=$work/tlsmap
+fi
+
+# ---- record -----------------------------------------------------------------------
+ip netns add "$ns"
+inns() { ip netns exec "$ns" "$@"; }
+inns ip link set lo up mtu 1500
+# Segmentation offloads off: frames on lo are then at most MTU-sized, as on
+# a span port (lo may refuse some settings; what it accepts is enough).
+inns ethtool -K lo gso off tso off gro off 2>/dev/null || inns ethtool -K lo tso off gso off 2>/dev/null || true
+
+echo "== recording: $HANDSHAKES handshakes + $BULK_MB MB bulk over $BULK_CONNS connections" >&2
+gen_start=$(date +%s.%N)
+# tcpdump is started directly (not via a function) so $! is its pid.
+ip netns exec "$ns" tcpdump -i lo -s 0 -B 262144 -U -n -Z root -w "$work/big.pcap" tcp >"$work/tcpdump.log" 2>&1 &
+tcpdump_pid=$!
+pids+=("$tcpdump_pid")
+for _ in $(seq 100); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.05; done
+grep -q 'listening on' "$work/tcpdump.log" || die "tcpdump did not start: $(cat "$work/tcpdump.log")"
+inns "$work/gen/gen" -handshakes "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+sleep 1.5
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+gen_end=$(date +%s.%N)
+cat "$work/tcpdump.log" | grep -E 'captured|dropped' >&2 || true
+
+size=$(stat -c %s "$work/big.pcap")
+packets=$(capinfos -M -c "$work/big.pcap" 2>/dev/null | sed -n 's/^Number of packets:[^0-9]*\([0-9]*\).*/\1/p')
+printf '== capture: %s, %.1f MB, %s packets, made in %.0fs\n' "$work/big.pcap" "$(echo "$size/1000000" | bc -l)" \
+	"$packets" "$(echo "$gen_end - $gen_start" | bc -l)" >&2
+
+# ---- measure ----------------------------------------------------------------------
+measure() { # measure NAME OUTFILE CMD...
+	local name=$1 outf=$2
+	shift 2
+	# A first untimed read would warm the page cache for both tools alike;
+	# the capture was just written, so it is warm already.
+	/usr/bin/time -v -o "$work/$name.time" "$@" >"$outf" 2>"$work/$name.stderr" ||
+		die "$name failed: $(tail -5 "$work/$name.stderr")"
+}
+echo "== tlsmap sniff" >&2
+measure tlsmap "$work/tlsmap.jsonl" "$TLSMAP" sniff -r "$work/big.pcap" --format jsonl
+echo "== tshark" >&2
+measure tshark "$work/tshark.tsv" tshark -r "$work/big.pcap" -n -Y 'tls.handshake.type==1' -T fields \
+	-e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst -e tcp.dstport -e tls.handshake.extensions_server_name
+
+# ---- compare and report -------------------------------------------------------------
+python3 - "$work" "$size" "$packets" <<'PY'
+import json, re, sys
+work, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0)
+
+def gnu_time(name):
+    t = open(f"{work}/{name}.time").read()
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", t)
+    h, m, s = wall.groups()
+    secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
+    return secs, rss, user + system
+
+def ep(addr, port):
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+ours, our_rows = set(), 0
+for line in open(f"{work}/tlsmap.jsonl"):
+    r = json.loads(line)
+    if r["offered_versions"]:          # flows with a ClientHello
+        our_rows += 1
+        ours.add((r["client"], r["server"]))
+theirs, their_rows = set(), 0
+for line in open(f"{work}/tshark.tsv"):
+    f = line.rstrip("\n").split("\t")
+    src, src6, sport, dst, dst6, dport = f[:6]
+    # a frame with several ClientHellos lists the ports once
+    their_rows += 1
+    theirs.add((ep(src or src6, sport.split(",")[0]), ep(dst or dst6, dport.split(",")[0])))
+
+rows = []
+for name, found, distinct in (("tlsmap sniff --format jsonl", our_rows, ours), ("tshark -Y tls.handshake.type==1", their_rows, theirs)):
+    key = "tlsmap" if name.startswith("tlsmap") else "tshark"
+    secs, rss, cpu = gnu_time(key)
+    rows.append((name, secs, cpu, size / 1e6 / secs, packets / secs, rss / 1024, found, len(distinct)))
+
+print(f"capture: {size/1e6:.1f} MB, {packets} packets")
+print(f"{'tool':34} {'wall s':>7} {'cpu s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} {'ClientHellos':>13} {'connections':>12}")
+for r in rows:
+    print(f"{r[0]:34} {r[1]:7.2f} {r[2]:7.2f} {r[3]:8.1f} {r[4]:11.0f} {r[5]:12.1f} {r[6]:13d} {r[7]:12d}")
+only_ours, only_theirs = ours - theirs, theirs - ours
+print(f"speed-up (wall): {rows[1][1]/rows[0][1]:.1f}x; same (src, sport, dst, dport) set: {'yes' if not only_ours and not only_theirs else 'NO'}"
+      f" ({len(ours & theirs)} common, {len(only_ours)} only tlsmap, {len(only_theirs)} only tshark)")
+for label, s in (("only tlsmap", only_ours), ("only tshark", only_theirs)):
+    for x in sorted(s)[:5]:
+        print(f"  {label}: {x[0]} -> {x[1]}")
+sys.exit(0 if not only_ours and not only_theirs else 1)
+PY

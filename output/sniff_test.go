@@ -1,0 +1,194 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
+	"github.com/tlsmap/tlsmap/sniff"
+)
+
+var sniffT0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+
+// sniffFixture is a small, fixed set of flows covering the shapes the
+// renderers meet: legacy and modern, IPv4 and IPv6, STARTTLS, no
+// ServerHello, an alert, a HelloRetryRequest, an SSLv2 hello.
+func sniffFixture() []*sniff.Flow {
+	ap := netip.MustParseAddrPort
+	return []*sniff.Flow{
+		{
+			Client: ap("192.0.2.10:50001"), Server: ap("198.51.100.1:443"), Protocol: "https",
+			SNI: "legacy.example", ALPN: []string{"http/1.1"},
+			OfferedVersions: []uint16{0x0301}, CipherSuites: []uint16{0xC014, 0xC013, 0x002F, 0x00FF},
+			Groups: []uint16{0x001D, 0x0017}, ClientHello: []byte{1},
+			Version: 0x0301, Cipher: 0xC014,
+			JA3: "4e9d43688ef48b6b1fbe71f290acfc8f", JA3S: "bd665c27797205a73c67f1be8b8ed90f",
+			JA4:       "t10d230600_44099cda8a52_195413a0cc0f",
+			FirstSeen: sniffT0, LastSeen: sniffT0.Add(1500 * time.Millisecond), Packets: 12, Bytes: 1762,
+		},
+		{
+			Client: ap("192.0.2.10:50002"), Server: ap("198.51.100.2:25"), Protocol: "smtp", StartTLS: true,
+			SNI: "mail.example", OfferedVersions: []uint16{0x0302, 0x0301}, CipherSuites: []uint16{0xC014},
+			ClientHello: []byte{1}, Version: 0x0302, Cipher: 0xC014,
+			JA4:       "t11d010000_aaaaaaaaaaaa_bbbbbbbbbbbb",
+			FirstSeen: sniffT0.Add(time.Minute), LastSeen: sniffT0.Add(2 * time.Minute), Packets: 20, Bytes: 3000,
+		},
+		{
+			Client: ap("[2001:db8::7]:40000"), Server: ap("[2001:db8::1]:443"), Protocol: "https",
+			SNI: "modern.example", ALPN: []string{"h2", "http/1.1"},
+			OfferedVersions: []uint16{0x0304, 0x0303}, CipherSuites: []uint16{0x2A2A, 0x1301, 0x1302, 0xC02F},
+			Groups: []uint16{0x2A2A, 0x11EC, 0x001D}, SignatureAlgorithms: []uint16{0x0403, 0x0804},
+			KeyShareGroups: []uint16{0x11EC}, ClientHello: []byte{1},
+			Version: 0x0304, Cipher: 0x1301, HelloRetryRequest: true,
+			JA4:       "t13d0403h2_cccccccccccc_dddddddddddd",
+			FirstSeen: sniffT0.Add(3 * time.Minute), LastSeen: sniffT0.Add(3 * time.Minute), Packets: 9, Bytes: 4100,
+		},
+		{
+			Client: ap("203.0.113.5:1234"), Server: ap("198.51.100.1:443"), Protocol: "https",
+			OfferedVersions: []uint16{0x0303, 0x0302, 0x0301, 0x0300}, CipherSuites: []uint16{0x000A},
+			ClientHello: []byte{1}, SSLv2: true,
+			Alert: &tls.Alert{Level: 2, Description: 40}, AlertFrom: "server",
+			FirstSeen: sniffT0.Add(4 * time.Minute), LastSeen: sniffT0.Add(4 * time.Minute), Packets: 4, Bytes: 200,
+			Truncated: "gap in client stream",
+		},
+	}
+}
+
+func renderFlows(t *testing.T, f Format) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	fp := sniff.Fingerprints{"t10d230600_44099cda8a52_195413a0cc0f": "Python 3.11 (TLS 1.0)"}
+	fw := NewFlowWriter(&buf, f, fp)
+	for _, fl := range sniffFixture() {
+		if err := fw.Write(fl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func renderLegacy(t *testing.T, f Format) []byte {
+	t.Helper()
+	fp := sniff.Fingerprints{"t10d230600_44099cda8a52_195413a0cc0f": "Python 3.11 (TLS 1.0)"}
+	r := sniff.NewReport(sniff.ReportConfig{Fingerprints: fp, SetLimit: 2})
+	for _, fl := range sniffFixture() {
+		r.Add(fl)
+	}
+	// A third legacy flow of 192.0.2.10 to a third server, beyond the
+	// set limit of 2: the report says "+1 more".
+	extra := *sniffFixture()[0]
+	extra.Server, extra.SNI = netip.MustParseAddrPort("198.51.100.3:995"), "pop.example"
+	extra.Protocol = "pop3"
+	r.Add(&extra)
+	var buf bytes.Buffer
+	if err := WriteLegacyReport(&buf, f, r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sniffGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Join("testdata", "sniff"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden(t, filepath.Join("sniff", name), got)
+}
+
+func TestSniffGolden(t *testing.T) {
+	for _, f := range []Format{FormatTable, FormatJSONL, FormatCSV} {
+		sniffGolden(t, "flows."+f.String()+".golden", renderFlows(t, f))
+		sniffGolden(t, "legacy."+f.String()+".golden", renderLegacy(t, f))
+	}
+	// No legacy client: the table says so, the CSV still has its header.
+	r := sniff.NewReport(sniff.ReportConfig{})
+	r.Add(sniffFixture()[2])
+	for _, f := range []Format{FormatTable, FormatCSV} {
+		var buf bytes.Buffer
+		if err := WriteLegacyReport(&buf, f, r); err != nil {
+			t.Fatal(err)
+		}
+		sniffGolden(t, "legacy-none."+f.String()+".golden", buf.Bytes())
+	}
+}
+
+func TestSniffFlowJSONL(t *testing.T) {
+	var recs []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(renderFlows(t, FormatJSONL)), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		recs = append(recs, m)
+	}
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4", len(recs))
+	}
+	first, v6, sslv2 := recs[0], recs[2], recs[3]
+	for k, want := range map[string]any{
+		"schema": SniffFlowSchema, "client": "192.0.2.10:50001", "server": "198.51.100.1:443",
+		"version": "TLSv1.0", "cipher": "0xC014", "cipher_name": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+		"label": "Python 3.11 (TLS 1.0)", "legacy": true, "first_seen": "2026-03-01T12:00:00.123456789Z",
+		"last_seen": "2026-03-01T12:00:01.623456789Z",
+	} {
+		if first[k] != want {
+			t.Errorf("%s = %v, want %v", k, first[k], want)
+		}
+	}
+	if v6["client"] != "[2001:db8::7]:40000" || v6["hrr"] != true || v6["legacy"] != false {
+		t.Errorf("IPv6 flow: %v", v6)
+	}
+	if got := v6["offered_versions"]; !reflect.DeepEqual(got, []any{"TLSv1.3", "TLSv1.2"}) {
+		t.Errorf("offered_versions %v", got)
+	}
+	if got := v6["groups"]; !reflect.DeepEqual(got, []any{"GREASE", "X25519MLKEM768", "x25519"}) {
+		t.Errorf("groups %v", got)
+	}
+	if sslv2["version"] != "" || sslv2["cipher"] != "" || sslv2["alert"] != "fatal handshake_failure" || sslv2["sslv2"] != true {
+		t.Errorf("SSLv2 flow without ServerHello: %v", sslv2)
+	}
+	// Lists are [] rather than null, so that consumers need no null check.
+	if sslv2["alpn"] == nil || sslv2["signature_algorithms"] == nil {
+		t.Errorf("null lists: %v", sslv2)
+	}
+}
+
+// TestSniffSchemaDocumented requires every JSON field of the sniff records
+// to be described in docs/schema/sniff.md, and the schema names to be there.
+func TestSniffSchemaDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "schema", "sniff.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{SniffFlowSchema, SniffClientSchema, SniffTotalsSchema} {
+		if !bytes.Contains(doc, []byte(name)) {
+			t.Errorf("docs/schema/sniff.md does not name %s", name)
+		}
+	}
+	for _, v := range []any{FlowRecord{}, ClientRecord{}, TotalsRecord{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			tag := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+			if !regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(tag) + "` ").Match(doc) {
+				t.Errorf("%s.%s (%q) is not documented in docs/schema/sniff.md", typ.Name(), typ.Field(i).Name, tag)
+			}
+		}
+	}
+	// The CSV columns are the JSON names.
+	if got := (FlowRecord{}).Columns(); len(got) != reflect.TypeOf(FlowRecord{}).NumField() {
+		t.Errorf("flow CSV has %d columns, the record %d fields", len(got), reflect.TypeOf(FlowRecord{}).NumField())
+	}
+}

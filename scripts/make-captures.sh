@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# make-captures.sh — record the project's own test captures.
+#
+# Real clients (openssl s_client, curl, gnutls-cli, Python's ssl module)
+# talk to real servers (openssl s_server, a Python STARTTLS mail server)
+# on the loopback interface of a private network namespace, while tcpdump
+# records each group of handshakes into testdata/captures/NAME.pcap. The
+# truth for every connection — negotiated version and cipher — is taken
+# from the client's own output and written to NAME.truth.json next to the
+# capture. sniff/captures_test.go replays the captures through the sniffer
+# and requires it to agree with the truth.
+#
+# Usage: sudo scripts/make-captures.sh [OUTDIR]     (default testdata/captures)
+#
+# Needs root (network namespace, tcpdump) and: ip, tcpdump, openssl, curl,
+# gnutls-cli, python3. On Debian/Ubuntu:
+#   apt-get install -y tcpdump gnutls-bin curl python3 openssl iproute2
+#
+# Each connection carries a unique SNI, which is how the test matches a
+# flow to its truth. The captures differ byte for byte between runs (keys
+# and randoms are fresh) but their truths do not, for the same tool
+# versions.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$here/testdata/captures}
+
+die() { echo "make-captures: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespace and tcpdump)"
+for p in ip tcpdump openssl curl gnutls-cli python3; do
+	command -v "$p" >/dev/null || die "$p is not installed (apt-get install -y tcpdump gnutls-bin curl python3)"
+done
+
+# write_helper FILE writes the Python half of this script: the STARTTLS mail
+# server, the Python TLS client, and the parsers that turn each client's
+# output into a truth record.
+write_helper() {
+	cat >"$1" <<'PY'
+import json, os, re, socket, ssl, subprocess, sys, threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def norm_version(v):
+    v = v.strip()
+    m = re.fullmatch(r"(?:TLSv?)(1(?:\.[0-3])?)", v)
+    if not m:
+        if v in ("SSLv3", "SSLv2"):
+            return v
+        raise SystemExit("unknown version %r" % v)
+    n = m.group(1)
+    return "TLSv" + (n if "." in n else n + ".0")
+
+def openssl_code(name):
+    # "          0xC0,0x14 - ECDHE-RSA-AES256-SHA  TLSv1 Kx=..."
+    for line in open(os.path.join(HERE, "openssl-ciphers.txt")):
+        f = line.split()
+        if len(f) >= 3 and f[2] == name:
+            hi, lo = f[0].split(",")
+            return "0x%02X%02X" % (int(hi, 16), int(lo, 16))
+    raise SystemExit("cipher %r not in openssl ciphers -V" % name)
+
+def gnutls_suite(version, parts):
+    # parts: ["ECDHE-SECP256R1", "RSA-SHA256", "AES-256-GCM"] or
+    # ["ECDHE-SECP256R1", "AES-256-CBC", "SHA1"]. Find the one gnutls-cli -l
+    # suite that fits the key exchange, cipher and MAC.
+    ciphers = [p for p in parts if re.match(r"(AES|CAMELLIA|CHACHA20|3DES|ARCFOUR|GOST)", p)]
+    if len(ciphers) != 1:
+        raise SystemExit("gnutls: no cipher in %r" % parts)
+    cipher = ciphers[0].replace("-", "_")
+    suites = []
+    for line in open(os.path.join(HERE, "gnutls-ciphers.txt")):
+        m = re.match(r"(TLS_\S+)\s+0x([0-9a-f]{2}), 0x([0-9a-f]{2})\s+(\S+)", line)
+        if m:
+            suites.append((m.group(1), "0x%s%s" % (m.group(2).upper(), m.group(3).upper()), m.group(4)))
+    if version == "TLSv1.3":
+        want = [s for s in suites if s[2] == "TLS1.3" and s[0].startswith("TLS_" + cipher + "_")]
+    else:
+        kx = parts[0].split("-")[0]
+        kx = {"ECDHE": "ECDHE_RSA", "DHE": "DHE_RSA", "RSA": "RSA"}[kx]
+        prefix = "TLS_%s_%s" % (kx, cipher)
+        mac = parts[-1] if parts[-1] != ciphers[0] and "CBC" in cipher else None
+        want = [s for s in suites if s[2] != "TLS1.3" and
+                (s[0] == prefix + "_" + mac if mac else s[0].startswith(prefix + "_"))]
+    if len(want) != 1:
+        raise SystemExit("gnutls: %d suites fit %r" % (len(want), parts))
+    return want[0][0], want[0][1]
+
+def parse(kind, text):
+    """Returns (version, cipher code, cipher name as printed, evidence)."""
+    if kind == "s_client":
+        p = re.search(r"^\s*Protocol\s*:\s*(\S+)\s*$", text, re.M)
+        c = re.search(r"^\s*Cipher\s*:\s*(\S+)\s*$", text, re.M)
+        if p and c:
+            return norm_version(p.group(1)), openssl_code(c.group(1)), c.group(1), p.group(0).strip() + " / " + c.group(0).strip()
+        n = re.search(r"^New, (\S+), Cipher is (\S+)$", text, re.M)
+        if n:
+            return norm_version(n.group(1)), openssl_code(n.group(2)), n.group(2), n.group(0)
+    elif kind == "curl":
+        m = re.search(r"^\* SSL connection using (\S+) / (\S+)", text, re.M)
+        if m:
+            return norm_version(m.group(1)), openssl_code(m.group(2)), m.group(2), m.group(0)
+    elif kind == "gnutls":
+        m = re.search(r"^- Description: \((TLS1\.[0-3])-X\.509\)-(.*)$", text, re.M)
+        if m:
+            v = norm_version(m.group(1))
+            parts = re.findall(r"\(([^)]*)\)", m.group(2))
+            name, code = gnutls_suite(v, parts)
+            return v, code, name, m.group(0)
+    elif kind == "python":
+        v = re.search(r"^version: (\S+)$", text, re.M)
+        c = re.search(r"^cipher: (\S+)$", text, re.M)
+        if v and c:
+            return norm_version(v.group(1)), openssl_code(c.group(1)), c.group(1), v.group(0) + " / " + c.group(0)
+    raise SystemExit("%s: no negotiated version in the client's output:\n%s" % (kind, text))
+
+def record(name, client, server, protocol, sni, outfile, kind):
+    version, code, cname, evidence = parse(kind, open(outfile, errors="replace").read())
+    print(json.dumps({"client_tool": client, "server": server, "protocol": protocol, "sni": sni,
+                      "version": version, "cipher": code, "cipher_name": cname, "evidence": evidence}))
+
+def tool_versions():
+    def first(cmd):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True).stdout
+            return out.splitlines()[0].strip() if out else ""
+        except OSError:
+            return ""
+    return {"openssl": first(["openssl", "version"]), "curl": first(["curl", "--version"]),
+            "gnutls-cli": first(["gnutls-cli", "--version"]), "python": sys.version.split()[0] + " " + ssl.OPENSSL_VERSION,
+            "tcpdump": first(["tcpdump", "--version"])}
+
+def truth(name, jsonl, work):
+    conns = [json.loads(l) for l in open(jsonl) if l.strip()]
+    doc = {"capture": name + ".pcap", "generator": "scripts/make-captures.sh",
+           "note": "truth from each client's own output; one connection per SNI, in capture order",
+           "tools": tool_versions(), "connections": conns}
+    print(json.dumps(doc, indent=2))
+
+def client(host, port, sni, version):
+    v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+         "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = v
+    ctx.maximum_version = v
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=sni) as s:
+            print("version: " + s.version())
+            print("cipher: " + s.cipher()[0])
+
+# A tiny plaintext-then-TLS mail server: enough of SMTP (RFC 3207), IMAP
+# (RFC 2595/9051) and POP3 (RFC 2595) for openssl s_client -starttls.
+def mailserver(cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+
+    def tls(conn):
+        try:
+            s = ctx.wrap_socket(conn, server_side=True)
+            s.settimeout(5)
+            while s.recv(4096):
+                pass
+        except (OSError, ssl.SSLError):
+            pass
+
+    def lines(f):
+        for line in f:
+            yield line.rstrip(b"\r\n")
+
+    def smtp(conn):
+        f = conn.makefile("rb")
+        conn.sendall(b"220 mail.test ESMTP tlsmap-capture\r\n")
+        for line in lines(f):
+            cmd = line.split(b" ")[0].upper()
+            if cmd in (b"EHLO", b"HELO"):
+                conn.sendall(b"250-mail.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+            elif cmd == b"STARTTLS":
+                conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+                return tls(conn)
+            elif cmd == b"QUIT":
+                conn.sendall(b"221 2.0.0 Bye\r\n")
+                return
+            else:
+                conn.sendall(b"502 5.5.2 Command not recognized\r\n")
+
+    def imap(conn):
+        f = conn.makefile("rb")
+        conn.sendall(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] tlsmap-capture ready\r\n")
+        for line in lines(f):
+            parts = line.split(b" ")
+            tag, cmd = parts[0], (parts[1].upper() if len(parts) > 1 else b"")
+            if cmd == b"CAPABILITY":
+                conn.sendall(b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n" + tag + b" OK CAPABILITY completed\r\n")
+            elif cmd == b"STARTTLS":
+                conn.sendall(tag + b" OK Begin TLS negotiation now\r\n")
+                return tls(conn)
+            elif cmd == b"LOGOUT":
+                conn.sendall(b"* BYE\r\n" + tag + b" OK LOGOUT completed\r\n")
+                return
+            else:
+                conn.sendall(tag + b" BAD unknown command\r\n")
+
+    def pop3(conn):
+        f = conn.makefile("rb")
+        conn.sendall(b"+OK tlsmap-capture POP3 ready\r\n")
+        for line in lines(f):
+            cmd = line.split(b" ")[0].upper()
+            if cmd == b"CAPA":
+                conn.sendall(b"+OK\r\nSTLS\r\nUSER\r\n.\r\n")
+            elif cmd == b"STLS":
+                conn.sendall(b"+OK Begin TLS negotiation\r\n")
+                return tls(conn)
+            elif cmd == b"QUIT":
+                conn.sendall(b"+OK bye\r\n")
+                return
+            else:
+                conn.sendall(b"-ERR unknown command\r\n")
+
+    def serve(port, handler):
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", port))
+        ls.listen(16)
+        while True:
+            conn, _ = ls.accept()
+            def run(c=conn):
+                with c:
+                    try:
+                        handler(c)
+                    except OSError:
+                        pass
+            threading.Thread(target=run, daemon=True).start()
+
+    for port, h in ((25, smtp), (143, imap), (110, pop3)):
+        threading.Thread(target=serve, args=(port, h), daemon=True).start()
+    threading.Event().wait()
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args),
+     "mailserver": lambda: mailserver(*args)}[cmd]()
+PY
+}
+
+ns=tlsmap-captures-$$
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns add "$ns"
+inns() { ip netns exec "$ns" "$@"; }
+inns ip link set lo up
+# IPv6 on lo, so that one Python client can talk over [::1].
+inns sysctl -qw net.ipv6.conf.lo.disable_ipv6=0 2>/dev/null || true
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+	-days 3650 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+
+# Cipher names → code points, for the truth files.
+openssl ciphers -V 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' >"$work/openssl-ciphers.txt"
+gnutls-cli -l >"$work/gnutls-ciphers.txt" 2>/dev/null || true
+
+write_helper "$work/helper.py"
+helper() { python3 "$work/helper.py" "$@"; }
+
+start_bg() { # start_bg LOG CMD... — run CMD in the namespace in the background
+	local log=$1
+	shift
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	pids+=($!)
+}
+
+wait_port() { # wait_port PORT — until something listens on 127.0.0.1:PORT in the namespace
+	for _ in $(seq 100); do
+		if inns python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2).close()" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	die "nothing listens on port $1"
+}
+
+# A wait_port probe is a TCP connection without TLS: it would show up in
+# the capture as a flow without hellos. Servers are started and probed
+# before tcpdump starts.
+
+tcpdump_pid=
+capture_start() { # capture_start NAME
+	: >"$work/$1.truth.jsonl"
+	# Started directly (not through a shell function) so that $! is
+	# tcpdump itself and SIGINT reaches it.
+	ip netns exec "$ns" tcpdump -i lo -s 0 -U --immediate-mode -n -Z root -w "$work/$1.pcap" tcp >"$work/$1.tcpdump.log" 2>&1 &
+	tcpdump_pid=$!
+	pids+=($tcpdump_pid)
+	for _ in $(seq 100); do
+		grep -q 'listening on' "$work/$1.tcpdump.log" && break
+		sleep 0.05
+	done
+	grep -q 'listening on' "$work/$1.tcpdump.log" || die "tcpdump did not start: $(cat "$work/$1.tcpdump.log")"
+}
+
+capture_stop() { # capture_stop NAME
+	sleep 1
+	kill -INT "$tcpdump_pid"
+	wait "$tcpdump_pid" || true
+	local n
+	n=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$work/$1.tcpdump.log")
+	[ "${n:-0}" -gt 0 ] || die "$1: tcpdump captured nothing: $(cat "$work/$1.tcpdump.log")"
+	mkdir -p "$out"
+	cp "$work/$1.pcap" "$out/$1.pcap"
+	helper truth "$1" "$work/$1.truth.jsonl" "$work" >"$out/$1.truth.json"
+	echo "$1: $(grep -c . "$work/$1.truth.jsonl") connections → $out/$1.pcap" >&2
+}
+
+truth() { # truth NAME CLIENT SERVER PROTOCOL SNI TOOL-OUTPUT-FILE PARSER
+	helper record "$@" >>"$work/$1.truth.jsonl"
+}
+
+# ---- servers ----------------------------------------------------------------
+start_bg "$work/s_server.log" openssl s_server -accept 127.0.0.1:443 -cert "$work/cert.pem" -key "$work/key.pem" \
+	-cipher 'ALL:@SECLEVEL=0' -www -quiet
+start_bg "$work/s_server6.log" openssl s_server -accept '[::1]:443' -cert "$work/cert.pem" -key "$work/key.pem" \
+	-cipher 'ALL:@SECLEVEL=0' -www -quiet
+start_bg "$work/mail.log" python3 "$work/helper.py" mailserver "$work/cert.pem" "$work/key.pem"
+wait_port 443
+wait_port 25
+wait_port 143
+wait_port 110
+
+# ---- openssl s_client ---------------------------------------------------------
+capture_start openssl
+# Each version with a different cipher list, so that the suites differ too
+# (static RSA key exchange, CBC, ChaCha20, TLS 1.3 default).
+for vc in 1:AES128-SHA 1_1:ECDHE-RSA-AES128-SHA 1_2:ECDHE-RSA-CHACHA20-POLY1305 1_3:DEFAULT; do
+	v=${vc%%:*} c=${vc#*:}
+	sni=tls${v/_/}.openssl.test
+	inns openssl s_client -connect 127.0.0.1:443 -tls$v -cipher "$c:@SECLEVEL=0" -servername "$sni" \
+		</dev/null >"$work/o.out" 2>&1 || true
+	truth openssl "openssl s_client -tls$v -cipher $c" 127.0.0.1:443 https "$sni" "$work/o.out" s_client
+done
+capture_stop openssl
+
+# ---- curl ---------------------------------------------------------------------
+capture_start curl
+for v in 1.0 1.1 1.2 1.3; do
+	sni=tls${v/./}.curl.test
+	inns curl -v -sk --tlsv$v --tls-max $v --ciphers 'DEFAULT:@SECLEVEL=0' \
+		--resolve "$sni:443:127.0.0.1" "https://$sni/" -o /dev/null >"$work/c.out" 2>&1 || true
+	truth curl "curl --tlsv$v --tls-max $v" 127.0.0.1:443 https "$sni" "$work/c.out" curl
+done
+capture_stop curl
+
+# ---- gnutls-cli ---------------------------------------------------------------
+capture_start gnutls
+for v in 1.0 1.1 1.2 1.3; do
+	sni=tls${v/./}.gnutls.test
+	inns gnutls-cli --insecure --priority "NORMAL:-VERS-ALL:+VERS-TLS$v" --sni-hostname "$sni" -p 443 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth gnutls "gnutls-cli --priority NORMAL:-VERS-ALL:+VERS-TLS$v" 127.0.0.1:443 https "$sni" "$work/g.out" gnutls
+done
+capture_stop gnutls
+
+# ---- Python ssl ---------------------------------------------------------------
+capture_start python
+for v in 1.0 1.1 1.2 1.3; do
+	sni=tls${v/./}.python.test
+	inns python3 "$work/helper.py" client 127.0.0.1 443 "$sni" "$v" >"$work/p.out" 2>&1 || true
+	truth python "python3 ssl TLSv$v" 127.0.0.1:443 https "$sni" "$work/p.out" python
+done
+sni=tls10.ipv6.python.test
+inns python3 "$work/helper.py" client ::1 443 "$sni" 1.0 >"$work/p.out" 2>&1 || true
+truth python "python3 ssl TLSv1.0 over IPv6" '[::1]:443' https "$sni" "$work/p.out" python
+capture_stop python
+
+# ---- STARTTLS (SMTP, IMAP, POP3) ------------------------------------------------
+capture_start starttls
+mail() { # mail PROTO PORT VERSIONFLAG
+	local sni=${1}-${3#-}.starttls.test
+	sni=${sni//_/}
+	inns openssl s_client -connect "127.0.0.1:$2" -starttls "$1" "$3" -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+		</dev/null >"$work/m.out" 2>&1 || true
+	truth starttls "openssl s_client -starttls $1 $3" "127.0.0.1:$2" "$1" "$sni" "$work/m.out" s_client
+}
+mail smtp 25 -tls1_2
+mail imap 143 -tls1
+mail pop3 110 -tls1_1
+mail smtp 25 -tls1_3
+capture_stop starttls
+
+echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2

@@ -1,0 +1,97 @@
+package sniff
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// Flow is what the sniffer learned about one TCP connection: who spoke
+// to whom, what the client offered in its ClientHello and what the
+// server chose in its ServerHello. It is handed to the Handler once, when
+// the flow is complete, idle-evicted, evicted for room, or flushed; the
+// handler owns it from then on (the sniffer never touches it again).
+//
+// Slices hold what was on the wire, in wire order, unless noted.
+type Flow struct {
+	// Client is the side that sent the ClientHello; when no hello was
+	// seen, the side that sent the SYN (or, mid-connection, the side that
+	// spoke first in plaintext protocols where the client speaks first,
+	// else the higher port).
+	Client, Server netip.AddrPort
+
+	// Protocol is the application protocol: "smtp", "imap", "pop3" when a
+	// recogniser found a STARTTLS exchange (or implicit TLS on 465, 993,
+	// 995), "https" for TLS on 443, else "tls" for TLS on any other port;
+	// "" when the flow carried no TLS and no recogniser claimed it.
+	Protocol string
+	// StartTLS is true when TLS began after a plaintext STARTTLS exchange.
+	StartTLS bool
+
+	// From the ClientHello.
+	SNI  string
+	ALPN []string
+	// OfferedVersions are legacy_version followed by the supported_versions
+	// entries not already listed, GREASE removed, sorted highest first.
+	OfferedVersions []uint16
+	// CipherSuites, Groups, SignatureAlgorithms and KeyShareGroups are as
+	// offered, in wire order, GREASE values and SCSVs kept (raw: the
+	// fingerprints need them; a reader can drop them with tls.IsGREASE).
+	CipherSuites        []uint16
+	Groups              []uint16
+	SignatureAlgorithms []uint16
+	KeyShareGroups      []uint16
+	// ClientHello is the whole ClientHello handshake message (4-byte header
+	// included), or for an SSLv2-format hello the SSLv2 record body; nil
+	// when none was seen.
+	ClientHello []byte
+
+	// From the ServerHello: the negotiated version (supported_versions
+	// when present, else legacy_version; 0x0002 for an SSLv2 SERVER-HELLO)
+	// and cipher suite; both 0 when no ServerHello was seen. When a
+	// HelloRetryRequest was followed by a second ServerHello, these are the
+	// second one's.
+	Version uint16
+	Cipher  uint16
+	// HelloRetryRequest is true when the server sent a HelloRetryRequest.
+	HelloRetryRequest bool
+
+	// Alert is the first plaintext alert seen in the flow (either
+	// direction, before or after the hellos), or nil; AlertFrom is
+	// "client" or "server".
+	Alert     *tls.Alert
+	AlertFrom string
+
+	// SSLv2 is true when the ClientHello came in the SSLv2 record format
+	// (SSLv2 or SSLv2-compatible hello).
+	SSLv2 bool
+
+	// Fingerprints (empty until protocols/tls provides them, or when the
+	// hello was not seen).
+	JA3, JA3Full   string
+	JA3S, JA3SFull string
+	JA4            string
+
+	// Packet times of the first and last packet of the flow, and the count
+	// of its TCP packets and their TCP payload bytes, both directions.
+	FirstSeen, LastSeen time.Time
+	Packets, Bytes      uint64
+
+	// Truncated explains why data may be missing ("" when nothing is
+	// known to be missing), e.g. "capture started mid-connection",
+	// "gap in client stream", "buffer limit reached", "evicted: flow
+	// table full", "malformed client stream: …". Several reasons are
+	// joined with "; ".
+	Truncated string
+}
+
+// Handler receives each flow once. It is called from the goroutine that
+// calls Packet, Run or Flush; it must not call back into the Sniffer.
+type Handler func(*Flow)
+
+// HasClientHello reports whether a ClientHello was seen.
+func (f *Flow) HasClientHello() bool { return f.ClientHello != nil }
+
+// HasServerHello reports whether a ServerHello was seen.
+func (f *Flow) HasServerHello() bool { return f.Version != 0 }

@@ -1,0 +1,104 @@
+package sniff
+
+import (
+	"net/netip"
+	"time"
+)
+
+// flowKey identifies a connection regardless of direction: the two
+// endpoints in a canonical order.
+type flowKey struct {
+	a, b netip.Addr
+	pa   uint16
+	pb   uint16
+}
+
+// makeKey returns the key of a segment and whether its source is the
+// key's first endpoint.
+func makeKey(src, dst netip.Addr, sport, dport uint16) (flowKey, bool) {
+	c := src.Compare(dst)
+	if c < 0 || c == 0 && sport <= dport {
+		return flowKey{src, dst, sport, dport}, true
+	}
+	return flowKey{dst, src, dport, sport}, false
+}
+
+// Stats are the sniffer's counters.
+type Stats struct {
+	Packets      uint64 // packets given to Packet
+	Bytes        uint64 // their captured bytes
+	Decoded      uint64 // TCP segments decoded
+	NonTCP       uint64 // valid packets that are not TCP (UDP, ICMP, ARP …)
+	DecodeErrors uint64 // packets whose headers did not decode, or of unknown link type
+	Filtered     uint64 // TCP segments the filter dropped
+	Fragments    uint64 // IP fragments seen
+	Reassembled  uint64 // IP datagrams reassembled from fragments
+	FragsDropped uint64 // fragmented datagrams given up (timeout, table full, inconsistent)
+
+	FlowsTotal   uint64 // connections tracked
+	FlowsTLS     uint64 // of which carried TLS
+	FlowsEvicted uint64 // connections emitted because they were idle
+	FlowsTooMany uint64 // connections evicted because the table was full
+	FlowsActive  int    // connections in the table now
+	Buffered     int    // bytes held in stream buffers now
+
+	// Truncated counts capture files that ended mid-record; Warnings
+	// describes them and other non-fatal source problems.
+	Truncated uint64
+	Warnings  []string
+}
+
+// table is the flow table: a map plus an intrusive LRU list (most
+// recently seen at head), so idle expiry and eviction of the oldest are
+// O(1) per connection.
+type table struct {
+	m          map[flowKey]*conn
+	head, tail *conn
+}
+
+func (t *table) init(hint int) { t.m = make(map[flowKey]*conn, min(hint, 1<<16)) }
+
+func (t *table) pushFront(c *conn) {
+	c.prev, c.next = nil, t.head
+	if t.head != nil {
+		t.head.prev = c
+	}
+	t.head = c
+	if t.tail == nil {
+		t.tail = c
+	}
+}
+
+func (t *table) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		t.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		t.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+func (t *table) touch(c *conn) {
+	if t.head == c {
+		return
+	}
+	t.unlink(c)
+	t.pushFront(c)
+}
+
+func (t *table) remove(c *conn) {
+	t.unlink(c)
+	delete(t.m, c.key)
+}
+
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
