@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"io"
 	"net"
 	"strconv"
@@ -37,10 +38,10 @@ const (
 // Info is returned with whatever was learnt, also on error.
 func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info, err := d.upgrade()
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
 	}
 	return info, err
@@ -52,8 +53,8 @@ func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 // nothing crossed the network in clear.
 func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info := &Info{}
 	_, err := d.greeting(info)
 	if err == nil {
@@ -64,15 +65,15 @@ func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, erro
 	if err == nil {
 		d.logout()
 	}
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageCapability, Err: context.Cause(ctx)}
 	}
 	return info, err
 }
 
 type dialogue struct {
-	s    *session
-	lr   *lineReader
+	s    *plaintext.Session
+	lr   *plaintext.LineReader
 	opts Options
 }
 
@@ -160,8 +161,8 @@ func (d *dialogue) capability(info *Info) error {
 // collecting capabilities on the way. An untagged BYE ends the dialogue
 // with ErrThrottled.
 func (d *dialogue) command(stage, tag, cmd string, info *Info) (*goimap.StatusResp, string, error) {
-	if _, err := io.WriteString(d.s.conn, tag+" "+cmd+"\r\n"); err != nil {
-		return nil, "", &Error{Stage: stage, Err: d.s.ioError(err)}
+	if err := d.s.Send(tag + " " + cmd); err != nil {
+		return nil, "", &Error{Stage: stage, Err: d.s.IOError(err)}
 	}
 	for range d.opts.MaxLines {
 		resp, raw, err := d.read(stage)
@@ -193,7 +194,7 @@ func (d *dialogue) command(stage, tag, cmd string, info *Info) (*goimap.StatusRe
 
 // logout politely ends a dialogue that will not upgrade.
 func (d *dialogue) logout() {
-	d.s.quit(d.lr, tagLogout+" LOGOUT\r\n")
+	d.s.Quit(d.lr, tagLogout+" LOGOUT\r\n")
 }
 
 // read reads one response and parses it with go-imap.
@@ -202,7 +203,7 @@ func (d *dialogue) read(stage string) (goimap.Resp, string, error) {
 	if err != nil {
 		e := &Error{Stage: stage, Err: err}
 		if err != ErrLineTooLong {
-			e.Err = d.s.ioError(err)
+			e.Err = d.s.IOError(err)
 		}
 		return nil, "", e
 	}
@@ -225,7 +226,7 @@ func parseResp(raw string) (goimap.Resp, error) {
 func (d *dialogue) readRaw() (string, error) {
 	var b strings.Builder
 	for {
-		line, err := d.lr.readLine()
+		line, err := d.lr.ReadLine()
 		if err != nil {
 			return "", err
 		}
@@ -242,7 +243,7 @@ func (d *dialogue) readRaw() (string, error) {
 			return "", ErrLineTooLong
 		}
 		for range n {
-			c, err := d.lr.readByte()
+			c, err := d.lr.ReadByte()
 			if err != nil {
 				if err == io.EOF {
 					err = io.ErrUnexpectedEOF

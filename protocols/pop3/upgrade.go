@@ -2,7 +2,7 @@ package pop3
 
 import (
 	"context"
-	"io"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"net"
 	"slices"
 	"strings"
@@ -25,10 +25,10 @@ import (
 // Info is returned with whatever was learnt, also on error.
 func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info, err := d.upgrade()
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
 	}
 	return info, err
@@ -40,25 +40,25 @@ func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 // network in clear.
 func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info := &Info{}
 	err := d.greeting(info)
 	if err == nil {
 		err = d.capa(info)
 	}
 	if err == nil {
-		d.s.quit(d.lr, "QUIT\r\n")
+		d.s.Quit(d.lr, "QUIT\r\n")
 	}
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageCapability, Err: context.Cause(ctx)}
 	}
 	return info, err
 }
 
 type dialogue struct {
-	s    *session
-	lr   *lineReader
+	s    *plaintext.Session
+	lr   *plaintext.LineReader
 	opts Options
 }
 
@@ -81,7 +81,7 @@ func (d *dialogue) upgrade() (*Info, error) {
 		}
 	}
 	if !info.STARTTLSAdvertised && !d.opts.StartTLSAnyway {
-		d.s.quit(d.lr, "QUIT\r\n")
+		d.s.Quit(d.lr, "QUIT\r\n")
 		return info, &Error{Stage: StageCapability, Err: ErrNoSTARTTLS}
 	}
 	r, err := d.command(StageSTARTTLS, "STLS")
@@ -97,7 +97,7 @@ func (d *dialogue) upgrade() (*Info, error) {
 	if r.temporary() {
 		return info, &Error{Stage: StageSTARTTLS, Reply: r.line, Temporary: true, Err: ErrThrottled}
 	}
-	d.s.quit(d.lr, "QUIT\r\n")
+	d.s.Quit(d.lr, "QUIT\r\n")
 	return info, &Error{Stage: StageSTARTTLS, Reply: r.line, Err: ErrSTARTTLSRefused}
 }
 
@@ -144,7 +144,7 @@ func (d *dialogue) capa(info *Info) error {
 		if n >= d.opts.MaxLines {
 			return &Error{Stage: StageCapability, Err: ErrTooManyLines}
 		}
-		line, err := d.lr.readLine()
+		line, err := d.lr.ReadLine()
 		if err != nil {
 			return d.readError(StageCapability, err)
 		}
@@ -171,15 +171,15 @@ func (d *dialogue) capa(info *Info) error {
 // command sends one command line and reads the status line of its
 // response.
 func (d *dialogue) command(stage, cmd string) (response, error) {
-	if _, err := io.WriteString(d.s.conn, cmd+"\r\n"); err != nil {
-		return response{}, &Error{Stage: stage, Err: d.s.ioError(err)}
+	if err := d.s.Send(cmd); err != nil {
+		return response{}, &Error{Stage: stage, Err: d.s.IOError(err)}
 	}
 	return d.read(stage)
 }
 
 // read reads one status line.
 func (d *dialogue) read(stage string) (response, error) {
-	line, err := d.lr.readLine()
+	line, err := d.lr.ReadLine()
 	if err != nil {
 		return response{}, d.readError(stage, err)
 	}
@@ -194,7 +194,7 @@ func (d *dialogue) readError(stage string, err error) error {
 	if err == ErrLineTooLong {
 		return &Error{Stage: stage, Err: err}
 	}
-	return &Error{Stage: stage, Err: d.s.ioError(err)}
+	return &Error{Stage: stage, Err: d.s.IOError(err)}
 }
 
 // response is a status line: "+OK text" or "-ERR text".

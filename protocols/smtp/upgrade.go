@@ -3,7 +3,7 @@ package smtp
 import (
 	"context"
 	"fmt"
-	"io"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"net"
 	"strings"
 )
@@ -26,10 +26,10 @@ import (
 // Info is returned with whatever was learnt, also on error.
 func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info, err := d.upgrade()
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
 	}
 	return info, err
@@ -41,25 +41,25 @@ func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 // network in clear.
 func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
 	opts = opts.withDefaults()
-	s := startSession(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: newLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
+	s := plaintext.Start(ctx, conn, opts.Timeout)
+	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
 	info := &Info{}
 	err := d.greeting(info)
 	if err == nil {
 		err = d.ehlo(info)
 	}
 	if err == nil {
-		s.quit(d.lr, "QUIT\r\n")
+		s.Quit(d.lr, "QUIT\r\n")
 	}
-	if !s.end() && err == nil {
+	if !s.End() && err == nil {
 		err = &Error{Stage: StageEHLO, Err: context.Cause(ctx)}
 	}
 	return info, err
 }
 
 type dialogue struct {
-	s    *session
-	lr   *lineReader
+	s    *plaintext.Session
+	lr   *plaintext.LineReader
 	opts Options
 }
 
@@ -73,7 +73,7 @@ func (d *dialogue) upgrade() (*Info, error) {
 	}
 	info.PlaintextAuth = info.AuthMechanisms
 	if !info.STARTTLSAdvertised && !d.opts.StartTLSAnyway {
-		d.s.quit(d.lr, "QUIT\r\n")
+		d.s.Quit(d.lr, "QUIT\r\n")
 		return info, &Error{Stage: StageEHLO, Err: ErrNoSTARTTLS}
 	}
 	r, err := d.command(StageSTARTTLS, "STARTTLS")
@@ -90,7 +90,7 @@ func (d *dialogue) upgrade() (*Info, error) {
 		return info, &Error{Stage: StageSTARTTLS, Reply: r.String(), Temporary: true, Err: ErrThrottled}
 	}
 	// 454 "TLS not available due to temporary reason", 501, 502, 554 …
-	d.s.quit(d.lr, "QUIT\r\n")
+	d.s.Quit(d.lr, "QUIT\r\n")
 	return info, &Error{Stage: StageSTARTTLS, Reply: r.String(), Temporary: r.code/100 == 4, Err: ErrSTARTTLSRefused}
 }
 
@@ -109,7 +109,7 @@ func (d *dialogue) greeting(info *Info) error {
 	case r.code/100 == 4:
 		return &Error{Stage: StageGreeting, Reply: r.String(), Temporary: true, Err: ErrThrottled}
 	}
-	d.s.quit(d.lr, "QUIT\r\n")
+	d.s.Quit(d.lr, "QUIT\r\n")
 	return &Error{Stage: StageGreeting, Reply: r.String(), Err: ErrUnexpectedReply}
 }
 
@@ -143,7 +143,7 @@ func (d *dialogue) ehlo(info *Info) error {
 			return &Error{Stage: StageEHLO, Reply: r.String(), Temporary: true, Err: ErrThrottled}
 		}
 	}
-	d.s.quit(d.lr, "QUIT\r\n")
+	d.s.Quit(d.lr, "QUIT\r\n")
 	return &Error{Stage: StageEHLO, Reply: r.String(), Temporary: r.code/100 == 4, Err: ErrUnexpectedReply}
 }
 
@@ -189,8 +189,8 @@ func appendUnique(list []string, s string) []string {
 
 // command sends one command line and reads its reply.
 func (d *dialogue) command(stage, cmd string) (reply, error) {
-	if _, err := io.WriteString(d.s.conn, cmd+"\r\n"); err != nil {
-		return reply{}, &Error{Stage: stage, Err: d.s.ioError(err)}
+	if err := d.s.Send(cmd); err != nil {
+		return reply{}, &Error{Stage: stage, Err: d.s.IOError(err)}
 	}
 	return d.read(stage)
 }
@@ -207,7 +207,7 @@ func (d *dialogue) read(stage string) (reply, error) {
 		e.Reply = r.bad
 	case ErrLineTooLong, ErrTooManyLines:
 	default:
-		e.Err = d.s.ioError(err)
+		e.Err = d.s.IOError(err)
 	}
 	return r, e
 }
@@ -237,10 +237,10 @@ func (r reply) String() string {
 // readReply reads the lines of one reply: "ddd-text" lines continue it, a
 // "ddd text" or bare "ddd" line ends it (RFC 5321 §4.2.1). The last line's
 // code is the reply's (the RFC wants them all equal; some servers differ).
-func readReply(lr *lineReader, maxLines int) (reply, error) {
+func readReply(lr *plaintext.LineReader, maxLines int) (reply, error) {
 	var r reply
 	for {
-		line, err := lr.readLine()
+		line, err := lr.ReadLine()
 		if err != nil {
 			return r, err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"io"
 	"os"
 	"slices"
@@ -233,7 +234,7 @@ func TestReadReply(t *testing.T) {
 		{"250 " + string(bytes.Repeat([]byte("a"), 100)) + "\r\n", 0, nil, ErrLineTooLong},
 	}
 	for _, tc := range cases {
-		lr := newLineReader(bytes.NewReader([]byte(tc.in)), 64, ErrLineTooLong)
+		lr := plaintext.NewLineReader(bytes.NewReader([]byte(tc.in)), 64, ErrLineTooLong)
 		r, err := readReply(lr, 3)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%q: err %v, want %v", tc.in, err, tc.err)

@@ -1,4 +1,7 @@
-package imap
+// Package plaintext holds what the plaintext mail dialogues (SMTP, IMAP,
+// POP3) share: a line reader that never reads past the line it returns, and
+// a session that bounds one dialogue by deadline and context.
+package plaintext
 
 import (
 	"context"
@@ -9,13 +12,13 @@ import (
 	"time"
 )
 
-// lineReader reads CRLF (or bare LF) terminated lines and never reads a
+// LineReader reads CRLF (or bare LF) terminated lines and never reads a
 // byte past the end of the line it returns, so that after the last reply
 // of the plaintext dialogue the connection is positioned exactly at the
 // first byte of the TLS handshake. On a net.Conn that costs one read call a
 // byte; the dialogue is a few hundred bytes. Give it an io.ByteReader (a
 // bufio.Reader) where over-reading does not matter.
-type lineReader struct {
+type LineReader struct {
 	r       io.Reader
 	br      io.ByteReader // nil: read r one byte at a time
 	max     int
@@ -25,13 +28,13 @@ type lineReader struct {
 	buf     []byte
 }
 
-func newLineReader(r io.Reader, max int, tooLong error) *lineReader {
-	lr := &lineReader{r: r, max: max, tooLong: tooLong}
+func NewLineReader(r io.Reader, max int, tooLong error) *LineReader {
+	lr := &LineReader{r: r, max: max, tooLong: tooLong}
 	lr.br, _ = r.(io.ByteReader)
 	return lr
 }
 
-func (lr *lineReader) readByte() (byte, error) {
+func (lr *LineReader) ReadByte() (byte, error) {
 	if lr.br != nil {
 		c, err := lr.br.ReadByte()
 		if err == nil {
@@ -51,14 +54,14 @@ func (lr *lineReader) readByte() (byte, error) {
 	}
 }
 
-// readLine returns the next line without its line ending. A line of more
+// ReadLine returns the next line without its line ending. A line of more
 // than max bytes (line ending included) fails with lr.tooLong as soon as
 // the limit is passed; nothing beyond it is read. End of stream inside a
 // line is io.ErrUnexpectedEOF; before it, io.EOF.
-func (lr *lineReader) readLine() (string, error) {
+func (lr *LineReader) ReadLine() (string, error) {
 	lr.buf = lr.buf[:0]
 	for {
-		c, err := lr.readByte()
+		c, err := lr.ReadByte()
 		if err != nil {
 			if err == io.EOF && len(lr.buf) > 0 {
 				err = io.ErrUnexpectedEOF
@@ -79,29 +82,36 @@ func (lr *lineReader) readLine() (string, error) {
 	}
 }
 
-// session bounds one dialogue on conn: a deadline (the earlier of ctx's and
+// Session bounds one dialogue on conn: a deadline (the earlier of ctx's and
 // now+timeout), and ctx's cancellation closing conn (context.AfterFunc),
 // which unblocks any read or write at once.
-type session struct {
+type Session struct {
 	ctx      context.Context
 	conn     net.Conn
 	deadline time.Time
 	stop     func() bool
 }
 
-func startSession(ctx context.Context, conn net.Conn, timeout time.Duration) *session {
+// Start begins a session on conn.
+func Start(ctx context.Context, conn net.Conn, timeout time.Duration) *Session {
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	return &session{ctx: ctx, conn: conn, deadline: deadline, stop: stop}
+	return &Session{ctx: ctx, conn: conn, deadline: deadline, stop: stop}
 }
 
-// end detaches the session from conn: it clears the deadline and reports
+// Send writes one command line, terminated by CRLF.
+func (s *Session) Send(line string) error {
+	_, err := io.WriteString(s.conn, line+"\r\n")
+	return err
+}
+
+// End detaches the session from conn: it clears the deadline and reports
 // false when ctx's cancellation has closed the connection.
-func (s *session) end() bool {
+func (s *Session) End() bool {
 	if !s.stop() {
 		return false
 	}
@@ -109,10 +119,10 @@ func (s *session) end() bool {
 	return true
 }
 
-// ioError turns a read or write failure into the error to report: the
+// IOError turns a read or write failure into the error to report: the
 // context's cause when the context ended the dialogue, "connection closed"
 // for an EOF.
-func (s *session) ioError(err error) error {
+func (s *Session) IOError(err error) error {
 	if s.ctx.Err() != nil {
 		return context.Cause(s.ctx)
 	}
@@ -137,9 +147,9 @@ type errConnClosed struct{ err error }
 func (e errConnClosed) Error() string { return "connection closed by the server" }
 func (e errConnClosed) Unwrap() error { return e.err }
 
-// quit politely ends a dialogue that will not upgrade: it sends cmd and
+// Quit politely ends a dialogue that will not upgrade: it sends cmd and
 // waits a little for the reply, ignoring any failure.
-func (s *session) quit(lr *lineReader, cmd string) {
+func (s *Session) Quit(lr *LineReader, cmd string) {
 	if s.ctx.Err() != nil {
 		return
 	}
@@ -151,5 +161,5 @@ func (s *session) quit(lr *lineReader, cmd string) {
 	if d := time.Now().Add(time.Second); d.Before(s.deadline) {
 		_ = s.conn.SetReadDeadline(d)
 	}
-	_, _ = lr.readLine()
+	_, _ = lr.ReadLine()
 }
