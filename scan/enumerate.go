@@ -124,6 +124,8 @@ func (e *endpoint) scanSSLv2(ctx context.Context) SSLv2Result {
 	}
 	if len(r.Kinds) == 0 {
 		r = SSLv2Result{Outcome: Rejected, Reason: "SSLv2 SERVER-HELLO with no offered cipher kind"}
+	} else {
+		e.accepted(ciphers.VersionSSL20, 0, slices.Clone(r.Kinds))
 	}
 	return r
 }
@@ -169,12 +171,9 @@ type versionScan struct {
 func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
 	vs := &versionScan{
 		e: e, v: v, cands: candidates(v), proven: seed,
-		rank:    map[uint16]int{},
+		rank:    candidateRank(v), // shared, read-only
 		status:  map[uint16]Outcome{},
 		reasons: map[uint16]string{},
-	}
-	for i, id := range vs.cands {
-		vs.rank[id] = i
 	}
 	if v == ciphers.VersionSSL30 {
 		vs.cap = sslv3MaxSuites
@@ -233,7 +232,7 @@ func (vs *versionScan) run(ctx context.Context) VersionResult {
 		vs.onFirst = nil
 	}
 	r := vs.result()
-	if r.Outcome == Accepted && len(vs.accepted) >= 2 && !vs.e.opts.VersionsOnly && ctx.Err() == nil {
+	if r.Outcome == Accepted && len(vs.accepted) >= 2 && !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil {
 		vs.order(ctx, &r)
 	}
 	return r
@@ -314,7 +313,7 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 			vs.accept(a.suite)
 			vs.proven = max(vs.proven, len(l))
 			l = slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })
-			if vs.e.opts.VersionsOnly {
+			if vs.e.opts.versionsOnly(vs.v) {
 				vs.stopped = true
 				return
 			}
@@ -441,6 +440,7 @@ func (vs *versionScan) canary() uint16 {
 func (vs *versionScan) accept(id uint16) {
 	if vs.status[id] != Accepted {
 		vs.accepted = append(vs.accepted, id)
+		vs.e.accepted(vs.v, id, nil)
 	}
 	vs.status[id] = Accepted
 }
@@ -489,7 +489,7 @@ func (vs *versionScan) result() VersionResult {
 	switch {
 	case len(vs.accepted) > 0:
 		r.Outcome = Accepted
-		if vs.e.opts.VersionsOnly {
+		if vs.e.opts.versionsOnly(vs.v) {
 			r.Inconclusive, r.InconclusiveReason = nil, ""
 		}
 	case vs.refused != "":

@@ -102,7 +102,53 @@ var kexRank = map[string]int{"ECDHE/ECDSA": 0, "ECDHE/RSA": 1, "DHE/RSA": 2, "DH
 // candidates returns the suites of version v in probe order: TLS 1.3's
 // five RFC suites first, otherwise the most widely deployed first (see
 // suiteClass), then by key exchange, key size and code point.
+//
+// The order depends on v alone and is computed once per version (sorting
+// the registry for every version of every endpoint was a third of a
+// sweep's CPU); each call returns a fresh copy.
 func candidates(v uint16) []uint16 {
+	candidatesOnce.Do(initCandidates)
+	if ids, ok := candidatesByVersion[v]; ok {
+		return slices.Clone(ids)
+	}
+	return sortedCandidates(v)
+}
+
+// candidateRank returns the position of each of candidates(v) in it. The
+// map is shared: read it, never write it.
+func candidateRank(v uint16) map[uint16]int {
+	candidatesOnce.Do(initCandidates)
+	if r, ok := candidateRanks[v]; ok {
+		return r
+	}
+	return rankOf(sortedCandidates(v))
+}
+
+var (
+	candidatesOnce      sync.Once
+	candidatesByVersion map[uint16][]uint16
+	candidateRanks      map[uint16]map[uint16]int
+)
+
+func initCandidates() {
+	candidatesByVersion = map[uint16][]uint16{}
+	candidateRanks = map[uint16]map[uint16]int{}
+	for _, v := range AllVersions {
+		candidatesByVersion[v] = sortedCandidates(v)
+		candidateRanks[v] = rankOf(candidatesByVersion[v])
+	}
+}
+
+func rankOf(ids []uint16) map[uint16]int {
+	r := make(map[uint16]int, len(ids))
+	for i, id := range ids {
+		r[id] = i
+	}
+	return r
+}
+
+// sortedCandidates computes candidates(v).
+func sortedCandidates(v uint16) []uint16 {
 	suites := ciphers.ForVersion(v)
 	slices.SortStableFunc(suites, func(a, b ciphers.Suite) int {
 		if v == ciphers.VersionTLS13 {

@@ -55,6 +55,10 @@ type Options struct {
 	// are decided, suites are not enumerated (Suites then holds the one
 	// suite each accepted version chose).
 	VersionsOnly bool
+	// SuitesFor, when non-nil, lists the versions (wire values) whose
+	// suites are enumerated; the other versions are probed as with
+	// VersionsOnly (one hello decides the version). VersionsOnly wins.
+	SuitesFor []uint16
 	// SkipCert skips the certificate handshake.
 	SkipCert bool
 	// SkipGroups skips the group scans and the DHE prime probe.
@@ -73,6 +77,30 @@ type Options struct {
 	// called from the scan's goroutines and must be safe for concurrent
 	// use.
 	Progress func(Event)
+	// Gate, when set, is called each time a probe finds a suite accepted
+	// (and so its version; for SSLv2, the cipher kinds). When it returns
+	// true the endpoint's remaining probes are cancelled: the undecided
+	// parts are inconclusive with ReasonGated, the groups and the
+	// certificate are not probed, and Status stays StatusOK. It is called
+	// from the scan's goroutines and must be safe for concurrent use; once
+	// it has returned true it is not called again for the endpoint.
+	Gate func(GateEvent) (stop bool)
+}
+
+// ReasonGated is the reason of the parts left undecided because
+// Options.Gate stopped the endpoint's scan.
+const ReasonGated = "stopped by --gate"
+
+// GateEvent is what Options.Gate is told: one accepted suite.
+type GateEvent struct {
+	Target Target
+	// Version is the wire version the suite was accepted at
+	// (ciphers.VersionSSL20 for SSLv2).
+	Version uint16
+	// Suite is the accepted suite (TLS and SSLv3).
+	Suite uint16
+	// SSLv2Kinds are the accepted SSL 2.0 cipher kinds (SSLv2 only).
+	SSLv2Kinds []uint32
 }
 
 // Event reports progress.
@@ -117,6 +145,12 @@ func (o Options) normalized() Options {
 	return o
 }
 
+// versionsOnly reports whether version v is only detected, its suites not
+// enumerated (VersionsOnly, or v not in SuitesFor).
+func (o *Options) versionsOnly(v uint16) bool {
+	return o.VersionsOnly || o.SuitesFor != nil && !slices.Contains(o.SuitesFor, v)
+}
+
 // endpoint is the shared state of one target's scan.
 type endpoint struct {
 	target Target // Addr resolved
@@ -126,6 +160,43 @@ type endpoint struct {
 	mu         sync.Mutex
 	handshakes Handshakes
 	spokeTLS   atomic.Bool // some probe got a TLS answer (hello, alert, SSLv2 message)
+
+	gateMu   sync.Mutex
+	gated    atomic.Bool        // opts.Gate returned true
+	stopGate context.CancelFunc // cancels the probes' context when gated
+}
+
+// accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and
+// stops the endpoint's probes when it says so.
+func (e *endpoint) accepted(version, suite uint16, kinds []uint32) {
+	if e.opts.Gate == nil || e.gated.Load() {
+		return
+	}
+	e.gateMu.Lock()
+	defer e.gateMu.Unlock()
+	if e.gated.Load() {
+		return
+	}
+	if e.opts.Gate(GateEvent{Target: e.target, Version: version, Suite: suite, SSLv2Kinds: kinds}) {
+		e.gated.Store(true)
+		e.stopGate()
+	}
+}
+
+// markGated rewrites the reason of the parts the gate left undecided.
+func markGated(res *Result) {
+	gated := func(s *string) {
+		if *s == ReasonCancelled {
+			*s = ReasonGated
+		}
+	}
+	if res.SSLv2 != nil {
+		gated(&res.SSLv2.Reason)
+	}
+	for i := range res.Versions {
+		gated(&res.Versions[i].Reason)
+		gated(&res.Versions[i].InconclusiveReason)
+	}
 }
 
 // count records an opened connection.
@@ -187,7 +258,11 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		return res
 	}
 	res.Address = rt.DialAddress()
-	e := &endpoint{target: rt, opts: opts, sem: make(chan struct{}, opts.PerHost)}
+	// The probes run under gctx, which the gate (opts.Gate) cancels; ctx
+	// is still the caller's, whose cancellation means "cancelled".
+	gctx, stopGate := context.WithCancel(ctx)
+	defer stopGate()
+	e := &endpoint{target: rt, opts: opts, sem: make(chan struct{}, opts.PerHost), stopGate: stopGate}
 	defer func() {
 		e.mu.Lock()
 		res.Handshakes = e.handshakes
@@ -195,10 +270,15 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		e.progress("done", "")
 	}()
 
-	unreachable := e.scanVersions(ctx, res)
+	unreachable := e.scanVersions(gctx, res)
 	switch {
 	case ctx.Err() != nil:
 		res.Status, res.Error = StatusInconclusive, ReasonCancelled
+		return res
+	case e.gated.Load():
+		// Something was accepted, so the endpoint was reached; what the
+		// gate cut short is neither accepted nor rejected.
+		markGated(res)
 		return res
 	case unreachable != nil:
 		res.Status, res.Error = StatusUnreachable, unreachable.Error()

@@ -1,0 +1,379 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/internal/faketls"
+)
+
+// acceptCounter is a loopback listener that records when it accepts.
+type acceptCounter struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func newAcceptCounter(t *testing.T, addr string) *acceptCounter {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("listen %s: %v", addr, err)
+	}
+	c := &acceptCounter{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.times = append(c.times, time.Now())
+			c.mu.Unlock()
+			conn.Close()
+		}
+	}()
+	return c
+}
+
+// between counts the accepts in [from, to).
+func (c *acceptCounter) between(from, to time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, at := range c.times {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *acceptCounter) target(t *testing.T) Target {
+	tg, err := ParseTarget(c.ln.Addr().String(), TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// hammer dials the targets through d from many goroutines, as fast as the
+// limiter lets them, for d.
+func hammer(ctx context.Context, d Dialer, targets []Target, workers int) {
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			for n := i; ctx.Err() == nil; n++ {
+				conn, err := d.Dial(ctx, targets[n%len(targets)])
+				if err == nil {
+					conn.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestLimiterRates measures the global and per-IP token buckets against
+// loopback listeners that count accepts: over a 2 s window after a
+// warm-up, each rate holds within 10%. The window is compared by counts,
+// not by timing single connections.
+func TestLimiterRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures for 3 s")
+	}
+	a := newAcceptCounter(t, "127.0.0.1:0")
+	b := newAcceptCounter(t, "127.0.0.2:0")
+	c := newAcceptCounter(t, "127.0.0.3:0")
+	targets := []Target{a.target(t), b.target(t), c.target(t)}
+
+	const (
+		perIP  = 60.0  // a and b alone would each take 60/s
+		global = 150.0 // … but the three together may take 150/s
+	)
+	lim := NewLimiter(Limits{Rate: global, PerIPRate: perIP})
+	d := lim.Dialer(&NetDialer{Timeout: time.Second})
+
+	// Pass 1: one address only: the per-IP rate binds.
+	// Pass 2: three addresses: the global rate binds (3×60 > 150).
+	for _, pass := range []struct {
+		name    string
+		targets []Target
+		counter []*acceptCounter
+		want    float64
+	}{
+		{"per-ip", targets[:1], []*acceptCounter{a}, perIP},
+		{"global", targets, []*acceptCounter{a, b, c}, global},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		start := time.Now()
+		hammer(ctx, d, pass.targets, 16)
+		cancel()
+		from, to := start.Add(500*time.Millisecond), start.Add(2500*time.Millisecond)
+		got := 0
+		for _, c := range pass.counter {
+			got += c.between(from, to)
+		}
+		rate := float64(got) / to.Sub(from).Seconds()
+		t.Logf("%s: %d accepts in 2 s = %.1f/s (limit %.0f/s)", pass.name, got, rate, pass.want)
+		if rate < pass.want*0.9 || rate > pass.want*1.1 {
+			t.Errorf("%s: %.1f connections/s, want %.0f ± 10%%", pass.name, rate, pass.want)
+		}
+		if pass.name == "global" {
+			// Per IP, the share is a third of the global rate, and
+			// never above the per-IP limit.
+			for i, c := range pass.counter {
+				r := float64(c.between(from, to)) / 2
+				if r > perIP*1.1 {
+					t.Errorf("address %d: %.1f/s over the per-IP limit", i, r)
+				}
+			}
+		}
+	}
+}
+
+// stubDialer returns, for each dial, the next of its results.
+type stubDialer struct {
+	mu    sync.Mutex
+	dials []time.Time
+	fail  func(n int) error // nil error: a connection that answers
+}
+
+func (s *stubDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
+	s.mu.Lock()
+	n := len(s.dials)
+	s.dials = append(s.dials, time.Now())
+	s.mu.Unlock()
+	if err := s.fail(n); err != nil {
+		return nil, &StageError{Stage: StageDial, Err: err}
+	}
+	client, server := net.Pipe()
+	go func() { server.Write([]byte{0x16}); server.Close() }()
+	return client, nil
+}
+
+// TestLimiterBackoff: consecutive timeouts slow an address down (halving
+// from BackoffRate), an answer restores it, and other addresses are not
+// affected.
+func TestLimiterBackoff(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	stub := &stubDialer{fail: func(int) error {
+		if failing.Load() {
+			return os.ErrDeadlineExceeded
+		}
+		return nil
+	}}
+	lim := NewLimiter(Limits{BackoffAfter: 3, BackoffRate: 20, BackoffFloor: 5})
+	d := lim.Dialer(stub)
+	tg := Target{Addr: "192.0.2.1", Port: 443, Protocol: ProtoTLS}
+	ctx := context.Background()
+
+	start := time.Now()
+	for range 3 { // free: the failures are counted, nothing slows yet
+		d.Dial(ctx, tg)
+	}
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("3 failures took %v before any backoff", el)
+	}
+	// From now on the address is limited: 20/s, 10/s, 5/s, 5/s, … —
+	// six more dials take at least 1/20+1/10+1/5+1/5+1/5 s (the first
+	// token of the new bucket is free).
+	start = time.Now()
+	for range 6 {
+		d.Dial(ctx, tg)
+	}
+	el := time.Since(start)
+	t.Logf("6 dials under backoff: %v; %d backoff steps", el, lim.Slowed())
+	if el < 700*time.Millisecond || el > 2*time.Second {
+		t.Errorf("6 dials under backoff took %v, want about 0.75 s", el)
+	}
+	if lim.Slowed() < 6 {
+		t.Errorf("%d backoff steps", lim.Slowed())
+	}
+	// Another address is not slowed.
+	other := tg
+	other.Addr = "192.0.2.2"
+	start = time.Now()
+	d.Dial(ctx, other)
+	d.Dial(ctx, other)
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("another address waited %v", el)
+	}
+	// One answer restores the address.
+	failing.Store(false)
+	conn, err := d.Dial(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Read(make([]byte, 1))
+	conn.Close()
+	start = time.Now()
+	for range 10 {
+		if c, err := d.Dial(ctx, tg); err == nil {
+			c.Close()
+		}
+	}
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("after an answer, 10 dials took %v", el)
+	}
+	// Refusals are not failures.
+	refusing := &stubDialer{fail: func(int) error { return errors.New("connect: connection refused") }}
+	lim2 := NewLimiter(Limits{BackoffAfter: 1})
+	for range 5 {
+		lim2.Dialer(refusing).Dial(ctx, tg)
+	}
+	if lim2.Slowed() != 0 {
+		t.Errorf("refused connections slowed the address")
+	}
+	// ErrThrottled is a failure.
+	throttled := &stubDialer{fail: func(int) error { return fmt.Errorf("%w: smtp 421", ErrThrottled) }}
+	lim3 := NewLimiter(Limits{BackoffAfter: 2, BackoffRate: 1000})
+	for range 3 {
+		lim3.Dialer(throttled).Dial(ctx, tg)
+	}
+	if lim3.Slowed() == 0 {
+		t.Errorf("throttling replies did not slow the address")
+	}
+}
+
+// TestLimiterEviction: per-address state is dropped when idle, so a sweep
+// of many addresses keeps a bounded map.
+func TestLimiterEviction(t *testing.T) {
+	ok := &stubDialer{fail: func(int) error { return nil }}
+	ctx := context.Background()
+	// Without a per-IP rate nothing is kept once a connection closes.
+	lim := NewLimiter(Limits{})
+	for i := range 5000 {
+		c, err := lim.Dialer(ok).Dial(ctx, Target{Addr: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Port: 443})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	if now, peak := lim.Tracked(); now != 0 || peak > 1 {
+		t.Errorf("no per-IP rate: %d addresses tracked (peak %d)", now, peak)
+	}
+	// With one, idle buckets are evicted after IdleEvict.
+	lim = NewLimiter(Limits{PerIPRate: 1000, IdleEvict: 20 * time.Millisecond})
+	for i := range 5000 {
+		c, _ := lim.Dialer(ok).Dial(ctx, Target{Addr: fmt.Sprintf("10.0.%d.%d", i/256, i%256), Port: 443})
+		c.Close()
+		if i%1000 == 999 {
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	now, peak := lim.Tracked()
+	t.Logf("per-IP rate: %d tracked, peak %d", now, peak)
+	if peak > 2100 {
+		t.Errorf("peak %d addresses tracked for 5000 addresses idle after 20 ms", peak)
+	}
+}
+
+// TestSweep: every target is scanned and emitted exactly once, at most
+// Concurrency at once; cancelling returns promptly without emitting what
+// was not started.
+func TestSweep(t *testing.T) {
+	var inFlight, peak atomic.Int64
+	slow := dialerFunc(func(ctx context.Context, tg Target) (net.Conn, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil, &StageError{Stage: StageDial, Err: errors.New("connect: connection refused")}
+	})
+	opts := Options{Dialer: slow, PerHost: 1, Versions: []uint16{ciphers.VersionTLS12}}
+	in := make(chan Target, 4)
+	go func() {
+		defer close(in)
+		for i := range 200 {
+			in <- Target{Addr: fmt.Sprintf("192.0.2.%d", i), Port: 443, Protocol: ProtoTLS}
+		}
+	}()
+	seen := map[string]int{}
+	Sweep(context.Background(), in, opts, SweepOptions{Concurrency: 8, Limiter: NewLimiter(Limits{})}, func(r *Result) {
+		seen[r.Target.Addr]++
+		if r.Status != StatusUnreachable {
+			t.Errorf("%s: %s", r.Target.Addr, r.Status)
+		}
+	})
+	if len(seen) != 200 {
+		t.Errorf("%d targets emitted", len(seen))
+	}
+	for a, n := range seen {
+		if n != 1 {
+			t.Errorf("%s emitted %d times", a, n)
+		}
+	}
+	if p := peak.Load(); p > 8 || p < 2 {
+		t.Errorf("peak concurrency %d, want 2…8", p)
+	}
+
+	// Cancelled: a never-ending stream stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	endless := make(chan Target)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case endless <- Target{Addr: fmt.Sprintf("198.51.100.%d", i%256), Port: 443, Protocol: ProtoTLS}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	n := 0
+	Sweep(ctx, endless, opts, SweepOptions{Concurrency: 4}, func(*Result) { n++ })
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("cancelled sweep returned after %v", el)
+	}
+	t.Logf("%d results before the cancel", n)
+}
+
+type dialerFunc func(ctx context.Context, t Target) (net.Conn, error)
+
+func (f dialerFunc) Dial(ctx context.Context, t Target) (net.Conn, error) { return f(ctx, t) }
+
+// TestSuitesFor: suites are enumerated for the listed versions only; the
+// others are decided with one hello.
+func TestSuitesFor(t *testing.T) {
+	srv := faketls.Start(t, faketls.Intermediate())
+	opts := testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13)
+	opts.SuitesFor = []uint16{ciphers.VersionTLS12}
+	res := ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
+	v12, v13 := res.Version(ciphers.VersionTLS12), res.Version(ciphers.VersionTLS13)
+	if v12 == nil || v13 == nil || v12.Outcome != Accepted || v13.Outcome != Accepted {
+		t.Fatalf("versions: %+v", res.Versions)
+	}
+	if len(v12.Suites) < 2 {
+		t.Errorf("TLS 1.2: %d suites enumerated", len(v12.Suites))
+	}
+	if len(v13.Suites) != 1 || len(v13.Inconclusive) != 0 {
+		t.Errorf("TLS 1.3 (detection only): suites %v, inconclusive %v", v13.Suites, v13.Inconclusive)
+	}
+	full := ScanTarget(context.Background(), targetOf(t, srv.Addr()), testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13))
+	if !slices.Equal(full.Version(ciphers.VersionTLS12).Suites, v12.Suites) {
+		t.Errorf("TLS 1.2 suites %v, a full scan finds %v", v12.Suites, full.Version(ciphers.VersionTLS12).Suites)
+	}
+	if res.Handshakes.Total >= full.Handshakes.Total {
+		t.Errorf("%d handshakes, a full scan takes %d", res.Handshakes.Total, full.Handshakes.Total)
+	}
+}
