@@ -40,7 +40,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"scan", "map the versions and cipher suites servers accept", runScan},
+		{"sniff", "report the clients that negotiate or offer TLS 1.0/1.1, from captures or live", runSniff},
 		{"ciphers", "list and look up cipher suites, versions, groups and signature schemes", runCiphers},
+		{"demo", "run the main job on built-in servers and clients on loopback (no outside servers)", runDemo},
 		{"version", "print the version", func(e *env, _ []string) int {
 			fmt.Fprintf(e.stdout, "tlsmap %s\n", version)
 			return exitOK

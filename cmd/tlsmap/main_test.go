@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -21,6 +22,12 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// $TESTDATA is the repository's testdata directory (captures).
+		Setup: func(env *testscript.Env) error {
+			dir, err := filepath.Abs(filepath.Join("..", "..", "testdata"))
+			env.Setenv("TESTDATA", dir)
+			return err
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exitcode N PROGRAM ARGS... runs PROGRAM and requires exit code N;
 			// its stdout and stderr are then checked like exec's.

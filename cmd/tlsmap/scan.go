@@ -5,14 +5,26 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/protocols/imap"
+	"github.com/tlsmap/tlsmap/protocols/pop3"
+	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -21,27 +33,45 @@ const scanHelp = `Usage: tlsmap scan [flags] TARGET...
 Maps which protocol versions (SSLv2, SSLv3, TLS 1.0 … 1.3) and which cipher
 suites each target accepts, in the server's order when it enforces one, its
 key exchange groups and its certificate, and lists what to act on before
-switching legacy TLS off.
+switching legacy TLS off. Results stream out as each endpoint finishes.
 
-Targets:
-  example.com              port 443
+Targets (docs/targets.md):
+  example.com              port 443 (or each -p port)
   example.com:8443
   192.0.2.1:443
   [2001:db8::1]:443        IPv6 with a port needs brackets
-  https://example.com      URLs: https, tls (any port); the path is ignored
+  https://example.com      URLs: https, tls, smtp, submission, smtps, imap,
+                           imaps, pop3, pop3s; the path is ignored
+  192.0.2.0/24             CIDR blocks, IPv4 or IPv6 (2001:db8::/120)
+  192.0.2.1-50             ranges: last octet, or 192.0.2.1-192.0.3.255
+  -                        one target a line from stdin (zmap ... | tlsmap scan -)
+  @FILE, -iL FILE          one target a line from FILE ('#' comments)
 
-Exit status: 0 every target was scanned; 1 at least one target was
-unreachable or inconclusive; 2 bad flags or targets; 130 interrupted (what
-finished is printed). See docs/exit-codes.md.
+Exit status: 0 every endpoint passes (scanned; with a policy: meets it);
+1 at least one endpoint violates the policy; 2 no violation, but at least
+one endpoint unreachable or inconclusive (or an input line was invalid, or
+--max-time cut the sweep); 3 bad flags or targets, or an internal error;
+130 interrupted (what finished is printed). See docs/exit-codes.md.
 
 Examples:
   tlsmap scan example.com
   tlsmap scan --format jsonl mail.example.com:465 [2001:db8::1]:8443
-  tlsmap scan --versions-only --concurrency 32 $(cat hosts.txt)
-  tlsmap scan --sni www.example.com 192.0.2.1
+  tlsmap scan --versions-only -p 443,8443 --rate 500 10.1.0.0/16
+  zmap -p 443 -q 10.0.0.0/8 | tlsmap scan --versions-only --format jsonl -
+  tlsmap scan --ciphers tls1.0,tls1.1 -iL hosts.txt --shard 2/4
 
 Flags:
 `
+
+// Exit codes of tlsmap scan (docs/exit-codes.md). They differ from the
+// other commands' (main.go): scan is a CI gate, whose 1 means "a policy
+// violation", as linters and test runners use it.
+const (
+	scanExitPass       = 0 // every endpoint scanned (and, with a policy, passes)
+	scanExitViolation  = 1 // at least one endpoint violates the policy
+	scanExitIncomplete = 2 // no violation; something unreachable, inconclusive or not scanned
+	scanExitUsage      = 3 // bad flags or targets, or an internal error
+)
 
 // Defaults of the scan flags.
 const (
@@ -51,6 +81,12 @@ const (
 // scanNotifyContext is signal.NotifyContext; tests replace it to
 // interrupt a scan without a signal.
 var scanNotifyContext = signal.NotifyContext
+
+// scanListFlag collects a repeatable string flag.
+type scanListFlag []string
+
+func (l *scanListFlag) String() string     { return strings.Join(*l, ",") }
+func (l *scanListFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func runScan(e *env, args []string) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
@@ -62,30 +98,66 @@ func runScan(e *env, args []string) int {
 	noCert := fs.Bool("no-cert", false, "skip the certificate handshake")
 	noGroups := fs.Bool("no-groups", false, "skip the key exchange group scans and the DHE prime probe")
 	sni := fs.String("sni", "", "server `name` to send as SNI and check the certificate against, for every target (default: the target's host name; none for IP addresses)")
-	versionsOnly := fs.Bool("versions-only", false, "decide which versions are accepted, without enumerating suites")
+	versionsOnly := fs.Bool("versions-only", false, "decide which versions are accepted with one hello each, without enumerating suites (for large ranges)")
 	versions := fs.String("versions", "", "comma-separated `versions` to probe (ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3; default all)")
+	suitesFor := fs.String("ciphers", "", "enumerate the suites of these `versions` only (e.g. tls1.0,tls1.1); the others are only detected")
+	var lists, excludes scanListFlag
+	fs.Var(&lists, "iL", "read targets from `FILE`, one a line ('#' comments); repeatable; same as the argument @FILE")
+	ports := fs.String("p", "", "comma-separated `ports` for targets written without port or scheme (e.g. 25,465,587,993,995,443); the protocol follows the port")
+	resolve := fs.String("resolve", "first", "host names: scan the `first` address or all of them")
+	fs.Var(&excludes, "exclude", "never scan these `addresses`: comma-separated IPs, CIDR blocks, ranges, or @FILE; repeatable")
+	includeSpecial := fs.Bool("include-special", false, "also scan multicast, unspecified and broadcast addresses, and the network and broadcast addresses of CIDR blocks")
+	shard := fs.String("shard", "", "scan only share `I/N` of the targets (1 <= I <= N), for splitting a sweep across N machines")
+	rateFlag := fs.Float64("rate", 0, "at most `N` connections per second in all (0: no limit)")
+	perIPRate := fs.Float64("per-ip-rate", 0, "at most `N` connections per second to one IP address (0: no limit)")
+	backoffAfter := fs.Int("backoff-after", 5, "slow an IP address down to 5 connections/s, halving to 1/s, after `N` consecutive timeouts, resets or throttling replies (0: never)")
+	maxTime := fs.Duration("max-time", 0, "stop starting targets after this `duration` and cut those in flight (0: no limit)")
+	noProgress := fs.Bool("no-progress", false, "no progress bar (it is drawn on stderr only when stderr is a terminal)")
+	pol := installPolicyFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), scanHelp)
 		fs.PrintDefaults()
 	}
 	args, code, done := e.parseFlags(fs, args)
 	if done {
+		if code == exitUsage {
+			code = scanExitUsage
+		}
 		return code
 	}
+	usage := func(err error, hint string) int { return e.fail(scanExitUsage, err, hint) }
 
-	f, err := output.ParseFormat(*format)
+	// POLICY GATE (policy.go): --list-policies; --format junit|sarif is the
+	// gate's report, written at the end instead of per-endpoint output.
+	if listPoliciesAsked(fs) {
+		return listPolicies(e.stdout)
+	}
+	scanOut, formatName := e.stdout, *format
+	if isReportFormat(formatName) {
+		scanOut, formatName = io.Discard, "table"
+	}
+	// END POLICY GATE
+	f, err := output.ParseFormat(formatName)
 	if err != nil {
-		return e.fail(exitUsage, err, "")
+		return usage(err, "")
 	}
 	switch {
 	case *perHost < 1:
-		return e.fail(exitUsage, fmt.Errorf("--per-host %d: must be at least 1", *perHost), "")
+		return usage(fmt.Errorf("--per-host %d: must be at least 1", *perHost), "")
 	case *concurrency < 1:
-		return e.fail(exitUsage, fmt.Errorf("--concurrency %d: must be at least 1", *concurrency), "")
+		return usage(fmt.Errorf("--concurrency %d: must be at least 1", *concurrency), "")
 	case *timeout <= 0:
-		return e.fail(exitUsage, fmt.Errorf("--timeout %v: must be positive", *timeout), "e.g. --timeout 5s")
+		return usage(fmt.Errorf("--timeout %v: must be positive", *timeout), "e.g. --timeout 5s")
 	case *retries < 0:
-		return e.fail(exitUsage, fmt.Errorf("--retries %d: must be 0 or more", *retries), "")
+		return usage(fmt.Errorf("--retries %d: must be 0 or more", *retries), "")
+	case *rateFlag < 0:
+		return usage(fmt.Errorf("--rate %v: must be 0 (no limit) or more", *rateFlag), "")
+	case *perIPRate < 0:
+		return usage(fmt.Errorf("--per-ip-rate %v: must be 0 (no limit) or more", *perIPRate), "")
+	case *backoffAfter < 0:
+		return usage(fmt.Errorf("--backoff-after %d: must be 0 (never) or more", *backoffAfter), "")
+	case *maxTime < 0:
+		return usage(fmt.Errorf("--max-time %v: must be 0 (no limit) or more", *maxTime), "")
 	}
 	opts := scan.Options{
 		PerHost:      *perHost,
@@ -94,113 +166,355 @@ func runScan(e *env, args []string) int {
 		SkipCert:     *noCert,
 		SkipGroups:   *noGroups,
 		VersionsOnly: *versionsOnly,
+		Dialer:       &scan.NetDialer{Timeout: *timeout, Upgraders: starttlsUpgraders(*timeout)},
 	}
 	if *retries == 0 {
 		opts.Retries = -1 // Options: 0 is the default, negative none
 	}
 	if *versions != "" {
-		vs, err := parseVersions(*versions)
+		vs, err := parseVersions("--versions", *versions)
 		if err != nil {
-			return e.fail(exitUsage, err, "versions are ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, comma-separated")
+			return usage(err, "versions are ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, comma-separated")
 		}
 		opts.Versions = vs
 	}
+	if *suitesFor != "" {
+		vs, err := parseVersions("--ciphers", *suitesFor)
+		if err != nil {
+			return usage(err, "versions are ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, comma-separated")
+		}
+		opts.SuitesFor = vs
+	}
+
+	sopts := scan.StreamOptions{IncludeSpecial: *includeSpecial, Stdin: e.stdin}
 	if *sni != "" {
 		if err := checkSNI(*sni); err != nil {
-			return e.fail(exitUsage, err, "--sni takes a host name, without port or scheme")
+			return usage(err, "--sni takes a host name, without port or scheme")
+		}
+		sopts.SNI = strings.ToLower(strings.TrimSuffix(*sni, "."))
+	}
+	if *ports != "" {
+		if sopts.Ports, err = parsePorts(*ports); err != nil {
+			return usage(err, "e.g. -p 443,8443 or -p 25,465,587,993,995,443")
+		}
+	}
+	if sopts.Resolve, err = scan.ParseResolveMode(*resolve); err != nil {
+		return usage(fmt.Errorf("--resolve: %w", err), "")
+	}
+	if len(excludes) > 0 {
+		sopts.Exclude = &scan.AddrSet{}
+		for _, x := range excludes {
+			if err := sopts.Exclude.ParseExclude(x); err != nil {
+				return usage(fmt.Errorf("--exclude: %w", err), "e.g. --exclude 10.0.0.0/24,10.1.2.3 or --exclude @excluded.txt")
+			}
+		}
+	}
+	if *shard != "" {
+		if sopts.Shard, err = scan.ParseShard(*shard); err != nil {
+			return usage(fmt.Errorf("--shard: %w", err), "e.g. --shard 1/4 on the first of four machines")
 		}
 	}
 
-	if len(args) == 0 {
-		return e.fail(exitUsage, errors.New("scan: no targets"), "give one or more targets, e.g. 'tlsmap scan example.com'")
+	// Inputs: the arguments, then the -iL lists. Arguments are checked
+	// before anything is scanned; lists are read as the sweep goes.
+	inputs := slices.Clone(args)
+	for _, l := range lists {
+		inputs = append(inputs, "@"+l)
 	}
-	targets, err := parseTargets(args, strings.ToLower(strings.TrimSuffix(*sni, ".")))
+	if len(inputs) == 0 {
+		return usage(errors.New("scan: no targets"), "give one or more targets, e.g. 'tlsmap scan example.com', or '-' to read them from stdin")
+	}
+	var bad []error
+	stdinSeen := false
+	for _, in := range inputs {
+		switch {
+		case in == "-":
+			if stdinSeen {
+				bad = append(bad, errors.New("scan: '-' (stdin) given twice"))
+			}
+			stdinSeen = true
+		case strings.HasPrefix(in, "@"):
+			if st, err := os.Stat(in[1:]); err != nil {
+				bad = append(bad, fmt.Errorf("scan: target list: %w", err))
+			} else if st.IsDir() {
+				bad = append(bad, fmt.Errorf("scan: target list %s is a directory", in[1:]))
+			}
+		default:
+			if err := scan.CheckTargetExpr(in, sopts); err != nil {
+				bad = append(bad, err)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return usage(errors.Join(bad...), "targets are host, host:port, [IPv6]:port, scheme://host[:port], CIDR blocks and ranges; see 'tlsmap help scan'")
+	}
+	gate, err := pol.load()
 	if err != nil {
-		return e.fail(exitUsage, err, "targets are host, host:port, [IPv6]:port or https://host[:port]; see 'tlsmap help scan'")
+		return usage(err, "")
 	}
+	// POLICY GATE (policy.go): --gate sets scan.Options.Gate.
+	if c, ok := gate.(interface{ Configure(*scan.Options) }); ok {
+		c.Configure(&opts)
+	}
+	// END POLICY GATE
 
-	ctx, stop := scanNotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := scanNotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Once interrupted, a second Ctrl-C kills at once.
-	context.AfterFunc(ctx, stop)
+	context.AfterFunc(sigCtx, stop)
+	ctx := sigCtx
+	if *maxTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(sigCtx, *maxTime)
+		defer cancel()
+	}
 
-	sw := output.NewScanWriter(e.stdout, f)
 	var (
-		writeErr   error
-		incomplete int // targets not scanned to the end
-		notStarted int
-		finished   int
+		stats    scan.StreamStats
+		badLines atomic.Int64
 	)
-	scan.Scan(ctx, targets, opts, *concurrency, func(r *scan.Result) {
-		if neverStarted(r) {
-			notStarted++
-			return
+	sopts.Stats = &stats
+	sopts.OnBad = func(source string, err error) {
+		// Only list lines get here (arguments were checked above); the
+		// first ones are named, the rest counted.
+		if badLines.Add(1) <= 20 {
+			fmt.Fprintf(e.stderr, "warning: %s: %v\n", source, err)
 		}
+	}
+	jobs := make(chan scan.Target, 2**concurrency)
+	produced := make(chan error, 1)
+	go func() { produced <- scan.StreamTargets(ctx, inputs, sopts, jobs) }()
+
+	limits := scan.Limits{Rate: *rateFlag, PerIPRate: *perIPRate, BackoffAfter: *backoffAfter}
+	if *backoffAfter == 0 {
+		limits.BackoffAfter = -1 // Limits: 0 is the default, negative never
+	}
+	limiter := scan.NewLimiter(limits)
+
+	var prog *scanProgress
+	if !*noProgress && isTerminal(e.stderr) {
+		total, known := scan.EstimateTargets(inputs, sopts)
+		prog = newScanProgress(e.stderr, total, known)
+	}
+
+	sw := output.NewScanWriter(scanOut, f) // POLICY GATE: scanOut (above)
+	var (
+		writeErr error
+		started  atomic.Int64
+		finished int
+		byStatus = map[scan.Status]int{}
+	)
+	scan.Sweep(ctx, jobs, opts, scan.SweepOptions{
+		Concurrency: *concurrency,
+		Limiter:     limiter,
+		Started: func(scan.Target) {
+			started.Add(1)
+			if prog != nil {
+				prog.inFlight.Add(1)
+			}
+		},
+	}, func(r *scan.Result) {
 		finished++
-		if r.Status != scan.StatusOK {
-			incomplete++
-		}
+		byStatus[r.Status]++
 		if writeErr == nil {
 			writeErr = sw.Write(r)
+		}
+		if gate != nil {
+			gate.Check(r)
+		}
+		if prog != nil {
+			prog.done(r)
 		}
 	})
 	if err := sw.Flush(); writeErr == nil {
 		writeErr = err
 	}
-	interrupted := ctx.Err() != nil
+	interrupted := sigCtx.Err() != nil
+	timedOut := !interrupted && ctx.Err() != nil
 	stop()
-	if writeErr != nil {
-		return e.fail(exitFail, fmt.Errorf("scan: writing results: %w", writeErr), "")
+	prodErr := <-produced
+	producerDone := prodErr == nil
+	if prodErr != nil && ctx.Err() != nil && errors.Is(prodErr, ctx.Err()) {
+		prodErr = nil
 	}
-	if interrupted {
+	if prog != nil {
+		prog.finish(interrupted || timedOut)
+	}
+
+	emitted := stats.Emitted.Load()
+	notStarted := emitted - started.Load()
+	summary := func() {
+		fmt.Fprintf(e.stderr, "tlsmap: %d %s reported: %d ok, %d inconclusive, %d unreachable", finished, scanPlural(finished, "target", "targets"),
+			byStatus[scan.StatusOK], byStatus[scan.StatusInconclusive], byStatus[scan.StatusUnreachable])
+		if d := stats.Duplicates.Load(); d > 0 {
+			fmt.Fprintf(e.stderr, "; %d %s removed", d, scanPlural(int(d), "duplicate", "duplicates"))
+		}
+		if x := stats.Excluded.Load(); x > 0 {
+			fmt.Fprintf(e.stderr, "; %d excluded", x)
+		}
+		if s := stats.Special.Load(); s > 0 {
+			fmt.Fprintf(e.stderr, "; %d special %s skipped", s, scanPlural(int(s), "address", "addresses"))
+		}
+		if b := badLines.Load(); b > 0 {
+			fmt.Fprintf(e.stderr, "; %d invalid input %s skipped", b, scanPlural(int(b), "line", "lines"))
+		}
+		if n := limiter.Slowed(); n > 0 {
+			fmt.Fprintf(e.stderr, "; %d backoff steps", n)
+		}
+		fmt.Fprintln(e.stderr)
+	}
+
+	switch {
+	case writeErr != nil:
+		return e.fail(scanExitUsage, fmt.Errorf("scan: writing results: %w", writeErr), "")
+	case prodErr != nil:
+		summary()
+		return e.fail(scanExitUsage, prodErr, "")
+	case interrupted:
+		summary()
+		if producerDone {
+			return e.fail(exitInterrupted,
+				fmt.Errorf("scan: interrupted; %d of %d targets reported, %d not started", finished, emitted, notStarted),
+				"the reported targets' unfinished parts are inconclusive \"cancelled\"")
+		}
 		return e.fail(exitInterrupted,
-			fmt.Errorf("scan: interrupted; %d of %d targets reported, %d not started", finished, len(targets), notStarted),
+			fmt.Errorf("scan: interrupted; %d targets reported, %d queued not started, the rest of the input not read", finished, notStarted),
 			"the reported targets' unfinished parts are inconclusive \"cancelled\"")
 	}
-	if incomplete > 0 {
-		fmt.Fprintf(e.stderr, "tlsmap: %d of %d targets unreachable or inconclusive\n", incomplete, len(targets))
-		return exitFail
+
+	code = scanExitPass
+	if gate != nil {
+		code = gate.Finish(e.stdout, e.stderr)
 	}
-	return exitOK
+	incomplete := byStatus[scan.StatusInconclusive] + byStatus[scan.StatusUnreachable]
+	if code == scanExitPass && (incomplete > 0 || badLines.Load() > 0 || timedOut) {
+		code = scanExitIncomplete
+	}
+	switch {
+	case timedOut:
+		summary()
+		fmt.Fprintf(e.stderr, "tlsmap: --max-time %v reached: %d queued targets not started", *maxTime, notStarted)
+		if !producerDone {
+			fmt.Fprint(e.stderr, ", the rest of the input not read")
+		}
+		fmt.Fprintln(e.stderr)
+	case incomplete > 0 || badLines.Load() > 0:
+		summary()
+		if incomplete > 0 {
+			fmt.Fprintf(e.stderr, "tlsmap: %d of %d targets unreachable or inconclusive\n", incomplete, finished)
+		}
+	}
+	return code
 }
 
-// neverStarted reports whether r is a target the scan skipped because it
-// was interrupted before the target's turn.
-func neverStarted(r *scan.Result) bool {
-	return r.Status == scan.StatusInconclusive && r.Error == scan.ReasonCancelled &&
-		r.Address == "" && r.Handshakes.Total == 0 && len(r.Versions) == 0
+// scanGate is the policy gate of a scan (cmd/tlsmap/policy.go): it sees
+// every result as it is written and decides the exit code at the end.
+type scanGate interface {
+	// Check evaluates one endpoint, from the collector goroutine.
+	Check(r *scan.Result)
+	// Finish writes the gate's reports (JUnit, SARIF, a summary on
+	// stderr) and returns scanExitPass, scanExitViolation or
+	// scanExitIncomplete.
+	Finish(stdout, stderr io.Writer) int
 }
 
-// parseTargets parses every argument, reporting every bad one at once, and
-// drops repeats of a target already given. A non-empty sni replaces the
-// host name of every target.
-func parseTargets(args []string, sni string) ([]scan.Target, error) {
-	var (
-		targets []scan.Target
-		seen    = map[string]bool{}
-		errs    []error
-	)
-	for _, a := range args {
-		t, err := scan.ParseTarget(a, scan.TargetOptions{})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if t.Protocol.STARTTLS() {
-			errs = append(errs, fmt.Errorf("%w %q: STARTTLS (%s) is not supported by scan yet; use an implicit-TLS port or tls://host:port", scan.ErrBadTarget, a, t.Protocol))
-			continue
-		}
-		if sni != "" {
-			t.Host = sni
-		}
-		key := t.String() + " " + t.Host
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		targets = append(targets, t)
+// policyHook is how the policy gate plugs into scan: cmd/tlsmap/policy.go
+// sets it (in an init function) to a function that registers the policy
+// flags on fs and returns a loader, called once the flags are parsed,
+// which returns the gate (nil without a policy) or a usage error.
+//
+// POLICY HOOK: until policy.go sets it, scan has no policy flags and no
+// gate, and exits 0 or 2 (never 1).
+var policyHook func(fs *flag.FlagSet) func() (scanGate, error)
+
+type policyLoader struct{ load func() (scanGate, error) }
+
+func installPolicyFlags(fs *flag.FlagSet) policyLoader {
+	if policyHook == nil {
+		return policyLoader{load: func() (scanGate, error) { return nil, nil }}
 	}
-	return targets, errors.Join(errs...)
+	return policyLoader{load: policyHook(fs)}
+}
+
+// starttlsUpgraders speaks the plaintext dialogues of the STARTTLS
+// protocols, each bounded by timeout, and marks a server's request to
+// come back later as scan.ErrThrottled for the backoff.
+func starttlsUpgraders(timeout time.Duration) map[scan.Protocol]scan.Upgrader {
+	throttled := func(err error, sentinel error) error {
+		if errors.Is(err, sentinel) {
+			return fmt.Errorf("%w: %w", scan.ErrThrottled, err)
+		}
+		return err
+	}
+	smtpUp := func(ctx context.Context, conn net.Conn, _ scan.Target) error {
+		_, err := smtp.Upgrade(ctx, conn, smtp.Options{Timeout: timeout})
+		return throttled(err, smtp.ErrThrottled)
+	}
+	return map[scan.Protocol]scan.Upgrader{
+		scan.ProtoSMTP:       smtpUp,
+		scan.ProtoSubmission: smtpUp,
+		scan.ProtoIMAP: func(ctx context.Context, conn net.Conn, _ scan.Target) error {
+			_, err := imap.Upgrade(ctx, conn, imap.Options{Timeout: timeout})
+			return throttled(err, imap.ErrThrottled)
+		},
+		scan.ProtoPOP3: func(ctx context.Context, conn net.Conn, _ scan.Target) error {
+			_, err := pop3.Upgrade(ctx, conn, pop3.Options{Timeout: timeout})
+			return throttled(err, pop3.ErrThrottled)
+		},
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// scanProgress is the progress bar on stderr: targets done (of the total
+// when the inputs tell it), rate, ETA, in flight, inconclusive.
+type scanProgress struct {
+	p            *mpb.Progress
+	bar          *mpb.Bar
+	inFlight     atomic.Int64
+	inconclusive atomic.Int64
+}
+
+func newScanProgress(w io.Writer, total uint64, known bool) *scanProgress {
+	sp := &scanProgress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(200*time.Millisecond))}
+	extra := decor.Any(func(decor.Statistics) string {
+		return fmt.Sprintf("in flight %d · inconclusive %d", sp.inFlight.Load(), sp.inconclusive.Load())
+	}, decor.WCSyncSpaceR)
+	if known {
+		sp.bar = sp.p.New(int64(total), mpb.BarStyle(),
+			mpb.PrependDecorators(decor.Name("targets "), decor.CountersNoUnit("%d / %d", decor.WCSyncSpace)),
+			mpb.AppendDecorators(decor.AverageSpeed(nil, " %.0f/s"), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO), decor.Name(" "), extra),
+		)
+	} else {
+		sp.bar = sp.p.New(0, mpb.SpinnerStyle(),
+			mpb.PrependDecorators(decor.Name("targets "), decor.CurrentNoUnit("%d", decor.WCSyncSpace)),
+			mpb.AppendDecorators(decor.AverageSpeed(nil, " %.0f/s"), decor.Name(" "), extra),
+		)
+	}
+	return sp
+}
+
+func (sp *scanProgress) done(r *scan.Result) {
+	sp.inFlight.Add(-1)
+	if r.Status != scan.StatusOK {
+		sp.inconclusive.Add(1)
+	}
+	sp.bar.Increment()
+}
+
+// finish completes (or, cut short, aborts) the bar and waits for its last
+// drawing.
+func (sp *scanProgress) finish(cut bool) {
+	if cut {
+		sp.bar.Abort(false)
+	} else {
+		sp.bar.SetTotal(-1, true)
+	}
+	sp.p.Wait()
 }
 
 // checkSNI accepts a DNS host name (RFC 6066 section 3: no IP literal,
@@ -218,8 +532,25 @@ func checkSNI(name string) error {
 	return nil
 }
 
-// parseVersions parses "tls1.0,tls1.2" into wire versions, oldest first.
-func parseVersions(s string) ([]uint16, error) {
+// parsePorts parses "25,465,443" (duplicates dropped, order kept).
+func parsePorts(s string) ([]uint16, error) {
+	var ps []uint16
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		n, err := strconv.ParseUint(part, 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("-p: port %q: want 1-65535", part)
+		}
+		if !slices.Contains(ps, uint16(n)) {
+			ps = append(ps, uint16(n))
+		}
+	}
+	return ps, nil
+}
+
+// parseVersions parses "tls1.0,tls1.2" into wire versions, oldest first;
+// flag names the flag in errors.
+func parseVersions(flag, s string) ([]uint16, error) {
 	var vs []uint16
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -230,11 +561,11 @@ func parseVersions(s string) ([]uint16, error) {
 		default:
 			var err error
 			if v, err = ciphers.ParseVersion(part); err != nil {
-				return nil, fmt.Errorf("--versions: %w", err)
+				return nil, fmt.Errorf("%s: %w", flag, err)
 			}
 		}
 		if !slices.Contains(scan.AllVersions, v) {
-			return nil, fmt.Errorf("--versions: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", ciphers.VersionName(v))
+			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, ciphers.VersionName(v))
 		}
 		if !slices.Contains(vs, v) {
 			vs = append(vs, v)
@@ -242,4 +573,11 @@ func parseVersions(s string) ([]uint16, error) {
 	}
 	slices.Sort(vs)
 	return vs, nil
+}
+
+func scanPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -81,15 +83,15 @@ func TestScanBadEndpoints(t *testing.T) {
 	}
 	// --no-cert: faketls never completes a handshake, so the certificate
 	// handshake would only wait for its own timeout.
-	args := []string{"--no-cert", "--timeout", timeout.String(), "--retries", "0", "--concurrency", "8", good.Addr()}
+	args := []string{"--no-cert", "--backoff-after", "0", "--timeout", timeout.String(), "--retries", "0", "--concurrency", "8", good.Addr()}
 	for _, ep := range endpoints {
 		args = append(args, ep.addr)
 	}
 	start := time.Now()
 	recs, code, stderr := scanRecords(t, args...)
 	elapsed := time.Since(start)
-	if code != exitFail {
-		t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitFail, stderr)
+	if code != scanExitIncomplete {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, scanExitIncomplete, stderr)
 	}
 	if !strings.Contains(stderr, "unreachable or inconclusive") {
 		t.Errorf("stderr does not summarise the failures:\n%s", stderr)
@@ -226,5 +228,120 @@ func TestScanSIGINT(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), `"status":"inconclusive"`) || !strings.Contains(stdout.String(), `"error":"cancelled"`) {
 		t.Errorf("the interrupted target was not reported: %s", stdout.String())
+	}
+}
+
+// slowEndpoint is a loopback listener that waits delay after each accept,
+// then relays the connection to backend: a slow TLS server.
+func slowEndpoint(t *testing.T, backend string, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				time.Sleep(delay)
+				b, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer b.Close()
+				go func() { io.Copy(b, c); b.(*net.TCPConn).CloseWrite() }()
+				io.Copy(c, b)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestScanSIGINTStreaming interrupts a streamed sweep of slow endpoints
+// (read from stdin) with a real SIGINT: in-flight probes settle within a
+// second, and stdout is valid JSON Lines — every line complete and
+// parseable, every endpoint reported "ok" fully decided.
+func TestScanSIGINTStreaming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a subprocess")
+	}
+	bin, err := exec.LookPath("tlsmap")
+	if err != nil {
+		t.Skipf("no tlsmap in PATH: %v", err)
+	}
+	good := faketls.Start(t, faketls.Intermediate())
+	var list strings.Builder
+	for i := range 40 {
+		fmt.Fprintln(&list, slowEndpoint(t, good.Addr(), time.Duration(30+10*i)*time.Millisecond))
+	}
+	cmd := exec.Command(bin, "scan", "--format", "jsonl", "--versions-only", "--no-cert", "--concurrency", "6", "--timeout", "10s", "-")
+	cmd.Stdin = strings.NewReader(list.String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	sent := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("tlsmap did not stop within 10s of SIGINT")
+	}
+	settle := time.Since(sent)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, stderr.String())
+	}
+	if settle > 1500*time.Millisecond {
+		t.Errorf("exited %v after SIGINT, want about a second at most", settle)
+	}
+	out := stdout.String()
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		t.Errorf("stdout ends with a partial line: %q", out[max(0, len(out)-80):])
+	}
+	ok, cancelled := 0, 0
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var r output.ScanRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %d is not JSON: %v: %q", i+1, err, line)
+		}
+		if seen[r.Target] {
+			t.Errorf("%s reported twice", r.Target)
+		}
+		seen[r.Target] = true
+		switch {
+		case r.Status == "ok":
+			ok++
+			if len(r.Versions) != 6 {
+				t.Errorf("%s: ok with %d versions", r.Target, len(r.Versions))
+			}
+			for _, v := range r.Versions {
+				if v.Outcome == "inconclusive" {
+					t.Errorf("%s: ok, but %s inconclusive (%s)", r.Target, v.Version, v.Reason)
+				}
+			}
+		case r.Error == "cancelled":
+			cancelled++
+		default:
+			t.Errorf("%s: status %s, error %q", r.Target, r.Status, r.Error)
+		}
+	}
+	t.Logf("SIGINT after 1.2 s: %d endpoints finished, %d cut short, %d not started; exited %v after the signal", ok, cancelled, 40-ok-cancelled, settle.Round(time.Millisecond))
+	if ok == 0 || ok+cancelled >= 40 {
+		t.Errorf("%d finished and %d cut of 40: the interrupt did not land mid-sweep", ok, cancelled)
+	}
+	if !strings.Contains(stderr.String(), "targets reported:") || !strings.Contains(stderr.String(), "error: scan: interrupted;") {
+		t.Errorf("no partial summary on stderr:\n%s", stderr.String())
 	}
 }

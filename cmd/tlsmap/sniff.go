@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/sniff"
+)
+
+const sniffHelp = `Usage: tlsmap sniff -r FILE... | -i IFACE [flags]
+
+Reads captures (pcap or pcapng, optionally gzip-compressed; "-" is standard
+input) or captures live on an interface, decodes every TLS ClientHello and
+ServerHello on any port (also after STARTTLS in SMTP), and reports the
+clients that negotiated or offered TLS 1.1 or older.
+
+The default view (--format table) is the legacy-client report: one row per
+client address, then totals by version and protocol. --format jsonl and csv
+write one record per connection (schema tlsmap.sniff/1, docs/schema/sniff.md)
+unless --report legacy asks for the per-client report.
+
+Ctrl-C stops reading, reports every connection seen so far and exits.
+Live capture needs root or CAP_NET_RAW.
+
+Examples:
+  tlsmap sniff -r span.pcap
+  tlsmap sniff -r mon.pcap.gz -r tue.pcapng --port 993,995,143,110 --format jsonl
+  tcpdump -i eth0 -w - 'tcp' | tlsmap sniff -r -
+  sudo tlsmap sniff -i eth1 --promisc --stats-interval 30s --report legacy
+  tlsmap sniff -r span.pcap --fingerprints known-clients.csv --report legacy --format csv
+
+Flags:
+`
+
+// sniffFlags are the parsed flags of tlsmap sniff.
+type sniffFlags struct {
+	files         []string
+	iface         string
+	promisc       bool
+	snaplen       int
+	bufferMB      int
+	filter        sniff.Filter
+	report        string
+	format        string
+	fingerprints  string
+	maxFlows      int
+	idleTimeout   time.Duration
+	statsInterval time.Duration
+}
+
+func runSniff(e *env, args []string) int {
+	var o sniffFlags
+	fs := flag.NewFlagSet("sniff", flag.ContinueOnError)
+	files := func(v string) error { o.files = append(o.files, v); return nil }
+	fs.Func("r", "read the capture `FILE` (pcap, pcapng, .gz; - for stdin); repeat for several, read in order", files)
+	fs.Func("read", "same as -r", files)
+	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (needs root or CAP_NET_RAW)")
+	fs.StringVar(&o.iface, "interface", "", "same as -i")
+	fs.BoolVar(&o.promisc, "promisc", false, "live: put the interface in promiscuous mode")
+	fs.IntVar(&o.snaplen, "snaplen", sniff.DefaultSnapLen, "live: `bytes` kept of each frame")
+	fs.IntVar(&o.bufferMB, "buffer", sniff.DefaultBufferSize>>20, "live: kernel ring buffer size in `MiB`")
+	fs.Func("host", "only connections with this `address` at either end (repeatable, comma list)", func(v string) error {
+		return eachItem(v, func(s string) error {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return fmt.Errorf("not an IP address: %q", s)
+			}
+			o.filter.Hosts = append(o.filter.Hosts, a)
+			return nil
+		})
+	})
+	fs.Func("net", "only connections with an end in this `CIDR` (repeatable, comma list)", func(v string) error {
+		return eachItem(v, func(s string) error {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return fmt.Errorf("not a network: %q (want CIDR like 10.0.0.0/8)", s)
+			}
+			o.filter.Nets = append(o.filter.Nets, p.Masked())
+			return nil
+		})
+	})
+	fs.Func("port", "only connections with this TCP `port` at either end (repeatable, comma list)", func(v string) error {
+		return eachItem(v, func(s string) error {
+			n, err := strconv.ParseUint(s, 10, 16)
+			if err != nil || n == 0 {
+				return fmt.Errorf("not a port: %q", s)
+			}
+			o.filter.Ports = append(o.filter.Ports, uint16(n))
+			return nil
+		})
+	})
+	fs.StringVar(&o.report, "report", "", "`view`: legacy (per client; default for table) or flows (per connection; default for jsonl and csv)")
+	fs.StringVar(&o.format, "format", "table", "output `format`: table, jsonl or csv")
+	fs.StringVar(&o.fingerprints, "fingerprints", "", "CSV `file` of fingerprint,label (JA3 hash or JA4) naming known clients")
+	fs.IntVar(&o.maxFlows, "max-flows", sniff.DefaultMaxFlows, "connections tracked at once; the oldest is reported early beyond it")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", sniff.DefaultIdleTimeout, "report a connection idle this `long` (packet time)")
+	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "print capture statistics on stderr this `often` (0: only at the end of a live capture)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), sniffHelp)
+		fs.PrintDefaults()
+	}
+	pos, code, done := e.parseFlags(fs, args)
+	if done {
+		return code
+	}
+	o.files = append(o.files, pos...)
+
+	const sourceHint = "give capture files with -r FILE (- for stdin), or a live interface with -i IFACE"
+	switch {
+	case len(o.files) == 0 && o.iface == "":
+		return e.fail(exitUsage, errors.New("sniff: nothing to read"), sourceHint)
+	case len(o.files) > 0 && o.iface != "":
+		return e.fail(exitUsage, errors.New("sniff: -r and -i cannot be combined"), sourceHint)
+	}
+	format, err := output.ParseFormat(o.format)
+	if err != nil {
+		return e.fail(exitUsage, err, "")
+	}
+	switch o.report {
+	case "":
+		o.report = "flows"
+		if format == output.FormatTable {
+			o.report = "legacy"
+		}
+	case "legacy", "flows":
+	default:
+		return e.fail(exitUsage, fmt.Errorf("sniff: unknown report %q", o.report), "--report is legacy (one row per client) or flows (one row per connection)")
+	}
+	if o.maxFlows <= 0 || o.snaplen <= 0 || o.bufferMB <= 0 || o.idleTimeout <= 0 || o.statsInterval < 0 {
+		return e.fail(exitUsage, errors.New("sniff: --max-flows, --snaplen, --buffer and --idle-timeout must be positive"), "")
+	}
+
+	var fp sniff.Fingerprints
+	if o.fingerprints != "" {
+		f, err := os.Open(o.fingerprints)
+		if err != nil {
+			return e.fail(exitUsage, fmt.Errorf("sniff: %w", err), "")
+		}
+		fp, err = sniff.LoadFingerprints(f, o.fingerprints)
+		f.Close()
+		if err != nil {
+			return e.fail(exitUsage, err, "each line is fingerprint,label: a JA3 hash (32 hex digits) or a JA4 string; # starts a comment")
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The source: files (checked up front, so that a bad name fails before
+	// any output) or the live interface.
+	var (
+		src   sniff.PacketSource
+		live  *sniff.LiveSource
+		chain *fileChain
+	)
+	if o.iface != "" {
+		live, err = sniff.OpenLive(ctx, sniff.LiveConfig{Interface: o.iface, Promiscuous: o.promisc,
+			SnapLen: o.snaplen, BufferSize: o.bufferMB << 20})
+		if errors.Is(err, sniff.ErrLivePermission) {
+			return e.fail(exitFail, fmt.Errorf("live capture on %s needs root or CAP_NET_RAW", o.iface),
+				"run as root, or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip "+exePath())
+		}
+		if errors.Is(err, sniff.ErrNoInterface) {
+			return e.fail(exitUsage, err, "'ip link' lists the interfaces")
+		}
+		if err != nil {
+			return e.fail(exitFail, err, "")
+		}
+		defer live.Close()
+		src = live
+	} else {
+		chain, err = newFileChain(o.files, e.stdin)
+		if err != nil {
+			return e.fail(exitUsage, err, "tlsmap sniff reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark), optionally gzip-compressed")
+		}
+		defer chain.Close()
+		src = chain
+	}
+
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	report := sniff.NewReport(sniff.ReportConfig{Fingerprints: fp})
+	var flows *output.FlowWriter
+	if o.report == "flows" {
+		flows = output.NewFlowWriter(out, format, fp)
+	}
+	var (
+		writeErr error
+		mon      *monitor
+	)
+	handler := func(f *sniff.Flow) {
+		report.Add(f)
+		mon.flow(f)
+		if flows == nil || writeErr != nil || !f.HasClientHello() && !f.HasServerHello() {
+			return
+		}
+		if writeErr = flows.Write(f); writeErr == nil && live != nil && format != output.FormatTable {
+			writeErr = out.Flush() // live: each record as it comes
+		}
+	}
+	cfg := sniff.Config{
+		Recognizers: sniff.DefaultRecognizers(),
+		MaxFlows:    o.maxFlows,
+		IdleTimeout: o.idleTimeout,
+		// Live: report a connection as soon as its hellos are parsed.
+		EmitEarly: live != nil,
+	}
+	if len(o.filter.Hosts)+len(o.filter.Nets)+len(o.filter.Ports) > 0 {
+		cfg.Filter = &o.filter
+	}
+	sn := sniff.New(cfg, handler)
+
+	// Progress and periodic statistics run between packets, in the
+	// goroutine that runs the sniffer (which is not safe for concurrent
+	// use).
+	mon = &monitor{src: src, sn: sn, live: live, stderr: e.stderr}
+	if chain != nil && chain.total > 0 && e.stderr == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
+		p := mpb.NewWithContext(ctx, mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
+		mon.bar = p.AddBar(chain.total,
+			mpb.PrependDecorators(decor.Name("sniff "), decor.CountersKibiByte("% .1f / % .1f")),
+			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Name(" "), decor.Percentage()))
+		mon.chain = chain
+		mon.progress = p
+	}
+	stopTick := mon.tick(ctx, o.statsInterval)
+	runErr := sn.Run(ctx, mon)
+	stopTick()
+	mon.finish()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		out.Flush()
+		code := exitFail
+		if errors.Is(runErr, errNotCapture) {
+			code = exitUsage
+		}
+		return e.fail(code, runErr, "")
+	}
+	sn.Flush()
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "tlsmap: interrupted; reporting the connections seen so far")
+	}
+
+	if flows != nil {
+		if writeErr == nil {
+			writeErr = flows.Flush()
+		}
+		if writeErr == nil && format == output.FormatTable {
+			t := report.Totals()
+			_, writeErr = fmt.Fprintf(out, "\n%d TLS connections, %d legacy (TLS 1.1 or older negotiated or offered) from %d clients\n",
+				t.Flows, t.LegacyFlows, t.LegacyClients)
+		}
+	} else if writeErr == nil {
+		writeErr = output.WriteLegacyReport(out, format, report)
+	}
+	if writeErr == nil {
+		writeErr = out.Flush()
+	}
+	if writeErr != nil {
+		return e.fail(exitFail, fmt.Errorf("sniff: writing results: %w", writeErr), "")
+	}
+
+	st := sn.Stats()
+	for _, w := range st.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s (the packets before the cut were read)\n", w)
+	}
+	if live != nil || o.statsInterval > 0 {
+		mon.final()
+	}
+	return exitOK
+}
+
+func eachItem(v string, f func(string) error) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			if err := f(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func exePath() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "$(command -v tlsmap)"
+}
+
+// errNotCapture marks a file that is missing or not a capture: bad input,
+// exit code 2.
+var errNotCapture = errors.New("not a readable capture")
+
+// fileChain reads the named captures in order, counting the bytes read
+// from disk for the progress bar.
+type fileChain struct {
+	names []string
+	stdin io.Reader
+	total int64 // sum of the regular files' sizes; 0 when unknown
+	read  atomic.Int64
+	cur   *sniff.FileSource
+	f     *os.File
+}
+
+func newFileChain(names []string, stdin io.Reader) (*fileChain, error) {
+	c := &fileChain{names: names, stdin: stdin}
+	stdinSeen := false
+	for _, n := range names {
+		if n == "-" {
+			if stdinSeen {
+				return nil, fmt.Errorf("sniff: standard input (-) given twice: %w", errNotCapture)
+			}
+			stdinSeen = true
+			continue
+		}
+		fi, err := os.Stat(n)
+		if err != nil {
+			return nil, fmt.Errorf("sniff: %w", err)
+		}
+		if fi.IsDir() {
+			return nil, fmt.Errorf("sniff: %s is a directory: %w", n, errNotCapture)
+		}
+		c.total += fi.Size()
+	}
+	if stdinSeen {
+		c.total = 0 // unknown
+	}
+	// Open the first file now: a file that is not a capture fails before
+	// anything is printed. (Later ones are checked when reached.)
+	if err := c.next(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// next opens the next file; io.EOF when there is none.
+func (c *fileChain) next() error {
+	c.Close()
+	if len(c.names) == 0 {
+		return io.EOF
+	}
+	name := c.names[0]
+	c.names = c.names[1:]
+	var r io.Reader = c.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("sniff: %w: %w", err, errNotCapture)
+		}
+		c.f, r = f, f
+	}
+	src, err := sniff.NewReaderSource(&countingReader{r: r, n: &c.read}, name)
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("%w (%w)", err, errNotCapture)
+	}
+	c.cur = src
+	return nil
+}
+
+// ReadPacket implements sniff.PacketSource.
+func (c *fileChain) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	for {
+		if c.cur == nil {
+			if err := c.next(); err != nil {
+				return nil, gopacket.CaptureInfo{}, 0, err
+			}
+		}
+		data, ci, lt, err := c.cur.ReadPacket()
+		if errors.Is(err, io.EOF) {
+			c.Close()
+			continue
+		}
+		if errors.Is(err, sniff.ErrTruncatedCapture) {
+			c.Close() // the rest of this file cannot be framed; go on with the next
+		}
+		return data, ci, lt, err
+	}
+}
+
+// Close closes the current file.
+func (c *fileChain) Close() {
+	if c.cur != nil {
+		c.cur.Close()
+		c.cur = nil
+	}
+	if c.f != nil {
+		c.f.Close()
+		c.f = nil
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// monitor wraps the packet source to update the progress bar between
+// packets, and counts what the periodic statistics print (the sniffer is
+// not safe for concurrent use, so the ticker reads only these atomics and
+// the kernel's counters).
+type monitor struct {
+	src      sniff.PacketSource
+	sn       *sniff.Sniffer
+	live     *sniff.LiveSource
+	chain    *fileChain
+	progress *mpb.Progress
+	bar      *mpb.Bar
+	stderr   io.Writer
+
+	packets, flows, legacy atomic.Uint64
+}
+
+func (m *monitor) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	data, ci, lt, err := m.src.ReadPacket()
+	if err == nil {
+		if n := m.packets.Add(1); n&1023 == 0 && m.bar != nil {
+			m.bar.SetCurrent(m.chain.read.Load())
+		}
+	}
+	return data, ci, lt, err
+}
+
+// flow counts a reported flow.
+func (m *monitor) flow(f *sniff.Flow) {
+	if f.HasClientHello() || f.HasServerHello() {
+		m.flows.Add(1)
+		if sniff.IsLegacy(f) {
+			m.legacy.Add(1)
+		}
+	}
+}
+
+// tick prints a statistics line every d until ctx is done; the returned
+// function stops it and waits.
+func (m *monitor) tick(ctx context.Context, d time.Duration) (stop func()) {
+	if d <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				line := fmt.Sprintf("stats: %d packets, %d TLS connections reported (%d legacy)",
+					m.packets.Load(), m.flows.Load(), m.legacy.Load())
+				if m.live != nil {
+					if ks, err := m.live.Stats(); err == nil {
+						line += fmt.Sprintf("; kernel: %d received, %d dropped", ks.Packets, ks.Drops)
+					}
+				}
+				fmt.Fprintln(m.stderr, line)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func (m *monitor) finish() {
+	if m.bar != nil {
+		m.bar.SetTotal(-1, true) // complete at whatever was read
+		m.progress.Wait()
+	}
+}
+
+// final writes the closing statistics line on stderr (the sniffer has
+// stopped).
+func (m *monitor) final() {
+	st := m.sn.Stats()
+	line := fmt.Sprintf("done: %d packets, %d TCP, %d connections (%d TLS), %d decode errors",
+		st.Packets, st.Decoded, st.FlowsTotal, st.FlowsTLS, st.DecodeErrors)
+	if m.live != nil {
+		if ks, err := m.live.Stats(); err == nil {
+			line += fmt.Sprintf("; kernel: %d received, %d dropped", ks.Packets, ks.Drops)
+		}
+	}
+	fmt.Fprintln(m.stderr, line)
+}
