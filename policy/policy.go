@@ -246,12 +246,3 @@ func (p *Policy) Describe() []string {
 	}
 	return out
 }
-
-// clone returns a deep copy.
-func (p *Policy) clone() *Policy {
-	q := *p
-	q.ForbiddenVersions = slices.Clone(p.ForbiddenVersions)
-	q.ForbiddenSuites = slices.Clone(p.ForbiddenSuites)
-	q.AllowedSuites = slices.Clone(p.AllowedSuites)
-	return &q
-}

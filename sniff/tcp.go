@@ -54,9 +54,6 @@ type half struct {
 	gap       bool
 }
 
-// seqLT reports a < b in sequence space (RFC 793 §3.3).
-func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
-
 // seqDiff returns a-b in sequence space.
 func seqDiff(a, b uint32) int { return int(int32(a - b)) }
 

@@ -713,9 +713,6 @@ var fpWantSkipped = map[string]int{
 	"foxio-zeek": 20,
 }
 
-// fpQUIC is why QUIC expectations are skipped.
-const fpQUIC = "QUIC: the ClientHello is inside encrypted Initial packets, which this codec does not decrypt"
-
 // fpHello is one hello found in a capture.
 type fpHello struct {
 	frame int
