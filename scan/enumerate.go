@@ -87,9 +87,15 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		return first.err
 	}
 	// Any ServerHello proves the server parsed a hello of that length,
-	// even one for another version or suite than asked.
+	// even one for another version or suite than asked; so does a
+	// protocol_version alert, which a server can only send after reading
+	// the hello's version (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2: the
+	// version comes first, but servers parse the whole hello before
+	// deciding; one that fails on long lists closes, resets or sends
+	// decode_error instead).
 	seed := 0
-	if ok && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered) {
+	if ok && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered ||
+		first.kind == ansAlert && first.alert.Description == tls.AlertProtocolVersion) {
 		seed = firstLen(lead)
 	}
 	for i, v := range asked {
