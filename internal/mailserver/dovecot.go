@@ -65,6 +65,14 @@ func startDovecot(t testing.TB, opts DovecotOptions) (*Dovecot, error) {
 		}
 	}
 	certFile, keyFile := makeCert(t, dir)
+	// Without ssl_dh, Dovecot picks a DHE suite a client offers and then
+	// aborts the handshake ("no DH parameters"); Debian's packaged
+	// configuration sets it, and so does this one. -dsaparam makes the
+	// 2048-bit parameters in well under a second.
+	dhFile := filepath.Join(dir, "dh.pem")
+	if out, err := run(dir, "openssl", "dhparam", "-dsaparam", "-out", dhFile, "2048"); err != nil {
+		return nil, fmt.Errorf("mailserver: openssl dhparam: %v: %s", err, out)
+	}
 	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
@@ -96,6 +104,7 @@ login_greeting = %[4]s
 ssl = yes
 ssl_cert = <%[5]s
 ssl_key = <%[6]s
+ssl_dh = <%[12]s
 ssl_min_protocol = TLSv1
 ssl_cipher_list = ALL:@SECLEVEL=0
 disable_plaintext_auth = %[7]s
@@ -134,7 +143,7 @@ service pop3-login {
     ssl = yes
   }
 }
-`, dir, ports[0], logFile, DovecotBanner, certFile, keyFile, disable, ports[0], ports[1], ports[2], ports[3])
+`, dir, ports[0], logFile, DovecotBanner, certFile, keyFile, disable, ports[0], ports[1], ports[2], ports[3], dhFile)
 	if err := os.WriteFile(d.conf, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
