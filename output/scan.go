@@ -46,6 +46,10 @@ type ScanRecord struct {
 	Certificate      *CertRecord `json:"certificate"`   // null when not fetched
 	CertificateError string      `json:"certificate_error"`
 
+	// Dialogue is the plaintext mail dialogue (output/mail.go); null for
+	// implicit TLS.
+	Dialogue *DialogueRecord `json:"dialogue"`
+
 	Findings []Finding `json:"findings"`
 }
 
@@ -329,6 +333,7 @@ func Findings(r *scan.Result) []Finding {
 			add("cert-hostname", SeverityHigh, "hostname mismatch: "+c.HostnameError)
 		}
 	}
+	fs = append(fs, mailFindings(r)...)
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	if fs == nil {
 		fs = []Finding{}
@@ -390,6 +395,7 @@ func NewScanRecord(r *scan.Result) ScanRecord {
 		Groups:           []GroupRecord{},
 		DHPrimeBits:      r.DHPrimeBits,
 		CertificateError: r.CertError,
+		Dialogue:         newDialogueRecord(r.Dialogue),
 		Findings:         Findings(r),
 	}
 	if r.SSLv2 != nil {
@@ -642,6 +648,7 @@ func WriteScanReport(w io.Writer, r *scan.Result) error {
 	p("  status\t%s", status)
 	p("  duration\t%s", time.Duration(rec.DurationMS*int64(time.Millisecond)))
 	p("  handshakes\t%d (%s)", rec.Handshakes.Total, purposeSummary(rec.Handshakes))
+	writeDialogue(p, rec.Dialogue)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func fixtureResults() []*scan.Result {
 		Started:    t0.Add(2 * time.Second),
 		Duration:   800 * time.Millisecond,
 	}
-	return []*scan.Result{legacy, unreachable, cut}
+	return []*scan.Result{legacy, unreachable, cut, mailResult()} // mailResult: mail_test.go
 }
 
 func render(t *testing.T, f Format) []byte {
@@ -163,8 +163,8 @@ func decodeJSONL(t *testing.T, b []byte) []map[string]any {
 
 func TestScanJSONL(t *testing.T) {
 	recs := decodeJSONL(t, render(t, FormatJSONL))
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4", len(recs))
 	}
 	legacy := recs[0]
 	if legacy["schema"] != ScanSchema || legacy["target"] != "https://legacy.example.com:443" {
@@ -276,6 +276,7 @@ func TestScanCSV(t *testing.T) {
 		"tls://nowhere.invalid:8443  ":                        1,
 		"https://[2001:db8::1]:443 TLSv1.2 accepted":          1,
 		"https://[2001:db8::1]:443 TLSv1.3 ":                  1,
+		"smtp://mx.example.com:25 TLSv1.2 accepted":           1,
 	}
 	for key, n := range count {
 		if want[key] != n {
@@ -287,8 +288,8 @@ func TestScanCSV(t *testing.T) {
 			t.Errorf("%d rows %q, want %d", count[key], key, n)
 		}
 	}
-	if len(rows)-1 != 2+1+4+1+8+3+1+2 {
-		t.Errorf("%d rows, want 22", len(rows)-1)
+	if len(rows)-1 != 2+1+4+1+8+3+1+2+1 {
+		t.Errorf("%d rows, want 23", len(rows)-1)
 	}
 }
 

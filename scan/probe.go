@@ -107,8 +107,26 @@ type probeReq struct {
 // failure).
 func (e *endpoint) probe(ctx context.Context, req probeReq) answer {
 	var a answer
+	throttles := 0
 	for try := 0; try <= e.opts.Retries; try++ {
+		if !e.waitThrottle(ctx) {
+			return answer{kind: ansCancelled, reason: ReasonCancelled}
+		}
 		a = e.probeOnce(ctx, req, try > 0)
+		if a.kind == ansDialError && errors.Is(a.err, ErrThrottled) {
+			// The server asked to be left alone: back off and ask
+			// again, a bounded number of times, then leave the probe
+			// inconclusive with the server's reply.
+			if throttles == throttleRetries || ctx.Err() != nil {
+				break
+			}
+			throttles++
+			if !e.throttled(ctx) {
+				return answer{kind: ansCancelled, reason: ReasonCancelled}
+			}
+			try-- // a throttled answer uses up no retry
+			continue
+		}
 		if !a.retryable() || ctx.Err() != nil {
 			break
 		}
@@ -134,7 +152,7 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 		if ctx.Err() != nil {
 			return answer{kind: ansCancelled, reason: ReasonCancelled}
 		}
-		return answer{kind: ansDialError, reason: err.Error(), err: err}
+		return answer{kind: ansDialError, reason: dialReason(err), err: err}
 	}
 	defer conn.Close()
 	e.count(req.purpose, retry)

@@ -164,6 +164,11 @@ type endpoint struct {
 	gateMu   sync.Mutex
 	gated    atomic.Bool        // opts.Gate returned true
 	stopGate context.CancelFunc // cancels the probes' context when gated
+
+	// Backoff after ErrThrottled (scan/mail.go), under mu: how many
+	// throttled answers so far, and until when every probe waits.
+	throttles     int
+	throttleUntil time.Time
 }
 
 // accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and
@@ -248,6 +253,10 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	opts = opts.normalized()
 	res := &Result{Target: t, Started: opts.Now(), Status: StatusOK}
 	defer func() { res.Duration = opts.Now().Sub(res.Started) }()
+	// The mail upgraders (MailUpgraders) keep the first dialogue here.
+	slot := &dialogueSlot{}
+	ctx = context.WithValue(ctx, dialogueKey{}, slot)
+	defer func() { res.Dialogue = slot.get() }()
 
 	rt, err := resolve(ctx, opts.Resolver, t)
 	if err != nil {
@@ -281,7 +290,7 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		markGated(res)
 		return res
 	case unreachable != nil:
-		res.Status, res.Error = StatusUnreachable, unreachable.Error()
+		res.Status, res.Error = endpointError(unreachable)
 		return res
 	}
 	if allInconclusive(res) {

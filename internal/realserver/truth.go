@@ -34,6 +34,10 @@ type TruthOptions struct {
 	Parallel int
 	// Timeout bounds each s_client run (0: 15 s).
 	Timeout time.Duration
+	// STARTTLS, when set ("smtp", "imap", "pop3"), is passed to every
+	// s_client run as -starttls: the handshake follows that protocol's
+	// plaintext upgrade. "" for implicit TLS.
+	STARTTLS string
 }
 
 // Truth is what an endpoint accepts according to openssl s_client.
@@ -322,6 +326,9 @@ func (c *client) handshake(ctx context.Context, v uint16, names []string) (strin
 		args = append(args, "-ciphersuites", list, "-cipher", "ALL:@SECLEVEL=0")
 	} else {
 		args = append(args, "-cipher", list+":@SECLEVEL=0")
+	}
+	if c.opts.STARTTLS != "" {
+		args = append(args, "-starttls", c.opts.STARTTLS)
 	}
 	if c.opts.ServerName != "" {
 		args = append(args, "-servername", c.opts.ServerName)

@@ -1,0 +1,75 @@
+package output
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/scan"
+)
+
+// mailResult is a STARTTLS SMTP endpoint offering AUTH before STARTTLS.
+func mailResult() *scan.Result {
+	return &scan.Result{
+		Target:  scan.Target{Input: "smtp://mx.example.com", Host: "mx.example.com", Addr: "mx.example.com", Port: 25, Protocol: scan.ProtoSMTP},
+		Address: "192.0.2.25:25",
+		Status:  scan.StatusOK,
+		Versions: []scan.VersionResult{
+			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02F}, Candidates: 337},
+		},
+		Dialogue: &scan.Dialogue{
+			Protocol: "smtp", Banner: "mx.example.com ESMTP Postfix", Software: "Postfix",
+			Capabilities:       []string{"PIPELINING", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN"},
+			STARTTLSAdvertised: true, PlaintextAuth: []string{"PLAIN", "LOGIN"},
+			CapabilitiesAfterTLS: []string{"PIPELINING", "AUTH PLAIN LOGIN"},
+		},
+		Handshakes: scan.Handshakes{Versions: 1, Total: 1},
+		Started:    t0,
+		Duration:   300 * time.Millisecond,
+	}
+}
+
+func TestMailFindings(t *testing.T) {
+	fs := Findings(mailResult())
+	var got *Finding
+	for i := range fs {
+		if fs[i].ID == "plaintext-auth" {
+			got = &fs[i]
+		}
+	}
+	if got == nil || got.Severity != SeverityMedium || !strings.Contains(got.Message, "PLAIN, LOGIN") {
+		t.Fatalf("plaintext-auth finding: %+v (all: %+v)", got, fs)
+	}
+	r := mailResult()
+	r.Dialogue.PlaintextAuth = nil
+	for _, f := range Findings(r) {
+		if f.ID == "plaintext-auth" {
+			t.Errorf("plaintext-auth without plaintext auth: %+v", f)
+		}
+	}
+	for _, r := range fixtureResults()[:3] { // the TLS endpoints: no dialogue
+		for _, f := range Findings(r) {
+			if f.ID == "plaintext-auth" {
+				t.Errorf("%s: plaintext-auth without a dialogue", r.Target)
+			}
+		}
+	}
+}
+
+func TestMailRecord(t *testing.T) {
+	rec := NewScanRecord(mailResult())
+	d := rec.Dialogue
+	if d == nil || d.Software != "Postfix" || !d.STARTTLSAdvertised || len(d.PlaintextAuth) != 2 || len(d.CapabilitiesAfterTLS) != 2 {
+		t.Fatalf("dialogue record %+v", d)
+	}
+	if rec := NewScanRecord(fixtureResults()[0]); rec.Dialogue != nil {
+		t.Errorf("implicit TLS with a dialogue record: %+v", rec.Dialogue)
+	}
+	var buf bytes.Buffer
+	if err := WriteScanReport(&buf, mailResult()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "mail.table.golden", buf.Bytes())
+}
