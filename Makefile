@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test test-short fuzz bench bench-scan bench-sniff bench-sweep lint generate clean
+.PHONY: all build demo test test-short fuzz bench bench-scan bench-sniff bench-sweep bench-mail lint generate clean
 
 all: lint test build
 
@@ -36,7 +36,7 @@ fuzz:
 	done
 
 ## bench: Go benchmarks (and, as later issues add them, peer-tool comparisons)
-bench: bench-scan bench-sniff bench-sweep
+bench: bench-scan bench-sniff bench-sweep bench-mail
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## bench-scan: tlsmap scan vs sslscan vs testssl.sh -E on local openssl/nginx endpoints
@@ -50,6 +50,10 @@ bench-sniff:
 ## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:
 	GO=$(GO) BIN=$(BIN) bash bench/sweep.sh
+
+## bench-mail: tlsmap scan vs sslscan vs testssl.sh -E on local postfix and dovecot (STARTTLS and implicit TLS; root)
+bench-mail:
+	GO=$(GO) BIN=$(BIN) sh bench/mail-compare.sh
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -22,9 +21,6 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
-	"github.com/tlsmap/tlsmap/protocols/imap"
-	"github.com/tlsmap/tlsmap/protocols/pop3"
-	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -91,6 +87,7 @@ func (l *scanListFlag) Set(s string) error { *l = append(*l, s); return nil }
 func runScan(e *env, args []string) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	format := fs.String("format", "table", "output `format`: table, jsonl or csv")
+	mail := addMailFlags(fs)
 	perHost := fs.Int("per-host", scan.DefaultPerHost, "connections open at once to one target")
 	concurrency := fs.Int("concurrency", defaultConcurrency, "targets scanned at once")
 	timeout := fs.Duration("timeout", scan.DefaultTimeout, "per-connection `timeout` (dial, hello, answer); the certificate handshake gets twice as long")
@@ -166,7 +163,6 @@ func runScan(e *env, args []string) int {
 		SkipCert:     *noCert,
 		SkipGroups:   *noGroups,
 		VersionsOnly: *versionsOnly,
-		Dialer:       &scan.NetDialer{Timeout: *timeout, Upgraders: starttlsUpgraders(*timeout)},
 	}
 	if *retries == 0 {
 		opts.Retries = -1 // Options: 0 is the default, negative none
@@ -187,6 +183,7 @@ func runScan(e *env, args []string) int {
 	}
 
 	sopts := scan.StreamOptions{IncludeSpecial: *includeSpecial, Stdin: e.stdin}
+	mail.apply(&opts, &sopts.Target) // STARTTLS dialogues (scanmail.go)
 	if *sni != "" {
 		if err := checkSNI(*sni); err != nil {
 			return usage(err, "--sni takes a host name, without port or scheme")
@@ -434,34 +431,6 @@ func installPolicyFlags(fs *flag.FlagSet) policyLoader {
 		return policyLoader{load: func() (scanGate, error) { return nil, nil }}
 	}
 	return policyLoader{load: policyHook(fs)}
-}
-
-// starttlsUpgraders speaks the plaintext dialogues of the STARTTLS
-// protocols, each bounded by timeout, and marks a server's request to
-// come back later as scan.ErrThrottled for the backoff.
-func starttlsUpgraders(timeout time.Duration) map[scan.Protocol]scan.Upgrader {
-	throttled := func(err error, sentinel error) error {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("%w: %w", scan.ErrThrottled, err)
-		}
-		return err
-	}
-	smtpUp := func(ctx context.Context, conn net.Conn, _ scan.Target) error {
-		_, err := smtp.Upgrade(ctx, conn, smtp.Options{Timeout: timeout})
-		return throttled(err, smtp.ErrThrottled)
-	}
-	return map[scan.Protocol]scan.Upgrader{
-		scan.ProtoSMTP:       smtpUp,
-		scan.ProtoSubmission: smtpUp,
-		scan.ProtoIMAP: func(ctx context.Context, conn net.Conn, _ scan.Target) error {
-			_, err := imap.Upgrade(ctx, conn, imap.Options{Timeout: timeout})
-			return throttled(err, imap.ErrThrottled)
-		},
-		scan.ProtoPOP3: func(ctx context.Context, conn net.Conn, _ scan.Target) error {
-			_, err := pop3.Upgrade(ctx, conn, pop3.Options{Timeout: timeout})
-			return throttled(err, pop3.ErrThrottled)
-		},
-	}
 }
 
 // isTerminal reports whether w is a terminal.

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/tlsmap/tlsmap/scan"
+)
+
+// mailFlags are the mail options of tlsmap scan (docs/mail.md).
+type mailFlags struct {
+	starttls protocolFlag
+	helo     *string
+	anyway   *bool
+}
+
+// protocolFlag is --starttls: the STARTTLS protocol of bare host:port
+// targets.
+type protocolFlag struct{ p scan.Protocol }
+
+func (f *protocolFlag) String() string { return string(f.p) }
+
+func (f *protocolFlag) Set(s string) error {
+	p := scan.Protocol(s)
+	if !p.STARTTLS() {
+		return fmt.Errorf("want smtp, submission, imap or pop3, not %q", s)
+	}
+	f.p = p
+	return nil
+}
+
+// addMailFlags registers --starttls, --helo and --starttls-anyway on fs.
+func addMailFlags(fs *flag.FlagSet) *mailFlags {
+	m := &mailFlags{}
+	fs.Var(&m.starttls, "starttls", "`protocol` (smtp, submission, imap, pop3) of bare host:port targets: upgrade with STARTTLS before TLS")
+	m.helo = fs.String("helo", "", "`name` sent with SMTP EHLO/HELO (default tlsmap.invalid)")
+	m.anyway = fs.Bool("starttls-anyway", false, "send STARTTLS (STLS) even when the server does not advertise it")
+	return m
+}
+
+// apply sets the target protocol of bare targets and a dialer whose
+// upgraders speak the mail dialogues; opts.Timeout bounds each connection
+// and its dialogue (0: scan.DefaultTimeout).
+func (m *mailFlags) apply(opts *scan.Options, topts *scan.TargetOptions) {
+	if m.starttls.p != "" {
+		topts.STARTTLS = m.starttls.p
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = scan.DefaultTimeout
+	}
+	opts.Dialer = &scan.NetDialer{
+		Timeout:   timeout,
+		Upgraders: scan.MailUpgraders(scan.MailOptions{Helo: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout}),
+	}
+}
