@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -26,7 +28,11 @@ func main() {
 	tlsmap := flag.String("tlsmap", "bin/tlsmap", "tlsmap `binary`")
 	timeout := flag.Duration("timeout", 10*time.Minute, "bound on one tool's run against one endpoint")
 	verbose := flag.Bool("v", false, "print each tool's output to stderr")
+	serve := flag.Bool("serve", false, "start the servers, print their addresses and wait for SIGINT (for manual comparisons)")
 	flag.Parse()
+	if *serve {
+		os.Exit(serveOnly())
+	}
 	os.Exit(run(*tlsmap, *timeout, *verbose))
 }
 
@@ -57,6 +63,20 @@ type endpoint struct {
 	addr     string
 	scheme   string // tlsmap target scheme
 	starttls string // "smtp", "imap", "pop3"; "" for implicit TLS
+}
+
+// serveOnly starts the endpoints, prints them and waits for SIGINT or
+// SIGTERM.
+func serveOnly() int {
+	t := &tb{}
+	defer t.close()
+	dc := mailserver.StartDovecot(t, mailserver.DovecotOptions{})
+	pf := mailserver.StartPostfix(t, mailserver.PostfixOptions{})
+	fmt.Printf("smtp://%s\nsmtps://%s\nimap://%s\nimaps://%s\npop3://%s\npop3s://%s\n", pf.SMTP, pf.SMTPS, dc.IMAP, dc.IMAPS, dc.POP3, dc.POP3S)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
 }
 
 func run(tlsmap string, timeout time.Duration, verbose bool) int {

@@ -126,6 +126,11 @@ service auth {
   }
 }
 service imap-login {
+  # Dovecot's documented high-performance login mode: a few long-lived
+  # login processes serve every connection, instead of one new process
+  # per connection (which costs ~7 ms of CPU each on this machine).
+  service_count = 0
+  process_min_avail = 2
   inet_listener imap {
     port = %[8]d
   }
@@ -135,6 +140,11 @@ service imap-login {
   }
 }
 service pop3-login {
+  # Dovecot's documented high-performance login mode: a few long-lived
+  # login processes serve every connection, instead of one new process
+  # per connection (which costs ~7 ms of CPU each on this machine).
+  service_count = 0
+  process_min_avail = 2
   inet_listener pop3 {
     port = %[10]d
   }
