@@ -2,7 +2,7 @@
 # make-captures.sh — record the project's own test captures.
 #
 # Real clients (openssl s_client, curl, gnutls-cli, Python's ssl module)
-# talk to real servers (openssl s_server, a Python STARTTLS mail server)
+# talk to real servers (openssl s_server; postfix and dovecot for STARTTLS)
 # on the loopback interface of a private network namespace, while tcpdump
 # records each group of handshakes into testdata/captures/NAME.pcap. The
 # truth for every connection — negotiated version and cipher — is taken
@@ -36,7 +36,7 @@ done
 # output into a truth record.
 write_helper() {
 	cat >"$1" <<'PY'
-import json, os, re, socket, ssl, subprocess, sys, threading
+import json, os, re, socket, ssl, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -150,99 +150,9 @@ def client(host, port, sni, version):
             print("version: " + s.version())
             print("cipher: " + s.cipher()[0])
 
-# A tiny plaintext-then-TLS mail server: enough of SMTP (RFC 3207), IMAP
-# (RFC 2595/9051) and POP3 (RFC 2595) for openssl s_client -starttls.
-def mailserver(cert, key):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
-    ctx.minimum_version = ssl.TLSVersion.TLSv1
-
-    def tls(conn):
-        try:
-            s = ctx.wrap_socket(conn, server_side=True)
-            s.settimeout(5)
-            while s.recv(4096):
-                pass
-        except (OSError, ssl.SSLError):
-            pass
-
-    def lines(f):
-        for line in f:
-            yield line.rstrip(b"\r\n")
-
-    def smtp(conn):
-        f = conn.makefile("rb")
-        conn.sendall(b"220 mail.test ESMTP tlsmap-capture\r\n")
-        for line in lines(f):
-            cmd = line.split(b" ")[0].upper()
-            if cmd in (b"EHLO", b"HELO"):
-                conn.sendall(b"250-mail.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
-            elif cmd == b"STARTTLS":
-                conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-                return tls(conn)
-            elif cmd == b"QUIT":
-                conn.sendall(b"221 2.0.0 Bye\r\n")
-                return
-            else:
-                conn.sendall(b"502 5.5.2 Command not recognized\r\n")
-
-    def imap(conn):
-        f = conn.makefile("rb")
-        conn.sendall(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] tlsmap-capture ready\r\n")
-        for line in lines(f):
-            parts = line.split(b" ")
-            tag, cmd = parts[0], (parts[1].upper() if len(parts) > 1 else b"")
-            if cmd == b"CAPABILITY":
-                conn.sendall(b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n" + tag + b" OK CAPABILITY completed\r\n")
-            elif cmd == b"STARTTLS":
-                conn.sendall(tag + b" OK Begin TLS negotiation now\r\n")
-                return tls(conn)
-            elif cmd == b"LOGOUT":
-                conn.sendall(b"* BYE\r\n" + tag + b" OK LOGOUT completed\r\n")
-                return
-            else:
-                conn.sendall(tag + b" BAD unknown command\r\n")
-
-    def pop3(conn):
-        f = conn.makefile("rb")
-        conn.sendall(b"+OK tlsmap-capture POP3 ready\r\n")
-        for line in lines(f):
-            cmd = line.split(b" ")[0].upper()
-            if cmd == b"CAPA":
-                conn.sendall(b"+OK\r\nSTLS\r\nUSER\r\n.\r\n")
-            elif cmd == b"STLS":
-                conn.sendall(b"+OK Begin TLS negotiation\r\n")
-                return tls(conn)
-            elif cmd == b"QUIT":
-                conn.sendall(b"+OK bye\r\n")
-                return
-            else:
-                conn.sendall(b"-ERR unknown command\r\n")
-
-    def serve(port, handler):
-        ls = socket.socket()
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", port))
-        ls.listen(16)
-        while True:
-            conn, _ = ls.accept()
-            def run(c=conn):
-                with c:
-                    try:
-                        handler(c)
-                    except OSError:
-                        pass
-            threading.Thread(target=run, daemon=True).start()
-
-    for port, h in ((25, smtp), (143, imap), (110, pop3)):
-        threading.Thread(target=serve, args=(port, h), daemon=True).start()
-    threading.Event().wait()
-
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args),
-     "mailserver": lambda: mailserver(*args)}[cmd]()
+    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args)}[cmd]()
 PY
 }
 
@@ -331,11 +241,20 @@ start_bg "$work/s_server.log" openssl s_server -accept 127.0.0.1:443 -cert "$wor
 	-cipher 'ALL:@SECLEVEL=0' -www -quiet
 start_bg "$work/s_server6.log" openssl s_server -accept '[::1]:443' -cert "$work/cert.pem" -key "$work/key.pem" \
 	-cipher 'ALL:@SECLEVEL=0' -www -quiet
-start_bg "$work/mail.log" python3 "$work/helper.py" mailserver "$work/cert.pem" "$work/key.pem"
+# Postfix (SMTP STARTTLS) and Dovecot (IMAP STARTTLS, POP3 STLS), with
+# tlsmap's test configurations (internal/mailserver), started by
+# bench/mailcompare -serve, which prints their URLs and waits for SIGTERM.
+(cd "$here" && go build -o "$work/mailserve" ./bench/mailcompare) || die "cannot build bench/mailcompare"
+ip netns exec "$ns" "$work/mailserve" -serve >"$work/mailserve.out" 2>"$work/mailserve.log" &
+pids+=($!)
+for _ in $(seq 300); do
+	[ "$(wc -l <"$work/mailserve.out")" -ge 6 ] && break
+	sleep 0.1
+done
+[ "$(wc -l <"$work/mailserve.out")" -ge 6 ] || die "postfix/dovecot did not start: $(tail -5 "$work/mailserve.log")"
+mail_port() { sed -n "s#^$1://127.0.0.1:##p" "$work/mailserve.out"; }
+smtp_port=$(mail_port smtp) imap_port=$(mail_port imap) pop3_port=$(mail_port pop3)
 wait_port 443
-wait_port 25
-wait_port 143
-wait_port 110
 
 # ---- openssl s_client ---------------------------------------------------------
 capture_start openssl
@@ -391,10 +310,10 @@ mail() { # mail PROTO PORT VERSIONFLAG
 		</dev/null >"$work/m.out" 2>&1 || true
 	truth starttls "openssl s_client -starttls $1 $3" "127.0.0.1:$2" "$1" "$sni" "$work/m.out" s_client
 }
-mail smtp 25 -tls1_2
-mail imap 143 -tls1
-mail pop3 110 -tls1_1
-mail smtp 25 -tls1_3
+mail smtp "$smtp_port" -tls1_2
+mail imap "$imap_port" -tls1
+mail pop3 "$pop3_port" -tls1_1
+mail smtp "$smtp_port" -tls1_3
 capture_stop starttls
 
 echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2
