@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/tlsmap/tlsmap/internal/mailserver"
 	"math/big"
 	"net"
 	"os"
@@ -114,63 +114,9 @@ func selfSigned(t *testing.T) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// startSMTPLegacy starts a tiny SMTP server whose STARTTLS hands the
-// connection to Go's crypto/tls limited to TLS 1.0: a legacy mail server.
-// It stands in for internal/mailserver's Postfix, whose TLS settings are
-// modern; the dialogue (RFC 3207) is what scan's SMTP upgrader speaks.
-func startSMTPLegacy(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				if _, err := c.Write([]byte("220 legacy.test ESMTP\r\n")); err != nil {
-					return
-				}
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch verb, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(line)), " "); verb {
-					case "EHLO":
-						c.Write([]byte("250-legacy.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"))
-					case "STARTTLS":
-						c.Write([]byte("220 2.0.0 Ready to start TLS\r\n"))
-						tc := tls.Server(c, cfg)
-						_ = tc.Handshake()
-						tc.Close()
-						return
-					case "QUIT":
-						c.Write([]byte("221 2.0.0 Bye\r\n"))
-						return
-					default:
-						c.Write([]byte("502 5.5.2 command not recognized\r\n"))
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // TestPolicyExitCodes scans real servers under a policy: a modern one
 // (openssl s_server, TLS 1.2 and 1.3 AEAD) passes, a legacy one (openssl
-// s_server TLS 1.0) and a legacy SMTP STARTTLS one fail, a closed port is
+// s_server TLS 1.0) and a legacy SMTP STARTTLS one (postfix) fail, a closed port is
 // inconclusive, a bad policy file is a usage error; the JUnit and SARIF
 // reports of these runs validate against their schemas.
 func TestPolicyExitCodes(t *testing.T) {
@@ -178,7 +124,9 @@ func TestPolicyExitCodes(t *testing.T) {
 	legacyCfg, _ := realserver.ConfigByName("openssl-tls10")
 	modern := realserver.StartT(t, modernCfg)
 	legacy := realserver.StartT(t, legacyCfg)
-	smtpLegacy := startSMTPLegacy(t)
+	// Postfix as internal/mailserver configures it accepts TLS 1.0–1.3:
+	// a legacy SMTP STARTTLS server.
+	smtpLegacy := mailserver.StartPostfix(t, mailserver.PostfixOptions{}).SMTP
 	closed := unusedPort(t)
 	common := []string{"scan", "--no-cert", "--timeout", "3s", "--no-progress"}
 
@@ -279,8 +227,10 @@ func TestPolicyExitCodes(t *testing.T) {
 				fails++
 			}
 		}
-		if fails != 2 { // the TLS 1.0 server and the SMTP one
-			t.Errorf("%d min-version failures, want 2:\n%s", fails, stdout)
+		// One result per violation: TLS 1.0 on the s_server, TLS 1.0 and
+		// TLS 1.1 on postfix.
+		if fails != 3 {
+			t.Errorf("%d min-version failures, want 3:\n%s", fails, stdout)
 		}
 	})
 }
