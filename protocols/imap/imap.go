@@ -18,6 +18,7 @@ package imap
 
 import (
 	"errors"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"strings"
 	"time"
 )
@@ -137,7 +138,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := "imap: " + e.Stage + ": " + strings.TrimPrefix(e.Err.Error(), "imap: ")
 	if e.Reply != "" {
-		msg += ": " + quoteReply(e.Reply)
+		msg += ": " + plaintext.QuoteReply(e.Reply)
 	}
 	return msg
 }
@@ -145,18 +146,3 @@ func (e *Error) Error() string {
 // Unwrap returns the cause: a sentinel of this package, a context error,
 // or an I/O error (os.ErrDeadlineExceeded, io.EOF …).
 func (e *Error) Unwrap() error { return e.Err }
-
-// quoteReply shortens a response for an error message and keeps control
-// characters out of logs.
-func quoteReply(s string) string {
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}

@@ -11,6 +11,7 @@ package pop3
 
 import (
 	"errors"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"strings"
 	"time"
 )
@@ -125,7 +126,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := "pop3: " + e.Stage + ": " + strings.TrimPrefix(e.Err.Error(), "pop3: ")
 	if e.Reply != "" {
-		msg += ": " + quoteReply(e.Reply)
+		msg += ": " + plaintext.QuoteReply(e.Reply)
 	}
 	return msg
 }
@@ -133,18 +134,3 @@ func (e *Error) Error() string {
 // Unwrap returns the cause: a sentinel of this package, a context error,
 // or an I/O error (os.ErrDeadlineExceeded, io.EOF …).
 func (e *Error) Unwrap() error { return e.Err }
-
-// quoteReply shortens a response for an error message and keeps control
-// characters out of logs.
-func quoteReply(s string) string {
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}

@@ -1,55 +1,29 @@
 package pop3
 
-import "strings"
+import "github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 
 // knownSoftware maps words of POP3 greetings to server software, most
 // specific first. Each needle matches as whole words, ignoring case.
-var knownSoftware = []struct{ needle, name string }{
-	{"dovecot", "Dovecot"},
-	{"courier-pop3", "Courier"},
-	{"courier", "Courier"},
-	{"cyrus", "Cyrus"},
-	{"microsoft exchange", "Microsoft Exchange"},
-	{"gpop", "Google"}, // "+OK Gpop ready for requests from …"
-	{"zimbra", "Zimbra"},
-	{"kerio connect", "Kerio Connect"},
-	{"qpopper", "Qpopper"},
-	{"popa3d", "popa3d"},
-	{"hmailserver", "hMailServer"},
-	{"mdaemon", "MDaemon"},
-	{"icewarp", "IceWarp"},
-	{"axigen", "Axigen"},
-	{"communigate", "CommuniGate Pro"},
-	{"uw pop3", "UW IMAP"},
+var knownSoftware = []plaintext.Software{
+	{Needle: "dovecot", Name: "Dovecot"},
+	{Needle: "courier-pop3", Name: "Courier"},
+	{Needle: "courier", Name: "Courier"},
+	{Needle: "cyrus", Name: "Cyrus"},
+	{Needle: "microsoft exchange", Name: "Microsoft Exchange"},
+	{Needle: "gpop", Name: "Google"}, // "+OK Gpop ready for requests from …"
+	{Needle: "zimbra", Name: "Zimbra"},
+	{Needle: "kerio connect", Name: "Kerio Connect"},
+	{Needle: "qpopper", Name: "Qpopper"},
+	{Needle: "popa3d", Name: "popa3d"},
+	{Needle: "hmailserver", Name: "hMailServer"},
+	{Needle: "mdaemon", Name: "MDaemon"},
+	{Needle: "icewarp", Name: "IceWarp"},
+	{Needle: "axigen", Name: "Axigen"},
+	{Needle: "communigate", Name: "CommuniGate Pro"},
+	{Needle: "uw pop3", Name: "UW IMAP"},
 }
 
 // guessSoftware names the server software a banner reveals, or "".
 func guessSoftware(banner string) string {
-	lower := strings.ToLower(banner)
-	for _, k := range knownSoftware {
-		if containsWords(lower, k.needle) {
-			return k.name
-		}
-	}
-	return ""
-}
-
-// containsWords reports whether needle occurs in s between word
-// boundaries (so "exim" does not match "maximum").
-func containsWords(s, needle string) bool {
-	for off := 0; ; {
-		i := strings.Index(s[off:], needle)
-		if i < 0 {
-			return false
-		}
-		start, end := off+i, off+i+len(needle)
-		if (start == 0 || !isWordByte(s[start-1])) && (end == len(s) || !isWordByte(s[end])) {
-			return true
-		}
-		off = start + 1
-	}
-}
-
-func isWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return plaintext.GuessSoftware(knownSoftware, banner)
 }

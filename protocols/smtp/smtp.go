@@ -15,6 +15,7 @@ package smtp
 
 import (
 	"errors"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"strings"
 	"time"
 )
@@ -139,7 +140,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := "smtp: " + e.Stage + ": " + strings.TrimPrefix(e.Err.Error(), "smtp: ")
 	if e.Reply != "" {
-		msg += ": " + quoteReply(e.Reply)
+		msg += ": " + plaintext.QuoteReply(e.Reply)
 	}
 	return msg
 }
@@ -147,21 +148,3 @@ func (e *Error) Error() string {
 // Unwrap returns the cause: a sentinel of this package, a context error,
 // or an I/O error (os.ErrDeadlineExceeded, io.EOF …).
 func (e *Error) Unwrap() error { return e.Err }
-
-// quoteReply shortens a reply for an error message and keeps control
-// characters out of logs.
-func quoteReply(s string) string {
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\n' || r == 0x7f {
-			return '?'
-		}
-		if r == '\n' {
-			return '|'
-		}
-		return r
-	}, s)
-}

@@ -1,59 +1,33 @@
 package smtp
 
-import "strings"
+import "github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 
 // knownSoftware maps words of SMTP greetings and EHLO replies to server
 // software, most specific first. Each needle matches as whole words,
 // ignoring case.
-var knownSoftware = []struct{ needle, name string }{
-	{"microsoft esmtp mail service", "Microsoft Exchange"},
-	{"microsoft exchange", "Microsoft Exchange"},
-	{"postfix", "Postfix"},
-	{"exim", "Exim"},
-	{"sendmail", "Sendmail"},
-	{"gsmtp", "Google"}, // "220 mx.google.com ESMTP … - gsmtp"
-	{"opensmtpd", "OpenSMTPD"},
-	{"haraka", "Haraka"},
-	{"qmail", "qmail"},
-	{"zimbra", "Zimbra"},
-	{"mdaemon", "MDaemon"},
-	{"kerio connect", "Kerio Connect"},
-	{"communigate", "CommuniGate Pro"},
-	{"mailenable", "MailEnable"},
-	{"smartermail", "SmarterMail"},
-	{"hmailserver", "hMailServer"},
-	{"axigen", "Axigen"},
-	{"icewarp", "IceWarp"},
-	{"mailcow", "mailcow"},
+var knownSoftware = []plaintext.Software{
+	{Needle: "microsoft esmtp mail service", Name: "Microsoft Exchange"},
+	{Needle: "microsoft exchange", Name: "Microsoft Exchange"},
+	{Needle: "postfix", Name: "Postfix"},
+	{Needle: "exim", Name: "Exim"},
+	{Needle: "sendmail", Name: "Sendmail"},
+	{Needle: "gsmtp", Name: "Google"}, // "220 mx.google.com ESMTP … - gsmtp"
+	{Needle: "opensmtpd", Name: "OpenSMTPD"},
+	{Needle: "haraka", Name: "Haraka"},
+	{Needle: "qmail", Name: "qmail"},
+	{Needle: "zimbra", Name: "Zimbra"},
+	{Needle: "mdaemon", Name: "MDaemon"},
+	{Needle: "kerio connect", Name: "Kerio Connect"},
+	{Needle: "communigate", Name: "CommuniGate Pro"},
+	{Needle: "mailenable", Name: "MailEnable"},
+	{Needle: "smartermail", Name: "SmarterMail"},
+	{Needle: "hmailserver", Name: "hMailServer"},
+	{Needle: "axigen", Name: "Axigen"},
+	{Needle: "icewarp", Name: "IceWarp"},
+	{Needle: "mailcow", Name: "mailcow"},
 }
 
 // guessSoftware names the server software a banner reveals, or "".
 func guessSoftware(banner string) string {
-	lower := strings.ToLower(banner)
-	for _, k := range knownSoftware {
-		if containsWords(lower, k.needle) {
-			return k.name
-		}
-	}
-	return ""
-}
-
-// containsWords reports whether needle occurs in s between word
-// boundaries (so "exim" does not match "maximum").
-func containsWords(s, needle string) bool {
-	for off := 0; ; {
-		i := strings.Index(s[off:], needle)
-		if i < 0 {
-			return false
-		}
-		start, end := off+i, off+i+len(needle)
-		if (start == 0 || !isWordByte(s[start-1])) && (end == len(s) || !isWordByte(s[end])) {
-			return true
-		}
-		off = start + 1
-	}
-}
-
-func isWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return plaintext.GuessSoftware(knownSoftware, banner)
 }

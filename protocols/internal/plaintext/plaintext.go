@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -162,4 +163,56 @@ func (s *Session) Quit(lr *LineReader, cmd string) {
 		_ = s.conn.SetReadDeadline(d)
 	}
 	_, _ = lr.ReadLine()
+}
+
+// Software is one entry of a protocol's table of server software: a phrase
+// of banners (lower case, matched as whole words) and the name it reveals.
+type Software struct{ Needle, Name string }
+
+// GuessSoftware names the server software text reveals, by the first entry
+// of known (most specific first) whose needle occurs in text as whole
+// words, ignoring case; "" when none does.
+func GuessSoftware(known []Software, text string) string {
+	lower := strings.ToLower(text)
+	for _, k := range known {
+		if containsWords(lower, k.Needle) {
+			return k.Name
+		}
+	}
+	return ""
+}
+
+// containsWords reports whether needle occurs in s between word
+// boundaries (so "exim" does not match "maximum").
+func containsWords(s, needle string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], needle)
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(needle)
+		if (start == 0 || !isWordByte(s[start-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		off = start + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// QuoteReply shortens a server reply for an error message and keeps
+// control characters out of logs.
+func QuoteReply(s string) string {
+	const max = 200
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
