@@ -86,6 +86,12 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		res.Versions, res.SSLv2 = nil, nil
 		return first.err
 	}
+	// A ServerHello of any version means a TLS server that some version
+	// will be accepted from: the certificate handshake need not wait for
+	// the enumeration.
+	if ok && e.onServerHello != nil && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered) {
+		e.onServerHello()
+	}
 	// Any ServerHello proves the server parsed a hello of that length,
 	// even one for another version or suite than asked; so does a
 	// protocol_version alert, which a server can only send after reading

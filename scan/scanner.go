@@ -161,6 +161,10 @@ type endpoint struct {
 	handshakes Handshakes
 	spokeTLS   atomic.Bool // some probe got a TLS answer (hello, alert, SSLv2 message)
 
+	// onServerHello, when set, is called once the lead version's first
+	// probe has been answered with a ServerHello (scanVersions).
+	onServerHello func()
+
 	gateMu   sync.Mutex
 	gated    atomic.Bool        // opts.Gate returned true
 	stopGate context.CancelFunc // cancels the probes' context when gated
@@ -279,9 +283,32 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		e.progress("done", "")
 	}()
 
+	// The certificate handshake starts as soon as the server is known to
+	// speak TLS, alongside the enumeration (it is one full handshake and
+	// chain verification: as long as a hundred probes on a busy server).
+	// Not under a gate, which wants the fewest connections.
+	var certWG sync.WaitGroup
+	var certOnce sync.Once
+	startCert := func() {
+		certOnce.Do(func() {
+			certWG.Go(func() {
+				e.fetchCert(ctx, res)
+				e.progress("certificate", "")
+			})
+		})
+	}
+	defer certWG.Wait()
+	if !opts.SkipCert && opts.Gate == nil {
+		e.onServerHello = startCert
+	}
+	if !opts.SkipCert && opts.CertOptions.Roots == nil {
+		go systemRoots() // parsed while the probes run
+	}
+
 	unreachable := e.scanVersions(gctx, res)
 	switch {
 	case ctx.Err() != nil:
+		certWG.Wait()
 		res.Status, res.Error = StatusInconclusive, ReasonCancelled
 		return res
 	case e.gated.Load():
@@ -311,12 +338,10 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		})
 	}
 	if !opts.SkipCert && anyAccepted(res) {
-		wg.Go(func() {
-			e.fetchCert(ctx, res)
-			e.progress("certificate", "")
-		})
+		startCert()
 	}
 	wg.Wait()
+	certWG.Wait()
 	if ctx.Err() != nil {
 		res.Status, res.Error = StatusInconclusive, ReasonCancelled
 	}
@@ -346,6 +371,9 @@ func (e *endpoint) fetchCert(ctx context.Context, res *Result) {
 	}
 	if co.Timeout <= 0 {
 		co.Timeout = 2 * e.opts.Timeout
+	}
+	if co.Roots == nil {
+		co.Roots = systemRoots()
 	}
 	dial := func(ctx context.Context) (net.Conn, error) {
 		select {
