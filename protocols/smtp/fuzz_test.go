@@ -1,16 +1,13 @@
 package smtp
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/tlsmap/tlsmap/internal/mailserver"
-	"github.com/tlsmap/tlsmap/protocols"
 )
 
 var updateCorpus = flag.Bool("update-fuzz-corpus", false,
@@ -32,12 +29,7 @@ func TestFuzzCorpus(t *testing.T) {
 	if err := os.MkdirAll(corpusDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, c2s, s2c []byte) {
-		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(c2s)) + ")\n[]byte(" + strconv.Quote(string(s2c)) + ")\n"
-		if err := os.WriteFile(filepath.Join(corpusDir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name string, c2s, s2c []byte) { mailserver.WriteRecognizeSeed(t, corpusDir, name, c2s, s2c) }
 	for _, tc := range recognizeCases {
 		c2s, s2c := tc.c2s, tc.s2c
 		if tc.tls {
@@ -53,43 +45,15 @@ func TestFuzzCorpus(t *testing.T) {
 	}
 }
 
-// FuzzRecognize checks Recognize on arbitrary streams: no panic, inputs
-// left alone, the same answer twice, offsets within the streams and right
-// after a line end, and an Upgraded answer that depends only on the bytes
-// before its offsets.
+// FuzzRecognize checks Recognize on arbitrary streams: no panic, and the
+// invariants of mailserver.CheckRecognize.
 func FuzzRecognize(f *testing.F) {
 	seeds, err := filepath.Glob(filepath.Join(corpusDir, "*"))
 	if err != nil || len(seeds) == 0 {
 		f.Fatalf("%s has no seeds (%v); rewrite them with -update-fuzz-corpus", corpusDir, err)
 	}
 	f.Fuzz(func(t *testing.T, c2s, s2c []byte) {
-		cc, sc := bytes.Clone(c2s), bytes.Clone(s2c)
-		r := Recognize(c2s, s2c)
-		if !bytes.Equal(c2s, cc) || !bytes.Equal(s2c, sc) {
-			t.Fatal("Recognize modified its input")
-		}
-		if r2 := Recognize(c2s, s2c); r2 != r {
-			t.Fatalf("not deterministic: %+v then %+v", r, r2)
-		}
-		if r.Protocol != Name || r.State > protocols.Upgraded {
-			t.Fatalf("bad recognition %+v", r)
-		}
-		if r.State != protocols.Upgraded {
-			if r.ClientOffset != 0 || r.ServerOffset != 0 {
-				t.Fatalf("offsets without Upgraded: %+v", r)
-			}
-			return
-		}
-		co, so := r.ClientOffset, r.ServerOffset
-		if co <= 0 || co > len(c2s) || so <= 0 || so > len(s2c) {
-			t.Fatalf("offsets %d/%d out of %d/%d", co, so, len(c2s), len(s2c))
-		}
-		if c2s[co-1] != '\n' || s2c[so-1] != '\n' {
-			t.Fatalf("offsets %d/%d are not after a line end", co, so)
-		}
-		if p := Recognize(c2s[:co], s2c[:so]); p != r {
-			t.Fatalf("the plaintext prefixes alone give %+v, the whole streams %+v", p, r)
-		}
+		mailserver.CheckRecognize(t, Recognize, Name, c2s, s2c)
 	})
 }
 
