@@ -577,3 +577,7 @@ var systemRoots = sync.OnceValue(func() *x509.CertPool {
 	}
 	return nil
 })
+
+// preloadRoots starts parsing the system roots in the background, once per
+// process however many endpoints a sweep scans.
+var preloadRoots = sync.OnceFunc(func() { go systemRoots() })

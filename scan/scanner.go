@@ -302,7 +302,7 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		e.onServerHello = startCert
 	}
 	if !opts.SkipCert && opts.CertOptions.Roots == nil {
-		go systemRoots() // parsed while the probes run
+		preloadRoots() // parsed while the probes run
 	}
 
 	unreachable := e.scanVersions(gctx, res)
