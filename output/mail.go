@@ -1,7 +1,6 @@
 package output
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/tlsmap/tlsmap/scan"
@@ -35,21 +34,6 @@ func newDialogueRecord(d *scan.Dialogue) *DialogueRecord {
 		Capabilities: list(d.Capabilities), STARTTLSAdvertised: d.STARTTLSAdvertised,
 		PlaintextAuth: list(d.PlaintextAuth), CapabilitiesAfterTLS: list(d.CapabilitiesAfterTLS),
 	}
-}
-
-// mailFindings are the findings of the plaintext dialogue: authentication
-// offered before TLS (SMTP AUTH before STARTTLS, IMAP without
-// LOGINDISABLED, POP3 USER or SASL before STLS).
-func mailFindings(r *scan.Result) []Finding {
-	d := r.Dialogue
-	if d == nil || len(d.PlaintextAuth) == 0 {
-		return nil
-	}
-	return []Finding{{
-		ID: "plaintext-auth", Severity: SeverityMedium,
-		Message: fmt.Sprintf("%s offers authentication before TLS (%s): credentials may cross the network in clear",
-			strings.ToUpper(d.Protocol), strings.Join(d.PlaintextAuth, ", ")),
-	}}
 }
 
 // writeDialogue writes the dialogue section of the terminal report.

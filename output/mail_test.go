@@ -2,11 +2,11 @@ package output
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -31,44 +31,18 @@ func mailResult() *scan.Result {
 	}
 }
 
-func TestMailFindings(t *testing.T) {
-	fs := Findings(mailResult())
-	var got *Finding
-	for i := range fs {
-		if fs[i].ID == "plaintext-auth" {
-			got = &fs[i]
-		}
-	}
-	if got == nil || got.Severity != SeverityMedium || !strings.Contains(got.Message, "PLAIN, LOGIN") {
-		t.Fatalf("plaintext-auth finding: %+v (all: %+v)", got, fs)
-	}
-	r := mailResult()
-	r.Dialogue.PlaintextAuth = nil
-	for _, f := range Findings(r) {
-		if f.ID == "plaintext-auth" {
-			t.Errorf("plaintext-auth without plaintext auth: %+v", f)
-		}
-	}
-	for _, r := range fixtureResults()[:3] { // the TLS endpoints: no dialogue
-		for _, f := range Findings(r) {
-			if f.ID == "plaintext-auth" {
-				t.Errorf("%s: plaintext-auth without a dialogue", r.Target)
-			}
-		}
-	}
-}
-
 func TestMailRecord(t *testing.T) {
-	rec := NewScanRecord(mailResult())
+	rec := NewScanRecord(mailResult(), nil)
 	d := rec.Dialogue
 	if d == nil || d.Software != "Postfix" || !d.STARTTLSAdvertised || len(d.PlaintextAuth) != 2 || len(d.CapabilitiesAfterTLS) != 2 {
 		t.Fatalf("dialogue record %+v", d)
 	}
-	if rec := NewScanRecord(fixtureResults()[0]); rec.Dialogue != nil {
+	if rec := NewScanRecord(fixtureResults()[0], nil); rec.Dialogue != nil {
 		t.Errorf("implicit TLS with a dialogue record: %+v", rec.Dialogue)
 	}
 	var buf bytes.Buffer
-	if err := WriteScanReport(&buf, mailResult()); err != nil {
+	r := mailResult()
+	if err := WriteScanReport(&buf, r, policy.Findings(r)); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "mail.table.golden", buf.Bytes())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -102,7 +103,7 @@ func render(t *testing.T, f Format) []byte {
 	var buf bytes.Buffer
 	sw := NewScanWriter(&buf, f)
 	for _, r := range fixtureResults() {
-		if err := sw.Write(r); err != nil {
+		if err := sw.Write(r, policy.Findings(r)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -199,53 +200,6 @@ func TestScanJSONL(t *testing.T) {
 	}
 	if recs[1]["status"] != "unreachable" || recs[1]["certificate"] != nil || len(recs[1]["versions"].([]any)) != 0 {
 		t.Errorf("unreachable record: %v", recs[1])
-	}
-}
-
-func TestFindings(t *testing.T) {
-	rs := fixtureResults()
-	var got []string
-	for _, f := range Findings(rs[0]) {
-		got = append(got, f.Severity.String()+" "+f.ID)
-	}
-	want := []string{
-		"critical sslv2", "critical anon-suites", "critical sslv2-export",
-		"high tls10", "high rc4-suites", "high cert-untrusted", "high cert-hostname",
-		"medium 3des-suites", "medium dh-prime", "medium cert-expiring",
-		"low some-no-pfs",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("findings\n got %q\nwant %q", got, want)
-	}
-	if f := Findings(rs[1]); len(f) != 0 {
-		t.Errorf("unreachable endpoint has findings %v", f)
-	}
-
-	// Only static RSA: no forward secrecy at all; an expired certificate.
-	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
-		{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0x009C, 0x002F}},
-	}, Cert: &scan.CertInfo{Chain: []scan.CertSummary{{DaysToExpiry: -3}}, Verified: true, HostnameMatch: true}}
-	got = got[:0]
-	for _, f := range Findings(r) {
-		got = append(got, f.ID+": "+f.Message)
-	}
-	want = []string{"cert-expired: certificate expired 3 days ago", "no-pfs: no forward secrecy suites"}
-	if !slices.Equal(got, want) {
-		t.Errorf("findings %q, want %q", got, want)
-	}
-}
-
-func TestFindingNoVersion(t *testing.T) {
-	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
-		{Version: ciphers.VersionTLS12, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
-		{Version: ciphers.VersionTLS13, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
-	}}
-	if f := Findings(r); len(f) != 1 || f[0].ID != "no-version" {
-		t.Errorf("findings %v, want no-version", f)
-	}
-	r.Versions[1].Outcome = scan.Inconclusive
-	if f := Findings(r); len(f) != 0 {
-		t.Errorf("findings %v with a version undecided, want none", f)
 	}
 }
 

@@ -142,27 +142,6 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
-func TestScanMany(t *testing.T) {
-	t.Parallel()
-	var targets []Target
-	for range 3 {
-		targets = append(targets, targetOf(t, faketls.Start(t, faketls.Modern()).Addr()))
-	}
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	Scan(context.Background(), targets, testOptions(AllVersions...), 2, func(r *Result) {
-		mu.Lock()
-		defer mu.Unlock()
-		seen[r.Address] = true
-		if v := r.Version(ciphers.VersionTLS13); r.Status != StatusOK || v.Outcome != Accepted {
-			t.Errorf("%s: %s", r.Address, r.Status)
-		}
-	})
-	if len(seen) != 3 {
-		t.Errorf("emitted %d results", len(seen))
-	}
-}
-
 // upgraderTarget checks that a STARTTLS target goes through its upgrader.
 func TestNetDialerUpgrader(t *testing.T) {
 	t.Parallel()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -314,7 +315,7 @@ func runScan(e *env, args []string) int {
 		finished++
 		byStatus[r.Status]++
 		if writeErr == nil {
-			writeErr = sw.Write(r)
+			writeErr = sw.Write(r, policy.Findings(r))
 		}
 		if gate != nil {
 			gate.Check(r)

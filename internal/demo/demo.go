@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/protocols/imap"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
@@ -76,10 +77,12 @@ var ErrLive = errors.New("demo: live capture unavailable")
 
 // Result is everything a demo run produced.
 type Result struct {
-	// Endpoints are the servers, and Scan their scan results, in the same
-	// order.
+	// Endpoints are the servers, Scan their scan results (nil: not
+	// scanned, the demo was interrupted) and Findings the results'
+	// policy.Findings, in the same order.
 	Endpoints []Endpoint
 	Scan      []*scan.Result
+	Findings  [][]policy.Finding
 	// PlaintextAuth lists, by endpoint name, the authentication offered
 	// in clear before STARTTLS, as the scan's STARTTLS dialogue saw it.
 	PlaintextAuth map[string][]string
@@ -185,6 +188,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	scanStart := time.Now()
 	res.Scan = runScan(ctx, srv, opts.Timeout, res.ClientsBound, res.PlaintextAuth)
 	res.ScanTime = time.Since(scanStart)
+	for _, r := range res.Scan {
+		var fs []policy.Finding
+		if r != nil {
+			fs = policy.Findings(r)
+		}
+		res.Findings = append(res.Findings, fs)
+	}
 
 	logf("connecting the demo's clients (%d connections)", countConns(res.Clients))
 	runClients(ctx, srv, res.Clients, res.ClientsBound)
@@ -246,8 +256,14 @@ func runScan(ctx context.Context, srv *Servers, timeout time.Duration, bind bool
 	for i, e := range srv.Endpoints {
 		targets[i] = e.Target
 	}
+	// tlsmap scan's worker pool, every endpoint at once.
+	in := make(chan scan.Target, len(targets))
+	for _, t := range targets {
+		in <- t
+	}
+	close(in)
 	byTarget := map[string]*scan.Result{}
-	scan.Scan(ctx, targets, opts, len(targets), func(r *scan.Result) {
+	scan.Sweep(ctx, in, opts, scan.SweepOptions{Concurrency: len(targets)}, func(r *scan.Result) {
 		byTarget[r.Target.String()] = r
 	})
 	out := make([]*scan.Result, len(targets))

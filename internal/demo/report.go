@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -22,20 +23,21 @@ const (
 	HeadingClients   = "Clients that used legacy TLS"
 )
 
-// legacyVersions are the versions a team switching legacy TLS off wants
-// gone.
-var legacyVersions = []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11}
+// legacyFindings are the findings of legacy versions (SSLv2, SSLv3,
+// TLS 1.0, 1.1): what a team switching legacy TLS off wants gone.
+var legacyFindings = []policy.FindingID{policy.FindingSSLv2, policy.FindingSSLv3, policy.FindingTLS10, policy.FindingTLS11}
 
-// LegacyVersions returns the legacy versions (SSLv2, SSLv3, TLS 1.0, 1.1)
-// r accepted, by name, oldest first.
-func LegacyVersions(r *scan.Result) []string {
+// legacyVersions returns the legacy versions an endpoint accepted, by
+// name, oldest first, from its findings.
+func legacyVersions(fs []policy.Finding) []string {
 	var vs []string
-	if r.SSLv2 != nil && r.SSLv2.Outcome == scan.Accepted {
-		vs = append(vs, "SSLv2")
-	}
-	for _, v := range legacyVersions {
-		if vr := r.Version(v); vr != nil && vr.Outcome == scan.Accepted {
-			vs = append(vs, vr.Name())
+	for _, id := range legacyFindings {
+		for _, f := range fs {
+			if f.ID == id {
+				for _, v := range f.Versions {
+					vs = append(vs, ciphers.VersionName(v))
+				}
+			}
 		}
 	}
 	return vs
@@ -94,9 +96,9 @@ func (r *Result) WriteText(w io.Writer, details bool) error {
 
 	if details {
 		ew.printf("\nFull scan reports (what 'tlsmap scan' prints for each endpoint)\n\n")
-		for _, s := range r.Scan {
+		for i, s := range r.Scan {
 			if s != nil && ew.err == nil {
-				ew.err = output.WriteScanReport(ew.w, s)
+				ew.err = output.WriteScanReport(ew.w, s, r.findings(i))
 				ew.printf("\n")
 			}
 		}
@@ -111,9 +113,10 @@ func (r *Result) WriteText(w io.Writer, details bool) error {
 
 func (r *Result) writeEndpoints(ew *errWriter) {
 	type row struct {
-		ep     Endpoint
-		res    *scan.Result
-		legacy []string
+		ep       Endpoint
+		res      *scan.Result
+		findings []policy.Finding
+		legacy   []string
 	}
 	var rows []row
 	handshakes, nLegacy := 0, 0
@@ -123,11 +126,12 @@ func (r *Result) writeEndpoints(ew *errWriter) {
 			res = &scan.Result{Target: e.Target, Status: scan.StatusInconclusive, Error: "not scanned"}
 		}
 		handshakes += res.Handshakes.Total
-		lv := LegacyVersions(res)
+		fs := r.findings(i)
+		lv := legacyVersions(fs)
 		if len(lv) > 0 {
 			nLegacy++
 		}
-		rows = append(rows, row{e, res, lv})
+		rows = append(rows, row{e, res, fs, lv})
 	}
 	// Legacy first, then as configured.
 	rank := func(rw row) int {
@@ -163,16 +167,15 @@ func (r *Result) writeEndpoints(ew *errWriter) {
 	ew.printf("\nWhat to act on (findings of medium severity and above; the demo's certificates expire in\n")
 	ew.printf("%v by design, so their expiry is left out)\n", certLifetime)
 	for _, rw := range rows {
-		fs := output.Findings(rw.res)
 		auth := r.PlaintextAuth[rw.ep.Name]
 		var lines []string
-		for _, f := range fs {
-			if f.Severity < output.SeverityMedium || f.ID == "cert-expiring" {
+		for _, f := range rw.findings {
+			if f.Severity < policy.SeverityMedium || f.ID == policy.FindingCertExpiring {
 				continue
 			}
 			msg := f.Message
-			if len(f.Suites) > 0 {
-				msg += ": " + suiteNames(f.Suites, 3)
+			if len(f.Suites)+len(f.SSLv2Kinds) > 0 {
+				msg += ": " + suiteNames(f, 3)
 			}
 			lines = append(lines, fmt.Sprintf("%-8s  %s", strings.ToUpper(f.Severity.String()), msg))
 		}
@@ -189,22 +192,32 @@ func (r *Result) writeEndpoints(ew *errWriter) {
 	}
 }
 
-// suiteNames names up to max suites ("TLS_RSA_WITH_RC4_128_SHA, … +2
-// more").
-func suiteNames(ids []string, max int) string {
+// suiteNames names the suites and SSLv2 kinds of f, up to max of them
+// ("TLS_RSA_WITH_RC4_128_SHA, … +2 more").
+func suiteNames(f policy.Finding, max int) string {
 	var names []string
-	for i, id := range ids {
-		if i == max {
-			names = append(names, fmt.Sprintf("+%d more", len(ids)-max))
-			break
-		}
-		name := id
-		if s, err := ciphers.Lookup(id); err == nil {
+	for _, id := range f.Suites {
+		name := fmt.Sprintf("0x%04X", id)
+		if s, ok := ciphers.ByID(id); ok {
 			name = s.Name
 		}
 		names = append(names, name)
 	}
+	for _, k := range f.SSLv2Kinds {
+		names = append(names, fmt.Sprintf("0x%06X", k))
+	}
+	if len(names) > max {
+		names = append(names[:max], fmt.Sprintf("+%d more", len(names)-max))
+	}
 	return strings.Join(names, ", ")
+}
+
+// findings returns the findings of endpoint i (nil when not scanned).
+func (r *Result) findings(i int) []policy.Finding {
+	if i < len(r.Findings) {
+		return r.Findings[i]
+	}
+	return nil
 }
 
 func (r *Result) writeClients(ew *errWriter) {
@@ -277,8 +290,8 @@ func (r *Result) Check() error {
 			errs = append(errs, fmt.Errorf("demo: %s was not scanned", e.Name))
 		case res.Status != scan.StatusOK:
 			errs = append(errs, fmt.Errorf("demo: scan of %s: %s: %s", e.Name, res.Status, res.Error))
-		case e.Legacy != (len(LegacyVersions(res)) > 0):
-			errs = append(errs, fmt.Errorf("demo: %s is configured legacy=%v but the scan found legacy versions %v", e.Name, e.Legacy, LegacyVersions(res)))
+		case e.Legacy != (len(legacyVersions(r.findings(i))) > 0):
+			errs = append(errs, fmt.Errorf("demo: %s is configured legacy=%v but the scan found legacy versions %v", e.Name, e.Legacy, legacyVersions(r.findings(i))))
 		}
 	}
 	if r.Sniff == nil {
