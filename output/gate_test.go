@@ -54,7 +54,7 @@ func gateFixture(t *testing.T) *GateReport {
 		Versions: versions(map[uint16][]uint16{ciphers.VersionTLS12: {0xC02F}})}
 	incon.Version(ciphers.VersionTLS11).Outcome = scan.Inconclusive
 	incon.Version(ciphers.VersionTLS11).Reason = "timeout after 5s <&\"'>" // escaping
-	down := &scan.Result{Target: target(1), Status: scan.StatusUnreachable, Error: "dial tcp 192.0.2.1:1: connect: connection refused"}
+	down := &scan.Result{Target: target(1), Status: scan.StatusUnreachable, Error: scan.Failure{Stage: scan.StageDial, Reason: "connection refused"}}
 	r := &GateReport{
 		Policy: p.Name, Rules: p.RuleIDs(), ToolVersion: "test", Hostname: "ci-runner",
 		Started: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Duration: 2500 * time.Millisecond,

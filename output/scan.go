@@ -28,7 +28,11 @@ type ScanRecord struct {
 	Address  string `json:"address"`  // ip:port dialed; "" when resolution failed
 
 	Status string `json:"status"` // ok, unreachable, inconclusive
-	Error  string `json:"error"`  // why status is not ok
+	// Error is why status is not ok (scan.Failure): "stage: reason", or
+	// the reason alone when no stage failed ("cancelled"); ErrorStage the
+	// stage alone (resolve, dial, preamble, hello; "" when none).
+	Error      string `json:"error"`
+	ErrorStage string `json:"error_stage"`
 
 	Started    time.Time `json:"started"`
 	DurationMS int64     `json:"duration_ms"`
@@ -190,9 +194,10 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 		Protocol: string(r.Target.Protocol),
 		Address:  r.Address,
 		Status:   string(r.Status),
-		Error:    r.Error,
+		Error:    r.Error.String(),
 		Started:  r.Started.UTC(),
 
+		ErrorStage: string(r.Error.Stage),
 		DurationMS: r.Duration.Milliseconds(),
 		Handshakes: HandshakesRecord{
 			Total: r.Handshakes.Total,

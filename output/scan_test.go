@@ -78,14 +78,14 @@ func fixtureResults() []*scan.Result {
 	unreachable := &scan.Result{
 		Target:   scan.Target{Input: "nowhere.invalid:8443", Host: "nowhere.invalid", Addr: "nowhere.invalid", Port: 8443, Protocol: scan.ProtoTLS},
 		Status:   scan.StatusUnreachable,
-		Error:    "resolve: lookup nowhere.invalid: no such host",
+		Error:    scan.Failure{Stage: scan.StageResolve, Reason: "no such host"},
 		Started:  t0.Add(time.Second),
 		Duration: 12 * time.Millisecond,
 	}
 	cut := &scan.Result{
 		Target:  scan.Target{Input: "[2001:db8::1]:443", Addr: "2001:db8::1", Port: 443, Protocol: scan.ProtoHTTPS},
 		Address: "[2001:db8::1]:443",
-		Status:  scan.StatusInconclusive, Error: scan.ReasonCancelled,
+		Status:  scan.StatusInconclusive, Error: scan.Failure{Reason: scan.ReasonCancelled},
 		Versions: []scan.VersionResult{
 			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02B}, Candidates: 337},
 			{Version: ciphers.VersionTLS13, Outcome: scan.Inconclusive, Reason: scan.ReasonCancelled, Suites: []uint16{}, Candidates: 5},

@@ -218,11 +218,11 @@ func TestEvaluateRules(t *testing.T) {
 			edit: func(r *scan.Result) { r.Cert.HostnameMatch = false }, status: Inconclusive, undecided: []string{RuleCertHostname}},
 		{name: "unreachable", policy: Policy{MinVersion: ciphers.VersionTLS12},
 			edit: func(r *scan.Result) {
-				*r = scan.Result{Target: r.Target, Status: scan.StatusUnreachable, Error: "dial: connection refused"}
+				*r = scan.Result{Target: r.Target, Status: scan.StatusUnreachable, Error: scan.Failure{Stage: scan.StageDial, Reason: "connection refused"}}
 			}, status: Inconclusive, undecided: []string{RuleReachable}},
 		{name: "endpoint inconclusive", policy: Policy{MinVersion: ciphers.VersionTLS12},
 			edit: func(r *scan.Result) {
-				r.Status, r.Error = scan.StatusInconclusive, "no probe was answered decisively"
+				r.Status, r.Error = scan.StatusInconclusive, scan.Failure{Stage: scan.StageHello, Reason: "no probe was answered decisively"}
 				for i := range r.Versions {
 					r.Versions[i] = scan.VersionResult{Version: r.Versions[i].Version, Outcome: scan.Inconclusive, Reason: "timeout"}
 				}

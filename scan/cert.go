@@ -24,26 +24,6 @@ import (
 	"github.com/zmap/zcrypto/x509"
 )
 
-// The stages a StageError names.
-const (
-	StageDial      = "dial"      // opening the connection for the crypto/tls fallback
-	StageHandshake = "handshake" // the TLS handshake (both libraries, when both ran)
-	StageVerify    = "verify"    // no chain to report, or no roots to verify it against
-)
-
-// StageError is a failure of FetchCertificate, with the stage it happened
-// in. Unwrap gives the cause: a context error when ctx was cancelled or
-// opts.Timeout ran out, otherwise the libraries' errors.
-type StageError struct {
-	Stage string // StageDial, StageHandshake or StageVerify
-	Err   error
-}
-
-func (e *StageError) Error() string { return "scan: " + e.Stage + ": " + e.Err.Error() }
-
-// Unwrap returns the cause.
-func (e *StageError) Unwrap() error { return e.Err }
-
 // The handshake libraries CertInfo.Library names.
 const (
 	LibraryZcrypto   = "zcrypto"
@@ -197,7 +177,7 @@ type attempt struct {
 // failed returns the error of a fetch whose handshakes failed, and the
 // CertInfo of the chain one of them received, if any. A cancelled or
 // expired ctx is reported as such rather than as the I/O error it caused.
-func failed(ctx context.Context, stage string, a attempt, opts CertOptions, now func() time.Time, err error) (*CertInfo, error) {
+func failed(ctx context.Context, stage Stage, a attempt, opts CertOptions, now func() time.Time, err error) (*CertInfo, error) {
 	if ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}

@@ -9,14 +9,6 @@ import (
 	"time"
 )
 
-// Stages of a probe, named by StageError (with StageDial, StageHandshake
-// and StageVerify of the certificate handshake).
-const (
-	StageResolve  = "resolve"  // looking up the host name
-	StagePreamble = "preamble" // the plaintext dialogue before TLS (STARTTLS)
-	StageHello    = "hello"    // sending the ClientHello
-)
-
 // Dialer opens the connections of a scan. The connection it returns is
 // positioned at the first byte of the TLS handshake: for STARTTLS
 // protocols the plaintext dialogue is done. Implementations must honour

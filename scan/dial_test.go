@@ -118,7 +118,7 @@ func TestCancel(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %v after cancel", d)
 	}
-	if res.Status != StatusInconclusive || res.Error != ReasonCancelled {
+	if res.Status != StatusInconclusive || res.Error != (Failure{Reason: ReasonCancelled}) {
 		t.Errorf("status %s %q", res.Status, res.Error)
 	}
 	for _, vr := range res.Versions {
@@ -137,7 +137,7 @@ func TestUnreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	res := ScanTarget(context.Background(), targetOf(t, addr), testOptions(AllVersions...))
-	if res.Status != StatusUnreachable || !strings.Contains(res.Error, "scan: dial:") || res.Versions != nil {
+	if res.Status != StatusUnreachable || res.Error != (Failure{Stage: StageDial, Reason: "connection refused"}) || res.Versions != nil {
 		t.Errorf("status %s %q versions %v", res.Status, res.Error, res.Versions)
 	}
 }

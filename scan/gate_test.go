@@ -108,7 +108,7 @@ func TestGateCancelStillCancelled(t *testing.T) {
 	opts := testOptions()
 	opts.Gate = func(GateEvent) bool { cancel(); return false }
 	r := ScanTarget(ctx, targetOf(t, s.Addr()), opts)
-	if r.Status != StatusInconclusive || r.Error != ReasonCancelled {
+	if r.Status != StatusInconclusive || r.Error.Reason != ReasonCancelled {
 		t.Errorf("status %s error %q, want inconclusive %q", r.Status, r.Error, ReasonCancelled)
 	}
 }

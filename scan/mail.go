@@ -249,16 +249,14 @@ func (e *endpoint) waitThrottle(ctx context.Context) bool {
 	}
 }
 
-// endpointError is the status and error of an endpoint whose first probe
-// could not connect: a throttling server leaves it inconclusive, a
+// endpointError is the status and failure of an endpoint whose first
+// probe could not connect: a throttling server leaves it inconclusive, a
 // STARTTLS not advertised or refused unreachable with a clear reason.
-func endpointError(err error) (Status, string) {
+func endpointError(err error) (Status, Failure) {
+	f := failureOf(StageDial, err)
 	var de *DialogueError
-	if errors.As(err, &de) {
-		if de.Kind == ErrThrottled {
-			return StatusInconclusive, de.Reason()
-		}
-		return StatusUnreachable, de.Reason()
+	if errors.As(err, &de) && de.Kind == ErrThrottled {
+		return StatusInconclusive, f
 	}
-	return StatusUnreachable, err.Error()
+	return StatusUnreachable, f
 }

@@ -126,7 +126,7 @@ func TestMailThrottled(t *testing.T) {
 				Dialer: &scan.NetDialer{Timeout: 5 * time.Second, Upgraders: up},
 			})
 			elapsed := time.Since(start)
-			if res.Status != scan.StatusInconclusive || res.Error != want[f.name] {
+			if res.Status != scan.StatusInconclusive || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: want[f.name]}) {
 				t.Errorf("status %s (%q), want inconclusive (%q)", res.Status, res.Error, want[f.name])
 			}
 			for _, v := range res.Versions {
@@ -159,7 +159,7 @@ func TestMailNoSTARTTLS(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			res := scanMail(t, f, fakemail.NoSTARTTLS, scan.MailOptions{})
-			if res.Status != scan.StatusUnreachable || res.Error != "STARTTLS not advertised (use --starttls-anyway)" {
+			if res.Status != scan.StatusUnreachable || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: "STARTTLS not advertised (use --starttls-anyway)"}) {
 				t.Errorf("status %s (%q), want unreachable (STARTTLS not advertised …)", res.Status, res.Error)
 			}
 			res = scanMail(t, f, fakemail.NoSTARTTLS, scan.MailOptions{StartTLSAnyway: true})
@@ -182,10 +182,10 @@ func TestMailRefused(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
 			res := scanMail(t, f, fakemail.Refuse, scan.MailOptions{})
-			if res.Status != scan.StatusUnreachable || !strings.HasPrefix(res.Error, want[f.name]) {
+			if res.Status != scan.StatusUnreachable || res.Error.Stage != scan.StagePreamble || !strings.HasPrefix(res.Error.Reason, want[f.name]) {
 				t.Errorf("status %s (%q), want unreachable (%q…)", res.Status, res.Error, want[f.name])
 			}
-			if f.name == "imap" && !strings.Contains(res.Error, "NO [UNAVAILABLE] TLS not available") {
+			if f.name == "imap" && !strings.Contains(res.Error.Reason, "NO [UNAVAILABLE] TLS not available") {
 				t.Errorf("error %q lacks the server's reply", res.Error)
 			}
 		})

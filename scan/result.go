@@ -64,9 +64,10 @@ type Result struct {
 	Address string `json:"address,omitempty"`
 
 	Status Status `json:"status"`
-	// Error says why Status is not StatusOK ("dial: connection refused",
-	// "resolve: no such host", "cancelled").
-	Error string `json:"error,omitempty"`
+	// Error says why Status is not StatusOK, by stage and reason
+	// ("dial: connection refused", "resolve: no such host",
+	// "cancelled"); zero when Status is StatusOK.
+	Error Failure `json:"error,omitzero"`
 
 	// SSLv2 is the SSL 2.0 probe; nil when SSLv2 was not asked for.
 	SSLv2 *SSLv2Result `json:"sslv2,omitempty"`

@@ -243,6 +243,9 @@ func (e *endpoint) progress(part string, o Outcome) {
 	}
 }
 
+// cancelled is the failure of an endpoint whose scan ctx cut short.
+var cancelled = Failure{Reason: ReasonCancelled}
+
 // ScanTarget maps one endpoint (docs/scan-algorithm.md): SSLv2, the
 // versions and their suites, the server's order, groups, the DHE prime and
 // the certificate. The probes of the endpoint run in parallel, at most
@@ -264,9 +267,9 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 
 	rt, err := resolve(ctx, opts.Resolver, t)
 	if err != nil {
-		res.Status, res.Error = StatusUnreachable, err.Error()
+		res.Status, res.Error = StatusUnreachable, failureOf(StageResolve, err)
 		if ctx.Err() != nil {
-			res.Status, res.Error = StatusInconclusive, ReasonCancelled
+			res.Status, res.Error = StatusInconclusive, cancelled
 		}
 		return res
 	}
@@ -309,7 +312,7 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	switch {
 	case ctx.Err() != nil:
 		certWG.Wait()
-		res.Status, res.Error = StatusInconclusive, ReasonCancelled
+		res.Status, res.Error = StatusInconclusive, cancelled
 		return res
 	case e.gated.Load():
 		// Something was accepted, so the endpoint was reached; what the
@@ -322,12 +325,12 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	}
 	if allInconclusive(res) {
 		res.Status = StatusInconclusive
-		res.Error = "no probe was answered decisively"
+		res.Error = Failure{Stage: StageHello, Reason: "no probe was answered decisively"}
 	} else if !e.spokeTLS.Load() {
 		// Every "rejection" was a close or reset: nothing proves a TLS
 		// server is listening, so the endpoint as a whole is undecided.
 		res.Status = StatusInconclusive
-		res.Error = "the server closed or reset every connection after the ClientHello without a TLS answer: it may not speak TLS on this port"
+		res.Error = Failure{Stage: StageHello, Reason: "the server closed or reset every connection after the ClientHello without a TLS answer: it may not speak TLS on this port"}
 	}
 
 	var wg sync.WaitGroup
@@ -343,7 +346,7 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	wg.Wait()
 	certWG.Wait()
 	if ctx.Err() != nil {
-		res.Status, res.Error = StatusInconclusive, ReasonCancelled
+		res.Status, res.Error = StatusInconclusive, cancelled
 	}
 	return res
 }

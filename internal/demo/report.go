@@ -123,7 +123,7 @@ func (r *Result) writeEndpoints(ew *errWriter) {
 	for i, e := range r.Endpoints {
 		res := r.Scan[i]
 		if res == nil {
-			res = &scan.Result{Target: e.Target, Status: scan.StatusInconclusive, Error: "not scanned"}
+			res = &scan.Result{Target: e.Target, Status: scan.StatusInconclusive, Error: scan.Failure{Reason: "not scanned"}}
 		}
 		handshakes += res.Handshakes.Total
 		fs := r.findings(i)
