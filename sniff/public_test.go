@@ -353,7 +353,12 @@ func sniffFile(t testing.TB, path string, cfg Config) ([]*Flow, Stats) {
 	t.Helper()
 	var flows []*Flow
 	s := New(cfg, func(f *Flow) { flows = append(flows, f) })
-	if err := s.Run(context.Background(), OpenFiles(path)); err != nil {
+	src, err := OpenFiles(nil, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := s.Run(context.Background(), src); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	s.Flush()

@@ -18,7 +18,6 @@ package sniff
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"slices"
@@ -310,7 +309,7 @@ func (s *Sniffer) Flush() {
 }
 
 // Run reads packets from src until it is exhausted (io.EOF) or ctx is
-// done, and returns nil or the error. A source reporting
+// done, and returns nil, ctx's error or the source's error as it is. A source reporting
 // ErrTruncatedCapture (a file ending mid-record) is a warning: it is
 // counted in Stats.Truncated and Stats.Warnings and reading goes on (the
 // source moves to its next file or ends). Run does not Flush.
@@ -331,7 +330,7 @@ func (s *Sniffer) Run(ctx context.Context, src PacketSource) error {
 				s.st.Warnings = append(s.st.Warnings, err.Error())
 				continue
 			}
-			return fmt.Errorf("sniff: %w", err)
+			return err // the source's own error, package-prefixed already
 		}
 		s.Packet(data, ci, lt)
 	}

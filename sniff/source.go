@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -28,22 +29,74 @@ type PacketSource interface {
 // record: the packets before are good, the rest is missing.
 var ErrTruncatedCapture = errors.New("truncated capture")
 
+// ErrNotCapture is wrapped by the error of a capture file that is
+// missing, a directory, or not a pcap or pcapng file (OpenFiles, and
+// FileSource.ReadPacket when it reaches such a file).
+var ErrNotCapture = errors.New("sniff: not a readable capture")
+
+// notCapture marks err as ErrNotCapture without changing its text.
+type notCapture struct{ error }
+
+func (e notCapture) Unwrap() []error { return []error{e.error, ErrNotCapture} }
+
 // FileSource reads pcap and pcapng files (either possibly gzip-compressed,
 // told apart by their magic numbers) one after the other; the name "-" is
-// standard input.
+// standard input. A file ending mid-record (ErrTruncatedCapture) ends
+// that file only: the next ReadPacket goes on with the next file.
 type FileSource struct {
 	names []string
+	stdin io.Reader
 	cur   string
 	f     io.Closer
 	read  func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
+
+	size int64        // sum of the regular files' sizes; 0 when unknown
+	n    atomic.Int64 // bytes read from the files so far
 }
 
-// OpenFiles returns a source over the named files, read in order. Each
-// file is opened when reading reaches it; an unreadable or unrecognised
-// file is an error from ReadPacket.
-func OpenFiles(names ...string) *FileSource {
-	return &FileSource{names: names}
+// OpenFiles returns a source over the named captures, read in order; "-"
+// is stdin. It checks every name first (it exists, is no directory, "-"
+// comes at most once) and opens the first file, so that a bad name fails
+// before anything is read; a later file that is no capture is an error
+// of ReadPacket when reading reaches it. The errors wrap ErrNotCapture.
+func OpenFiles(stdin io.Reader, names ...string) (*FileSource, error) {
+	s := &FileSource{names: names, stdin: stdin}
+	stdinSeen := false
+	for _, n := range names {
+		if n == "-" {
+			if stdinSeen {
+				return nil, notCapture{errors.New("sniff: standard input (-) given twice")}
+			}
+			stdinSeen = true
+			continue
+		}
+		fi, err := os.Stat(n)
+		if err != nil {
+			return nil, notCapture{fmt.Errorf("sniff: %w", err)}
+		}
+		if fi.IsDir() {
+			return nil, notCapture{fmt.Errorf("sniff: %s is a directory", n)}
+		}
+		s.size += fi.Size()
+	}
+	if stdinSeen {
+		s.size = 0 // unknown
+	}
+	if len(names) > 0 {
+		if err := s.next(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
+
+// Size returns the total size of the files in bytes, 0 when unknown
+// (stdin is one of them).
+func (s *FileSource) Size() int64 { return s.size }
+
+// BytesRead returns the bytes read from the files so far (compressed
+// bytes for gzip files). It is safe to call from any goroutine.
+func (s *FileSource) BytesRead() int64 { return s.n.Load() }
 
 // NewReaderSource returns a source over one capture read from r; name is
 // used in messages.
@@ -62,11 +115,9 @@ func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType
 			if len(s.names) == 0 {
 				return nil, gopacket.CaptureInfo{}, 0, io.EOF
 			}
-			if err := s.open(s.names[0]); err != nil {
-				s.names = s.names[1:]
+			if err := s.next(); err != nil {
 				return nil, gopacket.CaptureInfo{}, 0, err
 			}
-			s.names = s.names[1:]
 		}
 		data, ci, lt, err := s.read()
 		if err == nil {
@@ -97,24 +148,39 @@ func (s *FileSource) Close() error {
 	return nil
 }
 
-func (s *FileSource) open(name string) error {
+// next opens the next file of names.
+func (s *FileSource) next() error {
+	name := s.names[0]
+	s.names = s.names[1:]
 	s.cur = name
-	var r io.Reader
-	if name == "-" {
-		r = os.Stdin
-	} else {
+	var r io.Reader = s.stdin
+	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return fmt.Errorf("sniff: %w", err)
+			return notCapture{fmt.Errorf("sniff: %w", err)}
 		}
 		s.f = f
 		r = f
+	} else if r == nil {
+		r = os.Stdin
 	}
-	if err := s.start(r); err != nil {
+	if err := s.start(&countingReader{r: r, n: &s.n}); err != nil {
 		s.Close()
-		return err
+		return fmt.Errorf("%w (not a readable capture)", notCapture{err})
 	}
 	return nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n.Add(int64(n))
+	return n, err
 }
 
 // start picks the reader by magic number.

@@ -70,9 +70,9 @@ type sniffFlags struct {
 func runSniff(e *env, args []string) int {
 	var o sniffFlags
 	fs := flag.NewFlagSet("sniff", flag.ContinueOnError)
-	files := func(v string) error { o.files = append(o.files, v); return nil }
-	fs.Func("r", "read the capture `FILE` (pcap, pcapng, .gz; - for stdin); repeat for several, read in order", files)
-	fs.Func("read", "same as -r", files)
+	addFile := func(v string) error { o.files = append(o.files, v); return nil }
+	fs.Func("r", "read the capture `FILE` (pcap, pcapng, .gz; - for stdin); repeat for several, read in order", addFile)
+	fs.Func("read", "same as -r", addFile)
 	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (needs root or CAP_NET_RAW)")
 	fs.StringVar(&o.iface, "interface", "", "same as -i")
 	fs.BoolVar(&o.promisc, "promisc", false, "live: put the interface in promiscuous mode")
@@ -170,7 +170,7 @@ func runSniff(e *env, args []string) int {
 	var (
 		src   sniff.PacketSource
 		live  *sniff.LiveSource
-		chain *fileChain
+		files *sniff.FileSource
 	)
 	if o.iface != "" {
 		live, err = sniff.OpenLive(ctx, sniff.LiveConfig{Interface: o.iface, Promiscuous: o.promisc,
@@ -188,12 +188,12 @@ func runSniff(e *env, args []string) int {
 		defer live.Close()
 		src = live
 	} else {
-		chain, err = newFileChain(o.files, e.stdin)
+		files, err = sniff.OpenFiles(e.stdin, o.files...)
 		if err != nil {
-			return e.fail(exitUsage, err, "tlsmap sniff reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark), optionally gzip-compressed")
+			return e.fail(exitUsage, err, captureHint)
 		}
-		defer chain.Close()
-		src = chain
+		defer files.Close()
+		src = files
 	}
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
@@ -232,12 +232,12 @@ func runSniff(e *env, args []string) int {
 	// goroutine that runs the sniffer (which is not safe for concurrent
 	// use).
 	mon = &monitor{src: src, sn: sn, live: live, stderr: e.stderr}
-	if chain != nil && chain.total > 0 && e.stderr == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
+	if files != nil && files.Size() > 0 && e.stderr == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
 		p := mpb.NewWithContext(ctx, mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
-		mon.bar = p.AddBar(chain.total,
+		mon.bar = p.AddBar(files.Size(),
 			mpb.PrependDecorators(decor.Name("sniff "), decor.CountersKibiByte("% .1f / % .1f")),
 			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f"), decor.Name(" "), decor.Percentage()))
-		mon.chain = chain
+		mon.files = files
 		mon.progress = p
 	}
 	stopTick := mon.tick(ctx, o.statsInterval)
@@ -246,11 +246,10 @@ func runSniff(e *env, args []string) int {
 	mon.finish()
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		out.Flush()
-		code := exitFail
-		if errors.Is(runErr, errNotCapture) {
-			code = exitUsage
+		if errors.Is(runErr, sniff.ErrNotCapture) {
+			return e.fail(exitUsage, runErr, captureHint)
 		}
-		return e.fail(code, runErr, "")
+		return e.fail(exitFail, runErr, "")
 	}
 	sn.Flush()
 	if ctx.Err() != nil {
@@ -304,119 +303,8 @@ func exePath() string {
 	return "$(command -v tlsmap)"
 }
 
-// errNotCapture marks a file that is missing or not a capture: bad input,
-// exit code 2.
-var errNotCapture = errors.New("not a readable capture")
-
-// fileChain reads the named captures in order, counting the bytes read
-// from disk for the progress bar.
-type fileChain struct {
-	names []string
-	stdin io.Reader
-	total int64 // sum of the regular files' sizes; 0 when unknown
-	read  atomic.Int64
-	cur   *sniff.FileSource
-	f     *os.File
-}
-
-func newFileChain(names []string, stdin io.Reader) (*fileChain, error) {
-	c := &fileChain{names: names, stdin: stdin}
-	stdinSeen := false
-	for _, n := range names {
-		if n == "-" {
-			if stdinSeen {
-				return nil, fmt.Errorf("sniff: standard input (-) given twice: %w", errNotCapture)
-			}
-			stdinSeen = true
-			continue
-		}
-		fi, err := os.Stat(n)
-		if err != nil {
-			return nil, fmt.Errorf("sniff: %w", err)
-		}
-		if fi.IsDir() {
-			return nil, fmt.Errorf("sniff: %s is a directory: %w", n, errNotCapture)
-		}
-		c.total += fi.Size()
-	}
-	if stdinSeen {
-		c.total = 0 // unknown
-	}
-	// Open the first file now: a file that is not a capture fails before
-	// anything is printed. (Later ones are checked when reached.)
-	if err := c.next(); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// next opens the next file; io.EOF when there is none.
-func (c *fileChain) next() error {
-	c.Close()
-	if len(c.names) == 0 {
-		return io.EOF
-	}
-	name := c.names[0]
-	c.names = c.names[1:]
-	var r io.Reader = c.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("sniff: %w: %w", err, errNotCapture)
-		}
-		c.f, r = f, f
-	}
-	src, err := sniff.NewReaderSource(&countingReader{r: r, n: &c.read}, name)
-	if err != nil {
-		c.Close()
-		return fmt.Errorf("%w (%w)", err, errNotCapture)
-	}
-	c.cur = src
-	return nil
-}
-
-// ReadPacket implements sniff.PacketSource.
-func (c *fileChain) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-	for {
-		if c.cur == nil {
-			if err := c.next(); err != nil {
-				return nil, gopacket.CaptureInfo{}, 0, err
-			}
-		}
-		data, ci, lt, err := c.cur.ReadPacket()
-		if errors.Is(err, io.EOF) {
-			c.Close()
-			continue
-		}
-		if errors.Is(err, sniff.ErrTruncatedCapture) {
-			c.Close() // the rest of this file cannot be framed; go on with the next
-		}
-		return data, ci, lt, err
-	}
-}
-
-// Close closes the current file.
-func (c *fileChain) Close() {
-	if c.cur != nil {
-		c.cur.Close()
-		c.cur = nil
-	}
-	if c.f != nil {
-		c.f.Close()
-		c.f = nil
-	}
-}
-
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (r *countingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.n.Add(int64(n))
-	return n, err
-}
+// captureHint follows an error about a file that is not a capture.
+const captureHint = "tlsmap sniff reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark), optionally gzip-compressed"
 
 // monitor wraps the packet source to update the progress bar between
 // packets, and counts what the periodic statistics print (the sniffer is
@@ -426,7 +314,7 @@ type monitor struct {
 	src      sniff.PacketSource
 	sn       *sniff.Sniffer
 	live     *sniff.LiveSource
-	chain    *fileChain
+	files    *sniff.FileSource
 	progress *mpb.Progress
 	bar      *mpb.Bar
 	stderr   io.Writer
@@ -438,7 +326,7 @@ func (m *monitor) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, e
 	data, ci, lt, err := m.src.ReadPacket()
 	if err == nil {
 		if n := m.packets.Add(1); n&1023 == 0 && m.bar != nil {
-			m.bar.SetCurrent(m.chain.read.Load())
+			m.bar.SetCurrent(m.files.BytesRead())
 		}
 	}
 	return data, ci, lt, err
