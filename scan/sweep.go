@@ -18,7 +18,7 @@ type SweepOptions struct {
 }
 
 // Sweep scans the targets that arrive on in: in (a bounded channel fed by
-// a producer such as StreamTargets) → Concurrency workers, each running
+// a producer such as targets.Stream) → Concurrency workers, each running
 // ScanTarget → one collector, the calling goroutine, which calls emit with
 // each result as it finishes. Nothing is held but the targets in flight,
 // so a sweep of any size runs in bounded memory.

@@ -115,23 +115,27 @@ type Target struct {
 // String returns the canonical "scheme://host:port" form of t, which
 // ParseTarget reads back to the same Target (but for Input). IPv6 literals
 // are bracketed; an IPv6 zone is written "%25zone" as RFC 6874 asks.
-func (t Target) String() string {
+func (t Target) String() string { return string(t.AppendCanonical(nil)) }
+
+// AppendCanonical appends t.String() to b, without allocating when b has
+// room (scan/targets hashes it for every target of a sweep).
+func (t Target) AppendCanonical(b []byte) []byte {
 	p := t.Protocol
 	if p == "" {
 		p = ProtoTLS
 	}
-	return string(p) + "://" + urlHost(t.Addr) + ":" + strconv.Itoa(int(t.Port))
-}
-
-// urlHost brackets an IPv6 literal and percent-encodes its zone separator.
-func urlHost(addr string) string {
-	if !strings.Contains(addr, ":") {
-		return addr
+	b = append(b, p...)
+	b = append(b, "://"...)
+	if !strings.Contains(t.Addr, ":") {
+		b = append(b, t.Addr...)
+	} else if i := strings.IndexByte(t.Addr, '%'); i >= 0 {
+		b = append(append(append(append(b, '['), t.Addr[:i]...), "%25"...), t.Addr[i+1:]...)
+		b = append(b, ']')
+	} else {
+		b = append(append(append(b, '['), t.Addr...), ']')
 	}
-	if i := strings.IndexByte(addr, '%'); i >= 0 {
-		return "[" + addr[:i] + "%25" + addr[i+1:] + "]"
-	}
-	return "[" + addr + "]"
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(t.Port), 10)
 }
 
 // DialAddress returns the "host:port" string to pass to a dialer.
@@ -440,6 +444,15 @@ func isAlnum(c byte) bool {
 }
 
 // parsePort reads a decimal port in 1–65535.
+// ParsePort reads a TCP port, 1-65535, written in decimal digits only.
+func ParsePort(s string) (uint16, error) {
+	port, reason := parsePort(s)
+	if reason != "" {
+		return 0, errors.New(reason)
+	}
+	return port, nil
+}
+
 func parsePort(s string) (uint16, string) {
 	if s == "" {
 		return 0, "missing port after ':'"

@@ -23,6 +23,7 @@ import (
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
+	"github.com/tlsmap/tlsmap/scan/targets"
 )
 
 const scanHelp = `Usage: tlsmap scan [flags] TARGET...
@@ -183,7 +184,7 @@ func runScan(e *env, args []string) int {
 		opts.SuitesFor = vs
 	}
 
-	sopts := scan.StreamOptions{IncludeSpecial: *includeSpecial, Stdin: e.stdin}
+	sopts := targets.Options{IncludeSpecial: *includeSpecial, Stdin: e.stdin}
 	mail.apply(&opts, &sopts.Target) // STARTTLS dialogues (scanmail.go)
 	if *sni != "" {
 		if err := checkSNI(*sni); err != nil {
@@ -196,11 +197,11 @@ func runScan(e *env, args []string) int {
 			return usage(err, "e.g. -p 443,8443 or -p 25,465,587,993,995,443")
 		}
 	}
-	if sopts.Resolve, err = scan.ParseResolveMode(*resolve); err != nil {
+	if sopts.Resolve, err = targets.ParseResolveMode(*resolve); err != nil {
 		return usage(fmt.Errorf("--resolve: %w", err), "")
 	}
 	if len(excludes) > 0 {
-		sopts.Exclude = &scan.AddrSet{}
+		sopts.Exclude = &targets.AddrSet{}
 		for _, x := range excludes {
 			if err := sopts.Exclude.ParseExclude(x); err != nil {
 				return usage(fmt.Errorf("--exclude: %w", err), "e.g. --exclude 10.0.0.0/24,10.1.2.3 or --exclude @excluded.txt")
@@ -208,7 +209,7 @@ func runScan(e *env, args []string) int {
 		}
 	}
 	if *shard != "" {
-		if sopts.Shard, err = scan.ParseShard(*shard); err != nil {
+		if sopts.Shard, err = targets.ParseShard(*shard); err != nil {
 			return usage(fmt.Errorf("--shard: %w", err), "e.g. --shard 1/4 on the first of four machines")
 		}
 	}
@@ -238,7 +239,7 @@ func runScan(e *env, args []string) int {
 				bad = append(bad, fmt.Errorf("scan: target list %s is a directory", in[1:]))
 			}
 		default:
-			if err := scan.CheckTargetExpr(in, sopts); err != nil {
+			if err := targets.Check(in, sopts); err != nil {
 				bad = append(bad, err)
 			}
 		}
@@ -268,7 +269,7 @@ func runScan(e *env, args []string) int {
 	}
 
 	var (
-		stats    scan.StreamStats
+		stats    targets.Stats
 		badLines atomic.Int64
 	)
 	sopts.Stats = &stats
@@ -281,7 +282,7 @@ func runScan(e *env, args []string) int {
 	}
 	jobs := make(chan scan.Target, 2**concurrency)
 	produced := make(chan error, 1)
-	go func() { produced <- scan.StreamTargets(ctx, inputs, sopts, jobs) }()
+	go func() { produced <- targets.Stream(ctx, inputs, sopts, jobs) }()
 
 	limits := scan.Limits{Rate: *rateFlag, PerIPRate: *perIPRate, BackoffAfter: *backoffAfter}
 	if *backoffAfter == 0 {
@@ -291,7 +292,7 @@ func runScan(e *env, args []string) int {
 
 	var prog *scanProgress
 	if !*noProgress && isTerminal(e.stderr) {
-		total, known := scan.EstimateTargets(inputs, sopts)
+		total, known := targets.Estimate(inputs, sopts)
 		prog = newScanProgress(e.stderr, total, known)
 	}
 

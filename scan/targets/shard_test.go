@@ -1,4 +1,4 @@
-package scan
+package targets
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"net"
 	"slices"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/scan"
 )
 
 // TestShardPartition streams the same inputs once whole and once per
@@ -14,10 +16,10 @@ import (
 func TestShardPartition(t *testing.T) {
 	inputs := []string{"10.20.0.0/22", "10.20.1.7", "example.com", "https://example.org:8443", "[2001:db8::/120]:443", "10.30.0.1-10.30.0.200"}
 	collect := func(s Shard) []string {
-		out := make(chan Target, 64)
+		out := make(chan scan.Target, 64)
 		// Sharding happens before resolution; the names do not resolve
 		// (offline) and are sent as they are.
-		go StreamTargets(context.Background(), inputs, StreamOptions{Shard: s, Ports: []uint16{443, 993}, Resolver: offlineResolver()}, out)
+		go Stream(context.Background(), inputs, Options{Shard: s, Ports: []uint16{443, 993}, Resolver: offlineResolver()}, out)
 		var got []string
 		for tg := range out {
 			got = append(got, tg.String())
@@ -58,8 +60,8 @@ func TestShardPartition(t *testing.T) {
 	}
 }
 
-func mustTarget(t *testing.T, s string) Target {
-	tg, err := ParseTarget(s, TargetOptions{})
+func mustTarget(t *testing.T, s string) scan.Target {
+	tg, err := scan.ParseTarget(s, scan.TargetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
-package scan
+package targets
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tlsmap/tlsmap/scan"
 )
 
 // Shard is one machine's share of a sweep split across Count machines
@@ -49,7 +51,7 @@ func (s Shard) String() string {
 }
 
 // ShardOf returns the shard (1 … n) target t belongs to among n.
-func ShardOf(t Target, n int) int {
+func ShardOf(t scan.Target, n int) int {
 	if n <= 1 {
 		return 1
 	}
@@ -58,13 +60,13 @@ func ShardOf(t Target, n int) int {
 }
 
 // Contains reports whether t belongs to s.
-func (s Shard) Contains(t Target) bool {
+func (s Shard) Contains(t scan.Target) bool {
 	var buf []byte
 	return s.keep(&buf, t)
 }
 
 // keep is Contains with a reusable buffer.
-func (s Shard) keep(buf *[]byte, t Target) bool {
+func (s Shard) keep(buf *[]byte, t scan.Target) bool {
 	if s.Count <= 1 {
 		return true
 	}
@@ -72,17 +74,8 @@ func (s Shard) keep(buf *[]byte, t Target) bool {
 }
 
 // shardHash hashes t's canonical form, built in *buf.
-func shardHash(buf *[]byte, t Target) uint64 {
-	b := (*buf)[:0]
-	p := t.Protocol
-	if p == "" {
-		p = ProtoTLS
-	}
-	b = append(b, p...)
-	b = append(b, "://"...)
-	b = append(b, urlHost(t.Addr)...)
-	b = append(b, ':')
-	b = strconv.AppendUint(b, uint64(t.Port), 10)
+func shardHash(buf *[]byte, t scan.Target) uint64 {
+	b := t.AppendCanonical((*buf)[:0])
 	*buf = b
 	// FNV-1a, 64 bits (hash/fnv's New64a, inlined: no allocation).
 	h := uint64(14695981039346656037)

@@ -1,4 +1,4 @@
-package scan
+package targets
 
 import (
 	"path/filepath"
@@ -7,7 +7,7 @@ import (
 
 // FuzzTargetExpr feeds arbitrary command-line target expressions (hosts,
 // URLs, CIDRs, ranges) to the parsers: nothing panics, and an expression
-// CheckTargetExpr accepts as a range has a non-empty, ordered range.
+// Check accepts as a range has a non-empty, ordered range.
 func FuzzTargetExpr(f *testing.F) {
 	// The committed corpus must exist: a seed glob that comes back empty
 	// would make this test fuzz nothing.
@@ -16,17 +16,17 @@ func FuzzTargetExpr(f *testing.F) {
 		f.Fatalf("testdata/fuzz/FuzzTargetExpr holds %d seed files; the committed corpus is missing", len(seeds))
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		opts := StreamOptions{}
-		err := CheckTargetExpr(s, opts)
+		opts := Options{}
+		err := Check(s, opts)
 		r, isRange, rerr := ParseRange(s, opts.Target)
 		if rerr != nil || !isRange {
 			return
 		}
 		if err != nil {
-			t.Fatalf("ParseRange accepts %q but CheckTargetExpr says %v", s, err)
+			t.Fatalf("ParseRange accepts %q but Check says %v", s, err)
 		}
 		_ = r
-		if n, ok := EstimateTargets([]string{s}, opts); !ok || n == 0 {
+		if n, ok := Estimate([]string{s}, opts); !ok || n == 0 {
 			t.Fatalf("range %q estimates %d targets (ok %v)", s, n, ok)
 		}
 	})

@@ -1,31 +1,31 @@
-package scan
+package targets
 
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/scan"
 )
 
-// stream runs StreamTargets to the end and returns the canonical targets
+// stream runs Stream to the end and returns the canonical targets
 // (with " sni=HOST" for named ones) and the bad inputs.
-func stream(t *testing.T, inputs []string, opts StreamOptions) (got []string, bad []string) {
+func stream(t *testing.T, inputs []string, opts Options) (got []string, bad []string) {
 	t.Helper()
 	opts.OnBad = func(source string, err error) {
-		if !errors.Is(err, ErrBadTarget) {
-			t.Errorf("%s: error %v does not wrap ErrBadTarget", source, err)
+		if !errors.Is(err, scan.ErrBadTarget) {
+			t.Errorf("%s: error %v does not wrap scan.ErrBadTarget", source, err)
 		}
 		bad = append(bad, source+": "+err.Error())
 	}
-	out := make(chan Target, 8)
+	out := make(chan scan.Target, 8)
 	errc := make(chan error, 1)
-	go func() { errc <- StreamTargets(context.Background(), inputs, opts, out) }()
+	go func() { errc <- Stream(context.Background(), inputs, opts, out) }()
 	for tg := range out {
 		s := tg.String()
 		if tg.Host != "" {
@@ -34,16 +34,16 @@ func stream(t *testing.T, inputs []string, opts StreamOptions) (got []string, ba
 		got = append(got, s)
 	}
 	if err := <-errc; err != nil {
-		t.Fatalf("StreamTargets: %v", err)
+		t.Fatalf("Stream: %v", err)
 	}
 	return got, bad
 }
 
-func TestStreamTargetsForms(t *testing.T) {
+func TestStreamForms(t *testing.T) {
 	tests := []struct {
 		name   string
 		inputs []string
-		opts   StreamOptions
+		opts   Options
 		want   []string
 		bad    int
 	}{
@@ -55,7 +55,7 @@ func TestStreamTargetsForms(t *testing.T) {
 			want: []string{"https://192.0.2.0:443", "https://192.0.2.1:443", "https://192.0.2.9:443"}},
 		{name: "host bits are masked", inputs: []string{"192.0.2.5/30"},
 			want: []string{"https://192.0.2.5:443", "https://192.0.2.6:443"}},
-		{name: "include special", inputs: []string{"192.0.2.0/30"}, opts: StreamOptions{IncludeSpecial: true},
+		{name: "include special", inputs: []string{"192.0.2.0/30"}, opts: Options{IncludeSpecial: true},
 			want: []string{"https://192.0.2.0:443", "https://192.0.2.1:443", "https://192.0.2.2:443", "https://192.0.2.3:443"}},
 		{name: "cidr v6 skips subnet-router anycast", inputs: []string{"2001:db8::/126"},
 			want: []string{"https://[2001:db8::1]:443", "https://[2001:db8::2]:443", "https://[2001:db8::3]:443"}},
@@ -68,23 +68,23 @@ func TestStreamTargetsForms(t *testing.T) {
 		{name: "range with port and scheme", inputs: []string{"192.0.2.0/31:8443", "[2001:db8::/127]:993", "smtps://192.0.2.8-9"},
 			want: []string{"tls://192.0.2.0:8443", "tls://192.0.2.1:8443", "imaps://[2001:db8::]:993", "imaps://[2001:db8::1]:993", "smtps://192.0.2.8:465", "smtps://192.0.2.9:465"}},
 		{name: "ports on bare targets only", inputs: []string{"192.0.2.1", "192.0.2.2:8443", "https://192.0.2.3", "192.0.2.4-5"},
-			opts: StreamOptions{Ports: []uint16{465, 993}},
+			opts: Options{Ports: []uint16{465, 993}},
 			want: []string{"smtps://192.0.2.1:465", "imaps://192.0.2.1:993", "tls://192.0.2.2:8443", "https://192.0.2.3:443",
 				"smtps://192.0.2.4:465", "smtps://192.0.2.5:465", "imaps://192.0.2.4:993", "imaps://192.0.2.5:993"}},
-		{name: "starttls protocol by port", inputs: []string{"192.0.2.1"}, opts: StreamOptions{Ports: []uint16{25, 587, 443}},
+		{name: "starttls protocol by port", inputs: []string{"192.0.2.1"}, opts: Options{Ports: []uint16{25, 587, 443}},
 			want: []string{"smtp://192.0.2.1:25", "submission://192.0.2.1:587", "https://192.0.2.1:443"}},
 		{name: "duplicates: literal, range, cidr, url", inputs: []string{"192.0.2.5", "192.0.2.0/29", "192.0.2.4-192.0.2.9", "192.0.2.5:443", "https://192.0.2.6", "tls://192.0.2.6:443", "192.0.2.9"},
 			want: []string{"https://192.0.2.5:443", "https://192.0.2.1:443", "https://192.0.2.2:443", "https://192.0.2.3:443", "https://192.0.2.4:443", "https://192.0.2.6:443",
 				"https://192.0.2.7:443", "https://192.0.2.8:443", "https://192.0.2.9:443", "tls://192.0.2.6:443"}},
-		{name: "exclude", inputs: []string{"192.0.2.0/28", "192.0.2.3"}, opts: StreamOptions{Exclude: mustExclude(t, "192.0.2.0/29,192.0.2.10-12")},
+		{name: "exclude", inputs: []string{"192.0.2.0/28", "192.0.2.3"}, opts: Options{Exclude: mustExclude(t, "192.0.2.0/29,192.0.2.10-12")},
 			want: []string{"https://192.0.2.8:443", "https://192.0.2.9:443", "https://192.0.2.13:443", "https://192.0.2.14:443"}},
 		{name: "special literals refused", inputs: []string{"224.0.0.1", "255.255.255.255", "ff02::1", "192.0.2.1"}, bad: 3,
 			want: []string{"https://192.0.2.1:443"}},
-		{name: "special literal included", inputs: []string{"224.0.0.1"}, opts: StreamOptions{IncludeSpecial: true},
+		{name: "special literal included", inputs: []string{"224.0.0.1"}, opts: Options{IncludeSpecial: true},
 			want: []string{"https://224.0.0.1:443"}},
 		{name: "bad inputs are skipped", inputs: []string{"10.0.0.1-0", "10.0.0.0/33", "10.0.0.1-2001:db8::1", "host:99999", "192.0.2.1"}, bad: 4,
 			want: []string{"https://192.0.2.1:443"}},
-		{name: "sni", inputs: []string{"192.0.2.1"}, opts: StreamOptions{SNI: "www.example.com"},
+		{name: "sni", inputs: []string{"192.0.2.1"}, opts: Options{SNI: "www.example.com"},
 			want: []string{"https://192.0.2.1:443 sni=www.example.com"}},
 		{name: "localhost resolved", inputs: []string{"localhost:8443", "localhost:8443"},
 			want: []string{"tls://127.0.0.1:8443 sni=localhost"}},
@@ -102,20 +102,12 @@ func TestStreamTargetsForms(t *testing.T) {
 	}
 }
 
-func mustExclude(t *testing.T, v string) *AddrSet {
-	s := &AddrSet{}
-	if err := s.ParseExclude(v); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func TestStreamTargetsLists(t *testing.T) {
+func TestStreamLists(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "targets.txt")
 	os.WriteFile(list, []byte("# a comment\n192.0.2.1\n\n  192.0.2.2:8443   # trailing comment\nnot a target\nhttps://192.0.2.3/#frag\n"), 0o644)
 	stdin := strings.NewReader("192.0.2.4\n192.0.2.1\n")
-	got, bad := stream(t, []string{"@" + list, "-"}, StreamOptions{Stdin: stdin})
+	got, bad := stream(t, []string{"@" + list, "-"}, Options{Stdin: stdin})
 	want := []string{"https://192.0.2.1:443", "tls://192.0.2.2:8443", "https://192.0.2.3:443", "https://192.0.2.4:443"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
@@ -124,17 +116,17 @@ func TestStreamTargetsLists(t *testing.T) {
 		t.Errorf("bad lines %q, want line 5", bad)
 	}
 
-	out := make(chan Target)
-	err := StreamTargets(context.Background(), []string{"@" + filepath.Join(dir, "missing")}, StreamOptions{}, out)
+	out := make(chan scan.Target)
+	err := Stream(context.Background(), []string{"@" + filepath.Join(dir, "missing")}, Options{}, out)
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing list: %v", err)
 	}
 }
 
-func TestStreamTargetsResolveAll(t *testing.T) {
+func TestStreamResolveAll(t *testing.T) {
 	var r []string
 	for _, mode := range []ResolveMode{ResolveFirst, ResolveAll} {
-		got, _ := stream(t, []string{"localhost"}, StreamOptions{Resolve: mode})
+		got, _ := stream(t, []string{"localhost"}, Options{Resolve: mode})
 		if len(got) == 0 || !strings.HasSuffix(got[0], " sni=localhost") {
 			t.Errorf("%v: %q", mode, got)
 		}
@@ -148,14 +140,14 @@ func TestStreamTargetsResolveAll(t *testing.T) {
 
 // TestStreamTargetsBoundedMemory streams a /8: the first targets come at
 // once, and the heap does not grow with the range.
-func TestStreamTargetsBoundedMemory(t *testing.T) {
+func TestStreamBoundedMemory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	out := make(chan Target)
+	out := make(chan scan.Target)
 	errc := make(chan error, 1)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	go func() { errc <- StreamTargets(ctx, []string{"10.0.0.0/8", "10.0.0.0/9"}, StreamOptions{}, out) }()
+	go func() { errc <- Stream(ctx, []string{"10.0.0.0/8", "10.0.0.0/9"}, Options{}, out) }()
 	n := 0
 	for range out {
 		n++
@@ -176,13 +168,13 @@ func TestStreamTargetsBoundedMemory(t *testing.T) {
 	}
 }
 
-func TestStreamTargetsCount16(t *testing.T) {
+func TestStreamCount16(t *testing.T) {
 	if testing.Short() {
 		t.Skip("65k targets")
 	}
-	out := make(chan Target, 64)
-	var stats StreamStats
-	go StreamTargets(context.Background(), []string{"10.1.0.0/16", "10.1.0.0/17", "10.1.200.0/24"}, StreamOptions{Stats: &stats}, out)
+	out := make(chan scan.Target, 64)
+	var stats Stats
+	go Stream(context.Background(), []string{"10.1.0.0/16", "10.1.0.0/17", "10.1.200.0/24"}, Options{Stats: &stats}, out)
 	n := 0
 	for range out {
 		n++
@@ -198,97 +190,12 @@ func TestStreamTargetsCount16(t *testing.T) {
 	}
 }
 
-func TestParseRangeErrors(t *testing.T) {
-	for _, s := range []string{
-		"10.0.0.5-4", "10.0.0.1-256", "10.0.0.0/33", "2001:db8::/64", "10.0.0.0/8:0", "10.0.0.0/8:", "[2001:db8::/120",
-		"10.0.0.1-2001:db8::1", "fe80::1%eth0/120",
-	} {
-		_, isRange, err := ParseRange(s, TargetOptions{})
-		if !isRange || err == nil || !errors.Is(err, ErrBadTarget) {
-			t.Errorf("ParseRange(%q): range %v, err %v", s, isRange, err)
-		} else {
-			t.Logf("%s: %v", s, err)
-		}
-	}
-	for _, s := range []string{"example.com", "my-host.example.com", "https://10.0.0.1/index.html", "10.0.0.1", "[2001:db8::1]:443"} {
-		if _, isRange, err := ParseRange(s, TargetOptions{}); isRange || err != nil {
-			t.Errorf("ParseRange(%q): range %v, err %v", s, isRange, err)
-		}
-	}
-}
-
-func TestEstimateTargets(t *testing.T) {
-	n, ok := EstimateTargets([]string{"10.0.0.0/24", "example.com", "example.org:8443"}, StreamOptions{Ports: []uint16{443, 8443}})
+func TestEstimate(t *testing.T) {
+	n, ok := Estimate([]string{"10.0.0.0/24", "example.com", "example.org:8443"}, Options{Ports: []uint16{443, 8443}})
 	if !ok || n != 256*2+2+1 {
 		t.Errorf("estimate %d %v", n, ok)
 	}
-	if _, ok := EstimateTargets([]string{"-"}, StreamOptions{}); ok {
+	if _, ok := Estimate([]string{"-"}, Options{}); ok {
 		t.Error("stdin estimated")
-	}
-}
-
-// TestAddrSet checks add, contains and gaps against a bitmap.
-func TestAddrSet(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for round := range 200 {
-		var s AddrSet
-		var bits [256]bool
-		base := netip.MustParseAddr("192.0.2.0").As4()
-		addr := func(i int) netip.Addr { b := base; b[3] = byte(i); return netip.AddrFrom4(b) }
-		for range r.IntN(8) + 1 {
-			lo := r.IntN(256)
-			hi := lo + r.IntN(256-lo)
-			// gaps before add must be exactly the unset bits of [lo, hi].
-			var want []int
-			for i := lo; i <= hi; i++ {
-				if !bits[i] {
-					want = append(want, i)
-				}
-			}
-			var got []int
-			for _, g := range s.gaps(toU128(addr(lo)), toU128(addr(hi))) {
-				for x := g.lo; ; x = x.add64(1) {
-					got = append(got, int(x.lo&0xff))
-					if x == g.hi {
-						break
-					}
-				}
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("round %d: gaps of [%d,%d] = %v, want %v", round, lo, hi, got, want)
-			}
-			s.Add(addr(lo), addr(hi))
-			for i := lo; i <= hi; i++ {
-				bits[i] = true
-			}
-		}
-		for i := range 256 {
-			if s.Contains(addr(i)) != bits[i] {
-				t.Fatalf("round %d: Contains(%d) = %v", round, i, !bits[i])
-			}
-		}
-		for i := 1; i < len(s.iv); i++ {
-			if s.iv[i].lo.cmp(s.iv[i-1].hi.add64(1)) <= 0 {
-				t.Fatalf("round %d: intervals %v not disjoint and apart", round, s.iv)
-			}
-		}
-	}
-}
-
-func TestParseExclude(t *testing.T) {
-	s := &AddrSet{}
-	if err := s.ParseExclude("10.0.0.0/8, 192.0.2.1,2001:db8::/32,198.51.100.1-10"); err != nil {
-		t.Fatal(err)
-	}
-	for a, want := range map[string]bool{"10.255.0.1": true, "11.0.0.0": false, "192.0.2.1": true, "192.0.2.2": false, "2001:db8:ffff::1": true, "198.51.100.10": true, "198.51.100.11": false} {
-		if s.Contains(netip.MustParseAddr(a)) != want {
-			t.Errorf("Contains(%s) != %v", a, want)
-		}
-	}
-	if err := s.ParseExclude("example.com"); err == nil {
-		t.Error("a host name excluded")
-	}
-	if err := s.ParseExclude("10.0.0.0/8:443"); err == nil {
-		t.Error("a port excluded")
 	}
 }
