@@ -97,23 +97,27 @@ type HandshakeType uint8
 
 // Handshake message types.
 const (
-	TypeHelloRequest        HandshakeType = 0
-	TypeClientHello         HandshakeType = 1
-	TypeServerHello         HandshakeType = 2
-	TypeHelloVerifyRequest  HandshakeType = 3 // DTLS only
-	TypeNewSessionTicket    HandshakeType = 4
-	TypeEndOfEarlyData      HandshakeType = 5
-	TypeEncryptedExtensions HandshakeType = 8
-	TypeCertificate         HandshakeType = 11
-	TypeServerKeyExchange   HandshakeType = 12
-	TypeCertificateRequest  HandshakeType = 13
-	TypeServerHelloDone     HandshakeType = 14
-	TypeCertificateVerify   HandshakeType = 15
-	TypeClientKeyExchange   HandshakeType = 16
-	TypeFinished            HandshakeType = 20
-	TypeCertificateStatus   HandshakeType = 22 // RFC 6066 §8
-	TypeKeyUpdate           HandshakeType = 24
-	TypeMessageHash         HandshakeType = 254
+	TypeHelloRequest       HandshakeType = 0
+	TypeClientHello        HandshakeType = 1
+	TypeServerHello        HandshakeType = 2
+	TypeHelloVerifyRequest HandshakeType = 3 // DTLS only
+	TypeNewSessionTicket   HandshakeType = 4
+	TypeEndOfEarlyData     HandshakeType = 5
+	// TypeHelloRetryRequestDraft is the HelloRetryRequest of TLS 1.3
+	// drafts up to 21 (draft-ietf-tls-tls13-21 §4.1.4); draft 22 made it
+	// a ServerHello with a special random.
+	TypeHelloRetryRequestDraft HandshakeType = 6
+	TypeEncryptedExtensions    HandshakeType = 8
+	TypeCertificate            HandshakeType = 11
+	TypeServerKeyExchange      HandshakeType = 12
+	TypeCertificateRequest     HandshakeType = 13
+	TypeServerHelloDone        HandshakeType = 14
+	TypeCertificateVerify      HandshakeType = 15
+	TypeClientKeyExchange      HandshakeType = 16
+	TypeFinished               HandshakeType = 20
+	TypeCertificateStatus      HandshakeType = 22 // RFC 6066 §8
+	TypeKeyUpdate              HandshakeType = 24
+	TypeMessageHash            HandshakeType = 254
 )
 
 func (t HandshakeType) String() string {
@@ -130,6 +134,8 @@ func (t HandshakeType) String() string {
 		return "new_session_ticket"
 	case TypeEndOfEarlyData:
 		return "end_of_early_data"
+	case TypeHelloRetryRequestDraft:
+		return "hello_retry_request"
 	case TypeEncryptedExtensions:
 		return "encrypted_extensions"
 	case TypeCertificate:

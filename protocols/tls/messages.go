@@ -50,9 +50,17 @@ type ServerHello struct {
 	CompressionMethod uint8
 	Extensions        []Extension
 	HasExtensions     bool
+	// DraftLayout is true for a ServerHello in the layout of TLS 1.3
+	// drafts up to 21 (version, random, cipher_suite, extensions; no
+	// session id, no compression method). The parsers set it; Marshal
+	// writes that layout when it is set or when Version is a draft
+	// 0x7f00–0x7f15.
+	DraftLayout bool
 
 	// HelloRetryRequest is true when Random equals the special
-	// SHA-256("HelloRetryRequest") value of RFC 8446 §4.1.3.
+	// SHA-256("HelloRetryRequest") value of RFC 8446 §4.1.3, and for a
+	// draft HelloRetryRequest (ParseDraftHelloRetryRequest), which has no
+	// random.
 	HelloRetryRequest bool
 	// SupportedVersion is the selected_version of supported_versions, or 0.
 	SupportedVersion Version

@@ -19,14 +19,15 @@ var recUpdateCorpus = flag.Bool("update-server-corpus", false,
 // and their seed generators. TestServerFuzzCorpus checks the committed
 // seeds against them.
 var recFuzzTargets = map[string]func(testing.TB) map[string][]byte{
-	"FuzzParseRecord":            recFuzzSeeds,
-	"FuzzDecoder":                decFuzzSeeds,
-	"FuzzParseServerHello":       shFuzzSeeds,
-	"FuzzParseAlert":             alFuzzSeeds,
-	"FuzzParseCertificate":       certFuzzSeeds,
-	"FuzzParseServerKeyExchange": skeFuzzSeeds,
-	"FuzzParseSSLv2ClientHello":  v2CHFuzzSeeds,
-	"FuzzParseSSLv2ServerHello":  v2SHFuzzSeeds,
+	"FuzzParseRecord":                 recFuzzSeeds,
+	"FuzzDecoder":                     decFuzzSeeds,
+	"FuzzParseServerHello":            shFuzzSeeds,
+	"FuzzParseDraftHelloRetryRequest": drHRRFuzzSeeds,
+	"FuzzParseAlert":                  alFuzzSeeds,
+	"FuzzParseCertificate":            certFuzzSeeds,
+	"FuzzParseServerKeyExchange":      skeFuzzSeeds,
+	"FuzzParseSSLv2ClientHello":       v2CHFuzzSeeds,
+	"FuzzParseSSLv2ServerHello":       v2SHFuzzSeeds,
 }
 
 // recCorpusFile is the Go fuzzing corpus encoding of one []byte argument.

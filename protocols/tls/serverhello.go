@@ -91,12 +91,15 @@ func shHasDuplicate(exts []Extension) bool {
 
 // ParseServerHello parses a ServerHello or HelloRetryRequest handshake
 // message, 4-byte header included (RFC 8446 §4.1.3, §4.1.4; RFC 5246
-// §7.4.1.3; RFC 6101 §5.6.1.3). A message of another type is ErrUnexpected.
-// A ServerHello without an extensions block (SSLv3, or TLS without
-// extensions) parses with HasExtensions false. A ServerHello of TLS 1.3
-// drafts 0x7f00–0x7f15 has the older draft layout (no session id, no
-// compression method; see Marshal) and parses with an empty SessionID; in
-// drafts up to 22, key_share is extension 40.
+// §7.4.1.3; RFC 6101 §5.6.1.3). A message of another type is ErrUnexpected
+// (the HelloRetryRequest of drafts up to 21 has a type of its own: see
+// ParseDraftHelloRetryRequest). A ServerHello without an extensions block
+// (SSLv3, or TLS without extensions) parses with HasExtensions false. A
+// ServerHello of TLS 1.3 drafts 0x7f00–0x7f15, and one of version 0x0304
+// that fits it (drafts 14 and 15 wrote { 3, 4 }), has the older draft
+// layout (no session id, no compression method; see Marshal) and parses
+// with an empty SessionID and DraftLayout set; in drafts up to 22,
+// key_share is extension 40.
 //
 // The decoded fields are filled from the extensions: supported_versions,
 // key_share (the server_share group, or a HelloRetryRequest's
@@ -131,6 +134,15 @@ func ParseServerHello(msg []byte) (*ServerHello, error) {
 	m.HelloRetryRequest = string(random) == HelloRetryRequestRandom
 	if shDraftForm(m.Version) {
 		return shParseDraft(m, s)
+	}
+	if m.Version == VersionTLS13 {
+		// draft-ietf-tls-tls13-14 and -15 §4.1.2/§4.1.3 wrote { 3, 4 } in
+		// the draft layout before the 0x7fNN draft numbers (draft-16
+		// §4.2.1.1); RFC 8446 never puts 0x0304 in legacy_version. Try
+		// that layout first.
+		if d, err := shParseDraft(&ServerHello{Version: m.Version, Random: m.Random}, s); err == nil {
+			return d, nil
+		}
 	}
 	// RFC 8446 §4.1.3: opaque legacy_session_id_echo<0..32>.
 	if !s.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 {
@@ -179,6 +191,7 @@ func shDraftForm(v Version) bool {
 func shParseDraft(m *ServerHello, s cryptobyte.String) (*ServerHello, error) {
 	const what = "ServerHello"
 	m.SessionID = []byte{}
+	m.DraftLayout = true
 	// draft-ietf-tls-tls13-21 §4.1.3: CipherSuite cipher_suite; Extension
 	// extensions<6..2^16-1> (always present).
 	if !s.ReadUint16(&m.CipherSuite) {
@@ -224,7 +237,7 @@ func shDecodeExtensions(m *ServerHello) error {
 		// server_share { NamedGroup group; opaque
 		// key_exchange<1..2^16-1>; }.
 		case ExtKeyShare, shExtKeyShareDraft:
-			if e.Type == shExtKeyShareDraft && !shKeyShare40(m.NegotiatedVersion()) {
+			if e.Type == shExtKeyShareDraft && !shKeyShare40(m.NegotiatedVersion()) && !m.DraftLayout {
 				continue
 			}
 			var group uint16
@@ -281,16 +294,16 @@ func shKeyShare40(v Version) bool {
 // []byte(HelloRetryRequestRandom). Duplicate or malformed extensions are
 // written as given, for fake servers that misbehave on purpose.
 //
-// A Version of 0x7f00–0x7f15 (TLS 1.3 drafts up to 21) selects the draft
-// layout, which has no session id and no compression method and always an
-// extension block.
+// A Version of 0x7f00–0x7f15 (TLS 1.3 drafts up to 21), or DraftLayout,
+// selects the draft layout, which has no session id and no compression
+// method and always an extension block.
 //
 // Errors: a Random other than 32 bytes or a SessionID over 32 bytes (or any,
 // in the draft layout, or a compression method there) is ErrMalformed;
 // extension data or a message beyond its length prefix is ErrTooLarge.
 func (s *ServerHello) Marshal() ([]byte, error) {
 	const what = "ServerHello"
-	draft := shDraftForm(s.Version)
+	draft := shDraftForm(s.Version) || s.DraftLayout
 	if len(s.Random) != 32 {
 		return nil, perr(what, "random", ErrMalformed)
 	}
