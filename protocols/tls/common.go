@@ -15,55 +15,6 @@ import (
 	"fmt"
 )
 
-// Version is a protocol version as it appears on the wire.
-type Version uint16
-
-// Protocol versions. SSL 2.0 has no 16-bit code point in TLS; 0x0002 is the
-// value an SSLv2 CLIENT-HELLO carries in its version field.
-const (
-	VersionSSL20 Version = 0x0002
-	VersionSSL30 Version = 0x0300
-	VersionTLS10 Version = 0x0301
-	VersionTLS11 Version = 0x0302
-	VersionTLS12 Version = 0x0303
-	VersionTLS13 Version = 0x0304
-)
-
-// String returns the conventional name: "SSLv2", "SSLv3", "TLSv1.0" …
-// "TLSv1.3", "TLSv1.3-draft-NN" for the 0x7fNN draft code points, "GREASE"
-// for GREASE values and "0xXXXX" for anything else.
-func (v Version) String() string {
-	switch v {
-	case VersionSSL20:
-		return "SSLv2"
-	case VersionSSL30:
-		return "SSLv3"
-	case VersionTLS10:
-		return "TLSv1.0"
-	case VersionTLS11:
-		return "TLSv1.1"
-	case VersionTLS12:
-		return "TLSv1.2"
-	case VersionTLS13:
-		return "TLSv1.3"
-	}
-	if v&0xff00 == 0x7f00 {
-		// draft-ietf-tls-tls13-NN used 0x7f00|NN (RFC 8446 §4.2.1 history).
-		return fmt.Sprintf("TLSv1.3-draft-%d", uint8(v))
-	}
-	if IsGREASE(uint16(v)) {
-		return "GREASE"
-	}
-	return fmt.Sprintf("0x%04X", uint16(v))
-}
-
-// IsGREASE reports whether v is one of the sixteen GREASE values of RFC 8701
-// §2 (0x0A0A, 0x1A1A, … 0xFAFA), used for cipher suites, extensions, groups,
-// signature algorithms and versions.
-func IsGREASE(v uint16) bool {
-	return v&0x0f0f == 0x0a0a && v>>8 == v&0xff
-}
-
 // ContentType is the TLS record content type (RFC 8446 §5.1).
 type ContentType uint8
 
