@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // ErrUnknown is wrapped by every error of a lookup or parse that finds
@@ -104,7 +106,8 @@ const (
 	VTLS13                        // TLS 1.3
 )
 
-var versionSetNames = [...]string{"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+// versionSetBits are the versions of the bits, lowest bit first.
+var versionSetBits = [...]tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
 
 // versionBit returns the bit of a wire version; TLS 1.3's drafts count as
 // TLS 1.3. It returns 0 for SSLv2 and anything unknown.
@@ -118,7 +121,10 @@ func versionBit(wire uint16) VersionSet {
 		return VTLS11
 	case wire == VersionTLS12:
 		return VTLS12
-	case wire == VersionTLS13, wire >= versionTLS13Draft14 && wire <= versionTLS13Draft28:
+	case wire == VersionTLS13:
+		return VTLS13
+	}
+	if n, ok := tls.Version(wire).Draft(); ok && n >= tls.FirstShippedDraft && n <= tls.LastShippedDraft {
 		return VTLS13
 	}
 	return 0
@@ -136,9 +142,9 @@ func (v VersionSet) Has(wireVersion uint16) bool {
 // ["TLSv1.0", "TLSv1.1"]; nil for the empty set.
 func (v VersionSet) Names() []string {
 	var names []string
-	for i, name := range versionSetNames {
+	for i, tv := range versionSetBits {
 		if v&(1<<i) != 0 {
-			names = append(names, name)
+			names = append(names, tv.String())
 		}
 	}
 	return names
@@ -192,11 +198,6 @@ type Suite struct {
 
 // HexID returns the code point as four upper-case hex digits, "0xC02F".
 func (s Suite) HexID() string { return fmt.Sprintf("0x%04X", s.ID) }
-
-// IsGREASE reports whether v is one of RFC 8701's GREASE values (0x0A0A,
-// 0x1A1A … 0xFAFA), which clients put in cipher suite, extension, group,
-// signature algorithm and version lists.
-func IsGREASE(v uint16) bool { return v&0x0F0F == 0x0A0A && v>>8 == v&0xFF }
 
 // index holds the lookup maps, built on first use.
 type index struct {

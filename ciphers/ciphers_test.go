@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // algo is the part of a Suite that derivation from the name decides.
@@ -202,12 +204,12 @@ func TestRegistryInvariants(t *testing.T) {
 			nscsv++
 		case KindGREASE:
 			ngrease++
-			if !IsGREASE(s.ID) || s.Name != "GREASE" {
+			if !tls.IsGREASE(s.ID) || s.Name != "GREASE" {
 				t.Errorf("%s: GREASE entry %q is not a GREASE value", s.HexID(), s.Name)
 			}
 			continue // the sixteen share the name "GREASE"
 		}
-		if IsGREASE(s.ID) {
+		if tls.IsGREASE(s.ID) {
 			t.Errorf("%s %s is a GREASE value but Kind %v", s.HexID(), s.Name, s.Kind)
 		}
 		for _, n := range []string{s.Name, s.OpenSSLName} {
@@ -385,11 +387,11 @@ func TestForVersion(t *testing.T) {
 		list := ForVersion(v)
 		counts[v] = len(list)
 		if len(list) == 0 {
-			t.Errorf("ForVersion(%s) is empty", VersionName(v))
+			t.Errorf("ForVersion(%s) is empty", tls.Version(v))
 		}
 		for _, s := range list {
 			if s.Kind != KindSuite || !s.Versions.Has(v) {
-				t.Errorf("ForVersion(%s) has %s %s (%v, %v)", VersionName(v), s.HexID(), s.Name, s.Kind, s.Versions)
+				t.Errorf("ForVersion(%s) has %s %s (%v, %v)", tls.Version(v), s.HexID(), s.Name, s.Kind, s.Versions)
 			}
 		}
 		n := 0
@@ -399,7 +401,7 @@ func TestForVersion(t *testing.T) {
 			}
 		}
 		if n != len(list) {
-			t.Errorf("ForVersion(%s): %d suites, want %d", VersionName(v), len(list), n)
+			t.Errorf("ForVersion(%s): %d suites, want %d", tls.Version(v), len(list), n)
 		}
 	}
 	t.Logf("suites per version: %v", counts)
@@ -425,51 +427,42 @@ func TestAllIsACopy(t *testing.T) {
 	}
 }
 
-func TestParseVersion(t *testing.T) {
-	for in, want := range map[string]uint16{
-		"tls1.0": VersionTLS10, "tls1": VersionTLS10, "TLSv1.0": VersionTLS10, "TLSv1": VersionTLS10, "1.0": VersionTLS10,
-		"tls10": VersionTLS10, "tls1_0": VersionTLS10, "TLS 1.0": VersionTLS10,
-		"tls1.1": VersionTLS11, "tls1_1": VersionTLS11, "TLSv1.1": VersionTLS11, "1.1": VersionTLS11,
-		"tls1_2": VersionTLS12, "tls1.2": VersionTLS12, "TLSv1.2": VersionTLS12, "tls12": VersionTLS12, "0x0303": VersionTLS12,
-		"tls1.3": VersionTLS13, "TLSv1.3": VersionTLS13, "1.3": VersionTLS13,
-		"ssl3": VersionSSL30, "SSLv3": VersionSSL30, "sslv3.0": VersionSSL30, "3.0": VersionSSL30,
-		"sslv2": VersionSSL20, "SSLv2": VersionSSL20, "ssl2": VersionSSL20,
-		"dtls1.2": VersionDTLS12, "DTLSv1.0": VersionDTLS10,
-		"tls1.3-draft23": 0x7F17, "TLSv1.3-draft28": 0x7F1C, "tls13draft18": 0x7F12,
-	} {
-		got, err := ParseVersion(in)
-		if err != nil || got != want {
-			t.Errorf("ParseVersion(%q) = 0x%04X, %v; want 0x%04X", in, got, err, want)
-		}
+// TestVersionRegistry: the registry's versions are named by tls.Version
+// and every name parses back to its code point.
+func TestVersionRegistry(t *testing.T) {
+	vs := ProtocolVersions()
+	if len(vs) != 40 || !slices.IsSorted(vs) {
+		t.Fatalf("ProtocolVersions: %d entries (want 40), sorted %v", len(vs), slices.IsSorted(vs))
 	}
-	for _, in := range []string{"", "tls", "tls9", "tls1.4", "ssl1", "4.0", "0x9999", "tls1.2-draft23", "tls1.3-draft99", "tls1.3-draftx", "v1.2", "sslv3.1"} {
-		if v, err := ParseVersion(in); err == nil || !errors.Is(err, ErrUnknown) {
-			t.Errorf("ParseVersion(%q) = 0x%04X, %v; want an ErrUnknown error", in, v, err)
+	names := map[string]bool{}
+	for _, v := range vs {
+		name := v.String()
+		if !v.Known() {
+			t.Errorf("0x%04X: registered but unnamed (%s)", uint16(v), name)
 		}
-	}
-	// Every name VersionName gives parses back, GREASE aside.
-	for _, v := range ProtocolVersions() {
-		if v.Name == "GREASE" {
+		if name == "GREASE" {
+			if !tls.IsGREASE(uint16(v)) {
+				t.Errorf("0x%04X named GREASE", uint16(v))
+			}
 			continue
 		}
-		if got, err := ParseVersion(v.Name); err != nil || got != v.ID {
-			t.Errorf("ParseVersion(%q) = 0x%04X, %v; want 0x%04X", v.Name, got, err, v.ID)
+		if names[name] {
+			t.Errorf("%s: two code points", name)
+		}
+		names[name] = true
+		if got, err := tls.ParseVersion(name); err != nil || got != v {
+			t.Errorf("tls.ParseVersion(%q) = 0x%04X, %v; want 0x%04X", name, uint16(got), err, uint16(v))
 		}
 	}
-}
-
-func TestVersionNames(t *testing.T) {
-	for id, want := range map[uint16]string{
-		0x0002: "SSLv2", 0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3",
-		0x7F0E: "TLSv1.3-draft14", 0x7F1C: "TLSv1.3-draft28", 0x3A3A: "GREASE", 0xFEFD: "DTLSv1.2", 0x1234: "0x1234",
-	} {
-		if got := VersionName(id); got != want {
-			t.Errorf("VersionName(0x%04X) = %q, want %q", id, got, want)
+	for _, want := range []string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", "DTLSv1.0", "DTLSv1.2",
+		"DTLSv1.3", "TLSv1.3-draft-14", "TLSv1.3-draft-23", "TLSv1.3-draft-28"} {
+		if !names[want] {
+			t.Errorf("%s is not registered", want)
 		}
 	}
-	vs := ProtocolVersions()
-	if !slices.IsSortedFunc(vs, func(a, b ProtocolVersion) int { return int(a.ID) - int(b.ID) }) {
-		t.Error("ProtocolVersions not sorted")
+	vs[0] = 0xFFFF
+	if ProtocolVersions()[0] == 0xFFFF {
+		t.Error("ProtocolVersions returns shared memory")
 	}
 }
 
@@ -608,18 +601,12 @@ func TestSSLv2Kinds(t *testing.T) {
 	}
 }
 
-func TestIsGREASE(t *testing.T) {
-	n := 0
-	for v := 0; v <= 0xFFFF; v++ {
-		if IsGREASE(uint16(v)) {
-			n++
-			if s, ok := ByID(uint16(v)); !ok || s.Kind != KindGREASE {
-				t.Errorf("GREASE 0x%04X: %+v", v, s)
-			}
+// TestGREASEEntries: the sixteen GREASE values are registered as such.
+func TestGREASEEntries(t *testing.T) {
+	for _, v := range tls.GREASEValues() {
+		if s, ok := ByID(v); !ok || s.Kind != KindGREASE {
+			t.Errorf("GREASE 0x%04X: %+v", v, s)
 		}
-	}
-	if n != 16 {
-		t.Errorf("%d GREASE values, want 16", n)
 	}
 }
 

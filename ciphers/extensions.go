@@ -1,6 +1,10 @@
 package ciphers
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
 
 // extensionTypes is the TLS ExtensionType registry, kept by hand: IANA's
 // assignments (https://www.iana.org/assignments/tls-extensiontype-values)
@@ -82,7 +86,9 @@ var extensionTypes = withGREASE([]ExtensionType{
 
 // withGREASE adds RFC 8701's GREASE values and sorts by ID.
 func withGREASE(xs []ExtensionType) []ExtensionType {
-	xs = append(xs, greaseEntries(func(id uint16) ExtensionType { return ExtensionType{id, "GREASE", "RFC8701"} })...)
+	for _, g := range tls.GREASEValues() {
+		xs = append(xs, ExtensionType{g, "GREASE", "RFC8701"})
+	}
 	slices.SortFunc(xs, func(a, b ExtensionType) int { return int(a.ID) - int(b.ID) })
 	return xs
 }

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // SARIFSchemaURI is the $schema of the SARIF logs WriteSARIF writes: the
@@ -140,7 +140,7 @@ func WriteSARIF(w io.Writer, r *GateReport) error {
 				for _, x := range c.violations {
 					props := map[string]any{}
 					if x.Version != 0 {
-						props["version"] = ciphers.VersionName(x.Version)
+						props["version"] = tls.Version(x.Version).String()
 					}
 					if x.HasSuite {
 						props["suite"] = hex16(x.Suite)

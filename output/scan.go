@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -169,7 +170,7 @@ func newFindingRecords(fs []policy.Finding) []FindingRecord {
 	for _, f := range fs {
 		fr := FindingRecord{ID: f.ID, Severity: f.Severity, Message: f.Message}
 		for _, v := range f.Versions {
-			fr.Versions = append(fr.Versions, ciphers.VersionName(v))
+			fr.Versions = append(fr.Versions, tls.Version(v).String())
 		}
 		for _, id := range f.Suites {
 			fr.Suites = append(fr.Suites, hex16(id))
@@ -252,7 +253,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 	}
 	for _, g := range r.Groups {
 		gr := GroupRecord{
-			Kind: string(g.Kind), Version: ciphers.VersionName(g.Version), Outcome: string(g.Outcome), Reason: g.Reason,
+			Kind: string(g.Kind), Version: tls.Version(g.Version).String(), Outcome: string(g.Outcome), Reason: g.Reason,
 			ServerOrder: g.ServerOrder, Groups: []GroupRef{}, Inconclusive: hexList(g.Inconclusive),
 			InconclusiveReason: g.InconclusiveReason,
 		}
@@ -268,7 +269,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			Library: c.Library, Chain: []CertSummaryRecord{},
 		}
 		if c.Version != 0 {
-			cr.Version = ciphers.VersionName(c.Version)
+			cr.Version = tls.Version(c.Version).String()
 		}
 		if c.CipherSuite != 0 {
 			cr.Cipher = suiteName(c.CipherSuite)

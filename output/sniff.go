@@ -421,19 +421,27 @@ func (r TotalsRecord) Cells() []string {
 		strconv.Itoa(r.DroppedClients)}
 }
 
-// versionsDesc orders version names highest first ("TLSv1.3" before
-// "SSLv3"), "none" last.
+// versionsDesc orders version names newest first ("TLSv1.3" before its
+// drafts, before "TLSv1.2" … "SSLv3"; tls.Version.Rank), then names that
+// are no version, "none" last.
 func versionsDesc(a, b string) int {
-	rank := func(s string) int {
-		if v, err := ciphers.ParseVersion(s); err == nil {
-			return int(v)
-		}
-		if s == "none" {
-			return -1
+	va, ea := tls.ParseVersion(a)
+	vb, eb := tls.ParseVersion(b)
+	switch {
+	case ea == nil && eb == nil:
+		return cmp.Or(vb.Compare(va), cmp.Compare(a, b))
+	case ea == nil:
+		return -1
+	case eb == nil:
+		return 1
+	}
+	isNone := func(s string) int {
+		if s == sniff.NoServerHello {
+			return 1
 		}
 		return 0
 	}
-	return cmp.Or(cmp.Compare(rank(b), rank(a)), cmp.Compare(a, b))
+	return cmp.Or(cmp.Compare(isNone(a), isNone(b)), cmp.Compare(a, b))
 }
 
 // countList renders a count map, by key (versions highest first) or by

@@ -8,7 +8,7 @@ import (
 )
 
 // SuiteRecord is the JSON shape of one cipher suite (schema
-// docs/schema/suite.md, version 1).
+// docs/schema/suite.md, version 2).
 type SuiteRecord struct {
 	ID          string   `json:"id"` // "0xC02F"
 	Name        string   `json:"name"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -181,13 +182,13 @@ func (e *evaluator) versions() {
 		if rule == "" {
 			continue
 		}
-		name := ciphers.VersionName(ver)
+		name := tls.Version(ver).String()
 		o, reason, probed := outcome(e.r, ver)
 		switch {
 		case !probed:
 			e.undecided(rule, "%s was not probed", name)
 		case o == scan.Accepted && rule == RuleMinVersion:
-			e.fail(rule, ver, nil, "accepts %s (the minimum is %s)", name, ciphers.VersionName(e.p.MinVersion))
+			e.fail(rule, ver, nil, "accepts %s (the minimum is %s)", name, tls.Version(e.p.MinVersion).String())
 		case o == scan.Accepted:
 			e.fail(rule, ver, nil, "accepts %s, which the policy forbids", name)
 		case o == scan.Inconclusive:
@@ -327,7 +328,7 @@ func (e *evaluator) suites() {
 		if e.p.forbidsVersion(ver) != "" {
 			continue // the version rule reports it; its suites would only repeat it
 		}
-		name := ciphers.VersionName(ver)
+		name := tls.Version(ver).String()
 		vr := e.r.Version(ver)
 		for _, c := range checks {
 			if vr == nil {
@@ -479,7 +480,7 @@ func (e *evaluator) groups(k scan.GroupKind, needed bool, groupKind string, min 
 	}
 	for _, id := range g.Groups {
 		if gi, bad := small(id); bad {
-			e.fail(rule, g.Version, nil, "%s accepts group %s (%d bits; the minimum is %d)", ciphers.VersionName(g.Version), gi.Name, size(gi), min)
+			e.fail(rule, g.Version, nil, "%s accepts group %s (%d bits; the minimum is %d)", tls.Version(g.Version).String(), gi.Name, size(gi), min)
 		}
 	}
 	undecided := g.Inconclusive

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // FileSchema is the value of a policy file's optional "schema" key.
@@ -66,11 +67,11 @@ func (v *versionValue) UnmarshalYAML(n *yaml.Node) error {
 		*v = versionValue(ciphers.VersionSSL20)
 		return nil
 	}
-	w, err := ciphers.ParseVersion(s)
-	if err != nil || !slices.Contains(scannable, w) {
+	w, err := tls.ParseVersion(s)
+	if err != nil || !slices.Contains(scannable, uint16(w)) {
 		return fmt.Errorf("line %d: protocol version %q: want one of sslv2, sslv3, tls1.0, tls1.1, tls1.2, tls1.3", n.Line, s)
 	}
-	*v = versionValue(w)
+	*v = versionValue(uint16(w))
 	return nil
 }
 

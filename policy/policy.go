@@ -18,7 +18,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // ErrInvalid is wrapped by every error of a policy that cannot be used: a
@@ -202,12 +202,12 @@ func (p *Policy) forbidsVersion(v uint16) string {
 func (p *Policy) Describe() []string {
 	var out []string
 	if p.MinVersion != 0 {
-		out = append(out, fmt.Sprintf("%s: %s", RuleMinVersion, ciphers.VersionName(p.MinVersion)))
+		out = append(out, fmt.Sprintf("%s: %s", RuleMinVersion, tls.Version(p.MinVersion).String()))
 	}
 	if len(p.ForbiddenVersions) > 0 {
 		var names []string
 		for _, v := range p.ForbiddenVersions {
-			names = append(names, ciphers.VersionName(v))
+			names = append(names, tls.Version(v).String())
 		}
 		out = append(out, fmt.Sprintf("%s: %s", RuleForbiddenVersion, strings.Join(names, ", ")))
 	}

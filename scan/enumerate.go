@@ -67,7 +67,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
 		res.Versions[i] = vs.run(ctx)
-		e.progress(ciphers.VersionName(v), res.Versions[i].Outcome)
+		e.progress(tls.Version(v).String(), res.Versions[i].Outcome)
 	}
 	leadIndex := slices.Index(asked, lead)
 	if lead != 0 {

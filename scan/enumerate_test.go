@@ -165,7 +165,7 @@ func TestNegotiateDown(t *testing.T) {
 	cfg := faketls.Legacy()
 	res, srv := scanFake(t, cfg, testOptions(AllVersions...))
 	for _, v := range []uint16{ciphers.VersionTLS11, ciphers.VersionTLS12} {
-		if vr := res.Version(v); vr.Outcome != Rejected || vr.Reason != "server answered TLSv1.0 to a "+ciphers.VersionName(v)+" hello" {
+		if vr := res.Version(v); vr.Outcome != Rejected || vr.Reason != "server answered TLSv1.0 to a "+tls.Version(v).String()+" hello" {
 			t.Errorf("%s: %s %q", vr.Name(), vr.Outcome, vr.Reason)
 		}
 	}

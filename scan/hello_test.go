@@ -40,10 +40,10 @@ func TestBuildHello(t *testing.T) {
 			}
 			ch := parseHello(t, b)
 			if l := len(b) - 5; l >= 256 && l <= 511 {
-				t.Errorf("%s, %d suites: a %d-byte hello", ciphers.VersionName(v), n, l)
+				t.Errorf("%s, %d suites: a %d-byte hello", tls.Version(v).String(), n, l)
 			}
 			if !slices.Equal(ch.CipherSuites, cands[:n]) {
-				t.Errorf("%s: suites changed", ciphers.VersionName(v))
+				t.Errorf("%s: suites changed", tls.Version(v).String())
 			}
 			switch v {
 			case ciphers.VersionSSL30:
@@ -58,7 +58,7 @@ func TestBuildHello(t *testing.T) {
 			default:
 				if ch.Version != tls.Version(v) || ch.RecordVersion != tls.VersionTLS10 || ch.ServerName != "example.com" ||
 					!slices.Equal(ch.SupportedGroups, groups12()) || ch.SupportedVersions != nil {
-					t.Errorf("%s hello: %+v", ciphers.VersionName(v), ch)
+					t.Errorf("%s hello: %+v", tls.Version(v).String(), ch)
 				}
 			}
 		}
@@ -76,7 +76,7 @@ func TestCandidates(t *testing.T) {
 	for _, v := range tlsVersions {
 		c := candidates(v)
 		if !slices.Equal(sorted(c), registryIDs(v)) {
-			t.Errorf("%s: candidates are not the registry's", ciphers.VersionName(v))
+			t.Errorf("%s: candidates are not the registry's", tls.Version(v).String())
 		}
 	}
 	if c := candidates(ciphers.VersionTLS12); c[0] != 0xC02B {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/fakemail"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -73,7 +74,7 @@ func TestMailDialogue(t *testing.T) {
 			}
 			for _, v := range []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13} {
 				if vr := res.Version(v); vr == nil || vr.Outcome != scan.Accepted {
-					t.Errorf("%s: %+v, want accepted", ciphers.VersionName(v), vr)
+					t.Errorf("%s: %+v, want accepted", tls.Version(v).String(), vr)
 				}
 			}
 			d := res.Dialogue

@@ -210,7 +210,7 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 	d := tls.NewDecoder(r.limit)
 	buf := make([]byte, 4096)
 	var got *answer // the ServerHello's answer, when reading on to the SKE
-	asked := ciphers.VersionName(req.version)
+	asked := tls.Version(req.version).String()
 	for {
 		ev, err := tls.ReadEvent(r, d, buf)
 		if err != nil {
@@ -290,7 +290,7 @@ func helloAnswer(msg []byte, req probeReq) answer {
 	if err != nil {
 		return answer{kind: ansMalformed, reason: "malformed ServerHello: " + err.Error()}
 	}
-	asked := ciphers.VersionName(req.version)
+	asked := tls.Version(req.version).String()
 	if req.version == ciphers.VersionSSL20 {
 		return answer{kind: ansHigher, version: uint16(sh.NegotiatedVersion()),
 			reason: fmt.Sprintf("server answered %s to an SSLv2 hello", sh.NegotiatedVersion())}
@@ -301,11 +301,11 @@ func helloAnswer(msg []byte, req probeReq) answer {
 	case v == req.version:
 	case v >= ciphers.VersionSSL30 && v < req.version:
 		a.kind = ansLower
-		a.reason = fmt.Sprintf("server answered %s to a %s hello", ciphers.VersionName(v), asked)
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", tls.Version(v).String(), asked)
 		return a
 	default:
 		a.kind = ansHigher
-		a.reason = fmt.Sprintf("server answered %s to a %s hello", ciphers.VersionName(v), asked)
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", tls.Version(v).String(), asked)
 		return a
 	}
 	if !slices.Contains(req.offered, sh.CipherSuite) {
@@ -356,12 +356,12 @@ func (e *endpoint) ioAnswer(ctx context.Context, err error, r *probeReader, when
 	case received == 0 && isReset(err):
 		return answer{kind: ansReset, reason: "connection reset " + when}
 	case errors.Is(err, tls.ErrMalformed), errors.Is(err, tls.ErrUnexpected), errors.Is(err, tls.ErrTooLarge):
-		if r != nil && !looksLikeTLSStart(r.first) {
+		if r != nil && !tls.MaybeTLS(r.first) {
 			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
 		}
 		return answer{kind: ansMalformed, reason: "malformed answer: " + err.Error()}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		if r != nil && !looksLikeTLSStart(r.first) {
+		if r != nil && !tls.MaybeTLS(r.first) {
 			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
 		}
 		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection closed after %d bytes, inside a record", received)}
@@ -373,18 +373,6 @@ func (e *endpoint) ioAnswer(ctx context.Context, err error, r *probeReader, when
 
 func isReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
-}
-
-// looksLikeTLSStart reports whether b starts like a TLS record (a known
-// content type and major version 3) or an SSLv2 record (high bit set).
-func looksLikeTLSStart(b []byte) bool {
-	if len(b) == 0 {
-		return true
-	}
-	if b[0]&0x80 != 0 {
-		return true
-	}
-	return b[0] >= 20 && b[0] <= 24 && (len(b) < 2 || b[1] == 3)
 }
 
 // quoteFirst quotes up to 12 of the first bytes of an answer.

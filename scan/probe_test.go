@@ -44,16 +44,3 @@ func TestHelloAnswer(t *testing.T) {
 		t.Errorf("HRR: %+v", a)
 	}
 }
-
-func TestLooksLikeTLSStart(t *testing.T) {
-	for _, b := range [][]byte{{0x16, 3, 1}, {0x15, 3}, {0x80, 0x2e}, nil} {
-		if !looksLikeTLSStart(b) {
-			t.Errorf("%x: not TLS", b)
-		}
-	}
-	for _, b := range [][]byte{[]byte("HTTP/1.1"), []byte("SSH-2.0"), {0x16, 'H'}} {
-		if looksLikeTLSStart(b) {
-			t.Errorf("%q: TLS", b)
-		}
-	}
-}

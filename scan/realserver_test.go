@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/realserver"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -77,7 +78,7 @@ func compareTruth(truth *realserver.Truth, res *scan.Result) []string {
 		diffs = append(diffs, fmt.Sprintf("SSLv3 %s (%s), want rejected", v.Outcome, v.Reason))
 	}
 	for _, ver := range []uint16{realserver.TLS10, realserver.TLS11, realserver.TLS12, realserver.TLS13} {
-		vname := ciphers.VersionName(ver)
+		vname := tls.Version(ver).String()
 		want := truth.Suites[ver]
 		v := res.Version(ver)
 		if v == nil {
@@ -151,7 +152,7 @@ func describeTruth(tr *realserver.Truth) string {
 			}
 		}
 	}) {
-		fmt.Fprintf(&b, "%s:", ciphers.VersionName(v))
+		fmt.Fprintf(&b, "%s:", tls.Version(v).String())
 		for _, id := range tr.Suites[v] {
 			fmt.Fprintf(&b, " %04X", id)
 		}
@@ -180,7 +181,7 @@ func summary(tr *realserver.Truth) string {
 	var parts []string
 	for _, v := range []uint16{realserver.TLS10, realserver.TLS11, realserver.TLS12, realserver.TLS13} {
 		if n := len(tr.Suites[v]); n > 0 {
-			p := fmt.Sprintf("%s %d", ciphers.VersionName(v), n)
+			p := fmt.Sprintf("%s %d", tls.Version(v).String(), n)
 			if tr.ServerOrder[v] {
 				p += " in server order"
 			}

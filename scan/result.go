@@ -3,7 +3,7 @@ package scan
 import (
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // Outcome is the verdict on one version, cipher suite, group or SSLv2
@@ -166,7 +166,7 @@ type VersionResult struct {
 }
 
 // Name returns the version's name, "TLSv1.2".
-func (v *VersionResult) Name() string { return ciphers.VersionName(v.Version) }
+func (v *VersionResult) Name() string { return tls.Version(v.Version).String() }
 
 // SSLv2Result is the verdict of the single SSL 2.0 probe.
 type SSLv2Result struct {

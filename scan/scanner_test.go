@@ -65,7 +65,7 @@ func sorted(ids []uint16) []uint16 {
 
 func TestFullRegistry(t *testing.T) {
 	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13} {
-		t.Run(ciphers.VersionName(v), func(t *testing.T) {
+		t.Run(tls.Version(v).String(), func(t *testing.T) {
 			t.Parallel()
 			res, srv := scanFake(t, faketls.FullRegistry(tls.Version(v)), testOptions(v))
 			vr := res.Version(v)
@@ -84,7 +84,7 @@ func TestFullRegistry(t *testing.T) {
 			if got := h.Versions + h.Suites; got != len(want) {
 				t.Errorf("enumeration connections %d, want %d (%+v)", got, len(want), h)
 			}
-			t.Logf("%s: %d suites, handshakes %+v", ciphers.VersionName(v), len(vr.Suites), h)
+			t.Logf("%s: %d suites, handshakes %+v", tls.Version(v).String(), len(vr.Suites), h)
 		})
 	}
 }

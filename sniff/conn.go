@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
@@ -102,18 +103,6 @@ func (c *conn) setClient(side int, why int8) {
 	c.client, c.clientWhy = side, why
 }
 
-// maybeTLS reports whether b could still turn out to start a TLS or SSLv2
-// stream once more bytes arrive.
-func maybeTLS(b []byte) bool {
-	if len(b) == 0 {
-		return true
-	}
-	if len(b) >= 13 {
-		return false
-	}
-	return b[0] == 0x16 || b[0] == 0x15 || b[0]&0x80 != 0
-}
-
 // detect looks at the buffered prefixes: TLS from the first byte, or a
 // plaintext protocol that upgrades.
 func (c *conn) detect(s *Sniffer) {
@@ -122,8 +111,8 @@ func (c *conn) detect(s *Sniffer) {
 		c.startTLS(s, 0, 0, "")
 		return
 	}
-	undecided := maybeTLS(a) && maybeTLS(b) && (len(a) > 0 || len(b) > 0) && (len(a) == 0 || a[0] == 0x16 || a[0] == 0x15 || a[0]&0x80 != 0) && (len(b) == 0 || b[0] == 0x16 || b[0] == 0x15 || b[0]&0x80 != 0)
-	if undecided {
+	if (len(a) > 0 || len(b) > 0) && tls.MaybeTLS(a) && tls.MaybeTLS(b) {
+		// Both could still turn into TLS: wait for more bytes.
 		return
 	}
 	// Recognisers, in the known orientation, else both.
@@ -338,7 +327,7 @@ func fillClientHello(f *Flow, ch *tls.ClientHello, raw []byte) {
 }
 
 // offeredVersions is legacy_version plus supported_versions, GREASE
-// removed, deduplicated, highest first.
+// removed, deduplicated, newest first.
 func offeredVersions(ch *tls.ClientHello) []uint16 {
 	vs := make([]uint16, 0, 1+len(ch.SupportedVersions))
 	add := func(v uint16) {
@@ -356,18 +345,8 @@ func offeredVersions(ch *tls.ClientHello) []uint16 {
 	for _, v := range ch.SupportedVersions {
 		add(v)
 	}
-	// Highest first; draft versions (0x7fNN) rank as TLS 1.3.
-	rank := func(v uint16) uint32 {
-		if v>>8 == 0x7f || v>>8 == 0xfe {
-			return 0x0304<<8 | uint32(v&0xff)>>1
-		}
-		return uint32(v) << 8
-	}
-	for i := 1; i < len(vs); i++ {
-		for j := i; j > 0 && rank(vs[j]) > rank(vs[j-1]); j-- {
-			vs[j], vs[j-1] = vs[j-1], vs[j]
-		}
-	}
+	// Newest first: TLS 1.3, its drafts, TLS 1.2 … (tls.Version.Rank).
+	slices.SortStableFunc(vs, func(a, b uint16) int { return tls.Version(b).Compare(tls.Version(a)) })
 	return vs
 }
 
@@ -386,7 +365,9 @@ func (c *conn) checkDone(s *Sniffer) {
 		return
 	}
 	if c.shDone {
-		if f.Version >= uint16(tls.VersionTLS13) || f.Version>>8 == 0x7f || c.clientCCS {
+		// TLS 1.3, a draft (0x7FNN) or any newer code point: the rest
+		// is encrypted.
+		if f.Version >= uint16(tls.VersionTLS13) || c.clientCCS {
 			c.finish(s)
 			return
 		}

@@ -49,20 +49,20 @@ func LegacyReasons(f *Flow) []string {
 // IsLegacy reports whether LegacyReasons(f) is not empty.
 func IsLegacy(f *Flow) bool { return len(LegacyReasons(f)) > 0 }
 
-// MaxOffered is the highest version the client offered (GREASE and
-// TLS 1.3 draft code points ignored), or 0 when no ClientHello was seen.
+// MaxOffered is the newest version the client offered (by
+// tls.Version.Rank; GREASE and unknown code points ignored, a TLS 1.3
+// draft counts as TLS 1.3), or 0 when no ClientHello was seen.
 func MaxOffered(f *Flow) uint16 {
-	var m uint16
+	var m tls.Version
 	for _, v := range f.OfferedVersions {
-		switch {
-		case tls.IsGREASE(v):
-		case v&0xff00 == 0x7f00: // a TLS 1.3 draft (RFC 8446 §4.2.1 history)
-			m = max(m, uint16(tls.VersionTLS13))
-		default:
-			m = max(m, v)
+		if w := tls.Version(v); w.Rank() > m.Rank() {
+			m = w
 		}
 	}
-	return m
+	if m.IsTLS13() {
+		return uint16(tls.VersionTLS13)
+	}
+	return uint16(m)
 }
 
 // Fingerprints names known clients by fingerprint: a JA3 hash (32 hex
@@ -271,14 +271,9 @@ func NewReport(cfg ReportConfig) *Report {
 		totals: Totals{ByVersion: map[string]int{}, ByProtocol: map[string]int{}}}
 }
 
-// VersionName is the name of a negotiated version for reports: "TLSv1.2",
-// "SSLv3" …, and "none" for 0 (no ServerHello seen).
-func VersionName(v uint16) string {
-	if v == 0 {
-		return "none"
-	}
-	return tls.Version(v).String()
-}
+// NoServerHello is the name Totals.ByVersion and ClientSummary.Negotiated
+// count flows under when no ServerHello was seen.
+const NoServerHello = "none"
 
 // Add counts one flow. Flows without a TLS hello (plaintext, or nothing
 // seen) are ignored.
@@ -289,7 +284,11 @@ func (r *Report) Add(f *Flow) {
 	reasons := LegacyReasons(f)
 	t := &r.totals
 	t.Flows++
-	t.ByVersion[VersionName(f.Version)]++
+	negotiated := NoServerHello
+	if f.Version != 0 {
+		negotiated = tls.Version(f.Version).String()
+	}
+	t.ByVersion[negotiated]++
 	t.ByProtocol[cmp.Or(f.Protocol, "tls")]++
 	if len(reasons) > 0 {
 		t.LegacyFlows++
@@ -335,7 +334,7 @@ func (r *Report) Add(f *Flow) {
 	if f.Server.IsValid() {
 		s.Servers.Add(f.Server.String())
 	}
-	s.Negotiated[VersionName(f.Version)]++
+	s.Negotiated[negotiated]++
 	for _, v := range f.OfferedVersions {
 		if !tls.IsGREASE(v) {
 			s.Offered.Add(tls.Version(v).String())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 const ciphersHelp = `Usage: tlsmap ciphers [flags] [NAME-OR-CODE...]
@@ -92,11 +93,11 @@ func runCiphers(e *env, args []string) int {
 
 	var vfilter uint16
 	if *ver != "" {
-		v, err := ciphers.ParseVersion(*ver)
+		v, err := tls.ParseVersion(*ver)
 		if err != nil {
 			return e.fail(exitUsage, err, "versions are ssl3, tls1.0, tls1.1, tls1.2, tls1.3")
 		}
-		vfilter = v
+		vfilter = uint16(v)
 	}
 	var gfilter ciphers.Grade
 	if *grade != "" {
@@ -141,7 +142,7 @@ func paramRecords(list string) ([]output.ParamRecord, error) {
 	switch list {
 	case "versions", "version":
 		for _, v := range ciphers.ProtocolVersions() {
-			out = append(out, output.ParamRecord{Registry: "version", ID: fmt.Sprintf("0x%04X", v.ID), Name: v.Name})
+			out = append(out, output.ParamRecord{Registry: "version", ID: fmt.Sprintf("0x%04X", uint16(v)), Name: v.String()})
 		}
 	case "groups", "group", "curves":
 		for _, g := range ciphers.Groups() {

@@ -22,6 +22,7 @@ import (
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/scan/targets"
 )
@@ -530,13 +531,14 @@ func parseVersions(flag, s string) ([]uint16, error) {
 		case "ssl2", "sslv2", "ssl2.0", "sslv2.0":
 			v = ciphers.VersionSSL20
 		default:
-			var err error
-			if v, err = ciphers.ParseVersion(part); err != nil {
+			tv, err := tls.ParseVersion(part)
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", flag, err)
 			}
+			v = uint16(tv)
 		}
 		if !slices.Contains(scan.AllVersions, v) {
-			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, ciphers.VersionName(v))
+			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, tls.Version(v).String())
 		}
 		if !slices.Contains(vs, v) {
 			vs = append(vs, v)

@@ -14,6 +14,7 @@ import (
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
+	tlswire "github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -35,7 +36,7 @@ func legacyVersions(fs []policy.Finding) []string {
 		for _, f := range fs {
 			if f.ID == id {
 				for _, v := range f.Versions {
-					vs = append(vs, ciphers.VersionName(v))
+					vs = append(vs, tlswire.Version(v).String())
 				}
 			}
 		}
@@ -261,9 +262,9 @@ func (r *Result) writeClients(ew *errWriter) {
 			what := ""
 			switch {
 			case cc.Version != 0 && cc.Err == nil:
-				what = fmt.Sprintf("%s  %s", tls.VersionName(cc.Version), tls.CipherSuiteName(cc.Suite))
+				what = fmt.Sprintf("%s  %s", tlswire.Version(cc.Version).String(), tls.CipherSuiteName(cc.Suite))
 			case cc.Version != 0:
-				what = fmt.Sprintf("%s  %s, then %v", tls.VersionName(cc.Version), tls.CipherSuiteName(cc.Suite), cc.Err)
+				what = fmt.Sprintf("%s  %s, then %v", tlswire.Version(cc.Version).String(), tls.CipherSuiteName(cc.Suite), cc.Err)
 			default:
 				what = fmt.Sprintf("refused: %v", cc.Err)
 			}

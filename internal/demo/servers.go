@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	tlswire "github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -301,7 +302,7 @@ func httpsHandler(host string) http.Handler {
 		w.Header().Set("Connection", "close")
 		v, suite := "none", "none"
 		if r.TLS != nil {
-			v, suite = tls.VersionName(r.TLS.Version), tls.CipherSuiteName(r.TLS.CipherSuite)
+			v, suite = tlswire.Version(r.TLS.Version).String(), tls.CipherSuiteName(r.TLS.CipherSuite)
 		}
 		fmt.Fprintf(w, "tlsmap demo: %s; you negotiated %s with %s\n", host, v, suite)
 	})

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // readCSV reads one IANA CSV export and checks its header.
@@ -43,19 +45,6 @@ func references(s string) string {
 	return strings.Join(refs, ", ")
 }
 
-// isGREASE reports whether v is one of RFC 8701's sixteen GREASE values,
-// 0x0A0A, 0x1A1A … 0xFAFA.
-func isGREASE(v uint16) bool { return v&0x0F0F == 0x0A0A && v>>8 == v&0xFF }
-
-// greaseValues returns RFC 8701's GREASE values in order.
-func greaseValues() []uint16 {
-	var vs []uint16
-	for hi := uint16(0x0A); hi <= 0xFA; hi += 0x10 {
-		vs = append(vs, hi<<8|hi)
-	}
-	return vs
-}
-
 // unnamed reports the IANA rows that assign no name: unassigned ranges,
 // reserved ranges and private use.
 func unnamed(desc string) bool {
@@ -84,7 +73,7 @@ func loadSuites(fsys fs.FS) ([]attrs, error) {
 		id, single := suiteValue(value)
 		if unnamed(desc) {
 			// GREASE is added below from RFC 8701's pattern; check IANA agrees.
-			if single && strings.Contains(row[4], "RFC8701") && !isGREASE(id) {
+			if single && strings.Contains(row[4], "RFC8701") && !tls.IsGREASE(id) {
 				return nil, fmt.Errorf("suite %s: RFC 8701 reservation is not a GREASE value", value)
 			}
 			continue
@@ -121,7 +110,7 @@ func loadSuites(fsys fs.FS) ([]attrs, error) {
 			return nil, err
 		}
 	}
-	for _, g := range greaseValues() {
+	for _, g := range tls.GREASEValues() {
 		if err := add(attrs{ID: g, Kind: "KindGREASE", Name: "GREASE", Reference: "RFC8701"}); err != nil {
 			return nil, err
 		}
@@ -239,7 +228,7 @@ func loadGroups(fsys fs.FS) ([]group, error) {
 			Recommended: row[3] == "Y", Reference: references(row[4])})
 	}
 	out = append(out, extraGroups...)
-	for _, g := range greaseValues() {
+	for _, g := range tls.GREASEValues() {
 		out = append(out, group{ID: g, Name: "GREASE", Kind: "grease", Reference: "RFC8701"})
 	}
 	return sortUnique(out, func(g group) uint16 { return g.ID })
@@ -272,7 +261,7 @@ func loadSchemes(fsys fs.FS) ([]scheme, error) {
 		out = append(out, scheme{ID: uint16(id), Name: row[1], Recommended: row[2] == "Y", Reference: references(row[3])})
 	}
 	out = append(out, extraSchemes...)
-	for _, g := range greaseValues() {
+	for _, g := range tls.GREASEValues() {
 		out = append(out, scheme{ID: g, Name: "GREASE", Reference: "RFC8701"})
 	}
 	return sortUnique(out, func(s scheme) uint16 { return s.ID })
