@@ -1,0 +1,82 @@
+package sniff
+
+import (
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// detect looks at the buffered prefixes: TLS from the first byte, or a
+// plaintext protocol that upgrades.
+func (c *conn) detect(s *Sniffer) {
+	a, b := c.dir[0].buf, c.dir[1].buf
+	if tls.LooksLikeTLS(a) || tls.LooksLikeSSLv2(a) || tls.LooksLikeTLS(b) || tls.LooksLikeSSLv2(b) {
+		c.startTLS(s, 0, 0, "")
+		return
+	}
+	if (len(a) > 0 || len(b) > 0) && tls.MaybeTLS(a) && tls.MaybeTLS(b) {
+		// Both could still turn into TLS: wait for more bytes.
+		return
+	}
+	// Recognisers, in the known orientation, else both.
+	orients := [2]int{0, 1}
+	n := 2
+	if c.client >= 0 && c.clientWhy > 0 {
+		orients[0], n = c.client, 1
+	} else if c.client == 1 {
+		orients = [2]int{1, 0}
+	}
+	all := true // every recogniser said NotThis
+	for _, r := range s.cfg.Recognizers {
+		for i := 0; i < n; i++ {
+			cl := orients[i]
+			rec := r(c.dir[cl].buf, c.dir[1-cl].buf)
+			switch rec.State {
+			case protocols.Upgraded:
+				c.setClient(cl, 1)
+				c.protocol, c.starttls = rec.Protocol, true
+				off := [2]int{}
+				off[cl], off[1-cl] = rec.ClientOffset, rec.ServerOffset
+				c.startTLS(s, off[0], off[1], rec.Protocol)
+				return
+			case protocols.Plaintext:
+				c.protocol = rec.Protocol
+				all = false
+				if c.clientWhy == 0 {
+					c.setClient(cl, 0)
+				}
+			case protocols.NeedMore:
+				all = false
+			}
+		}
+	}
+	if all {
+		c.finish(s)
+	}
+}
+
+// startTLS switches to TLS decoding at the given offsets of the buffered
+// prefixes.
+func (c *conn) startTLS(s *Sniffer, off0, off1 int, proto string) {
+	c.mode = modeTLS
+	c.tlsSeen = true
+	c.flowRec()
+	offs := [2]int{off0, off1}
+	for side := 0; side < 2; side++ {
+		h := &c.dir[side]
+		buf := h.buf
+		s.buffered -= len(buf)
+		h.buf = nil
+		if h.done {
+			continue
+		}
+		if offs[side] < 0 || offs[side] > len(buf) {
+			offs[side] = len(buf)
+		}
+		if p := buf[offs[side]:]; len(p) > 0 {
+			c.feed(s, side, p)
+		}
+		if c.mode != modeTLS {
+			return
+		}
+	}
+}
