@@ -1,0 +1,41 @@
+package sniff
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// TestOfferedVersionsOrder: newest first by tls.Version.Rank — TLS 1.3,
+// then its drafts by number, then TLS 1.2 … — GREASE dropped, duplicates
+// once, unknown code points last.
+func TestOfferedVersionsOrder(t *testing.T) {
+	ch := &tls.ClientHello{Version: tls.VersionTLS12,
+		SupportedVersions: []uint16{0x7A7A, 0x7F17, 0x0305, 0x0301, 0x0304, 0x7F1C, 0x0303, 0x7F12}}
+	got := offeredVersions(ch)
+	want := []uint16{0x0304, 0x7F1C, 0x7F17, 0x7F12, 0x0303, 0x0301, 0x0305}
+	if !slices.Equal(got, want) {
+		t.Errorf("offeredVersions = %04X, want %04X", got, want)
+	}
+}
+
+func TestMaxOffered(t *testing.T) {
+	tests := []struct {
+		offered []uint16
+		want    uint16
+	}{
+		{nil, 0},
+		{[]uint16{0x0301, 0x0300}, 0x0301},
+		{[]uint16{0x7F17, 0x0303}, 0x0304}, // a draft counts as TLS 1.3
+		{[]uint16{0x0303, 0x7F1C, 0x0304}, 0x0304},
+		{[]uint16{0x0A0A, 0x0301}, 0x0301},
+		{[]uint16{0x0305, 0x0301}, 0x0301}, // unknown code points are ignored
+		{[]uint16{0x0002}, 0x0002},
+	}
+	for _, tt := range tests {
+		if got := MaxOffered(&Flow{OfferedVersions: tt.offered}); got != tt.want {
+			t.Errorf("MaxOffered(%04X) = 0x%04X, want 0x%04X", tt.offered, got, tt.want)
+		}
+	}
+}
