@@ -54,7 +54,6 @@ func trimErr(err error) string {
 // event handles one decoded TLS event of a direction.
 func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 	f := c.flowRec()
-	h := &c.dir[side]
 	switch ev.Kind {
 	case tls.EventHandshake:
 		switch ev.HandshakeType {
@@ -63,13 +62,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 				return // a second ClientHello (after a HelloRetryRequest)
 			}
 			ch, err := tls.ParseClientHello(ev.Message)
-			if err != nil {
-				c.note(s.sideName(c, side, "unparsable ClientHello in ", " stream: "+trimErr(err)))
-				return
-			}
-			c.setClient(side, 2)
-			fillClientHello(f, ch, bytes.Clone(ev.Message))
-			c.chEnd = h.delivered
+			c.clientHello(s, side, "ClientHello", ev.Message, ch, err)
 		case tls.TypeServerHello:
 			sh, err := tls.ParseServerHello(ev.Message)
 			if err != nil {
@@ -118,13 +111,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 				return
 			}
 			ch, err := tls.ParseSSLv2ClientHello(ev.Message)
-			if err != nil {
-				c.note(s.sideName(c, side, "unparsable SSLv2 CLIENT-HELLO in ", " stream: "+trimErr(err)))
-				return
-			}
-			c.setClient(side, 2)
-			fillClientHello(f, ch, bytes.Clone(ev.Message))
-			c.chEnd = h.delivered
+			c.clientHello(s, side, "SSLv2 CLIENT-HELLO", ev.Message, ch, err)
 		case tls.SSLv2MsgServerHello:
 			if _, err := tls.ParseSSLv2ServerHello(ev.Message); err != nil {
 				c.note(s.sideName(c, side, "unparsable SSLv2 SERVER-HELLO in ", " stream: "+trimErr(err)))
@@ -138,4 +125,16 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 			c.finish(s)
 		}
 	}
+}
+
+// clientHello records the client's hello (what: "ClientHello", "SSLv2
+// CLIENT-HELLO") as parsed from msg, or notes why it did not parse.
+func (c *conn) clientHello(s *Sniffer, side int, what string, msg []byte, ch *tls.ClientHello, err error) {
+	if err != nil {
+		c.note(s.sideName(c, side, "unparsable "+what+" in ", " stream: "+trimErr(err)))
+		return
+	}
+	c.setClient(side, 2)
+	fillClientHello(c.flowRec(), ch, bytes.Clone(msg))
+	c.chEnd = c.dir[side].delivered
 }
