@@ -186,10 +186,10 @@ func shRandom(msg []byte) []byte {
 	return random
 }
 
-// release frees the reassembly buffers of a complete connection.
+// release frees the reassembly buffers of a complete connection (its keys
+// stay: they tell its later packets from those of other connections).
 func (c *Conn) release() {
 	c.streams = [2]cryptoStream{}
-	c.keys = nil
 }
 
 // Tracker follows the QUIC connections carried by one UDP flow (one pair
@@ -352,6 +352,13 @@ func (t *Tracker) initial(side int, h *Header, pkt []byte, r *Result) {
 	nc := &Conn{ClientSide: side, Version: h.Version, largest: [2]int64{-1, -1}, keys: []*InitialKeys{k}}
 	nc.streams[Client].max, nc.streams[Server].max = limit, limit
 	if !t.open(nc, Client, k, h, pkt) {
+		// Not a new connection: an Initial of a known one addressed by a
+		// connection ID the capture did not show being chosen (one the
+		// server issued in an encrypted NEW_CONNECTION_ID frame, say).
+		// Its keys tell.
+		if c := t.byKeys(side, h, pkt, r); c != nil {
+			return
+		}
 		r.Undecryptable++
 		return
 	}
@@ -361,6 +368,43 @@ func (t *Tracker) initial(side int, h *Header, pkt []byte, r *Result) {
 	r.Conn = nc
 	r.Dropped = t.add(nc)
 	t.done(nc, r)
+}
+
+// byKeys finds the connection whose Initial keys open a packet from side
+// that no connection ID tied to one, newest first, and hands the packet
+// to it.
+func (t *Tracker) byKeys(side int, h *Header, pkt []byte, r *Result) *Conn {
+	for i := len(t.conns) - 1; i >= 0; i-- {
+		c := t.conns[i]
+		role := Client
+		if side != c.ClientSide {
+			role = Server
+		}
+		k, err := c.keysFor(h.Version)
+		if err != nil {
+			continue
+		}
+		if c.Complete() {
+			keys := &k.Client
+			if role == Server {
+				keys = &k.Server
+			}
+			var err error
+			if _, t.buf, err = keys.Open(t.buf, pkt, h, c.largest[role]); err != nil {
+				continue
+			}
+			c.Packets[role]++
+			r.Conn = c
+			return c
+		}
+		if t.open(c, role, k, h, pkt) {
+			c.Packets[role]++
+			r.Conn = c
+			t.done(c, r)
+			return c
+		}
+	}
+	return nil
 }
 
 // open decrypts an Initial packet of role with k and feeds its frames to

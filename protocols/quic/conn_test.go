@@ -247,6 +247,12 @@ func TestMultiPacketClientHello(t *testing.T) {
 			if r.Conn != c || r.Completed {
 				t.Fatalf("%v: late client packet %+v", v, r)
 			}
+			// And by one the server issued in an encrypted frame: the
+			// connection's keys tie the packet to it.
+			r = tr.Datagram(0, tc.client([]byte{0xab, 0xcd, 0xef, 0x01}, ackFrame(false)))
+			if r.Conn != c || r.Undecryptable != 0 || c.Packets[Client] != len(order)+2 {
+				t.Fatalf("%v: client packet to a new CID %+v", v, r)
+			}
 		}
 	}
 }
