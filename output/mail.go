@@ -3,23 +3,13 @@ package output
 import (
 	"strings"
 
-	"github.com/tlsmap/tlsmap/scan"
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
-// DialogueRecord is the plaintext mail dialogue of an endpoint
-// (scan.Dialogue): the "dialogue" object of docs/schema/scan.md.
-type DialogueRecord struct {
-	Protocol             string   `json:"protocol"` // smtp, imap, pop3
-	Banner               string   `json:"banner"`
-	Software             string   `json:"software"` // "" when not recognised
-	Capabilities         []string `json:"capabilities"`
-	STARTTLSAdvertised   bool     `json:"starttls_advertised"`
-	PlaintextAuth        []string `json:"plaintext_auth"`
-	CapabilitiesAfterTLS []string `json:"capabilities_after_tls"` // [] when not fetched
-}
-
-// newDialogueRecord converts a dialogue; nil stays nil (JSON null).
-func newDialogueRecord(d *scan.Dialogue) *DialogueRecord {
+// dialogueRecord is the "dialogue" object of docs/schema/scan.md: the
+// endpoint's protocols.Dialogue with every list present ([] rather than
+// null); nil stays nil (JSON null).
+func dialogueRecord(d *protocols.Dialogue) *protocols.Dialogue {
 	if d == nil {
 		return nil
 	}
@@ -29,15 +19,15 @@ func newDialogueRecord(d *scan.Dialogue) *DialogueRecord {
 		}
 		return l
 	}
-	return &DialogueRecord{
-		Protocol: d.Protocol, Banner: d.Banner, Software: d.Software,
-		Capabilities: list(d.Capabilities), STARTTLSAdvertised: d.STARTTLSAdvertised,
-		PlaintextAuth: list(d.PlaintextAuth), CapabilitiesAfterTLS: list(d.CapabilitiesAfterTLS),
-	}
+	rec := *d
+	rec.Capabilities = list(d.Capabilities)
+	rec.PlaintextAuth = list(d.PlaintextAuth)
+	rec.CapabilitiesAfterTLS = list(d.CapabilitiesAfterTLS)
+	return &rec
 }
 
 // writeDialogue writes the dialogue section of the terminal report.
-func writeDialogue(p func(string, ...any), d *DialogueRecord) {
+func writeDialogue(p func(string, ...any), d *protocols.Dialogue) {
 	if d == nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -19,7 +20,7 @@ func mailResult() *scan.Result {
 		Versions: []scan.VersionResult{
 			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02F}, Candidates: 337},
 		},
-		Dialogue: &scan.Dialogue{
+		Dialogue: &protocols.Dialogue{
 			Protocol: "smtp", Banner: "mx.example.com ESMTP Postfix", Software: "Postfix",
 			Capabilities:       []string{"PIPELINING", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN"},
 			STARTTLSAdvertised: true, PlaintextAuth: []string{"PLAIN", "LOGIN"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
@@ -49,7 +50,7 @@ type ScanRecord struct {
 
 	// Dialogue is the plaintext mail dialogue (output/mail.go); null for
 	// implicit TLS.
-	Dialogue *DialogueRecord `json:"dialogue"`
+	Dialogue *protocols.Dialogue `json:"dialogue"`
 
 	// Findings are policy.Findings of the result, most severe first.
 	Findings []FindingRecord `json:"findings"`
@@ -213,7 +214,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 		Groups:           []GroupRecord{},
 		DHPrimeBits:      r.DHPrimeBits,
 		CertificateError: r.CertError,
-		Dialogue:         newDialogueRecord(r.Dialogue),
+		Dialogue:         dialogueRecord(r.Dialogue),
 		Findings:         newFindingRecords(fs),
 	}
 	if r.SSLv2 != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -96,7 +97,7 @@ func TestFindingNoVersion(t *testing.T) {
 }
 
 func TestFindingPlaintextAuth(t *testing.T) {
-	r := &scan.Result{Status: scan.StatusOK, Dialogue: &scan.Dialogue{Protocol: "smtp", PlaintextAuth: []string{"PLAIN", "LOGIN"}}}
+	r := &scan.Result{Status: scan.StatusOK, Dialogue: &protocols.Dialogue{Protocol: "smtp", PlaintextAuth: []string{"PLAIN", "LOGIN"}}}
 	fs := Findings(r)
 	if len(fs) != 1 || fs[0].ID != FindingPlaintextAuth || fs[0].Severity != SeverityMedium ||
 		!strings.Contains(fs[0].Message, "SMTP offers authentication before TLS (PLAIN, LOGIN)") {

@@ -1,9 +1,19 @@
-// Package protocols holds what the application-protocol packages (https,
-// smtp, imap, pop3) share: the result of recognising a plaintext exchange
-// on the wire. Each protocol package knows both directions of its
-// protocol: Upgrade takes a live connection to the first byte of the TLS
-// handshake (for scan), and Recognize finds the same exchange in captured
-// byte streams (for sniff).
+// Package protocols is the contract between tlsmap's engines (scan, sniff)
+// and the application protocols that carry TLS (https, smtp, imap, pop3 …).
+//
+// Each protocol package describes itself with one Protocol: its name, its
+// URL schemes and well-known ports (with the form each one takes: a
+// plaintext dialogue and STARTTLS, or TLS from the first byte), Upgrade
+// for scan (a live connection taken to the first byte of the TLS
+// handshake) and Recognize for sniff (the same exchange found in captured
+// byte streams). The registry (Register, Lookup, ForScheme, ForPort, All)
+// is all scan and sniff consult: adding a protocol is one package and one
+// Register line (in protocols/all), nothing in scan or sniff.
+//
+// What the dialogue revealed is one Dialogue record, shared by scan, its
+// renderers and any store; how it failed is an *Error carrying the stage
+// and wrapping the shared sentinels (ErrNoSTARTTLS, ErrSTARTTLSRefused,
+// ErrThrottled …).
 package protocols
 
 // State is what a recogniser concluded about a flow so far.
@@ -40,7 +50,7 @@ func (s State) String() string {
 
 // Recognition is a recogniser's verdict on one TCP connection.
 type Recognition struct {
-	Protocol string // "smtp", "imap", "pop3"
+	Protocol string // the Protocol's Name: "smtp", "imap", "pop3"
 	State    State
 	// ClientOffset and ServerOffset are, when State is Upgraded, the
 	// offsets in the client-to-server and server-to-client byte streams of
@@ -55,4 +65,7 @@ type Recognition struct {
 // connection (client to server, server to client), as far as they have
 // been seen, and says whether they are its protocol and where TLS starts.
 // It is a pure function: it keeps no state and never modifies its inputs.
+// Nothing in the contract assumes lines: a binary preamble (an LDAP
+// ExtendedRequest, a PostgreSQL SSLRequest, an RDP X.224 request) is
+// recognised the same way.
 type Recognizer func(c2s, s2c []byte) Recognition

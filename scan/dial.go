@@ -7,6 +7,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 // Dialer opens the connections of a scan. The connection it returns is
@@ -18,21 +20,31 @@ type Dialer interface {
 	Dial(ctx context.Context, t Target) (net.Conn, error)
 }
 
-// Upgrader runs the plaintext dialogue of a STARTTLS protocol on conn
-// (SMTP EHLO/STARTTLS, IMAP STARTTLS, POP3 STLS) and returns once the
-// server is ready for a ClientHello. It must set its own deadlines on
-// conn (NetDialer sets one covering the dial and the dialogue) and honour
-// ctx.
+// Upgrader runs the plaintext dialogue of a STARTTLS scheme on conn and
+// returns once the server is ready for a ClientHello, in place of the
+// registered protocol's Upgrade (NetDialer.Upgraders: tests, the demo). It
+// must set its own deadlines on conn (NetDialer sets one covering the dial
+// and the dialogue) and honour ctx.
 type Upgrader func(ctx context.Context, conn net.Conn, t Target) error
 
 // NetDialer is the default Dialer: a TCP connection to the target's
-// address (or to Address when set), then, for STARTTLS protocols, the
-// Upgrader registered for Target.Protocol.
+// address, then, for a STARTTLS scheme, the plaintext dialogue of the
+// scheme's protocol in the protocols registry (protocols.ForScheme).
 type NetDialer struct {
-	// Timeout bounds the TCP connect and the upgrade together (0: 5 s).
+	// Timeout bounds the TCP connect and the dialogue together (0: 5 s).
 	Timeout time.Duration
-	// Upgraders maps a STARTTLS protocol to its dialogue. A STARTTLS
-	// target without one fails with a StagePreamble error; implicit TLS
+	// Dialogue are the options of every plaintext dialogue (the SMTP
+	// EHLO name, StartTLSAnyway …); a zero Timeout is the NetDialer's,
+	// Host the target's.
+	Dialogue protocols.Options
+	// Record, when set, is called with the dialogue of every successful
+	// upgrade, and of every one that completed but will not upgrade
+	// (STARTTLS not advertised or refused), from the scan's goroutines: it
+	// must be safe for concurrent use. ScanTarget keeps the first of each
+	// endpoint in Result.Dialogue whether or not Record is set.
+	Record func(Target, *protocols.Dialogue)
+	// Upgraders replace the registered dialogue of a scheme. A STARTTLS
+	// scheme with neither fails with a StagePreamble error; implicit TLS
 	// needs none.
 	Upgraders map[Protocol]Upgrader
 	// Dialer is the underlying dialer (nil: a zero net.Dialer).
@@ -40,7 +52,7 @@ type NetDialer struct {
 }
 
 // ErrNoUpgrader is wrapped by the error of a STARTTLS target for which no
-// Upgrader is registered.
+// dialogue is registered.
 var ErrNoUpgrader = errors.New("scan: no STARTTLS upgrader for protocol")
 
 // Dial implements Dialer. It dials t.Addr (an IP literal once ScanTarget
@@ -63,7 +75,7 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	if !t.Protocol.STARTTLS() {
 		return conn, nil
 	}
-	up := d.Upgraders[t.Protocol]
+	up := d.upgrader(t, timeout)
 	if up == nil {
 		conn.Close()
 		return nil, &StageError{Stage: StagePreamble, Err: fmt.Errorf("%w %s", ErrNoUpgrader, t.Protocol)}
@@ -79,6 +91,37 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// upgrader returns the dialogue of t's scheme: an Upgraders entry, else
+// the registered protocol's Upgrade, which records what the server said.
+func (d *NetDialer) upgrader(t Target, timeout time.Duration) Upgrader {
+	if up := d.Upgraders[t.Protocol]; up != nil {
+		return up
+	}
+	p, _, ok := t.Protocol.scheme()
+	if !ok || p.Upgrade == nil {
+		return nil
+	}
+	opts := d.Dialogue
+	if opts.Timeout <= 0 {
+		opts.Timeout = timeout
+	}
+	opts.Host = t.Host
+	return func(ctx context.Context, conn net.Conn, t Target) error {
+		dl, err := p.Upgrade(ctx, conn, opts)
+		// What the server said is a finding when the upgrade succeeded
+		// and when the dialogue completed but will not upgrade.
+		if dl != nil && (err == nil || errors.Is(err, protocols.ErrNoSTARTTLS) || errors.Is(err, protocols.ErrSTARTTLSRefused)) {
+			if s, ok := ctx.Value(dialogueKey{}).(*dialogueSlot); ok {
+				s.set(dl)
+			}
+			if d.Record != nil {
+				d.Record(t, dl)
+			}
+		}
+		return err
+	}
 }
 
 // resolve returns t with Addr replaced by an IP literal: the first address

@@ -77,14 +77,14 @@ func failureOf(stage Stage, err error) Failure {
 // a net error ("connection refused", "no such host") without the
 // operation and addresses Go's net package wraps it in.
 func reasonOf(err error) string {
-	var de *DialogueError
 	var dns *net.DNSError
 	var op *net.OpError
 	var sys *os.SyscallError
 	var ne net.Error
+	if r, ok := dialogueReason(err); ok {
+		return r
+	}
 	switch {
-	case errors.As(err, &de):
-		return de.Reason()
 	case errors.Is(err, context.Canceled):
 		return ReasonCancelled
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

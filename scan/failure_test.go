@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 // TestFailureOf: a failure names the stage of the StageError and the
@@ -26,7 +28,7 @@ func TestFailureOf(t *testing.T) {
 			Failure{StageResolve, "server misbehaving"}},
 		{StageDial, &StageError{Stage: StageDial, Err: fmt.Errorf("dial: %w", context.DeadlineExceeded)}, Failure{StageDial, "timed out"}},
 		{StageDial, &StageError{Stage: StagePreamble, Err: context.Canceled}, Failure{StagePreamble, ReasonCancelled}},
-		{StageDial, &StageError{Stage: StagePreamble, Err: &DialogueError{Kind: ErrNoSTARTTLS, Err: errors.New("smtp: no STARTTLS")}},
+		{StageDial, &StageError{Stage: StagePreamble, Err: &protocols.Error{Protocol: "smtp", Stage: "ehlo", Err: protocols.ErrNoSTARTTLS}},
 			Failure{StagePreamble, "STARTTLS not advertised (use --starttls-anyway)"}},
 		{StageDial, errors.New("odd"), Failure{StageDial, "odd"}},
 	} {

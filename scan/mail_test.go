@@ -11,9 +11,15 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/fakemail"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
+
+// dialerFunc is a scan.Dialer made of a function.
+type dialerFunc func(ctx context.Context, t scan.Target) (net.Conn, error)
+
+func (f dialerFunc) Dial(ctx context.Context, t scan.Target) (net.Conn, error) { return f(ctx, t) }
 
 // mailFake is one protocol's canned fake server and its target scheme.
 type mailFake struct {
@@ -29,7 +35,9 @@ var mailFakes = []mailFake{
 }
 
 // scanMail scans a fake server of protocol f in mode m, versions only.
-func scanMail(t *testing.T, f mailFake, m fakemail.Mode, mo scan.MailOptions) *scan.Result {
+// nd's Timeout is set here; the rest (dialogue options, Record) is the
+// caller's.
+func scanMail(t *testing.T, f mailFake, m fakemail.Mode, nd scan.NetDialer) *scan.Result {
 	t.Helper()
 	srv := fakemail.Start(t, f.handler(m))
 	target, err := scan.ParseTarget(string(f.proto)+"://"+srv.Addr, scan.TargetOptions{})
@@ -38,20 +46,21 @@ func scanMail(t *testing.T, f mailFake, m fakemail.Mode, mo scan.MailOptions) *s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	nd.Timeout = 5 * time.Second
 	return scan.ScanTarget(ctx, target, scan.Options{
 		Timeout:      5 * time.Second,
 		VersionsOnly: true,
 		SkipGroups:   true,
 		SkipCert:     true,
 		Versions:     []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13},
-		Dialer:       &scan.NetDialer{Timeout: 5 * time.Second, Upgraders: scan.MailUpgraders(mo)},
+		Dialer:       &nd,
 	})
 }
 
-// TestMailDialogue: a STARTTLS scan through MailUpgraders records the
-// first dialogue in the Result (and calls Record for each).
+// TestMailDialogue: a STARTTLS scan through the registered dialogues
+// records the first dialogue in the Result (and calls Record for each).
 func TestMailDialogue(t *testing.T) {
-	want := map[string]scan.Dialogue{
+	want := map[string]protocols.Dialogue{
 		"smtp": {Protocol: "smtp", Banner: "fake.test ESMTP FakeMail\npleased to meet you", STARTTLSAdvertised: true,
 			Capabilities: []string{"PIPELINING", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN", "8BITMIME"}, PlaintextAuth: []string{"PLAIN", "LOGIN"}},
 		"imap": {Protocol: "imap", Banner: "FakeIMAP ready", STARTTLSAdvertised: true,
@@ -64,7 +73,7 @@ func TestMailDialogue(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			records := 0
-			res := scanMail(t, f, fakemail.Normal, scan.MailOptions{Record: func(scan.Target, *scan.Dialogue) {
+			res := scanMail(t, f, fakemail.Normal, scan.NetDialer{Record: func(scan.Target, *protocols.Dialogue) {
 				mu.Lock()
 				records++
 				mu.Unlock()
@@ -113,18 +122,16 @@ func TestMailThrottled(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var dials []time.Time
-			up := scan.MailUpgraders(scan.MailOptions{})
-			inner := up[f.proto]
-			up[f.proto] = func(ctx context.Context, conn net.Conn, t scan.Target) error {
+			d := dialerFunc(func(ctx context.Context, t scan.Target) (net.Conn, error) {
 				mu.Lock()
 				dials = append(dials, time.Now())
 				mu.Unlock()
-				return inner(ctx, conn, t)
-			}
+				return (&scan.NetDialer{Timeout: 5 * time.Second}).Dial(ctx, t)
+			})
 			start := time.Now()
 			res := scan.ScanTarget(context.Background(), target, scan.Options{
 				Timeout: 5 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
-				Dialer: &scan.NetDialer{Timeout: 5 * time.Second, Upgraders: up},
+				Dialer: d,
 			})
 			elapsed := time.Since(start)
 			if res.Status != scan.StatusInconclusive || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: want[f.name]}) {
@@ -159,11 +166,11 @@ func TestMailNoSTARTTLS(t *testing.T) {
 	for _, f := range mailFakes {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			res := scanMail(t, f, fakemail.NoSTARTTLS, scan.MailOptions{})
+			res := scanMail(t, f, fakemail.NoSTARTTLS, scan.NetDialer{})
 			if res.Status != scan.StatusUnreachable || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: "STARTTLS not advertised (use --starttls-anyway)"}) {
 				t.Errorf("status %s (%q), want unreachable (STARTTLS not advertised …)", res.Status, res.Error)
 			}
-			res = scanMail(t, f, fakemail.NoSTARTTLS, scan.MailOptions{StartTLSAnyway: true})
+			res = scanMail(t, f, fakemail.NoSTARTTLS, scan.NetDialer{Dialogue: protocols.Options{StartTLSAnyway: true}})
 			if res.Status != scan.StatusOK || res.Dialogue == nil || res.Dialogue.STARTTLSAdvertised {
 				t.Errorf("with StartTLSAnyway: status %s (%s), dialogue %+v", res.Status, res.Error, res.Dialogue)
 			}
@@ -182,7 +189,7 @@ func TestMailRefused(t *testing.T) {
 	for _, f := range mailFakes {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			res := scanMail(t, f, fakemail.Refuse, scan.MailOptions{})
+			res := scanMail(t, f, fakemail.Refuse, scan.NetDialer{})
 			if res.Status != scan.StatusUnreachable || res.Error.Stage != scan.StagePreamble || !strings.HasPrefix(res.Error.Reason, want[f.name]) {
 				t.Errorf("status %s (%q), want unreachable (%q…)", res.Status, res.Error, want[f.name])
 			}
@@ -199,7 +206,7 @@ func TestMailAlertAfterSTARTTLS(t *testing.T) {
 	for _, f := range mailFakes {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			res := scanMail(t, f, fakemail.AlertAfterSTARTTLS, scan.MailOptions{})
+			res := scanMail(t, f, fakemail.AlertAfterSTARTTLS, scan.NetDialer{})
 			if res.Status != scan.StatusOK {
 				t.Errorf("status %s (%s), want ok", res.Status, res.Error)
 			}

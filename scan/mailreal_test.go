@@ -13,7 +13,7 @@ import (
 // TestMailRealServers scans real Postfix (STARTTLS and wrapper-mode ports)
 // and Dovecot (IMAP STARTTLS, IMAPS, POP3 STLS, POP3S), both configured by
 // internal/mailserver for TLS 1.0–1.3 with OpenSSL's whole cipher list at
-// security level 0, through MailUpgraders, and requires exactly what
+// security level 0, through the registered dialogues, and requires exactly what
 // openssl s_client alone finds (realserver.OpenSSLTruth, with -starttls
 // smtp|imap|pop3 for the STARTTLS modes): the same (version, suite) pairs,
 // the same verdict on server preference, the server's order where it
@@ -54,7 +54,7 @@ func TestMailRealServers(t *testing.T) {
 			start := time.Now()
 			res := scan.ScanTarget(ctx, target, scan.Options{
 				Timeout: 10 * time.Second,
-				Dialer:  &scan.NetDialer{Timeout: 10 * time.Second, Upgraders: scan.MailUpgraders(scan.MailOptions{})},
+				Dialer:  &scan.NetDialer{Timeout: 10 * time.Second},
 			})
 			scanTime := time.Since(start)
 			t.Logf("truth: %d s_client runs in %v; tlsmap: %d handshakes in %v",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -113,7 +114,7 @@ func (e *endpoint) probe(ctx context.Context, req probeReq) answer {
 			return answer{kind: ansCancelled, reason: ReasonCancelled}
 		}
 		a = e.probeOnce(ctx, req, try > 0)
-		if a.kind == ansDialError && errors.Is(a.err, ErrThrottled) {
+		if a.kind == ansDialError && errors.Is(a.err, protocols.ErrThrottled) {
 			// The server asked to be left alone: back off and ask
 			// again, a bounded number of times, then leave the probe
 			// inconclusive with the server's reply.

@@ -18,13 +18,9 @@ import (
 	// with the standard library's care. A hand-written bucket would redo
 	// the same arithmetic with fewer tests.
 	"golang.org/x/time/rate"
-)
 
-// ErrThrottled is wrapped by the dial errors of a server that asked to be
-// left alone (an SMTP 421, an IMAP BYE at connect, a POP3 -ERR greeting):
-// a Limiter counts them as failures of the address. Upgraders wrap their
-// protocol's throttling error with it.
-var ErrThrottled = errors.New("scan: throttled by the server")
+	"github.com/tlsmap/tlsmap/protocols"
+)
 
 // Limits are the politeness of a sweep: token buckets on connections
 // (every connection a scan opens takes a token before it is dialed), and
@@ -42,7 +38,7 @@ type Limits struct {
 	Burst int
 
 	// BackoffAfter is how many consecutive failures (a connect or read
-	// timeout, a reset before any byte came back, ErrThrottled) slow an
+	// timeout, a reset before any byte came back, protocols.ErrThrottled) slow an
 	// address down (0: 5; negative: never). The address's rate then
 	// starts at BackoffRate (or PerIPRate when lower) and halves with each
 	// further failure down to BackoffFloor; one connection that gets an
@@ -256,7 +252,7 @@ func (l *Limiter) ok(st *ipState) {
 func isFailure(err error) bool {
 	var ne net.Error
 	switch {
-	case errors.Is(err, ErrThrottled), errors.Is(err, syscall.ECONNRESET), errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, protocols.ErrThrottled), errors.Is(err, syscall.ECONNRESET), errors.Is(err, os.ErrDeadlineExceeded):
 		return true
 	case errors.As(err, &ne) && ne.Timeout():
 		return true

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 // acceptCounter is a loopback listener that records when it accepts.
@@ -235,8 +236,8 @@ func TestLimiterBackoff(t *testing.T) {
 	if lim2.Slowed() != 0 {
 		t.Errorf("refused connections slowed the address")
 	}
-	// ErrThrottled is a failure.
-	throttled := &stubDialer{fail: func(int) error { return fmt.Errorf("%w: smtp 421", ErrThrottled) }}
+	// protocols.ErrThrottled is a failure.
+	throttled := &stubDialer{fail: func(int) error { return fmt.Errorf("%w: smtp 421", protocols.ErrThrottled) }}
 	lim3 := NewLimiter(Limits{BackoffAfter: 2, BackoffRate: 1000})
 	for range 3 {
 		lim3.Dialer(throttled).Dial(ctx, tg)

@@ -3,6 +3,7 @@ package scan
 import (
 	"time"
 
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -90,10 +91,10 @@ type Result struct {
 	Cert      *CertInfo `json:"cert,omitempty"`
 	CertError string    `json:"cert_error,omitempty"`
 
-	// Dialogue is what the plaintext mail dialogue of the endpoint's
-	// first successful STARTTLS upgrade revealed (scan/mail.go,
-	// MailUpgraders); nil for implicit TLS and without mail upgraders.
-	Dialogue *Dialogue `json:"dialogue,omitempty"`
+	// Dialogue is what the plaintext dialogue of the endpoint's first
+	// STARTTLS upgrade that completed revealed (NetDialer, through the
+	// protocol's Upgrade); nil for implicit TLS.
+	Dialogue *protocols.Dialogue `json:"dialogue,omitempty"`
 
 	// Handshakes counts the TCP connections opened, by purpose.
 	Handshakes Handshakes `json:"handshakes"`
@@ -225,24 +226,4 @@ type Handshakes struct {
 	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls)
 	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
 	Total       int `json:"total"`
-}
-
-// Dialogue is what a mail server said before TLS (SMTP, IMAP, POP3).
-type Dialogue struct {
-	Protocol string `json:"protocol"` // smtp, imap, pop3
-	// Banner is the greeting's text; Software the server software guessed
-	// from it and the capabilities ("Postfix", "Dovecot"), or "".
-	Banner   string `json:"banner"`
-	Software string `json:"software"`
-	// Capabilities as listed before TLS (EHLO keywords, IMAP CAPABILITY,
-	// POP3 CAPA lines), in the server's order.
-	Capabilities       []string `json:"capabilities"`
-	STARTTLSAdvertised bool     `json:"starttls_advertised"`
-	// PlaintextAuth are the ways to authenticate offered before TLS (SMTP
-	// AUTH mechanisms, IMAP LOGIN without LOGINDISABLED, POP3 USER and
-	// SASL): the credentials would cross the network in clear.
-	PlaintextAuth []string `json:"plaintext_auth"`
-	// CapabilitiesAfterTLS are the capabilities listed once TLS is up;
-	// nil when not fetched.
-	CapabilitiesAfterTLS []string `json:"capabilities_after_tls"`
 }

@@ -169,7 +169,7 @@ type endpoint struct {
 	gated    atomic.Bool        // opts.Gate returned true
 	stopGate context.CancelFunc // cancels the probes' context when gated
 
-	// Backoff after ErrThrottled (scan/mail.go), under mu: how many
+	// Backoff after protocols.ErrThrottled (scan/mail.go), under mu: how many
 	// throttled answers so far, and until when every probe waits.
 	throttles     int
 	throttleUntil time.Time

@@ -9,16 +9,25 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tlsmap/tlsmap/protocols"
+	_ "github.com/tlsmap/tlsmap/protocols/all" // the protocols scan knows
 )
 
-// Protocol says how a connection reaches its TLS handshake: at once
-// (implicit TLS) or after a plaintext STARTTLS dialogue.
+// Protocol is a target's URL scheme: how the connection reaches its TLS
+// handshake, at once (implicit TLS) or after a plaintext STARTTLS
+// dialogue. Every scheme but ProtoTLS is a scheme of a protocol in the
+// protocols registry (protocols.ForScheme), which says its port and form.
 type Protocol string
 
-// The protocols a target can name, by URL scheme.
+// ProtoTLS is implicit TLS of an unknown application: the scheme "tls",
+// and the protocol of a bare target on a port no registered protocol has.
+const ProtoTLS Protocol = "tls"
+
+// Schemes of the registered protocols, named for callers that build
+// targets in code; the registry is what ParseTarget and the dialer read.
 const (
-	ProtoTLS        Protocol = "tls"        // implicit TLS, application unknown
-	ProtoHTTPS      Protocol = "https"      // implicit TLS, HTTP
+	ProtoHTTPS      Protocol = "https"      // implicit TLS, HTTP, port 443
 	ProtoSMTP       Protocol = "smtp"       // SMTP with STARTTLS (RFC 3207), port 25
 	ProtoSubmission Protocol = "submission" // SMTP submission with STARTTLS (RFC 6409), port 587
 	ProtoSMTPS      Protocol = "smtps"      // SMTP submission over implicit TLS (RFC 8314), port 465
@@ -28,74 +37,70 @@ const (
 	ProtoPOP3S      Protocol = "pop3s"      // POP3 over implicit TLS (RFC 8314), port 995
 )
 
-// protocols lists every Protocol, in the order error messages name them.
-var protocols = []Protocol{
-	ProtoHTTPS, ProtoTLS, ProtoSMTP, ProtoSubmission, ProtoSMTPS,
-	ProtoIMAP, ProtoIMAPS, ProtoPOP3, ProtoPOP3S,
-}
-
 // String returns the protocol's URL scheme.
 func (p Protocol) String() string { return string(p) }
 
-// STARTTLS reports whether the protocol upgrades a plaintext connection to
-// TLS (smtp, submission, imap, pop3) rather than starting with a handshake.
-func (p Protocol) STARTTLS() bool {
-	switch p {
-	case ProtoSMTP, ProtoSubmission, ProtoIMAP, ProtoPOP3:
-		return true
-	}
-	return false
+// scheme returns the registered protocol of the scheme and its port and
+// form.
+func (p Protocol) scheme() (*protocols.Protocol, protocols.Scheme, bool) {
+	return protocols.ForScheme(string(p))
 }
 
-// DefaultPort returns the protocol's well-known port, or 0 for a value that
-// is not one of the Proto constants. ProtoTLS defaults to 443.
+// STARTTLS reports whether the scheme upgrades a plaintext connection to
+// TLS (smtp, submission, imap, pop3) rather than starting with a handshake.
+func (p Protocol) STARTTLS() bool {
+	_, s, ok := p.scheme()
+	return ok && s.Form == protocols.STARTTLS
+}
+
+// DefaultPort returns the scheme's well-known port, or 0 for a scheme that
+// is not registered. ProtoTLS defaults to 443.
 func (p Protocol) DefaultPort() uint16 {
-	switch p {
-	case ProtoTLS, ProtoHTTPS:
+	if p == ProtoTLS {
 		return 443
-	case ProtoSMTP:
-		return 25
-	case ProtoSubmission:
-		return 587
-	case ProtoSMTPS:
-		return 465
-	case ProtoIMAP:
-		return 143
-	case ProtoIMAPS:
-		return 993
-	case ProtoPOP3:
-		return 110
-	case ProtoPOP3S:
-		return 995
 	}
-	return 0
+	_, s, _ := p.scheme()
+	return s.Port
 }
 
 func (p Protocol) valid() bool { return p.DefaultPort() != 0 }
 
 // ProtocolForPort guesses the protocol of a target given only a port: the
-// well-known mail ports map to their protocols (25 smtp and 587 submission,
-// both STARTTLS), 443 to https, and anything else to implicit TLS.
+// scheme whose well-known port it is (25 smtp and 587 submission, both
+// STARTTLS; 443 https …), and implicit TLS for any other.
 func ProtocolForPort(port uint16) Protocol {
-	switch port {
-	case 25:
-		return ProtoSMTP
-	case 587:
-		return ProtoSubmission
-	case 465:
-		return ProtoSMTPS
-	case 143:
-		return ProtoIMAP
-	case 993:
-		return ProtoIMAPS
-	case 110:
-		return ProtoPOP3
-	case 995:
-		return ProtoPOP3S
-	case 443:
-		return ProtoHTTPS
+	if _, s, ok := protocols.ForPort(port); ok {
+		return Protocol(s.Name)
 	}
 	return ProtoTLS
+}
+
+// STARTTLSProtocols returns the registered STARTTLS schemes, in
+// registration order (smtp, submission, imap, pop3).
+func STARTTLSProtocols() []Protocol {
+	var ps []Protocol
+	for _, s := range protocols.Schemes() {
+		if s.Form == protocols.STARTTLS {
+			ps = append(ps, Protocol(s.Name))
+		}
+	}
+	return ps
+}
+
+// orList joins names for a message: "smtp, submission, imap or pop3".
+func orList[S ~string](names []S) string {
+	var b strings.Builder
+	for i, n := range names {
+		switch {
+		case i == 0:
+		case i == len(names)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(n))
+	}
+	return b.String()
 }
 
 // ErrBadTarget is wrapped by every error ParseTarget returns; test for it
@@ -163,8 +168,8 @@ type TargetOptions struct {
 //	IPv6                     2001:db8::1 (bare, so never with a port)
 //	scheme://host[:port][/…] https://example.com/ignored/path
 //
-// The schemes are the Protocol values (https, tls, smtp, submission, smtps,
-// imap, imaps, pop3, pop3s). A URL's path, query and fragment are ignored;
+// The schemes are "tls" and those of the registered protocols (https,
+// smtp, submission, smtps, imap, imaps, pop3, pop3s). A URL's path, query and fragment are ignored;
 // credentials (user@) are refused.
 //
 // Without a scheme, the protocol is opts.STARTTLS when set, otherwise
@@ -203,7 +208,7 @@ func parseTarget(s string, opts TargetOptions) (Target, string) {
 		return Target{}, reason
 	}
 	if opts.STARTTLS != "" && !opts.STARTTLS.STARTTLS() {
-		return Target{}, fmt.Sprintf("--starttls %q is not a STARTTLS protocol (want smtp, submission, imap or pop3)", string(opts.STARTTLS))
+		return Target{}, fmt.Sprintf("--starttls %q is not a STARTTLS protocol (want %s)", string(opts.STARTTLS), orList(STARTTLSProtocols()))
 	}
 
 	t := Target{Input: s}
@@ -469,10 +474,11 @@ func parsePort(s string) (uint16, string) {
 	return uint16(n), ""
 }
 
+// protocolList names every scheme: tls, then the registered ones.
 func protocolList() string {
-	names := make([]string, len(protocols))
-	for i, p := range protocols {
-		names[i] = string(p)
+	names := []string{string(ProtoTLS)}
+	for _, s := range protocols.Schemes() {
+		names = append(names, s.Name)
 	}
 	return strings.Join(names, ", ")
 }

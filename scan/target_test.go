@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 func TestProtocol(t *testing.T) {
@@ -54,12 +56,9 @@ func TestProtocolForPort(t *testing.T) {
 			t.Errorf("ProtocolForPort(%d) = %q, want %q", tt.port, got, tt.want)
 		}
 	}
-	// Every protocol's default port maps back to it, but tls (which shares
-	// 443 with https).
-	for _, p := range protocols {
-		if p == ProtoTLS {
-			continue
-		}
+	// Every registered scheme's default port maps back to it.
+	for _, sc := range protocols.Schemes() {
+		p := Protocol(sc.Name)
 		if got := ProtocolForPort(p.DefaultPort()); got != p {
 			t.Errorf("ProtocolForPort(%q.DefaultPort()) = %q", p, got)
 		}
@@ -265,7 +264,7 @@ func TestParseTargetErrors(t *testing.T) {
 		{in: ":443", want: "missing host before ':'"},
 
 		// schemes and URLs
-		{in: "http://example.com", want: `unknown scheme "http" (want one of https, tls, smtp, submission, smtps, imap, imaps, pop3, pop3s)`},
+		{in: "http://example.com", want: `unknown scheme "http" (want one of tls, https, smtp, submission, smtps, imap, imaps, pop3, pop3s)`},
 		{in: "ftp://example.com", want: `unknown scheme "ftp"`},
 		{in: "://example.com", want: `missing scheme before "://"`},
 		{in: "https://", want: "missing host"},

@@ -85,19 +85,3 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 	f.Truncated = strings.Join(notes, "; ")
 	return f
 }
-
-// portProtocol names the application protocol of implicit TLS by the
-// server's port.
-func portProtocol(port uint16) string {
-	switch port {
-	case 443:
-		return "https"
-	case 465:
-		return "smtp"
-	case 993:
-		return "imap"
-	case 995:
-		return "pop3"
-	}
-	return "tls"
-}

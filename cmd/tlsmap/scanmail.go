@@ -3,7 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -23,24 +25,35 @@ func (f *protocolFlag) String() string { return string(f.p) }
 func (f *protocolFlag) Set(s string) error {
 	p := scan.Protocol(s)
 	if !p.STARTTLS() {
-		return fmt.Errorf("want smtp, submission, imap or pop3, not %q", s)
+		names := starttlsNames()
+		return fmt.Errorf("want %s or %s, not %q", strings.Join(names[:len(names)-1], ", "), names[len(names)-1], s)
 	}
 	f.p = p
 	return nil
 }
 
+// starttlsNames are the registered STARTTLS schemes (smtp, submission,
+// imap, pop3).
+func starttlsNames() []string {
+	var names []string
+	for _, p := range scan.STARTTLSProtocols() {
+		names = append(names, string(p))
+	}
+	return names
+}
+
 // addMailFlags registers --starttls, --helo and --starttls-anyway on fs.
 func addMailFlags(fs *flag.FlagSet) *mailFlags {
 	m := &mailFlags{}
-	fs.Var(&m.starttls, "starttls", "`protocol` (smtp, submission, imap, pop3) of bare host:port targets: upgrade with STARTTLS before TLS")
+	fs.Var(&m.starttls, "starttls", "`protocol` ("+strings.Join(starttlsNames(), ", ")+") of bare host:port targets: upgrade with STARTTLS before TLS")
 	m.helo = fs.String("helo", "", "`name` sent with SMTP EHLO/HELO (default tlsmap.invalid)")
 	m.anyway = fs.Bool("starttls-anyway", false, "send STARTTLS (STLS) even when the server does not advertise it")
 	return m
 }
 
 // apply sets the target protocol of bare targets and a dialer whose
-// upgraders speak the mail dialogues; opts.Timeout bounds each connection
-// and its dialogue (0: scan.DefaultTimeout).
+// dialogues (the registered protocols') take these options; opts.Timeout
+// bounds each connection and its dialogue (0: scan.DefaultTimeout).
 func (m *mailFlags) apply(opts *scan.Options, topts *scan.TargetOptions) {
 	if m.starttls.p != "" {
 		topts.STARTTLS = m.starttls.p
@@ -50,7 +63,7 @@ func (m *mailFlags) apply(opts *scan.Options, topts *scan.TargetOptions) {
 		timeout = scan.DefaultTimeout
 	}
 	opts.Dialer = &scan.NetDialer{
-		Timeout:   timeout,
-		Upgraders: scan.MailUpgraders(scan.MailOptions{Helo: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout}),
+		Timeout:  timeout,
+		Dialogue: protocols.Options{ClientName: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout},
 	}
 }

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tlsmap/tlsmap/protocols/pop3"
-	"github.com/tlsmap/tlsmap/protocols/smtp"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -154,13 +153,8 @@ func clientConn(ctx context.Context, from netip.Addr, ep Endpoint, s *Servers, c
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 
-	switch ep.Target.Protocol {
-	case scan.ProtoSMTP:
-		if _, err := smtp.Upgrade(ctx, conn, smtp.Options{Helo: "client.demo.test", Timeout: clientTimeout}); err != nil {
-			return 0, 0, err
-		}
-	case scan.ProtoPOP3:
-		if _, err := pop3.Upgrade(ctx, conn, pop3.Options{Timeout: clientTimeout}); err != nil {
+	if p, sc, ok := protocols.ForScheme(string(ep.Target.Protocol)); ok && sc.Form == protocols.STARTTLS {
+		if _, err := p.Upgrade(ctx, conn, protocols.Options{ClientName: "client.demo.test", Timeout: clientTimeout}); err != nil {
 			return 0, 0, err
 		}
 	}

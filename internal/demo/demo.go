@@ -17,15 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/tlsmap/tlsmap/policy"
-	"github.com/tlsmap/tlsmap/protocols/imap"
-	"github.com/tlsmap/tlsmap/protocols/pop3"
-	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/sniff"
 	zx509 "github.com/zmap/zcrypto/x509"
@@ -233,7 +228,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // runScan scans every endpoint at once and returns the results in
 // endpoint order.
 func runScan(ctx context.Context, srv *Servers, timeout time.Duration, bind bool, plainAuth map[string][]string) []*scan.Result {
-	up := &upgraders{plain: map[scan.Protocol][]string{}}
 	roots := zx509.NewCertPool()
 	if ca, err := zx509.ParseCertificate(srv.CA.Raw); err == nil {
 		roots.AddCert(ca)
@@ -246,9 +240,8 @@ func runScan(ctx context.Context, srv *Servers, timeout time.Duration, bind bool
 		PerHost: 8,
 		Timeout: timeout,
 		Dialer: &scan.NetDialer{
-			Timeout:   timeout,
-			Upgraders: up.scanUpgraders(timeout),
-			Dialer:    dialer(from, timeout),
+			Timeout: timeout,
+			Dialer:  dialer(from, timeout),
 		},
 		CertOptions: scan.CertOptions{Roots: roots},
 	}
@@ -270,52 +263,12 @@ func runScan(ctx context.Context, srv *Servers, timeout time.Duration, bind bool
 	for i, t := range targets {
 		out[i] = byTarget[t.String()]
 	}
-	for _, e := range srv.Endpoints {
-		if auth := up.plain[e.Target.Protocol]; len(auth) > 0 {
-			plainAuth[e.Name] = auth
+	// What each STARTTLS dialogue revealed is kept for the report (AUTH
+	// offered in clear, …).
+	for i, e := range srv.Endpoints {
+		if r := out[i]; r != nil && r.Dialogue != nil && len(r.Dialogue.PlaintextAuth) > 0 {
+			plainAuth[e.Name] = r.Dialogue.PlaintextAuth
 		}
 	}
 	return out
-}
-
-// upgraders are the STARTTLS dialogues of the scan, tlsmap's own, with
-// what the first successful dialogue of each protocol revealed kept for
-// the report (AUTH offered in clear, …).
-type upgraders struct {
-	mu    sync.Mutex
-	plain map[scan.Protocol][]string // plaintext auth mechanisms
-}
-
-func (u *upgraders) set(p scan.Protocol, auth []string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if _, ok := u.plain[p]; !ok {
-		u.plain[p] = auth
-	}
-}
-
-func (u *upgraders) scanUpgraders(timeout time.Duration) map[scan.Protocol]scan.Upgrader {
-	return map[scan.Protocol]scan.Upgrader{
-		scan.ProtoSMTP: func(ctx context.Context, conn net.Conn, t scan.Target) error {
-			info, err := smtp.Upgrade(ctx, conn, smtp.Options{Timeout: timeout})
-			if err == nil {
-				u.set(t.Protocol, info.PlaintextAuth)
-			}
-			return err
-		},
-		scan.ProtoIMAP: func(ctx context.Context, conn net.Conn, t scan.Target) error {
-			info, err := imap.Upgrade(ctx, conn, imap.Options{Timeout: timeout})
-			if err == nil {
-				u.set(t.Protocol, info.PlaintextAuth)
-			}
-			return err
-		},
-		scan.ProtoPOP3: func(ctx context.Context, conn net.Conn, t scan.Target) error {
-			info, err := pop3.Upgrade(ctx, conn, pop3.Options{Timeout: timeout})
-			if err == nil {
-				u.set(t.Protocol, info.PlaintextAuth)
-			}
-			return err
-		},
-	}
 }

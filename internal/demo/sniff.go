@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/protocols"
-	"github.com/tlsmap/tlsmap/protocols/imap"
-	"github.com/tlsmap/tlsmap/protocols/pop3"
-	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/sniff"
 )
@@ -28,31 +25,17 @@ var shippedCapture []byte
 // ShippedCaptureName names the shipped capture in messages.
 const ShippedCaptureName = "internal/demo/testdata/demo.pcap.gz"
 
-// starttlsRecognizers are the STARTTLS recognisers the demo's sniffer
-// runs, by the protocol they find. A demo connection that starts TLS
-// after a STARTTLS dialogue with no recogniser here is invisible to the
-// sniffer, and the report says so.
-var starttlsRecognizers = map[scan.Protocol]protocols.Recognizer{
-	scan.ProtoSMTP: smtp.Recognize,
-	scan.ProtoIMAP: imap.Recognize,
-	scan.ProtoPOP3: pop3.Recognize,
-}
-
-// recognizers lists starttlsRecognizers.
-func recognizers() []protocols.Recognizer {
-	var rs []protocols.Recognizer
-	for _, p := range []scan.Protocol{scan.ProtoSMTP, scan.ProtoIMAP, scan.ProtoPOP3} {
-		if r := starttlsRecognizers[p]; r != nil {
-			rs = append(rs, r)
-		}
-	}
-	return rs
-}
-
 // sniffable reports whether the sniffer can find the TLS hellos of a
-// connection to an endpoint of protocol p.
+// connection to an endpoint of protocol p: implicit TLS, or a STARTTLS
+// scheme whose registered protocol has a recogniser. A demo connection
+// that starts TLS after a STARTTLS dialogue nothing recognises is
+// invisible to the sniffer, and the report says so.
 func sniffable(p scan.Protocol) bool {
-	return !p.STARTTLS() || starttlsRecognizers[p] != nil
+	if !p.STARTTLS() {
+		return true
+	}
+	proto, _, ok := protocols.ForScheme(string(p))
+	return ok && proto.Recognize != nil
 }
 
 // liveSource is a live capture: sniff.LiveSource on Linux.
@@ -131,7 +114,7 @@ func (c *collector) seenCount() int {
 }
 
 func sniffConfig(ports []uint16) sniff.Config {
-	cfg := sniff.Config{Recognizers: recognizers(), AllFlows: true}
+	cfg := sniff.Config{Recognizers: sniff.DefaultRecognizers(), AllFlows: true}
 	if len(ports) > 0 {
 		cfg.Filter = &sniff.Filter{Ports: ports}
 	}

@@ -1,38 +1,18 @@
-// Package https is the HTTPS member of the protocol packages, kept for
-// symmetry with smtp, imap and pop3: HTTPS is TLS from the first byte
-// (RFC 2818 §2), so there is no plaintext dialogue to speak before the
-// handshake and none to find in a capture. Upgrade does nothing and
-// Recognize never claims a flow: the sniffer's TLS detection at offset 0
-// covers HTTPS, and plain HTTP is not this package's business.
+// Package https is HTTPS's entry in the protocols registry. HTTPS is TLS
+// from the first byte (RFC 2818 §2): there is no plaintext dialogue to
+// speak before the handshake and none to find in a capture, so the
+// Protocol has neither Upgrade nor Recognize; it names the scheme and the
+// port (443) by which scan chooses it for a bare host and sniff labels an
+// implicit-TLS flow.
 package https
 
-import (
-	"context"
-	"net"
+import "github.com/tlsmap/tlsmap/protocols"
 
-	"github.com/tlsmap/tlsmap/protocols"
-)
-
-// Name is the protocol's name in scan results.
+// Name is the protocol's name in scan and sniff results.
 const Name = "https"
 
-// Options exists for symmetry with the other protocol packages; HTTPS has
-// nothing to tune before the handshake.
-type Options struct{}
-
-// Info exists for symmetry with the other protocol packages; there is no
-// plaintext dialogue to learn anything from.
-type Info struct{}
-
-// Upgrade returns at once: the connection is already positioned at the
-// first byte of the TLS handshake. It only reports a context that has
-// already ended.
-func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	return &Info{}, ctx.Err()
-}
-
-// Recognize returns NotThis for any bytes: an HTTPS flow is TLS from byte
-// 0, which the sniffer finds without a recogniser.
-func Recognize(c2s, s2c []byte) protocols.Recognition {
-	return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: "HTTPS is TLS from the first byte"}
+// Protocol is HTTPS's entry in the protocols registry.
+var Protocol = &protocols.Protocol{
+	Name:    Name,
+	Schemes: []protocols.Scheme{{Name: "https", Port: 443, Form: protocols.Implicit}},
 }

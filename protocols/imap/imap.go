@@ -17,132 +17,40 @@
 package imap
 
 import (
-	"errors"
-	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
-	"strings"
 	"time"
+
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 // Name is the protocol's name in Recognitions and scan results.
 const Name = "imap"
 
-// Defaults of Options.
+// Protocol is IMAP's entry in the protocols registry: imap (STARTTLS,
+// port 143) and imaps (implicit TLS, 993).
+var Protocol = &protocols.Protocol{
+	Name: Name,
+	Schemes: []protocols.Scheme{
+		{Name: "imap", Port: 143, Form: protocols.STARTTLS},  // RFC 3501 §6.2.1
+		{Name: "imaps", Port: 993, Form: protocols.Implicit}, // RFC 8314
+	},
+	Upgrade:      Upgrade,
+	Capabilities: Capabilities,
+	Recognize:    Recognize,
+}
+
+// Defaults of the dialogue's protocols.Options.
 const (
 	DefaultTimeout  = 15 * time.Second
 	DefaultMaxLine  = 4096 // bytes of one response, literals included
 	DefaultMaxLines = 256  // untagged responses before a tagged one
 )
 
-// Options tune Upgrade and Capabilities. The zero value is usable.
-type Options struct {
-	// Timeout bounds the whole dialogue (default DefaultTimeout); an
-	// earlier deadline of the context wins.
-	Timeout time.Duration
-	// MaxLine is the longest response accepted, in bytes, CRLF and
-	// literals included (default DefaultMaxLine). A longer one is an
-	// error; it is never buffered.
-	MaxLine int
-	// MaxLines is the most untagged responses accepted before the tagged
-	// completion of a command (default DefaultMaxLines).
-	MaxLines int
-	// StartTLSAnyway sends STARTTLS even when the capabilities do not list
-	// it (or the greeting was PREAUTH).
-	StartTLSAnyway bool
-}
+var defaults = protocols.Options{Timeout: DefaultTimeout, MaxLine: DefaultMaxLine, MaxLines: DefaultMaxLines}
 
-func (o Options) withDefaults() Options {
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
-	if o.MaxLine <= 0 {
-		o.MaxLine = DefaultMaxLine
-	}
-	if o.MaxLines <= 0 {
-		o.MaxLines = DefaultMaxLines
-	}
-	return o
-}
-
-// Info is what the plaintext dialogue revealed.
-type Info struct {
-	// Greeting is the greeting's status: "OK", "PREAUTH" or "BYE".
-	Greeting string
-	// Banner is the greeting's human-readable text, after any response
-	// code ("Dovecot (Debian) ready.").
-	Banner string
-	// Software is the server software guessed from the banner
-	// ("Dovecot", "Courier", "Cyrus", "Microsoft Exchange" …), or "".
-	Software string
-	// Capabilities as listed by the server, in its order and case.
-	Capabilities []string
-	// STARTTLSAdvertised is true when the capabilities list STARTTLS.
-	STARTTLSAdvertised bool
-	// LoginDisabled is true when the capabilities list LOGINDISABLED
-	// (RFC 3501 §7.2.1): no LOGIN before TLS.
-	LoginDisabled bool
-	// AuthMechanisms are the SASL mechanisms of the AUTH= capabilities,
-	// upper case.
-	AuthMechanisms []string
-	// PlaintextAuth is how a client may authenticate before TLS: "LOGIN"
-	// (the command) unless LOGINDISABLED, then the AuthMechanisms not
-	// already listed (AUTH=LOGIN folds into LOGIN). A finding, since the
-	// credentials cross the network in clear. Empty after Capabilities,
-	// whose dialogue runs over TLS.
-	PlaintextAuth []string
-}
-
-// Stages of the dialogue, for Error.Stage.
+// Attributes of the Dialogue: "greeting" is the greeting's status ("OK",
+// "PREAUTH" or "BYE"); "logindisabled" is "true" when the capabilities
+// list LOGINDISABLED (RFC 3501 §7.2.1: no LOGIN before TLS).
 const (
-	StageConnect    = "connect" // for callers that report their dial failures as an *Error
-	StageGreeting   = "greeting"
-	StageCapability = "capability"
-	StageSTARTTLS   = "starttls"
+	AttrGreeting      = "greeting"
+	AttrLoginDisabled = "logindisabled"
 )
-
-// Sentinel errors, matched with errors.Is on an *Error.
-var (
-	// ErrNoSTARTTLS: the capabilities do not list STARTTLS, or the
-	// greeting was PREAUTH (STARTTLS is only valid before authentication,
-	// RFC 3501 §6.2.1), and Options.StartTLSAnyway was not set.
-	ErrNoSTARTTLS = errors.New("imap: STARTTLS not advertised")
-	// ErrSTARTTLSRefused: the server answered STARTTLS with NO or BAD.
-	ErrSTARTTLSRefused = errors.New("imap: STARTTLS refused")
-	// ErrThrottled: the server said BYE (on connect, or instead of an
-	// answer). The scanner backs off and retries; Temporary is true.
-	ErrThrottled = errors.New("imap: throttled")
-	// ErrUnexpectedReply: a well-formed response that makes no sense at
-	// its stage (a tagged greeting, a continuation request …).
-	ErrUnexpectedReply = errors.New("imap: unexpected response")
-	// ErrMalformed: a response that does not parse as IMAP.
-	ErrMalformed = errors.New("imap: malformed response")
-	// ErrLineTooLong: a response longer than Options.MaxLine.
-	ErrLineTooLong = errors.New("imap: response too long")
-	// ErrTooManyLines: more than Options.MaxLines untagged responses
-	// before the tagged one.
-	ErrTooManyLines = errors.New("imap: too many untagged responses")
-)
-
-// Error is the error of a failed dialogue: the stage it failed at, the
-// server's response when there was one, and the cause.
-type Error struct {
-	Stage string // StageGreeting, StageCapability, StageSTARTTLS
-	// Reply is the server's response that ended the dialogue ("a2 NO TLS
-	// not available"); empty for I/O errors.
-	Reply string
-	// Temporary is true when the server asked to come back later (BYE,
-	// a NO with the [UNAVAILABLE] code of RFC 5530).
-	Temporary bool
-	Err       error
-}
-
-func (e *Error) Error() string {
-	msg := "imap: " + e.Stage + ": " + strings.TrimPrefix(e.Err.Error(), "imap: ")
-	if e.Reply != "" {
-		msg += ": " + plaintext.QuoteReply(e.Reply)
-	}
-	return msg
-}
-
-// Unwrap returns the cause: a sentinel of this package, a context error,
-// or an I/O error (os.ErrDeadlineExceeded, io.EOF …).
-func (e *Error) Unwrap() error { return e.Err }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/internal/fakemail"
 	"github.com/tlsmap/tlsmap/internal/mailserver"
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 var tlsVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
@@ -33,12 +34,12 @@ func TestRealDovecot(t *testing.T) {
 	} {
 		for _, v := range tlsVersions {
 			conn := fakemail.DialFrom(t, tc.from, tc.addr)
-			info, err := Upgrade(ctx, conn, Options{})
+			info, err := Upgrade(ctx, conn, protocols.Options{})
 			if err != nil {
 				t.Fatalf("%s: Upgrade: %v\n%s", tc.name, err, open.Log())
 			}
 			if info.Software != "Dovecot" || info.Banner != mailserver.DovecotBanner || !info.STARTTLSAdvertised ||
-				info.LoginDisabled != tc.loginDisabled || !slices.Equal(info.PlaintextAuth, tc.plaintextAuth) {
+				(info.Attributes[AttrLoginDisabled] == "true") != tc.loginDisabled || !slices.Equal(info.PlaintextAuth, tc.plaintextAuth) {
 				t.Errorf("%s: info %+v", tc.name, info)
 			}
 			c := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, MinVersion: v, MaxVersion: v})
@@ -48,7 +49,7 @@ func TestRealDovecot(t *testing.T) {
 			}
 			if v == tls.VersionTLS13 {
 				t.Logf("REAL-MATRIX imap | dovecot %-27s | software %q | STARTTLS advertised %v | LOGINDISABLED %v | plaintext auth %q | TLS 1.0–1.3 handshakes after Upgrade ok",
-					tc.name, info.Software, info.STARTTLSAdvertised, info.LoginDisabled, info.PlaintextAuth)
+					tc.name, info.Software, info.STARTTLSAdvertised, info.Attributes[AttrLoginDisabled], info.PlaintextAuth)
 			}
 		}
 	}
@@ -59,12 +60,12 @@ func TestRealDovecot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("IMAPS TLS %x: %v", v, err)
 		}
-		info, err := Capabilities(ctx, c, Options{})
+		info, err := Capabilities(ctx, c, protocols.Options{})
 		c.Close()
 		if err != nil {
 			t.Fatalf("IMAPS Capabilities: %v\n%s", err, strict.Log())
 		}
-		if info.Software != "Dovecot" || len(info.PlaintextAuth) != 0 || info.LoginDisabled || !slices.Contains(info.AuthMechanisms, "PLAIN") {
+		if info.Software != "Dovecot" || len(info.PlaintextAuth) != 0 || info.Attributes[AttrLoginDisabled] == "true" || !slices.Contains(info.AuthMechanisms, "PLAIN") {
 			t.Errorf("IMAPS info %+v", info)
 		}
 		if v == tls.VersionTLS13 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // maxWireLine is the longest line Recognize waits for before deciding the
@@ -48,9 +49,7 @@ var greetings = []string{"* OK", "* PREAUTH", "* BYE"}
 // It is a pure function and reads nothing beyond the slices' lengths.
 func Recognize(c2s, s2c []byte) protocols.Recognition {
 	rec := protocols.Recognition{Protocol: Name, State: protocols.NeedMore}
-	notThis := func(reason string) protocols.Recognition {
-		return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: reason}
-	}
+	notThis := func(reason string) protocols.Recognition { return plaintext.NotThis(Name, reason) }
 	if !serverShape(s2c) {
 		return notThis("server does not greet with * OK, * PREAUTH or * BYE")
 	}
@@ -64,7 +63,7 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 	}
 	rec.State, rec.Reason = protocols.Plaintext, "no STARTTLS yet"
 	if bytes.EqualFold(resps[0].word, []byte("BYE")) {
-		rec.Reason = "server said BYE: " + sanitize(resps[0].text)
+		rec.Reason = "server said BYE: " + plaintext.Sanitize(resps[0].text)
 	}
 
 	// The n-th command with a tag is answered by the n-th tagged status
@@ -92,26 +91,12 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 		}
 		r := answers[n]
 		if !bytes.EqualFold(r.word, []byte("OK")) {
-			rec.Reason = "STARTTLS refused: " + sanitize(r.text)
+			rec.Reason = "STARTTLS refused: " + plaintext.Sanitize(r.text)
 			continue
 		}
-		return upgraded(c2s, s2c, c.end, r.end)
+		return plaintext.Upgraded(Name, "STARTTLS", c2s, s2c, c.end, r.end)
 	}
 	return rec
-}
-
-// upgraded checks that what follows each offset can be TLS before calling
-// the flow Upgraded: a ClientHello (0x16) or an SSLv2 CLIENT-HELLO (high
-// bit set) from the client, a handshake record or an alert (0x15) from the
-// server.
-func upgraded(c2s, s2c []byte, co, so int) protocols.Recognition {
-	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the client went on in plaintext"}
-	}
-	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the server went on in plaintext"}
-	}
-	return protocols.Recognition{Protocol: Name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
 }
 
 // serverShape reports whether s2c (possibly empty or partial) can start
@@ -250,18 +235,4 @@ func parseLines(b []byte) []wireLine {
 		out = append(out, wireLine{tag: tag, word: word, text: text, end: pos})
 	}
 	return out
-}
-
-// sanitize makes a wire line fit for a Reason: printable, at most 200 bytes.
-func sanitize(line []byte) string {
-	s := string(line)
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }

@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
 	goimap "github.com/emersion/go-imap"
+
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // The tags of the commands Upgrade and Capabilities send.
@@ -33,52 +36,51 @@ const (
 // never closes conn otherwise. When the dialogue will not upgrade it sends
 // LOGOUT first.
 //
-// The error is an *Error naming the stage; errors.Is matches
-// ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other sentinels.
-// Info is returned with whatever was learnt, also on error.
-func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info, err := d.upgrade()
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
-	}
-	return info, err
+// The error is a *protocols.Error naming the stage; errors.Is matches
+// protocols.ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other
+// sentinels. The Dialogue is returned with whatever was learnt, also on
+// error.
+func Upgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, protocols.StageSTARTTLS, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		return (&dialogue{s: s, opts: opts}).upgrade()
+	})
 }
 
 // Capabilities reads the greeting and asks for the capabilities over an
 // established implicit-TLS connection (IMAPS, RFC 8314 §3.3), then sends
-// LOGOUT. It is bounded like Upgrade. Info.PlaintextAuth stays empty:
-// nothing crossed the network in clear.
-func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info := &Info{}
-	_, err := d.greeting(info)
-	if err == nil {
-		// Ask even when the greeting listed capabilities: some servers
-		// list more once TLS is up, and the greeting's list may be short.
-		err = d.capability(info)
-	}
-	if err == nil {
-		d.logout()
-	}
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageCapability, Err: context.Cause(ctx)}
-	}
-	return info, err
+// LOGOUT. It is bounded like Upgrade. PlaintextAuth stays empty: nothing
+// crossed the network in clear.
+func Capabilities(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, protocols.StageCapability, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		d := &dialogue{s: s, opts: opts}
+		info := &protocols.Dialogue{Protocol: Name}
+		_, err := d.greeting(info)
+		if err == nil {
+			// Ask even when the greeting listed capabilities: some servers
+			// list more once TLS is up, and the greeting's list may be short.
+			err = d.capability(info)
+		}
+		if err == nil {
+			d.logout()
+		}
+		return info, err
+	})
 }
 
 type dialogue struct {
 	s    *plaintext.Session
-	lr   *plaintext.LineReader
-	opts Options
+	opts protocols.Options
 }
 
-func (d *dialogue) upgrade() (*Info, error) {
-	info := &Info{}
+// fail is the error of stage.
+func fail(stage, reply string, temporary bool, err error) error {
+	return &protocols.Error{Protocol: Name, Stage: stage, Reply: reply, Temporary: temporary, Err: err}
+}
+
+func (d *dialogue) upgrade() (*protocols.Dialogue, error) {
+	info := &protocols.Dialogue{Protocol: Name}
 	haveCaps, err := d.greeting(info)
 	if err != nil {
 		return info, err
@@ -88,23 +90,25 @@ func (d *dialogue) upgrade() (*Info, error) {
 			return info, err
 		}
 	}
-	if !info.LoginDisabled {
+	if info.Attributes[AttrLoginDisabled] != "true" {
 		info.PlaintextAuth = []string{"LOGIN"}
 	}
 	for _, m := range info.AuthMechanisms {
-		info.PlaintextAuth = appendUnique(info.PlaintextAuth, m)
+		if !slices.Contains(info.PlaintextAuth, m) {
+			info.PlaintextAuth = append(info.PlaintextAuth, m)
+		}
 	}
 	if !d.opts.StartTLSAnyway {
-		if info.Greeting == "PREAUTH" {
+		if info.Attributes[AttrGreeting] == "PREAUTH" {
 			d.logout()
-			return info, &Error{Stage: StageGreeting, Reply: "* PREAUTH " + info.Banner, Err: ErrNoSTARTTLS}
+			return info, fail(protocols.StageGreeting, "* PREAUTH "+info.Banner, false, protocols.ErrNoSTARTTLS)
 		}
 		if !info.STARTTLSAdvertised {
 			d.logout()
-			return info, &Error{Stage: StageCapability, Err: ErrNoSTARTTLS}
+			return info, fail(protocols.StageCapability, "", false, protocols.ErrNoSTARTTLS)
 		}
 	}
-	st, raw, err := d.command(StageSTARTTLS, tagSTARTTLS, "STARTTLS", info)
+	st, raw, err := d.command(protocols.StageSTARTTLS, tagSTARTTLS, "STARTTLS", info)
 	if err != nil {
 		return info, err
 	}
@@ -118,32 +122,32 @@ func (d *dialogue) upgrade() (*Info, error) {
 	// NO or BAD (RFC 3501 §6.2.1: "BAD - command unknown or arguments
 	// invalid").
 	d.logout()
-	return info, &Error{Stage: StageSTARTTLS, Reply: raw, Temporary: st.Code == "UNAVAILABLE", Err: ErrSTARTTLSRefused}
+	return info, fail(protocols.StageSTARTTLS, raw, st.Code == "UNAVAILABLE", protocols.ErrSTARTTLSRefused)
 }
 
 // greeting reads the greeting (RFC 3501 §7.1: an untagged OK, PREAUTH or
 // BYE). It reports whether the greeting carried the capabilities.
-func (d *dialogue) greeting(info *Info) (bool, error) {
-	resp, raw, err := d.read(StageGreeting)
+func (d *dialogue) greeting(info *protocols.Dialogue) (bool, error) {
+	resp, raw, err := d.read(protocols.StageGreeting)
 	if err != nil {
 		return false, err
 	}
 	st, ok := asStatus(resp)
 	if !ok || st.Tag != "*" {
-		return false, &Error{Stage: StageGreeting, Reply: raw, Err: ErrUnexpectedReply}
+		return false, fail(protocols.StageGreeting, raw, false, protocols.ErrUnexpectedReply)
 	}
-	info.Greeting = string(st.Type)
+	info.Set(AttrGreeting, string(st.Type))
 	info.Banner = st.Info
 	info.Software = guessSoftware(st.Info)
 	switch st.Type {
 	case goimap.StatusRespOk, goimap.StatusRespPreauth:
 	case goimap.StatusRespBye:
-		return false, &Error{Stage: StageGreeting, Reply: raw, Temporary: true, Err: ErrThrottled}
+		return false, fail(protocols.StageGreeting, raw, true, protocols.ErrThrottled)
 	default:
-		return false, &Error{Stage: StageGreeting, Reply: raw, Err: ErrUnexpectedReply}
+		return false, fail(protocols.StageGreeting, raw, false, protocols.ErrUnexpectedReply)
 	}
 	if st.Code == goimap.CodeCapability {
-		info.setCapabilities(st.Arguments)
+		setCapabilities(info, st.Arguments)
 		return true, nil
 	}
 	return false, nil
@@ -152,17 +156,17 @@ func (d *dialogue) greeting(info *Info) (bool, error) {
 // capability asks for the capabilities (RFC 3501 §6.1.1). A NO or BAD
 // leaves them empty: the scan goes on and the STARTTLS decision is made on
 // what is known.
-func (d *dialogue) capability(info *Info) error {
-	_, _, err := d.command(StageCapability, tagCapability, "CAPABILITY", info)
+func (d *dialogue) capability(info *protocols.Dialogue) error {
+	_, _, err := d.command(protocols.StageCapability, tagCapability, "CAPABILITY", info)
 	return err
 }
 
 // command sends "tag cmd" and reads responses up to the tagged one,
 // collecting capabilities on the way. An untagged BYE ends the dialogue
 // with ErrThrottled.
-func (d *dialogue) command(stage, tag, cmd string, info *Info) (*goimap.StatusResp, string, error) {
+func (d *dialogue) command(stage, tag, cmd string, info *protocols.Dialogue) (*goimap.StatusResp, string, error) {
 	if err := d.s.Send(tag + " " + cmd); err != nil {
-		return nil, "", &Error{Stage: stage, Err: d.s.IOError(err)}
+		return nil, "", fail(stage, "", false, d.s.IOError(err))
 	}
 	for range d.opts.MaxLines {
 		resp, raw, err := d.read(stage)
@@ -174,43 +178,42 @@ func (d *dialogue) command(stage, tag, cmd string, info *Info) (*goimap.StatusRe
 			case st.Tag == tag:
 				return st, raw, nil
 			case st.Tag == "*" && st.Type == goimap.StatusRespBye:
-				return nil, raw, &Error{Stage: stage, Reply: raw, Temporary: true, Err: ErrThrottled}
+				return nil, raw, fail(stage, raw, true, protocols.ErrThrottled)
 			case st.Code == goimap.CodeCapability:
-				info.setCapabilities(st.Arguments)
+				setCapabilities(info, st.Arguments)
 			}
 			continue
 		}
 		switch resp := resp.(type) {
 		case *goimap.DataResp:
 			if name, fields, ok := goimap.ParseNamedResp(resp); ok && strings.EqualFold(name, "CAPABILITY") {
-				info.setCapabilities(fields)
+				setCapabilities(info, fields)
 			}
 		case *goimap.ContinuationReq:
-			return nil, raw, &Error{Stage: stage, Reply: raw, Err: ErrUnexpectedReply}
+			return nil, raw, fail(stage, raw, false, protocols.ErrUnexpectedReply)
 		}
 	}
-	return nil, "", &Error{Stage: stage, Err: ErrTooManyLines}
+	return nil, "", fail(stage, "", false, protocols.ErrTooManyLines)
 }
 
 // logout politely ends a dialogue that will not upgrade.
 func (d *dialogue) logout() {
-	d.s.Quit(d.lr, tagLogout+" LOGOUT\r\n")
+	d.s.Quit(tagLogout + " LOGOUT\r\n")
 }
 
 // read reads one response and parses it with go-imap.
 func (d *dialogue) read(stage string) (goimap.Resp, string, error) {
 	raw, err := d.readRaw()
 	if err != nil {
-		e := &Error{Stage: stage, Err: err}
-		if err != ErrLineTooLong {
-			e.Err = d.s.IOError(err)
+		if err != protocols.ErrLineTooLong {
+			err = d.s.IOError(err)
 		}
-		return nil, "", e
+		return nil, "", fail(stage, "", false, err)
 	}
 	resp, err := parseResp(raw)
 	line := strings.TrimRight(raw, "\r\n")
 	if err != nil {
-		return nil, line, &Error{Stage: stage, Reply: line, Err: fmt.Errorf("%w (%v)", ErrMalformed, err)}
+		return nil, line, fail(stage, line, false, fmt.Errorf("%w (%v)", protocols.ErrMalformed, err))
 	}
 	return resp, line, nil
 }
@@ -226,24 +229,24 @@ func parseResp(raw string) (goimap.Resp, error) {
 func (d *dialogue) readRaw() (string, error) {
 	var b strings.Builder
 	for {
-		line, err := d.lr.ReadLine()
+		line, err := d.s.R.ReadLine()
 		if err != nil {
 			return "", err
 		}
 		b.WriteString(line)
 		b.WriteString("\r\n")
 		if b.Len() > d.opts.MaxLine {
-			return "", ErrLineTooLong
+			return "", protocols.ErrLineTooLong
 		}
 		n, ok := literalSize(line)
 		if !ok {
 			return b.String(), nil
 		}
 		if n > d.opts.MaxLine-b.Len() {
-			return "", ErrLineTooLong
+			return "", protocols.ErrLineTooLong
 		}
 		for range n {
-			c, err := d.lr.ReadByte()
+			c, err := d.s.R.ReadByte()
 			if err != nil {
 				if err == io.EOF {
 					err = io.ErrUnexpectedEOF
@@ -303,9 +306,10 @@ func asStatus(resp goimap.Resp) (*goimap.StatusResp, bool) {
 
 // setCapabilities replaces the capabilities with a CAPABILITY list (RFC
 // 3501 §7.2.1), and derives STARTTLS, LOGINDISABLED and AUTH=.
-func (info *Info) setCapabilities(fields []interface{}) {
+func setCapabilities(info *protocols.Dialogue, fields []interface{}) {
 	info.Capabilities, info.AuthMechanisms = nil, nil
-	info.STARTTLSAdvertised, info.LoginDisabled = false, false
+	info.STARTTLSAdvertised = false
+	loginDisabled := false
 	for _, f := range fields {
 		s, ok := f.(string)
 		if !ok || s == "" {
@@ -317,18 +321,10 @@ func (info *Info) setCapabilities(fields []interface{}) {
 		case u == "STARTTLS":
 			info.STARTTLSAdvertised = true
 		case u == "LOGINDISABLED":
-			info.LoginDisabled = true
+			loginDisabled = true
 		case strings.HasPrefix(u, "AUTH=") && len(u) > len("AUTH="):
 			info.AuthMechanisms = append(info.AuthMechanisms, u[len("AUTH="):])
 		}
 	}
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
+	info.Set(AttrLoginDisabled, strconv.FormatBool(loginDisabled))
 }

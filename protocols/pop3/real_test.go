@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/internal/fakemail"
 	"github.com/tlsmap/tlsmap/internal/mailserver"
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 var tlsVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
@@ -32,7 +33,7 @@ func TestRealDovecot(t *testing.T) {
 	} {
 		for _, v := range tlsVersions {
 			conn := fakemail.DialFrom(t, tc.from, tc.addr)
-			info, err := Upgrade(ctx, conn, Options{})
+			info, err := Upgrade(ctx, conn, protocols.Options{})
 			if err != nil {
 				t.Fatalf("%s: Upgrade: %v\n%s", tc.name, err, open.Log())
 			}
@@ -58,7 +59,7 @@ func TestRealDovecot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("POP3S TLS %x: %v", v, err)
 		}
-		info, err := Capabilities(ctx, c, Options{})
+		info, err := Capabilities(ctx, c, protocols.Options{})
 		c.Close()
 		if err != nil {
 			t.Fatalf("POP3S Capabilities: %v\n%s", err, strict.Log())

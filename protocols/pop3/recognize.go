@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // maxWireLine is the longest line Recognize waits for before deciding the
@@ -36,9 +37,7 @@ var commands = map[string]bool{
 // It is a pure function and reads nothing beyond the slices' lengths.
 func Recognize(c2s, s2c []byte) protocols.Recognition {
 	rec := protocols.Recognition{Protocol: Name, State: protocols.NeedMore}
-	notThis := func(reason string) protocols.Recognition {
-		return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: reason}
-	}
+	notThis := func(reason string) protocols.Recognition { return plaintext.NotThis(Name, reason) }
 	if !serverShape(s2c) {
 		return notThis("server does not greet with +OK or -ERR")
 	}
@@ -54,7 +53,7 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 	}
 	rec.State, rec.Reason = protocols.Plaintext, "no STLS yet"
 	if g, _, _ := status(greeting); !g {
-		rec.Reason = "server refused the connection: " + sanitize(greeting)
+		rec.Reason = "server refused the connection: " + plaintext.Sanitize(greeting)
 	}
 
 	for cpos := 0; cpos < len(c2s); {
@@ -79,22 +78,15 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 		spos = snext
 		if verb == "STLS" {
 			if good {
-				return upgraded(c2s, s2c, cpos, spos)
+				return plaintext.Upgraded(Name, "STLS", c2s, s2c, cpos, spos)
 			}
-			rec.Reason = "STLS refused: " + sanitize(resp)
+			rec.Reason = "STLS refused: " + plaintext.Sanitize(resp)
 			continue
 		}
 		if good && multiline(verb, strings.TrimSpace(arg)) {
 			// RFC 1939 §3: the body ends with a line holding a single ".".
-			for {
-				l, n, ok := bodyLine(s2c, spos)
-				if !ok {
-					return rec
-				}
-				spos = n
-				if string(bytes.TrimRight(l, "\r")) == "." {
-					break
-				}
+			if spos, ok = plaintext.SkipBody(s2c, spos); !ok {
+				return rec
 			}
 		}
 	}
@@ -138,20 +130,6 @@ func hasWord(line []byte, word string) bool {
 		(len(line) == len(word) || line[len(word)] == ' ')
 }
 
-// upgraded checks that what follows each offset can be TLS before calling
-// the flow Upgraded: a ClientHello (0x16) or an SSLv2 CLIENT-HELLO (high
-// bit set) from the client, a handshake record or an alert (0x15) from the
-// server.
-func upgraded(c2s, s2c []byte, co, so int) protocols.Recognition {
-	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STLS accepted but the client went on in plaintext"}
-	}
-	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STLS accepted but the server went on in plaintext"}
-	}
-	return protocols.Recognition{Protocol: Name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
-}
-
 // serverShape reports whether s2c (possibly empty or partial) can start
 // with a POP3 greeting.
 func serverShape(s2c []byte) bool {
@@ -191,48 +169,5 @@ func clientShape(c2s []byte) bool {
 	return commands[strings.ToUpper(string(head[:end]))]
 }
 
-// wireLine returns the line starting at pos (without its line ending), the
-// offset after its LF, and whether a LF was found within maxWireLine
-// bytes. A line holding a control character other than TAB and CR is
-// treated as incomplete: it is not text, so nothing after it is parsed.
-func wireLine(b []byte, pos int) (line []byte, next int, ok bool) {
-	rest := b[pos:]
-	if len(rest) > maxWireLine {
-		rest = rest[:maxWireLine]
-	}
-	i := bytes.IndexByte(rest, '\n')
-	if i < 0 {
-		return nil, pos, false
-	}
-	line = rest[:i]
-	for _, c := range line {
-		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
-			return nil, pos, false
-		}
-	}
-	return bytes.TrimRight(line, "\r"), pos + i + 1, true
-}
-
-// bodyLine returns the next line of a multi-line body, any bytes up to a
-// LF.
-func bodyLine(b []byte, pos int) (line []byte, next int, ok bool) {
-	i := bytes.IndexByte(b[pos:], '\n')
-	if i < 0 {
-		return nil, pos, false
-	}
-	return b[pos : pos+i], pos + i + 1, true
-}
-
-// sanitize makes a wire line fit for a Reason: printable, at most 200 bytes.
-func sanitize(line []byte) string {
-	s := string(line)
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// wireLine is plaintext.WireLine bounded by maxWireLine.
+func wireLine(b []byte, pos int) ([]byte, int, bool) { return plaintext.WireLine(b, pos, maxWireLine) }

@@ -2,10 +2,13 @@ package pop3
 
 import (
 	"context"
-	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // Upgrade speaks POP3 on a fresh connection up to STLS: it reads the +OK
@@ -20,50 +23,49 @@ import (
 // never closes conn otherwise. When the dialogue will not upgrade it sends
 // QUIT first.
 //
-// The error is an *Error naming the stage; errors.Is matches
-// ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other sentinels.
-// Info is returned with whatever was learnt, also on error.
-func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info, err := d.upgrade()
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
-	}
-	return info, err
+// The error is a *protocols.Error naming the stage; errors.Is matches
+// protocols.ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other
+// sentinels. The Dialogue is returned with whatever was learnt, also on
+// error.
+func Upgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, protocols.StageSTARTTLS, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		return (&dialogue{s: s, opts: opts}).upgrade()
+	})
 }
 
 // Capabilities reads the greeting and the CAPA list over an established
 // implicit-TLS connection (POP3S, RFC 8314 §3.3), then sends QUIT. It is
-// bounded like Upgrade. Info.PlaintextAuth stays empty: nothing crossed the
+// bounded like Upgrade. PlaintextAuth stays empty: nothing crossed the
 // network in clear.
-func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info := &Info{}
-	err := d.greeting(info)
-	if err == nil {
-		err = d.capa(info)
-	}
-	if err == nil {
-		d.s.Quit(d.lr, "QUIT\r\n")
-	}
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageCapability, Err: context.Cause(ctx)}
-	}
-	return info, err
+func Capabilities(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, protocols.StageCapability, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		d := &dialogue{s: s, opts: opts}
+		info := &protocols.Dialogue{Protocol: Name}
+		err := d.greeting(info)
+		if err == nil {
+			err = d.capa(info)
+		}
+		if err == nil {
+			s.Quit("QUIT\r\n")
+		}
+		return info, err
+	})
 }
 
 type dialogue struct {
 	s    *plaintext.Session
-	lr   *plaintext.LineReader
-	opts Options
+	opts protocols.Options
 }
 
-func (d *dialogue) upgrade() (*Info, error) {
-	info := &Info{}
+// fail is the error of stage.
+func fail(stage, reply string, temporary bool, err error) error {
+	return &protocols.Error{Protocol: Name, Stage: stage, Reply: reply, Temporary: temporary, Err: err}
+}
+
+func (d *dialogue) upgrade() (*protocols.Dialogue, error) {
+	info := &protocols.Dialogue{Protocol: Name}
 	if err := d.greeting(info); err != nil {
 		return info, err
 	}
@@ -81,10 +83,10 @@ func (d *dialogue) upgrade() (*Info, error) {
 		}
 	}
 	if !info.STARTTLSAdvertised && !d.opts.StartTLSAnyway {
-		d.s.Quit(d.lr, "QUIT\r\n")
-		return info, &Error{Stage: StageCapability, Err: ErrNoSTARTTLS}
+		d.s.Quit("QUIT\r\n")
+		return info, fail(protocols.StageCapability, "", false, protocols.ErrNoSTARTTLS)
 	}
-	r, err := d.command(StageSTARTTLS, "STLS")
+	r, err := d.command(protocols.StageSTARTTLS, "STLS")
 	if err != nil {
 		return info, err
 	}
@@ -95,16 +97,16 @@ func (d *dialogue) upgrade() (*Info, error) {
 		return info, nil
 	}
 	if r.temporary() {
-		return info, &Error{Stage: StageSTARTTLS, Reply: r.line, Temporary: true, Err: ErrThrottled}
+		return info, fail(protocols.StageSTARTTLS, r.line, true, protocols.ErrThrottled)
 	}
-	d.s.Quit(d.lr, "QUIT\r\n")
-	return info, &Error{Stage: StageSTARTTLS, Reply: r.line, Err: ErrSTARTTLSRefused}
+	d.s.Quit("QUIT\r\n")
+	return info, fail(protocols.StageSTARTTLS, r.line, false, protocols.ErrSTARTTLSRefused)
 }
 
 // greeting reads the +OK greeting (RFC 1939 §4). A -ERR instead is a
 // server turning connections away.
-func (d *dialogue) greeting(info *Info) error {
-	r, err := d.read(StageGreeting)
+func (d *dialogue) greeting(info *protocols.Dialogue) error {
+	r, err := d.read(protocols.StageGreeting)
 	if err != nil {
 		return err
 	}
@@ -114,27 +116,27 @@ func (d *dialogue) greeting(info *Info) error {
 		// RFC 1939 §7: the APOP timestamp is a msg-id, "<…@…>".
 		if i := strings.IndexByte(r.text, '<'); i >= 0 {
 			j := strings.IndexByte(r.text[i:], '>')
-			info.APOP = j > 0 && strings.Contains(r.text[i:i+j], "@")
+			info.Set(AttrAPOP, strconv.FormatBool(j > 0 && strings.Contains(r.text[i:i+j], "@")))
 		}
 		return nil
 	}
 	switch r.code() {
 	case "SYS/PERM", "AUTH":
-		return &Error{Stage: StageGreeting, Reply: r.line, Err: ErrUnexpectedReply}
+		return fail(protocols.StageGreeting, r.line, false, protocols.ErrUnexpectedReply)
 	}
-	return &Error{Stage: StageGreeting, Reply: r.line, Temporary: true, Err: ErrThrottled}
+	return fail(protocols.StageGreeting, r.line, true, protocols.ErrThrottled)
 }
 
 // capa asks for the capabilities (RFC 2449 §5). -ERR (a server older than
 // RFC 2449) leaves them empty.
-func (d *dialogue) capa(info *Info) error {
-	r, err := d.command(StageCapability, "CAPA")
+func (d *dialogue) capa(info *protocols.Dialogue) error {
+	r, err := d.command(protocols.StageCapability, "CAPA")
 	if err != nil {
 		return err
 	}
 	if !r.ok {
 		if r.temporary() {
-			return &Error{Stage: StageCapability, Reply: r.line, Temporary: true, Err: ErrThrottled}
+			return fail(protocols.StageCapability, r.line, true, protocols.ErrThrottled)
 		}
 		return nil
 	}
@@ -142,11 +144,11 @@ func (d *dialogue) capa(info *Info) error {
 	// "."; lines starting with "." are byte-stuffed.
 	for n := 0; ; n++ {
 		if n >= d.opts.MaxLines {
-			return &Error{Stage: StageCapability, Err: ErrTooManyLines}
+			return fail(protocols.StageCapability, "", false, protocols.ErrTooManyLines)
 		}
-		line, err := d.lr.ReadLine()
+		line, err := d.s.R.ReadLine()
 		if err != nil {
-			return d.readError(StageCapability, err)
+			return d.readError(protocols.StageCapability, err)
 		}
 		if line == "." {
 			return nil
@@ -172,29 +174,29 @@ func (d *dialogue) capa(info *Info) error {
 // response.
 func (d *dialogue) command(stage, cmd string) (response, error) {
 	if err := d.s.Send(cmd); err != nil {
-		return response{}, &Error{Stage: stage, Err: d.s.IOError(err)}
+		return response{}, fail(stage, "", false, d.s.IOError(err))
 	}
 	return d.read(stage)
 }
 
 // read reads one status line.
 func (d *dialogue) read(stage string) (response, error) {
-	line, err := d.lr.ReadLine()
+	line, err := d.s.R.ReadLine()
 	if err != nil {
 		return response{}, d.readError(stage, err)
 	}
 	r, ok := parseStatus(line)
 	if !ok {
-		return r, &Error{Stage: stage, Reply: line, Err: ErrMalformed}
+		return r, fail(stage, line, false, protocols.ErrMalformed)
 	}
 	return r, nil
 }
 
 func (d *dialogue) readError(stage string, err error) error {
-	if err == ErrLineTooLong {
-		return &Error{Stage: stage, Err: err}
+	if err != protocols.ErrLineTooLong {
+		err = d.s.IOError(err)
 	}
-	return &Error{Stage: stage, Err: d.s.IOError(err)}
+	return fail(stage, "", false, err)
 }
 
 // response is a status line: "+OK text" or "-ERR text".

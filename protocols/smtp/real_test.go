@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/internal/fakemail"
 	"github.com/tlsmap/tlsmap/internal/mailserver"
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 var tlsVersions = []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
@@ -31,11 +32,11 @@ func TestRealPostfix(t *testing.T) {
 	} {
 		for _, v := range tlsVersions {
 			conn := fakemail.Dial(t, tc.addr)
-			info, err := Upgrade(ctx, conn, Options{})
+			info, err := Upgrade(ctx, conn, protocols.Options{})
 			if err != nil {
 				t.Fatalf("%s: Upgrade: %v\n%s", tc.name, err, p.Log())
 			}
-			if info.Software != "Postfix" || info.Banner != mailserver.Banner || !info.STARTTLSAdvertised || !info.Extended ||
+			if info.Software != "Postfix" || info.Banner != mailserver.Banner || !info.STARTTLSAdvertised || info.Attributes[AttrESMTP] != "true" ||
 				!slices.Equal(info.PlaintextAuth, tc.plaintextAuth) {
 				t.Errorf("%s: info %+v", tc.name, info)
 			}
@@ -57,7 +58,7 @@ func TestRealPostfix(t *testing.T) {
 		if err != nil {
 			t.Fatalf("SMTPS TLS %x: %v", v, err)
 		}
-		info, err := Capabilities(ctx, tc, Options{})
+		info, err := Capabilities(ctx, tc, protocols.Options{})
 		tc.Close()
 		if err != nil {
 			t.Fatalf("SMTPS Capabilities: %v\n%s", err, p.Log())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // maxWireLine is the longest line Recognize waits for before deciding the
@@ -29,9 +30,7 @@ const maxWireLine = 2048
 // It is a pure function and reads nothing beyond the slices' lengths.
 func Recognize(c2s, s2c []byte) protocols.Recognition {
 	rec := protocols.Recognition{Protocol: Name, State: protocols.NeedMore}
-	notThis := func(reason string) protocols.Recognition {
-		return protocols.Recognition{Protocol: Name, State: protocols.NotThis, Reason: reason}
-	}
+	notThis := func(reason string) protocols.Recognition { return plaintext.NotThis(Name, reason) }
 
 	replies, ok := parseReplies(s2c)
 	if !ok {
@@ -46,7 +45,7 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 	rec.State = protocols.Plaintext
 	rec.Reason = "no STARTTLS yet"
 	if g := replies[0]; g.code != 220 {
-		rec.Reason = "greeting " + sanitize(g.first)
+		rec.Reason = "greeting " + plaintext.Sanitize(g.first)
 	}
 
 	ri := 1 // replies[0] is the greeting
@@ -68,10 +67,10 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 			if r.code != 220 {
 				// RFC 3207 §4: 454 or 501; the client may carry on in
 				// plaintext or try again.
-				rec.Reason = "STARTTLS refused: " + sanitize(r.first)
+				rec.Reason = "STARTTLS refused: " + plaintext.Sanitize(r.first)
 				continue
 			}
-			return upgraded(c2s, s2c, pos, r.end)
+			return plaintext.Upgraded(Name, "STARTTLS", c2s, s2c, pos, r.end)
 		case "DATA":
 			if ri >= len(replies) {
 				return rec
@@ -83,15 +82,8 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 			}
 			// RFC 5321 §4.1.1.4: the body ends with a line holding a
 			// single ".", which the end-of-data reply answers.
-			for {
-				l, n, ok := bodyLine(c2s, pos)
-				if !ok {
-					return rec
-				}
-				pos = n
-				if string(bytes.TrimRight(l, "\r")) == "." {
-					break
-				}
+			if pos, ok = plaintext.SkipBody(c2s, pos); !ok {
+				return rec
 			}
 			ri++
 		case "BDAT":
@@ -111,20 +103,6 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 		}
 	}
 	return rec
-}
-
-// upgraded checks that what follows each offset can be TLS before calling
-// the flow Upgraded: a ClientHello (0x16) or an SSLv2 CLIENT-HELLO (high
-// bit set) from the client, a handshake record or an alert (0x15) from the
-// server.
-func upgraded(c2s, s2c []byte, co, so int) protocols.Recognition {
-	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the client went on in plaintext"}
-	}
-	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
-		return protocols.Recognition{Protocol: Name, State: protocols.Plaintext, Reason: "STARTTLS accepted but the server went on in plaintext"}
-	}
-	return protocols.Recognition{Protocol: Name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
 }
 
 // wireReply is one complete reply found in the server's stream.
@@ -207,49 +185,5 @@ func clientShape(c2s []byte) bool {
 	return false
 }
 
-// wireLine returns the line starting at pos (without its LF), the offset
-// after its LF, and whether a LF was found within maxWireLine bytes. A line
-// holding a control character other than TAB and CR is treated as
-// incomplete: it is not text, so nothing after it is parsed.
-func wireLine(b []byte, pos int) (line []byte, next int, ok bool) {
-	rest := b[pos:]
-	if len(rest) > maxWireLine {
-		rest = rest[:maxWireLine]
-	}
-	i := bytes.IndexByte(rest, '\n')
-	if i < 0 {
-		return nil, pos, false
-	}
-	line = rest[:i]
-	for _, c := range line {
-		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
-			return nil, pos, false
-		}
-	}
-	return bytes.TrimRight(line, "\r"), pos + i + 1, true
-}
-
-// bodyLine returns the next line of a DATA body, which may be any bytes
-// but must end within the stream; its length is bounded only by the
-// stream (RFC 5321's 1000-byte limit is widely ignored).
-func bodyLine(b []byte, pos int) (line []byte, next int, ok bool) {
-	i := bytes.IndexByte(b[pos:], '\n')
-	if i < 0 {
-		return nil, pos, false
-	}
-	return b[pos : pos+i], pos + i + 1, true
-}
-
-// sanitize makes a wire line fit for a Reason: printable, at most 200 bytes.
-func sanitize(line []byte) string {
-	s := string(bytes.TrimRight(line, "\r"))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// wireLine is plaintext.WireLine bounded by maxWireLine.
+func wireLine(b []byte, pos int) ([]byte, int, bool) { return plaintext.WireLine(b, pos, maxWireLine) }

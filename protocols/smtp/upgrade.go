@@ -3,9 +3,12 @@ package smtp
 import (
 	"context"
 	"fmt"
-	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"net"
+	"slices"
 	"strings"
+
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 )
 
 // Upgrade speaks SMTP on a fresh connection up to STARTTLS: it reads the
@@ -14,57 +17,57 @@ import (
 // Options.StartTLSAnyway). On success the 220 reply to STARTTLS has been
 // read to its line end and not a byte further: the next byte on conn is
 // the server's first TLS byte, and the caller's ClientHello goes next.
-// Commands are never pipelined.
+// Commands are never pipelined. Options.ClientName is the EHLO name
+// (default DefaultHelo).
 //
 // The dialogue is bounded by ctx and Options.Timeout (Upgrade sets conn's
 // deadline and clears it on return); cancelling ctx closes conn. Upgrade
 // never closes conn otherwise. When the dialogue will not upgrade (STARTTLS
 // not advertised or refused, an error reply), it sends QUIT first.
 //
-// The error is an *Error naming the stage; errors.Is matches
-// ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other sentinels.
-// Info is returned with whatever was learnt, also on error.
-func Upgrade(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info, err := d.upgrade()
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageSTARTTLS, Err: context.Cause(ctx)}
-	}
-	return info, err
+// The error is a *protocols.Error naming the stage; errors.Is matches
+// protocols.ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other
+// sentinels. The Dialogue is returned with whatever was learnt, also on
+// error.
+func Upgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, protocols.StageSTARTTLS, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		return (&dialogue{s: s, opts: opts}).upgrade()
+	})
 }
 
 // Capabilities reads the greeting and the EHLO reply over an established
 // implicit-TLS connection (SMTPS, RFC 8314 §3.3), then sends QUIT. It is
-// bounded like Upgrade. Info.PlaintextAuth stays empty: nothing crossed the
+// bounded like Upgrade. PlaintextAuth stays empty: nothing crossed the
 // network in clear.
-func Capabilities(ctx context.Context, conn net.Conn, opts Options) (*Info, error) {
-	opts = opts.withDefaults()
-	s := plaintext.Start(ctx, conn, opts.Timeout)
-	d := &dialogue{s: s, lr: plaintext.NewLineReader(conn, opts.MaxLine, ErrLineTooLong), opts: opts}
-	info := &Info{}
-	err := d.greeting(info)
-	if err == nil {
-		err = d.ehlo(info)
-	}
-	if err == nil {
-		s.Quit(d.lr, "QUIT\r\n")
-	}
-	if !s.End() && err == nil {
-		err = &Error{Stage: StageEHLO, Err: context.Cause(ctx)}
-	}
-	return info, err
+func Capabilities(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	opts = opts.WithDefaults(defaults)
+	return plaintext.Run(ctx, conn, Name, StageEHLO, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
+		d := &dialogue{s: s, opts: opts}
+		info := &protocols.Dialogue{Protocol: Name}
+		err := d.greeting(info)
+		if err == nil {
+			err = d.ehlo(info)
+		}
+		if err == nil {
+			s.Quit("QUIT\r\n")
+		}
+		return info, err
+	})
 }
 
 type dialogue struct {
 	s    *plaintext.Session
-	lr   *plaintext.LineReader
-	opts Options
+	opts protocols.Options
 }
 
-func (d *dialogue) upgrade() (*Info, error) {
-	info := &Info{}
+// fail is the error of stage.
+func fail(stage string, r reply, temporary bool, err error) error {
+	return &protocols.Error{Protocol: Name, Stage: stage, Reply: r.String(), Temporary: temporary, Err: err}
+}
+
+func (d *dialogue) upgrade() (*protocols.Dialogue, error) {
+	info := &protocols.Dialogue{Protocol: Name}
 	if err := d.greeting(info); err != nil {
 		return info, err
 	}
@@ -73,10 +76,10 @@ func (d *dialogue) upgrade() (*Info, error) {
 	}
 	info.PlaintextAuth = info.AuthMechanisms
 	if !info.STARTTLSAdvertised && !d.opts.StartTLSAnyway {
-		d.s.Quit(d.lr, "QUIT\r\n")
-		return info, &Error{Stage: StageEHLO, Err: ErrNoSTARTTLS}
+		d.s.Quit("QUIT\r\n")
+		return info, &protocols.Error{Protocol: Name, Stage: StageEHLO, Err: protocols.ErrNoSTARTTLS}
 	}
-	r, err := d.command(StageSTARTTLS, "STARTTLS")
+	r, err := d.command(protocols.StageSTARTTLS, "STARTTLS")
 	if err != nil {
 		return info, err
 	}
@@ -87,17 +90,17 @@ func (d *dialogue) upgrade() (*Info, error) {
 		// from here.
 		return info, nil
 	case r.code == 421:
-		return info, &Error{Stage: StageSTARTTLS, Reply: r.String(), Temporary: true, Err: ErrThrottled}
+		return info, fail(protocols.StageSTARTTLS, r, true, protocols.ErrThrottled)
 	}
 	// 454 "TLS not available due to temporary reason", 501, 502, 554 …
-	d.s.Quit(d.lr, "QUIT\r\n")
-	return info, &Error{Stage: StageSTARTTLS, Reply: r.String(), Temporary: r.code/100 == 4, Err: ErrSTARTTLSRefused}
+	d.s.Quit("QUIT\r\n")
+	return info, fail(protocols.StageSTARTTLS, r, r.code/100 == 4, protocols.ErrSTARTTLSRefused)
 }
 
 // greeting reads the server's greeting (RFC 5321 §4.2: 220, or 554 for
 // "no service here"; 421 when busy).
-func (d *dialogue) greeting(info *Info) error {
-	r, err := d.read(StageGreeting)
+func (d *dialogue) greeting(info *protocols.Dialogue) error {
+	r, err := d.read(protocols.StageGreeting)
 	if err != nil {
 		return err
 	}
@@ -107,29 +110,30 @@ func (d *dialogue) greeting(info *Info) error {
 	case r.code == 220:
 		return nil
 	case r.code/100 == 4:
-		return &Error{Stage: StageGreeting, Reply: r.String(), Temporary: true, Err: ErrThrottled}
+		return fail(protocols.StageGreeting, r, true, protocols.ErrThrottled)
 	}
-	d.s.Quit(d.lr, "QUIT\r\n")
-	return &Error{Stage: StageGreeting, Reply: r.String(), Err: ErrUnexpectedReply}
+	d.s.Quit("QUIT\r\n")
+	return fail(protocols.StageGreeting, r, false, protocols.ErrUnexpectedReply)
 }
 
 // ehlo sends EHLO whatever the banner says (RFC 5321 §3.2: a client
 // SHOULD start with EHLO) and falls back to HELO when the server does
 // not know it (§4.1.4).
-func (d *dialogue) ehlo(info *Info) error {
-	r, err := d.command(StageEHLO, "EHLO "+d.opts.Helo)
+func (d *dialogue) ehlo(info *protocols.Dialogue) error {
+	r, err := d.command(StageEHLO, "EHLO "+d.opts.ClientName)
 	if err != nil {
 		return err
 	}
 	switch {
 	case r.code == 250:
-		info.Extended = true
+		info.Set(AttrESMTP, "true")
 		parseEHLO(info, r)
 		return nil
 	case r.code == 421:
-		return &Error{Stage: StageEHLO, Reply: r.String(), Temporary: true, Err: ErrThrottled}
+		return fail(StageEHLO, r, true, protocols.ErrThrottled)
 	case r.code/100 == 5:
-		r, err = d.command(StageEHLO, "HELO "+d.opts.Helo)
+		info.Set(AttrESMTP, "false")
+		r, err = d.command(StageEHLO, "HELO "+d.opts.ClientName)
 		if err != nil {
 			return err
 		}
@@ -140,16 +144,16 @@ func (d *dialogue) ehlo(info *Info) error {
 			}
 			return nil
 		case r.code == 421:
-			return &Error{Stage: StageEHLO, Reply: r.String(), Temporary: true, Err: ErrThrottled}
+			return fail(StageEHLO, r, true, protocols.ErrThrottled)
 		}
 	}
-	d.s.Quit(d.lr, "QUIT\r\n")
-	return &Error{Stage: StageEHLO, Reply: r.String(), Temporary: r.code/100 == 4, Err: ErrUnexpectedReply}
+	d.s.Quit("QUIT\r\n")
+	return fail(StageEHLO, r, r.code/100 == 4, protocols.ErrUnexpectedReply)
 }
 
 // parseEHLO reads the extensions of an EHLO reply (RFC 5321 §4.1.1.1:
 // the first line is the greeting, each further line "keyword params").
-func parseEHLO(info *Info, r reply) {
+func parseEHLO(info *protocols.Dialogue, r reply) {
 	if info.Software == "" && len(r.text) > 0 {
 		info.Software = guessSoftware(r.text[0])
 	}
@@ -173,39 +177,32 @@ func parseEHLO(info *Info, r reply) {
 			mechs = append([]string{kw[len("AUTH="):]}, fields[1:]...)
 		}
 		for _, m := range mechs {
-			info.AuthMechanisms = appendUnique(info.AuthMechanisms, strings.ToUpper(m))
+			if m := strings.ToUpper(m); !slices.Contains(info.AuthMechanisms, m) {
+				info.AuthMechanisms = append(info.AuthMechanisms, m)
+			}
 		}
 	}
-}
-
-func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // command sends one command line and reads its reply.
 func (d *dialogue) command(stage, cmd string) (reply, error) {
 	if err := d.s.Send(cmd); err != nil {
-		return reply{}, &Error{Stage: stage, Err: d.s.IOError(err)}
+		return reply{}, &protocols.Error{Protocol: Name, Stage: stage, Err: d.s.IOError(err)}
 	}
 	return d.read(stage)
 }
 
 // read reads one reply, turning failures into an *Error of stage.
 func (d *dialogue) read(stage string) (reply, error) {
-	r, err := readReply(d.lr, d.opts.MaxLines)
+	r, err := readReply(d.s.R, d.opts.MaxLines)
 	if err == nil {
 		return r, nil
 	}
-	e := &Error{Stage: stage, Err: err}
+	e := &protocols.Error{Protocol: Name, Stage: stage, Err: err}
 	switch err {
-	case ErrMalformed:
+	case protocols.ErrMalformed:
 		e.Reply = r.bad
-	case ErrLineTooLong, ErrTooManyLines:
+	case protocols.ErrLineTooLong, protocols.ErrTooManyLines:
 	default:
 		e.Err = d.s.IOError(err)
 	}
@@ -247,7 +244,7 @@ func readReply(lr *plaintext.LineReader, maxLines int) (reply, error) {
 		code, more, text, ok := parseReplyLine(line)
 		if !ok {
 			r.bad = line
-			return r, ErrMalformed
+			return r, protocols.ErrMalformed
 		}
 		r.code = code
 		r.text = append(r.text, text)
@@ -255,7 +252,7 @@ func readReply(lr *plaintext.LineReader, maxLines int) (reply, error) {
 			return r, nil
 		}
 		if len(r.text) >= maxLines {
-			return r, ErrTooManyLines
+			return r, protocols.ErrTooManyLines
 		}
 	}
 }

@@ -3,162 +3,51 @@ package smtp
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
-	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
 	"io"
-	"os"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/tlsmap/tlsmap/internal/fakemail"
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
+	"github.com/tlsmap/tlsmap/protocols/internal/prototest"
 )
 
-// classify names the sentinel an Upgrade error matches, for the failure
-// table.
-func classify(err error) string {
-	for _, s := range []struct {
-		err  error
-		name string
-	}{
-		{ErrNoSTARTTLS, "ErrNoSTARTTLS"}, {ErrSTARTTLSRefused, "ErrSTARTTLSRefused"},
-		{ErrThrottled, "ErrThrottled"}, {ErrUnexpectedReply, "ErrUnexpectedReply"},
-		{ErrMalformed, "ErrMalformed"}, {ErrLineTooLong, "ErrLineTooLong"},
-		{ErrTooManyLines, "ErrTooManyLines"}, {os.ErrDeadlineExceeded, "timeout"},
-		{context.Canceled, "context.Canceled"}, {io.EOF, "closed (io.EOF)"},
-		{io.ErrUnexpectedEOF, "closed (io.ErrUnexpectedEOF)"},
-	} {
-		if errors.Is(err, s.err) {
-			return s.name
-		}
-	}
-	if err == nil {
-		return "upgraded"
-	}
-	return "other"
+// upgrade is SMTP for the shared failure-mode table.
+var upgrade = prototest.Upgrade{
+	Protocol: Protocol, Server: fakemail.SMTP, Goodbye: "QUIT",
+	MaxLine: DefaultMaxLine, MaxLines: DefaultMaxLines,
+	Fails: map[fakemail.Mode]prototest.Failure{
+		fakemail.NoSTARTTLS:    {Stage: StageEHLO},
+		fakemail.NoEHLO:        {Stage: StageEHLO},
+		fakemail.Refuse:        {Stage: protocols.StageSTARTTLS, Temporary: true}, // 454
+		fakemail.RefuseBad:     {Stage: protocols.StageSTARTTLS},                  // 502
+		fakemail.DelayGreeting: {Stage: protocols.StageGreeting},
+		fakemail.Tarpit:        {Stage: protocols.StageGreeting},
+		fakemail.Endless:       {Stage: StageEHLO},
+		fakemail.LongLine:      {Stage: protocols.StageGreeting},
+		fakemail.CloseMid:      {Stage: StageEHLO},
+		fakemail.Throttle:      {Stage: protocols.StageGreeting}, // 421
+	},
 }
 
-// slack is what a loaded test machine may add to an expected duration.
-const slack = 2500 * time.Millisecond
-
-func TestUpgradeFailureModes(t *testing.T) {
-	cases := []struct {
-		name      string
-		mode      fakemail.Mode
-		opts      Options
-		want      error // nil: Upgrade succeeds and a TLS handshake follows
-		stage     string
-		temporary bool
-		quit      bool // the client must have said QUIT
-		min, max  time.Duration
-	}{
-		{name: "normal", mode: fakemail.Normal, max: time.Second},
-		{name: "no-starttls", mode: fakemail.NoSTARTTLS, want: ErrNoSTARTTLS, stage: StageEHLO, quit: true, max: time.Second},
-		{name: "no-starttls-anyway", mode: fakemail.NoSTARTTLS, opts: Options{StartTLSAnyway: true}, max: time.Second},
-		{name: "no-ehlo", mode: fakemail.NoEHLO, want: ErrNoSTARTTLS, stage: StageEHLO, quit: true, max: time.Second},
-		{name: "refuse-454", mode: fakemail.Refuse, want: ErrSTARTTLSRefused, stage: StageSTARTTLS, temporary: true, quit: true, max: time.Second},
-		{name: "refuse-502", mode: fakemail.RefuseBad, want: ErrSTARTTLSRefused, stage: StageSTARTTLS, quit: true, max: time.Second},
-		{name: "greeting-delayed-3s", mode: fakemail.DelayGreeting, opts: Options{Timeout: 5 * time.Second}, min: 3 * time.Second, max: 4 * time.Second},
-		{name: "greeting-delayed-3s-timeout-1s", mode: fakemail.DelayGreeting, opts: Options{Timeout: time.Second}, want: os.ErrDeadlineExceeded, stage: StageGreeting, min: time.Second, max: 1500 * time.Millisecond},
-		{name: "tarpit", mode: fakemail.Tarpit, opts: Options{Timeout: 2 * time.Second}, want: os.ErrDeadlineExceeded, stage: StageGreeting, min: 2 * time.Second, max: 2500 * time.Millisecond},
-		{name: "endless-multiline", mode: fakemail.Endless, want: ErrTooManyLines, stage: StageEHLO, max: time.Second},
-		{name: "1MB-line", mode: fakemail.LongLine, want: ErrLineTooLong, stage: StageGreeting, max: time.Second},
-		{name: "closed-mid-dialogue", mode: fakemail.CloseMid, want: io.EOF, stage: StageEHLO, max: time.Second},
-		{name: "421-on-connect", mode: fakemail.Throttle, want: ErrThrottled, stage: StageGreeting, temporary: true, max: time.Second},
-		{name: "alert-after-starttls", mode: fakemail.AlertAfterSTARTTLS, max: time.Second},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := fakemail.Start(t, fakemail.SMTP(tc.mode))
-			conn := fakemail.Dial(t, srv.Addr)
-			start := time.Now()
-			info, err := Upgrade(context.Background(), conn, tc.opts)
-			took := time.Since(start)
-			t.Logf("FAILURE-TABLE smtp | %-30s | %-20s | %-90s | %7v | read %d B", tc.name, classify(err), errString(err), took.Round(time.Millisecond), conn.BytesRead())
-			// The lower bound allows for the server's clock starting at
-			// accept; the upper one for a loaded machine.
-			if took < tc.min-100*time.Millisecond || took > tc.max+slack {
-				t.Errorf("took %v, want %v to %v", took, tc.min, tc.max+slack)
-			}
-			if info == nil {
-				t.Fatal("nil Info")
-			}
-			// A reply is bounded by MaxLine, a run of lines by MaxLines;
-			// a line here is under 64 bytes.
-			bound := int64(DefaultMaxLine + 512)
-			if tc.mode == fakemail.Endless {
-				bound = DefaultMaxLines * 64
-			}
-			if n := conn.BytesRead(); n > bound {
-				t.Errorf("read %d bytes; the dialogue must stay bounded", n)
-			}
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Upgrade: %v", err)
-				}
-				if tc.mode == fakemail.AlertAfterSTARTTLS {
-					fakemail.CheckAlert(t, conn)
-					return
-				}
-				if _, err := fakemail.TLSHandshake(conn); err != nil {
-					t.Fatalf("TLS handshake after Upgrade: %v", err)
-				}
-				return
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("error %v (%T) is not an *Error", err, err)
-			}
-			if !errors.Is(err, tc.want) {
-				t.Errorf("error %v does not match %v", err, tc.want)
-			}
-			if e.Stage != tc.stage || e.Temporary != tc.temporary {
-				t.Errorf("Stage %q Temporary %v, want %q %v", e.Stage, e.Temporary, tc.stage, tc.temporary)
-			}
-			if tc.quit && !slices.Contains(srv.Lines(), "QUIT") {
-				t.Errorf("client did not say QUIT: %q", srv.Lines())
-			}
-		})
-	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return "-"
-	}
-	return err.Error()
-}
-
-func TestUpgradeAlertFailsTLS(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.SMTP(fakemail.AlertAfterSTARTTLS))
-	conn := fakemail.Dial(t, srv.Addr)
-	if _, err := Upgrade(context.Background(), conn, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := fakemail.TLSHandshake(conn)
-	if err == nil {
-		t.Fatal("TLS handshake succeeded against an alert")
-	}
-	var alert tls.AlertError
-	if !errors.As(err, &alert) || alert != 40 {
-		t.Logf("handshake error: %v (%T)", err, err)
-	}
-}
+func TestUpgradeFailureModes(t *testing.T)  { upgrade.TestFailureModes(t) }
+func TestUpgradeAlertFailsTLS(t *testing.T) { upgrade.TestAlertFailsTLS(t) }
+func TestUpgradeContext(t *testing.T)       { upgrade.TestContext(t) }
 
 func TestUpgradeInfo(t *testing.T) {
 	srv := fakemail.Start(t, fakemail.SMTP(fakemail.Normal))
 	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Upgrade(context.Background(), conn, Options{Helo: "scanner.example"})
+	info, err := Upgrade(context.Background(), conn, protocols.Options{ClientName: "scanner.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Banner != "fake.test ESMTP FakeMail\npleased to meet you" {
 		t.Errorf("Banner %q", info.Banner)
 	}
-	if !info.STARTTLSAdvertised || !info.Extended {
-		t.Errorf("STARTTLSAdvertised %v Extended %v", info.STARTTLSAdvertised, info.Extended)
+	if !info.STARTTLSAdvertised || info.Attributes[AttrESMTP] != "true" {
+		t.Errorf("STARTTLSAdvertised %v Attributes %v", info.STARTTLSAdvertised, info.Attributes)
 	}
 	if !slices.Equal(info.PlaintextAuth, []string{"PLAIN", "LOGIN"}) {
 		t.Errorf("PlaintextAuth %q", info.PlaintextAuth)
@@ -172,36 +61,11 @@ func TestUpgradeInfo(t *testing.T) {
 	}
 }
 
-func TestUpgradeContext(t *testing.T) {
-	t.Run("cancel", func(t *testing.T) {
-		srv := fakemail.Start(t, fakemail.SMTP(fakemail.Tarpit))
-		conn := fakemail.Dial(t, srv.Addr)
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(300*time.Millisecond, cancel)
-		start := time.Now()
-		_, err := Upgrade(ctx, conn, Options{Timeout: time.Minute})
-		if !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
-			t.Fatalf("err %v after %v, want context.Canceled within a second", err, time.Since(start))
-		}
-	})
-	t.Run("deadline", func(t *testing.T) {
-		srv := fakemail.Start(t, fakemail.SMTP(fakemail.Tarpit))
-		conn := fakemail.Dial(t, srv.Addr)
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		_, err := Upgrade(ctx, conn, Options{Timeout: time.Minute})
-		if err == nil || time.Since(start) > 1500*time.Millisecond {
-			t.Fatalf("err %v after %v, want a failure at the context's deadline", err, time.Since(start))
-		}
-	})
-}
-
 func TestCapabilitiesOverTLS(t *testing.T) {
 	// The fake server speaks plaintext; Capabilities only needs a conn.
 	srv := fakemail.Start(t, fakemail.SMTP(fakemail.Normal))
 	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Capabilities(context.Background(), conn, Options{})
+	info, err := Capabilities(context.Background(), conn, protocols.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,15 +90,15 @@ func TestReadReply(t *testing.T) {
 		{"250-a\n250 b\n", 250, []string{"a", "b"}, nil},
 		{"250-a\r\n250 \r\n", 250, []string{"a", ""}, nil},
 		{"220-x\r\n221 y\r\n", 221, []string{"x", "y"}, nil},
-		{"HTTP/1.1 400\r\n", 0, nil, ErrMalformed},
-		{"250x\r\n", 0, nil, ErrMalformed},
+		{"HTTP/1.1 400\r\n", 0, nil, protocols.ErrMalformed},
+		{"250x\r\n", 0, nil, protocols.ErrMalformed},
 		{"250-a\r\n", 250, []string{"a"}, io.EOF},
 		{"250-a\r\n250", 250, []string{"a"}, io.ErrUnexpectedEOF},
-		{"250-a\r\n250-b\r\n250-c\r\n", 250, []string{"a", "b", "c"}, ErrTooManyLines},
-		{"250 " + string(bytes.Repeat([]byte("a"), 100)) + "\r\n", 0, nil, ErrLineTooLong},
+		{"250-a\r\n250-b\r\n250-c\r\n", 250, []string{"a", "b", "c"}, protocols.ErrTooManyLines},
+		{"250 " + string(bytes.Repeat([]byte("a"), 100)) + "\r\n", 0, nil, protocols.ErrLineTooLong},
 	}
 	for _, tc := range cases {
-		lr := plaintext.NewLineReader(bytes.NewReader([]byte(tc.in)), 64, ErrLineTooLong)
+		lr := plaintext.NewLineReader(bytes.NewReader([]byte(tc.in)), 64, protocols.ErrLineTooLong)
 		r, err := readReply(lr, 3)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%q: err %v, want %v", tc.in, err, tc.err)

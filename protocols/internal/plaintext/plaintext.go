@@ -1,6 +1,9 @@
-// Package plaintext holds what the plaintext mail dialogues (SMTP, IMAP,
-// POP3) share: a line reader that never reads past the line it returns, and
-// a session that bounds one dialogue by deadline and context.
+// Package plaintext holds what the line-based plaintext dialogues (SMTP,
+// IMAP, POP3 …) share, in both directions: for Upgrade a line reader that
+// never reads past the line it returns and a session that bounds one
+// dialogue by deadline and context; for Recognize the wire-line helpers
+// (wire.go). None of it is part of the protocols contract: a binary
+// dialogue (LDAP, PostgreSQL, RDP) need not use it.
 package plaintext
 
 import (
@@ -11,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/tlsmap/tlsmap/protocols"
 )
 
 // LineReader reads CRLF (or bare LF) terminated lines and never reads a
@@ -85,8 +90,11 @@ func (lr *LineReader) ReadLine() (string, error) {
 
 // Session bounds one dialogue on conn: a deadline (the earlier of ctx's and
 // now+timeout), and ctx's cancellation closing conn (context.AfterFunc),
-// which unblocks any read or write at once.
+// which unblocks any read or write at once. R reads the server's lines,
+// at most opts.MaxLine bytes each (protocols.ErrLineTooLong beyond).
 type Session struct {
+	R *LineReader
+
 	ctx      context.Context
 	conn     net.Conn
 	deadline time.Time
@@ -94,14 +102,27 @@ type Session struct {
 }
 
 // Start begins a session on conn.
-func Start(ctx context.Context, conn net.Conn, timeout time.Duration) *Session {
-	deadline := time.Now().Add(timeout)
+func Start(ctx context.Context, conn net.Conn, opts protocols.Options) *Session {
+	deadline := time.Now().Add(opts.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	return &Session{ctx: ctx, conn: conn, deadline: deadline, stop: stop}
+	return &Session{R: NewLineReader(conn, opts.MaxLine, protocols.ErrLineTooLong), ctx: ctx, conn: conn, deadline: deadline, stop: stop}
+}
+
+// Run runs one dialogue of protocol name on conn as a Session: opts (with
+// defaults filled in by the caller) bound it, and a context that ends
+// while dialogue runs turns its success into an *Error of lastStage.
+func Run(ctx context.Context, conn net.Conn, name, lastStage string, opts protocols.Options,
+	dialogue func(*Session) (*protocols.Dialogue, error)) (*protocols.Dialogue, error) {
+	s := Start(ctx, conn, opts)
+	d, err := dialogue(s)
+	if !s.End() && err == nil {
+		err = &protocols.Error{Protocol: name, Stage: lastStage, Err: context.Cause(ctx)}
+	}
+	return d, err
 }
 
 // Send writes one command line, terminated by CRLF.
@@ -150,7 +171,7 @@ func (e errConnClosed) Unwrap() error { return e.err }
 
 // Quit politely ends a dialogue that will not upgrade: it sends cmd and
 // waits a little for the reply, ignoring any failure.
-func (s *Session) Quit(lr *LineReader, cmd string) {
+func (s *Session) Quit(cmd string) {
 	if s.ctx.Err() != nil {
 		return
 	}
@@ -162,7 +183,7 @@ func (s *Session) Quit(lr *LineReader, cmd string) {
 	if d := time.Now().Add(time.Second); d.Before(s.deadline) {
 		_ = s.conn.SetReadDeadline(d)
 	}
-	_, _ = lr.ReadLine()
+	_, _ = s.R.ReadLine()
 }
 
 // Software is one entry of a protocol's table of server software: a phrase
@@ -200,19 +221,4 @@ func containsWords(s, needle string) bool {
 
 func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// QuoteReply shortens a server reply for an error message and keeps
-// control characters out of logs.
-func QuoteReply(s string) string {
-	const max = 200
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }

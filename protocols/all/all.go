@@ -1,0 +1,21 @@
+// Package all registers every application protocol tlsmap knows with the
+// protocols registry. scan and sniff import it; adding a protocol is its
+// package and one line here.
+package all
+
+import (
+	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/https"
+	"github.com/tlsmap/tlsmap/protocols/imap"
+	"github.com/tlsmap/tlsmap/protocols/pop3"
+	"github.com/tlsmap/tlsmap/protocols/smtp"
+)
+
+func init() {
+	protocols.Register(
+		https.Protocol,
+		smtp.Protocol,
+		imap.Protocol,
+		pop3.Protocol,
+	)
+}

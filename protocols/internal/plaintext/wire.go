@@ -1,0 +1,83 @@
+package plaintext
+
+import (
+	"bytes"
+
+	"github.com/tlsmap/tlsmap/protocols"
+)
+
+// WireLine returns the line of a captured stream starting at pos (without
+// its line ending), the offset after its LF, and whether a LF was found
+// within max bytes. A line holding a control character other than TAB and
+// CR is treated as incomplete: it is not text, so nothing after it is
+// parsed.
+func WireLine(b []byte, pos, max int) (line []byte, next int, ok bool) {
+	rest := b[pos:]
+	if len(rest) > max {
+		rest = rest[:max]
+	}
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	line = rest[:i]
+	for _, c := range line {
+		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
+			return nil, pos, false
+		}
+	}
+	return bytes.TrimRight(line, "\r"), pos + i + 1, true
+}
+
+// BodyLine returns the next line of a message body (SMTP DATA, a POP3
+// multi-line response): any bytes up to a LF, bounded only by the stream.
+func BodyLine(b []byte, pos int) (line []byte, next int, ok bool) {
+	i := bytes.IndexByte(b[pos:], '\n')
+	if i < 0 {
+		return nil, pos, false
+	}
+	return b[pos : pos+i], pos + i + 1, true
+}
+
+// SkipBody skips a dot-terminated body (RFC 5321 §4.1.1.4, RFC 1939 §3)
+// starting at pos and returns the offset after its "." line; ok is false
+// when the body does not end within b.
+func SkipBody(b []byte, pos int) (next int, ok bool) {
+	for {
+		l, n, ok := BodyLine(b, pos)
+		if !ok {
+			return pos, false
+		}
+		pos = n
+		if string(bytes.TrimRight(l, "\r")) == "." {
+			return pos, true
+		}
+	}
+}
+
+// Sanitize makes a wire line fit for a Reason: printable, at most 200
+// bytes.
+func Sanitize(line []byte) string {
+	return protocols.QuoteReply(string(bytes.TrimRight(line, "\r")))
+}
+
+// NotThis is the recognition of a flow that is not protocol name.
+func NotThis(name, reason string) protocols.Recognition {
+	return protocols.Recognition{Protocol: name, State: protocols.NotThis, Reason: reason}
+}
+
+// Upgraded checks that what follows each offset can be TLS before calling
+// the flow of protocol name Upgraded: a ClientHello (0x16) or an SSLv2
+// CLIENT-HELLO (high bit set) from the client, a handshake record or an
+// alert (0x15) from the server. Otherwise the flow stays Plaintext: verb
+// (the protocol's word for it, "STARTTLS", "STLS") was accepted but a side
+// went on in plaintext.
+func Upgraded(name, verb string, c2s, s2c []byte, co, so int) protocols.Recognition {
+	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
+		return protocols.Recognition{Protocol: name, State: protocols.Plaintext, Reason: verb + " accepted but the client went on in plaintext"}
+	}
+	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
+		return protocols.Recognition{Protocol: name, State: protocols.Plaintext, Reason: verb + " accepted but the server went on in plaintext"}
+	}
+	return protocols.Recognition{Protocol: name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
+}

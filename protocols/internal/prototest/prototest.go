@@ -1,0 +1,270 @@
+// Package prototest is the one test harness of the protocol packages
+// (protocols/smtp, imap, pop3 and those to come): each package's tests
+// describe their protocol (its scripted fake servers, its recognition
+// cases) and call the table-driven checks here, so that every protocol is
+// held to the same failure modes and the same Recognize invariants. It is
+// imported by _test.go files only.
+//
+//   - Upgrade runs the upgrade failure-mode table (not advertised,
+//     refused, a delayed greeting, a tarpit, an endless reply, a huge
+//     line, a connection closed mid-dialogue, throttling, an alert after
+//     the go-ahead) and the context checks against scripted fake servers.
+//   - Recognizer runs the recognition cases, the public captures, the
+//     fuzz target with its invariants and the seed-corpus writer.
+package prototest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/internal/fakemail"
+	"github.com/tlsmap/tlsmap/protocols"
+)
+
+// Upgrade describes a protocol's Upgrade for the failure-mode table.
+type Upgrade struct {
+	Protocol *protocols.Protocol // its Upgrade is tested
+	// Server is the protocol's scripted fake server behaving as a mode
+	// (fakemail.SMTP …); it must implement every mode of Fails and
+	// fakemail.Normal, NoSTARTTLS (STARTTLS accepted when asked anyway),
+	// DelayGreeting and AlertAfterSTARTTLS.
+	Server func(fakemail.Mode) fakemail.Handler
+	// Goodbye is the line the client must send before giving up on a
+	// dialogue that will not upgrade ("QUIT", "a3 LOGOUT"); "" when the
+	// protocol has none.
+	Goodbye string
+	// MaxLine and MaxLines are the protocol's default bounds: what a
+	// dialogue may read is checked against them.
+	MaxLine, MaxLines int
+	// Fails says where the dialogue must fail in each failure mode: every
+	// one of RequiredFailures, and optionally fakemail.RefuseBad and
+	// fakemail.NoEHLO.
+	Fails map[fakemail.Mode]Failure
+}
+
+// Failure is where and how a dialogue fails in one mode.
+type Failure struct {
+	Stage     string // protocols.Error.Stage
+	Temporary bool   // protocols.Error.Temporary (always true for Throttle)
+}
+
+// RequiredFailures are the failure modes every protocol's fake server and
+// Fails must cover.
+var RequiredFailures = []fakemail.Mode{
+	fakemail.NoSTARTTLS, fakemail.Refuse, fakemail.DelayGreeting, fakemail.Tarpit,
+	fakemail.Endless, fakemail.LongLine, fakemail.CloseMid, fakemail.Throttle,
+}
+
+// sentinels are the error each failure mode must match.
+var sentinels = map[fakemail.Mode]error{
+	fakemail.NoSTARTTLS:    protocols.ErrNoSTARTTLS,
+	fakemail.NoEHLO:        protocols.ErrNoSTARTTLS,
+	fakemail.Refuse:        protocols.ErrSTARTTLSRefused,
+	fakemail.RefuseBad:     protocols.ErrSTARTTLSRefused,
+	fakemail.DelayGreeting: os.ErrDeadlineExceeded,
+	fakemail.Tarpit:        os.ErrDeadlineExceeded,
+	fakemail.Endless:       protocols.ErrTooManyLines,
+	fakemail.LongLine:      protocols.ErrLineTooLong,
+	fakemail.CloseMid:      io.EOF,
+	fakemail.Throttle:      protocols.ErrThrottled,
+}
+
+// classify names the sentinel an Upgrade error matches, for the log.
+func classify(err error) string {
+	for _, s := range []struct {
+		err  error
+		name string
+	}{
+		{protocols.ErrNoSTARTTLS, "ErrNoSTARTTLS"}, {protocols.ErrSTARTTLSRefused, "ErrSTARTTLSRefused"},
+		{protocols.ErrThrottled, "ErrThrottled"}, {protocols.ErrUnexpectedReply, "ErrUnexpectedReply"},
+		{protocols.ErrMalformed, "ErrMalformed"}, {protocols.ErrLineTooLong, "ErrLineTooLong"},
+		{protocols.ErrTooManyLines, "ErrTooManyLines"}, {os.ErrDeadlineExceeded, "timeout"},
+		{context.Canceled, "context.Canceled"}, {io.EOF, "closed (io.EOF)"},
+		{io.ErrUnexpectedEOF, "closed (io.ErrUnexpectedEOF)"},
+	} {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	if err == nil {
+		return "upgraded"
+	}
+	return "other"
+}
+
+// slack is what a loaded test machine may add to an expected duration.
+const slack = 2500 * time.Millisecond
+
+// row is one line of the failure-mode table.
+type row struct {
+	name     string
+	mode     fakemail.Mode
+	opts     protocols.Options
+	fail     bool // false: Upgrade succeeds and TLS follows
+	min, max time.Duration
+}
+
+// rows builds the table for u, failing t when u leaves a required mode
+// out.
+func (u Upgrade) rows(t *testing.T) []row {
+	for _, m := range RequiredFailures {
+		if _, ok := u.Fails[m]; !ok {
+			t.Fatalf("%s: Fails has no entry for the required mode %v", u.Protocol.Name, m)
+		}
+	}
+	rows := []row{
+		{name: "normal", mode: fakemail.Normal, max: time.Second},
+		{name: "no-starttls", mode: fakemail.NoSTARTTLS, fail: true, max: time.Second},
+		{name: "no-starttls-anyway", mode: fakemail.NoSTARTTLS, opts: protocols.Options{StartTLSAnyway: true}, max: time.Second},
+		{name: "refuse", mode: fakemail.Refuse, fail: true, max: time.Second},
+		{name: "greeting-delayed-3s", mode: fakemail.DelayGreeting, opts: protocols.Options{Timeout: 5 * time.Second}, min: 3 * time.Second, max: 4 * time.Second},
+		{name: "greeting-delayed-3s-timeout-1s", mode: fakemail.DelayGreeting, opts: protocols.Options{Timeout: time.Second}, fail: true, min: time.Second, max: 1500 * time.Millisecond},
+		{name: "tarpit", mode: fakemail.Tarpit, opts: protocols.Options{Timeout: 2 * time.Second}, fail: true, min: 2 * time.Second, max: 2500 * time.Millisecond},
+		{name: "endless-reply", mode: fakemail.Endless, fail: true, max: time.Second},
+		{name: "1MB-line", mode: fakemail.LongLine, fail: true, max: time.Second},
+		{name: "closed-mid-dialogue", mode: fakemail.CloseMid, fail: true, max: time.Second},
+		{name: "throttled-on-connect", mode: fakemail.Throttle, fail: true, max: time.Second},
+		{name: "alert-after-starttls", mode: fakemail.AlertAfterSTARTTLS, max: time.Second},
+	}
+	for _, m := range []fakemail.Mode{fakemail.RefuseBad, fakemail.NoEHLO} {
+		if _, ok := u.Fails[m]; ok {
+			rows = append(rows, row{name: m.String(), mode: m, fail: true, max: time.Second})
+		}
+	}
+	return rows
+}
+
+// TestFailureModes runs Upgrade against the protocol's fake server in
+// every mode, in parallel, and checks the outcome (success followed by a
+// TLS handshake, or the mode's sentinel at the stage Fails names), the
+// time taken, that the reads stayed bounded and that the client said
+// goodbye to a dialogue it gave up.
+func (u Upgrade) TestFailureModes(t *testing.T) {
+	for _, tc := range u.rows(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakemail.Start(t, u.Server(tc.mode))
+			conn := fakemail.Dial(t, srv.Addr)
+			start := time.Now()
+			d, err := u.Protocol.Upgrade(context.Background(), conn, tc.opts)
+			took := time.Since(start)
+			t.Logf("FAILURE-TABLE %s | %-30s | %-20s | %-90s | %7v | read %d B", u.Protocol.Name, tc.name, classify(err), errString(err), took.Round(time.Millisecond), conn.BytesRead())
+			// The lower bound allows for the server's clock starting at
+			// accept; the upper one for a loaded machine.
+			if took < tc.min-100*time.Millisecond || took > tc.max+slack {
+				t.Errorf("took %v, want %v to %v", took, tc.min, tc.max+slack)
+			}
+			if d == nil || d.Protocol != u.Protocol.Name {
+				t.Fatalf("Dialogue %+v, want one of %s", d, u.Protocol.Name)
+			}
+			// A reply is bounded by MaxLine, a run of lines by MaxLines;
+			// a line here is under 64 bytes.
+			bound := int64(u.MaxLine + 512)
+			if tc.mode == fakemail.Endless {
+				bound = int64(u.MaxLines) * 64
+			}
+			if n := conn.BytesRead(); n > bound {
+				t.Errorf("read %d bytes; the dialogue must stay bounded", n)
+			}
+			if !tc.fail {
+				if err != nil {
+					t.Fatalf("Upgrade: %v", err)
+				}
+				if tc.mode == fakemail.AlertAfterSTARTTLS {
+					fakemail.CheckAlert(t, conn)
+					return
+				}
+				if _, err := fakemail.TLSHandshake(conn); err != nil {
+					t.Fatalf("TLS handshake after Upgrade: %v", err)
+				}
+				return
+			}
+			want, exp := sentinels[tc.mode], u.Fails[tc.mode]
+			var e *protocols.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T) is not a *protocols.Error", err, err)
+			}
+			if !errors.Is(err, want) {
+				t.Errorf("error %v does not match %v", err, want)
+			}
+			temporary := exp.Temporary || tc.mode == fakemail.Throttle
+			if e.Protocol != u.Protocol.Name || e.Stage != exp.Stage || e.Temporary != temporary {
+				t.Errorf("Protocol %q Stage %q Temporary %v, want %q %q %v", e.Protocol, e.Stage, e.Temporary, u.Protocol.Name, exp.Stage, temporary)
+			}
+			if errors.Is(want, protocols.ErrNoSTARTTLS) || errors.Is(want, protocols.ErrSTARTTLSRefused) {
+				if u.Goodbye != "" && !slices.Contains(srv.Lines(), u.Goodbye) {
+					t.Errorf("client did not say %q: %q", u.Goodbye, srv.Lines())
+				}
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "-"
+	}
+	return err.Error()
+}
+
+// TestAlertFailsTLS: after an upgrade answered by a TLS alert, a TLS
+// handshake on the connection fails (the alert was left unread).
+func (u Upgrade) TestAlertFailsTLS(t *testing.T) {
+	srv := fakemail.Start(t, u.Server(fakemail.AlertAfterSTARTTLS))
+	conn := fakemail.Dial(t, srv.Addr)
+	if _, err := u.Protocol.Upgrade(context.Background(), conn, protocols.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fakemail.TLSHandshake(conn); err == nil {
+		t.Fatal("TLS handshake succeeded against an alert")
+	}
+}
+
+// TestContext: cancelling the context ends a dialogue with a tarpit at
+// once, and the context's deadline ends it in time, whatever
+// Options.Timeout says.
+func (u Upgrade) TestContext(t *testing.T) {
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		srv := fakemail.Start(t, u.Server(fakemail.Tarpit))
+		conn := fakemail.Dial(t, srv.Addr)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(300*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := u.Protocol.Upgrade(ctx, conn, protocols.Options{Timeout: time.Minute})
+		if !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
+			t.Fatalf("err %v after %v, want context.Canceled within a second", err, time.Since(start))
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		srv := fakemail.Start(t, u.Server(fakemail.Tarpit))
+		conn := fakemail.Dial(t, srv.Addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := u.Protocol.Upgrade(ctx, conn, protocols.Options{Timeout: time.Minute})
+		if err == nil || time.Since(start) > 1500*time.Millisecond {
+			t.Fatalf("err %v after %v, want a failure at the context's deadline", err, time.Since(start))
+		}
+	})
+}
+
+// Scripted serves one connection with a fixed byte string, then reads
+// until the client goes away, and returns a connection to it.
+func Scripted(t *testing.T, s string) *fakemail.CountingConn {
+	srv := fakemail.Start(t, func(c *fakemail.Conn) {
+		_ = c.Send(s)
+		for {
+			if _, err := c.Line(); err != nil {
+				return
+			}
+		}
+	})
+	return fakemail.Dial(t, srv.Addr)
+}
