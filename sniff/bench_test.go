@@ -18,7 +18,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
-		if d.decode(frame, layers.LinkTypeEthernet, 0, &p) != decTCP {
+		if d.decode(frame, layers.LinkTypeEthernet, 0, false, &p) != decTCP {
 			b.Fatal("not TCP")
 		}
 	}

@@ -92,8 +92,8 @@ func (e *erspan3) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error
 	return nil
 }
 
-// pkt is one decoded TCP segment. Payload aliases the packet data (or the
-// fragment buffer): copy what is kept.
+// pkt is one decoded TCP segment or UDP datagram. Payload aliases the
+// packet data (or the fragment buffer): copy what is kept.
 type pkt struct {
 	src, dst   netip.Addr
 	sport      uint16
@@ -103,6 +103,10 @@ type pkt struct {
 	fin, rst   bool
 	payload    []byte
 	fragmented bool
+	// cut is how many bytes of the segment's payload the capture did not
+	// keep (its IP length says more than the snaplen let through): they
+	// follow payload on the wire.
+	cut int
 }
 
 // decodeResult says what decode made of a packet.
@@ -110,17 +114,19 @@ type decodeResult uint8
 
 const (
 	decTCP      decodeResult = iota // p holds a TCP segment
-	decNonTCP                       // a valid packet, but not TCP
-	decError                        // malformed or unsupported link layer
+	decUDP                          // p holds a UDP datagram (ports, payload)
+	decSkip                         // not decoded: decoder.skip says why
 	decFragment                     // an IP fragment, held until its datagram is whole
 )
 
-// decoder decodes link, tunnel, network and TCP headers with gopacket's
-// DecodingLayerParser over preallocated layers: one parser per first
-// layer, all sharing the same layer values, so a packet costs no
-// allocation. Tunnels (GRE, ERSPAN I/II/III, VXLAN) decode through the same
+// decoder decodes link, tunnel, network and TCP/UDP headers with
+// gopacket's DecodingLayerParser over preallocated layers: one parser per
+// first layer, all sharing the same layer values, so a packet costs no
+// allocation. Tunnels and encapsulations (802.1Q/QinQ, PPPoE, MPLS, GRE,
+// ERSPAN I/II/III, VXLAN, IP-in-IP, IPv6-in-IPv4) decode through the same
 // layers: the innermost IP and TCP headers win, which is what a mirror
-// port's traffic needs.
+// port's traffic needs. A packet that yields neither TCP nor UDP is
+// counted by the reason decoding stopped (skip).
 type decoder struct {
 	eth     layers.Ethernet
 	dot1q   layers.Dot1Q
@@ -137,25 +143,43 @@ type decoder struct {
 	vxlan   layers.VXLAN
 	erspan2 layers.ERSPANII
 	erspan3 erspan3
+	pppoe   pppoeLayer
+	ppp     pppLayer
+	mpls    mplsLayer
 
-	pEth, pSLL, pSLL2, pLo, pIP4, pIP6 *gopacket.DecodingLayerParser
-	decoded                            []gopacket.LayerType
+	pEth, pSLL, pSLL2, pLo, pIP4, pIP6, pPPP, pPPPoE parser
+	decoded                                          []gopacket.LayerType
+	// byType finds the layer of a decoded type (for the skip reasons).
+	byType map[gopacket.LayerType]gopacket.DecodingLayer
 
+	skip  Skip // why the last decSkip packet was not decoded
 	frags fragTable
 }
 
+// parser is a DecodingLayerParser and the layer it starts with.
+type parser struct {
+	*gopacket.DecodingLayerParser
+	first gopacket.LayerType
+}
+
 func newDecoder() *decoder {
-	d := &decoder{decoded: make([]gopacket.LayerType, 0, 16)}
+	d := &decoder{decoded: make([]gopacket.LayerType, 0, 16), byType: map[gopacket.LayerType]gopacket.DecodingLayer{}}
 	d.frags.init()
 	all := []gopacket.DecodingLayer{
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.lo, &d.ip4, &d.ip6,
 		&d.ip6ext, &d.ip6frag, // the fragment header overrides the skipper
 		&d.tcp, &d.udp, &d.gre, &d.vxlan, &d.erspan2, &d.erspan3,
+		&d.pppoe, &d.ppp, &d.mpls,
 	}
-	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+	for _, l := range all {
+		for _, t := range l.CanDecode().LayerTypes() {
+			d.byType[t] = l
+		}
+	}
+	mk := func(first gopacket.LayerType) parser {
 		p := gopacket.NewDecodingLayerParser(first, all...)
 		p.IgnoreUnsupported = true
-		return p
+		return parser{p, first}
 	}
 	d.pEth = mk(layers.LayerTypeEthernet)
 	d.pSLL = mk(layers.LayerTypeLinuxSLL)
@@ -163,80 +187,86 @@ func newDecoder() *decoder {
 	d.pLo = mk(layers.LayerTypeLoopback)
 	d.pIP4 = mk(layers.LayerTypeIPv4)
 	d.pIP6 = mk(layers.LayerTypeIPv6)
+	d.pPPP = mk(layers.LayerTypePPP)
+	d.pPPPoE = mk(layers.LayerTypePPPoE)
 	return d
 }
 
-// parser picks the parser for a link type.
-func (d *decoder) parser(lt layers.LinkType, data []byte) *gopacket.DecodingLayerParser {
+// parser picks the parser for a link type; nil when the link type is not
+// decoded.
+func (d *decoder) parser(lt layers.LinkType, data []byte) *parser {
 	switch lt {
 	case layers.LinkTypeEthernet:
-		return d.pEth
+		return &d.pEth
 	case layers.LinkTypeLinuxSLL:
-		return d.pSLL
+		return &d.pSLL
 	case layers.LinkTypeLinuxSLL2:
-		return d.pSLL2
+		return &d.pSLL2
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		return d.pLo
+		return &d.pLo
 	case layers.LinkTypeIPv4:
-		return d.pIP4
+		return &d.pIP4
 	case layers.LinkTypeIPv6:
-		return d.pIP6
+		return &d.pIP6
+	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
+		return &d.pPPP
+	case layers.LinkTypePPPEthernet:
+		return &d.pPPPoE
 	case layers.LinkTypeRaw, linkTypeRawDLT12, linkTypeRawDLT14:
-		if len(data) > 0 {
-			switch data[0] >> 4 {
-			case 4:
-				return d.pIP4
-			case 6:
-				return d.pIP6
-			}
+		if len(data) > 0 && data[0]>>4 == 6 {
+			return &d.pIP6
 		}
+		return &d.pIP4 // not IPv4 either: the IPv4 header is malformed
 	}
 	return nil
 }
 
 // decode decodes one packet. now is the packet time in Unix nanoseconds
-// (for the fragment table's timeouts).
-func (d *decoder) decode(data []byte, lt layers.LinkType, now int64, p *pkt) decodeResult {
-	parser := d.parser(lt, data)
-	if parser == nil {
-		return decError
+// (for the fragment table's timeouts); cut tells that the capture kept
+// fewer bytes than the frame had (snaplen).
+func (d *decoder) decode(data []byte, lt layers.LinkType, now int64, cut bool, p *pkt) decodeResult {
+	if len(data) == 0 {
+		d.skip = Skip{Kind: SkipEmpty}
+		return decSkip
 	}
-	err := parser.DecodeLayers(data, &d.decoded)
-	// Find the innermost network layer and whether TCP follows it.
+	ps := d.parser(lt, data)
+	if ps == nil {
+		d.skip = Skip{Kind: SkipLinkType, Code: uint32(lt)}
+		return decSkip
+	}
+	if err := ps.DecodeLayers(data, &d.decoded); err != nil || len(d.decoded) == 0 {
+		// The header after the last decoded one did not decode.
+		failed := ps.first
+		if n := len(d.decoded); n > 0 {
+			failed = d.byType[d.decoded[n-1]].NextLayerType()
+		}
+		d.skip = d.broken(failed, cut || ps.Truncated)
+		return decSkip
+	}
+	// The innermost network layer, and what decoding stopped at.
 	var net gopacket.LayerType
-	tcp := false
 	for _, t := range d.decoded {
 		switch t {
-		case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
-			net, tcp = t, false
-		case layers.LayerTypeIPv6Fragment:
+		case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeIPv6Fragment:
 			net = t
-		case layers.LayerTypeTCP:
-			tcp = true
 		}
 	}
-	if err != nil && !tcp {
-		if net == 0 {
-			return decError
-		}
-		// A network layer decoded but what follows did not: not TCP we
-		// can use.
-		return decNonTCP
-	}
-	if tcp {
-		if err != nil {
-			return decError
-		}
+	last := d.decoded[len(d.decoded)-1]
+	switch last {
+	case layers.LayerTypeTCP:
 		d.fill(net, p)
+		d.fillTCP(p)
 		return decTCP
+	case layers.LayerTypeUDP:
+		d.fill(net, p)
+		d.fillUDP(p)
+		return decUDP
 	}
-	switch net {
-	case layers.LayerTypeIPv4:
-		if d.ip4.Flags&layers.IPv4MoreFragments == 0 && d.ip4.FragOffset == 0 {
-			return decNonTCP
-		}
-		if d.ip4.Protocol != layers.IPProtocolTCP {
-			return decNonTCP
+	switch {
+	case last == layers.LayerTypeIPv4 && (d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0):
+		if proto := d.ip4.Protocol; proto != layers.IPProtocolTCP && proto != layers.IPProtocolUDP {
+			d.skip = Skip{Kind: SkipIPProtocol, Code: uint32(proto)}
+			return decSkip
 		}
 		src, dst := netip.AddrFrom4([4]byte(d.ip4.SrcIP)), netip.AddrFrom4([4]byte(d.ip4.DstIP))
 		k := fragKey{src: src, dst: dst, id: uint32(d.ip4.Id), proto: uint8(d.ip4.Protocol)}
@@ -244,11 +274,13 @@ func (d *decoder) decode(data []byte, lt layers.LinkType, now int64, p *pkt) dec
 		if !ok {
 			return decFragment
 		}
-		return d.fragTCP(whole, src, dst, p)
-	case layers.LayerTypeIPv6Fragment:
+		return d.fragTransport(whole, src, dst, p)
+	case last == layers.LayerTypeIPv6Fragment:
 		f := &d.ip6frag
 		if f.FragmentOffset == 0 && !f.MoreFragments {
-			return decNonTCP // atomic fragment of something not TCP
+			// An atomic fragment (RFC 6946) of something not TCP or UDP.
+			d.skip = Skip{Kind: SkipIPProtocol, Code: uint32(f.NextHeader)}
+			return decSkip
 		}
 		src, dst := netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP))
 		k := fragKey{src: src, dst: dst, id: f.Identification, v6: true}
@@ -259,34 +291,119 @@ func (d *decoder) decode(data []byte, lt layers.LinkType, now int64, p *pkt) dec
 		if !ok {
 			return decFragment
 		}
-		if d.frags.lastProto != uint8(layers.IPProtocolTCP) {
-			return decNonTCP
+		return d.fragTransport(whole, src, dst, p)
+	}
+	d.skip = d.stopped(last, cut || ps.Truncated)
+	return decSkip
+}
+
+// broken is the reason for a header of type t that did not decode.
+func (d *decoder) broken(t gopacket.LayerType, cut bool) Skip {
+	if cut {
+		return Skip{Kind: SkipCut, Code: uint32(t)}
+	}
+	return Skip{Kind: SkipMalformed, Code: uint32(t)}
+}
+
+// stopped is the reason decoding ended after the layer last without a
+// TCP or UDP header: what last says follows it and is not decoded, or a
+// header that was wanted but had no bytes left.
+func (d *decoder) stopped(last gopacket.LayerType, cut bool) Skip {
+	if next := d.byType[last].NextLayerType(); d.byType[next] != nil {
+		return d.broken(next, cut)
+	}
+	switch last {
+	case layers.LayerTypeEthernet:
+		return etherSkip(d.eth.EthernetType)
+	case layers.LayerTypeDot1Q:
+		return etherSkip(d.dot1q.Type)
+	case layers.LayerTypeLinuxSLL:
+		return etherSkip(d.sll.EthernetType)
+	case layers.LayerTypeLinuxSLL2:
+		return etherSkip(d.sll2.ProtocolType)
+	case layers.LayerTypeGRE:
+		return Skip{Kind: SkipGRE, Code: uint32(d.gre.Protocol)}
+	case layers.LayerTypeLoopback:
+		return Skip{Kind: SkipLoopback, Code: uint32(d.lo.Family)}
+	case layers.LayerTypeIPv4:
+		return Skip{Kind: SkipIPProtocol, Code: uint32(d.ip4.Protocol)}
+	case layers.LayerTypeIPv6:
+		proto := d.ip6.NextHeader
+		if d.ip6.HopByHop != nil {
+			proto = d.ip6.HopByHop.NextHeader
 		}
-		return d.fragTCP(whole, src, dst, p)
+		return Skip{Kind: SkipIPProtocol, Code: uint32(proto)}
+	case layers.LayerTypePPPoE:
+		// A discovery frame (RFC 2516 §5.1–5.5), or a session frame
+		// without a PPP header.
+		if d.pppoe.code != 0 {
+			return etherSkip(layers.EthernetTypePPPoEDiscovery)
+		}
+		return d.broken(layers.LayerTypePPP, cut)
+	case layers.LayerTypePPP:
+		return Skip{Kind: SkipPPP, Code: uint32(d.ppp.proto)}
+	case layers.LayerTypeMPLS:
+		return Skip{Kind: SkipMPLSPayload}
 	}
-	if net == 0 && err != nil {
-		return decError
+	if layers.LayerClassIPv6Extension.Contains(last) {
+		return Skip{Kind: SkipIPProtocol, Code: uint32(d.ip6ext.NextHeader)}
 	}
-	return decNonTCP
+	return d.broken(last, cut)
 }
 
-// fragTCP decodes the TCP segment of a reassembled datagram.
-func (d *decoder) fragTCP(whole []byte, src, dst netip.Addr, p *pkt) decodeResult {
-	if err := d.tcp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
-		return decError
+// etherSkip is the reason for an EtherType that carries nothing decoded
+// (0 for an 802.3 length field, whose LLC payload is not IP).
+func etherSkip(t layers.EthernetType) Skip {
+	if t < 0x0600 {
+		t = 0
 	}
-	d.fillTCP(p)
-	p.src, p.dst, p.fragmented = src, dst, true
-	return decTCP
+	return Skip{Kind: SkipEtherType, Code: uint32(t)}
 }
 
+// fragTransport decodes the TCP or UDP header of a reassembled datagram.
+func (d *decoder) fragTransport(whole []byte, src, dst netip.Addr, p *pkt) decodeResult {
+	proto := layers.IPProtocol(d.frags.lastProto)
+	var r decodeResult
+	switch proto {
+	case layers.IPProtocolTCP:
+		if err := d.tcp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
+			d.skip = Skip{Kind: SkipMalformed, Code: uint32(layers.LayerTypeTCP)}
+			return decSkip
+		}
+		d.fillTCP(p)
+		r = decTCP
+	case layers.IPProtocolUDP:
+		if err := d.udp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
+			d.skip = Skip{Kind: SkipMalformed, Code: uint32(layers.LayerTypeUDP)}
+			return decSkip
+		}
+		d.fillUDP(p)
+		r = decUDP
+	default:
+		d.skip = Skip{Kind: SkipIPProtocol, Code: uint32(proto)}
+		return decSkip
+	}
+	p.src, p.dst, p.fragmented, p.cut = src, dst, true, 0
+	return r
+}
+
+// fill sets the addresses of the innermost network layer, and how many
+// bytes of its payload the capture cut off.
 func (d *decoder) fill(net gopacket.LayerType, p *pkt) {
+	p.cut = 0
 	if net == layers.LayerTypeIPv4 {
 		p.src, p.dst = netip.AddrFrom4([4]byte(d.ip4.SrcIP)), netip.AddrFrom4([4]byte(d.ip4.DstIP))
+		if wire := int(d.ip4.Length) - int(d.ip4.IHL)*4; wire > len(d.ip4.Payload) {
+			p.cut = wire - len(d.ip4.Payload)
+		}
 	} else {
 		p.src, p.dst = netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP))
+		// The payload length covers the extension headers (RFC 8200 §3);
+		// 0 is a jumbogram, whose length we do not check.
+		if wire := int(d.ip6.Length); wire > len(d.ip6.Payload) {
+			p.cut = wire - len(d.ip6.Payload)
+		}
 	}
-	d.fillTCP(p)
 	p.fragmented = false
 }
 
@@ -296,6 +413,14 @@ func (d *decoder) fillTCP(p *pkt) {
 	p.seq, p.ack = t.Seq, t.Ack
 	p.syn, p.ackF, p.fin, p.rst = t.SYN, t.ACK, t.FIN, t.RST
 	p.payload = t.Payload
+}
+
+func (d *decoder) fillUDP(p *pkt) {
+	u := &d.udp
+	p.sport, p.dport = uint16(u.SrcPort), uint16(u.DstPort)
+	p.seq, p.ack = 0, 0
+	p.syn, p.ackF, p.fin, p.rst = false, false, false, false
+	p.payload = u.Payload
 }
 
 // Fragment reassembly (RFC 791 §3.2 for IPv4, RFC 8200 §4.5 for IPv6),

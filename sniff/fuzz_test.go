@@ -25,7 +25,7 @@ func requireSeeds(f *testing.F, name string) {
 // through one Sniffer: no panic, and buffering stays within its bounds.
 func FuzzPacket(f *testing.F) {
 	requireSeeds(f, "FuzzPacket")
-	lts := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull}
+	lts := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull, layers.LinkTypePPP, layers.LinkTypePPPEthernet}
 	s := New(Config{MaxFlows: 64, MaxBuffer: 8 << 10, MaxMemory: 1 << 20}, func(*Flow) {})
 	ts := time.Unix(1700000000, 0)
 	f.Fuzz(func(t *testing.T, lt uint8, data []byte) {
@@ -34,6 +34,14 @@ func FuzzPacket(f *testing.F) {
 		st := s.Stats()
 		if st.FlowsActive > 64 || st.Buffered > 1<<20+2*(8<<10) || st.Buffered < 0 {
 			t.Fatalf("bounds broken: %+v", st)
+		}
+		// Every packet is counted once.
+		sum := st.Decoded + st.UDP + st.Fragments
+		for _, n := range st.NotDecoded {
+			sum += n
+		}
+		if sum != st.Packets || len(st.NotDecoded) > maxSkipReasons+1 {
+			t.Fatalf("%d packets, %d accounted for: %+v", st.Packets, sum, st)
 		}
 	})
 }
@@ -91,10 +99,14 @@ func TestWriteSeeds(t *testing.T) {
 			i++
 		}
 	}
-	for _, enc := range []string{"gre", "erspan2", "erspan3", "vxlan", "qinq"} {
+	for _, enc := range []string{"gre", "erspan2", "erspan3", "vxlan", "qinq", "pppoe", "pppoe-vlan", "mpls", "mpls-pw", "gre-mpls", "ipip", "ipip6", "ppp"} {
 		c := newConv(t, enc, cli6, srv6)
 		c.send(true, ch, 1400)
-		write("FuzzPacket", i, "byte(0)", fmt.Sprintf("[]byte(%q)", c.pkts[0]))
+		lt := 0
+		if enc == "ppp" {
+			lt = 5
+		}
+		write("FuzzPacket", i, fmt.Sprintf("byte(%d)", lt), fmt.Sprintf("[]byte(%q)", c.pkts[0]))
 		i++
 	}
 	write("FuzzStream", 0, fmt.Sprintf("[]byte(%q)", ch), fmt.Sprintf("[]byte(%q)", sh), "byte(100)")

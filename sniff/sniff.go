@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -139,7 +140,7 @@ func New(cfg Config, handler Handler) *Sniffer {
 // Stats returns the counters so far.
 func (s *Sniffer) Stats() Stats {
 	st := s.st
-	st.Fragments = s.st.Fragments
+	st.NotDecoded = maps.Clone(s.st.NotDecoded)
 	st.Reassembled, st.FragsDropped = s.dec.frags.reassembled, s.dec.frags.dropped
 	st.FlowsActive = len(s.tab.m)
 	st.Buffered = s.buffered
@@ -157,19 +158,16 @@ func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		s.now = now
 	}
 	var p pkt
-	switch s.dec.decode(data, lt, now, &p) {
-	case decError:
-		s.st.DecodeErrors++
-		return
-	case decNonTCP:
-		s.st.NonTCP++
+	switch s.dec.decode(data, lt, now, ci.CaptureLength < ci.Length, &p) {
+	case decSkip:
+		s.notDecoded(s.dec.skip)
 		return
 	case decFragment:
 		s.st.Fragments++
 		return
-	}
-	if p.fragmented {
-		s.st.Fragments++
+	case decUDP:
+		s.st.UDP++
+		return
 	}
 	s.st.Decoded++
 	if s.cfg.Filter != nil && !s.cfg.Filter.Match(netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)) {
@@ -178,6 +176,21 @@ func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 	}
 	s.expire()
 	s.segment(&p, now)
+}
+
+// notDecoded counts a frame that yielded no TCP segment or UDP datagram.
+func (s *Sniffer) notDecoded(why Skip) {
+	if s.st.NotDecoded == nil {
+		s.st.NotDecoded = map[Skip]uint64{}
+	}
+	if _, ok := s.st.NotDecoded[why]; !ok && len(s.st.NotDecoded) >= maxSkipReasons {
+		why = Skip{Kind: SkipOther}
+	}
+	s.st.NotDecoded[why]++
+	switch why.Kind {
+	case SkipMalformed, SkipCut, SkipEmpty, SkipLinkType:
+		s.st.DecodeErrors++
+	}
 }
 
 // segment handles one decoded TCP segment.
@@ -190,7 +203,7 @@ func (s *Sniffer) segment(p *pkt, now int64) {
 		c = nil
 	}
 	if c == nil {
-		if !p.syn && len(p.payload) == 0 {
+		if !p.syn && len(p.payload) == 0 && p.cut == 0 {
 			return // a stray ACK, FIN or RST of a connection we do not track
 		}
 		c = s.newConn(key, p, now)
@@ -199,7 +212,7 @@ func (s *Sniffer) segment(p *pkt, now int64) {
 	}
 	c.last = now
 	c.packets++
-	c.bytes += uint64(len(p.payload))
+	c.bytes += uint64(len(p.payload) + p.cut)
 	side := 0
 	if p.sport != c.addr[0].Port() || p.src != c.addr[0].Addr() {
 		side = 1
@@ -241,8 +254,8 @@ func (s *Sniffer) track(c *conn, side int, p *pkt) {
 		}
 		seq++ // data on a SYN (TCP Fast Open) follows the SYN's number
 	}
-	if len(p.payload) > 0 {
-		c.segment(s, side, seq, p.payload)
+	if len(p.payload) > 0 || p.cut > 0 {
+		c.segment(s, side, seq, p.payload, p.cut)
 		c.checkDone(s)
 	}
 }

@@ -51,6 +51,8 @@ type conn struct {
 	chEnd     int  // client bytes delivered when its hello was parsed
 	shEnd     [2]int
 	clientCCS bool
+
+	snaplenCut bool // a direction was cut by the snaplen before its hello was complete
 }
 
 // decoderState is one direction's TLS decoder, created on demand.

@@ -139,6 +139,47 @@ func tcpFrame(t testing.TB, enc string, src, dst netip.AddrPort, seq, ack uint32
 		hdr[0] = 2 << 4
 		hdr[11] = 1 // O: subheader present, FT 0 (Ethernet)
 		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv4), outerIP(layers.IPProtocolGRE), &layers.GRE{Protocol: ethernetTypeERSPAN3, SeqPresent: true, Seq: 1}, gopacket.Payload(hdr), eth(et)}, inner...)
+	case "pppoe":
+		ppp := layers.PPPTypeIPv4
+		if et == layers.EthernetTypeIPv6 {
+			ppp = layers.PPPTypeIPv6
+		}
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypePPPoESession), &layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 0x1234}, &layers.PPP{PPPType: ppp}}, inner...)
+	case "pppoe-vlan":
+		ppp := layers.PPPTypeIPv4
+		if et == layers.EthernetTypeIPv6 {
+			ppp = layers.PPPTypeIPv6
+		}
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 9, Type: layers.EthernetTypePPPoESession}, &layers.PPPoE{Version: 1, Type: 1, Code: layers.PPPoECodeSession, SessionId: 7}, &layers.PPP{PPPType: ppp}}, inner...)
+	case "ppp":
+		lt = layers.LinkTypePPP
+		ppp := layers.PPPTypeIPv4
+		if et == layers.EthernetTypeIPv6 {
+			ppp = layers.PPPTypeIPv6
+		}
+		ls = append([]gopacket.SerializableLayer{&layers.PPP{PPPType: ppp, HasPPTPHeader: true}}, inner...)
+	case "mpls":
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 100, TTL: 64}, &layers.MPLS{Label: 200, StackBottom: true, TTL: 64}}, inner...)
+	case "mpls-pw":
+		// An Ethernet pseudowire with a control word (RFC 4448, RFC 4385).
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 16, TTL: 64}, &layers.MPLS{Label: 17, StackBottom: true, TTL: 64}, gopacket.Payload([]byte{0, 0, 0, 1}), eth(et)}, inner...)
+	case "gre-mpls":
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv4), outerIP(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeMPLSUnicast}, &layers.MPLS{Label: 300, StackBottom: true, TTL: 9}}, inner...)
+	case "ipip":
+		// IP-in-IP (RFC 2003) and IPv6-in-IPv4 (RFC 4213 §3.5).
+		proto := layers.IPProtocolIPv4
+		if et == layers.EthernetTypeIPv6 {
+			proto = layers.IPProtocolIPv6
+		}
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv4), outerIP(proto)}, inner...)
+	case "ipip6":
+		// IPv4 or IPv6 in IPv6 (RFC 2473).
+		proto := layers.IPProtocolIPv4
+		if et == layers.EthernetTypeIPv6 {
+			proto = layers.IPProtocolIPv6
+		}
+		o6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: net.ParseIP("2001:db8:ffff::1"), DstIP: net.ParseIP("2001:db8:ffff::2")}
+		ls = append([]gopacket.SerializableLayer{eth(layers.EthernetTypeIPv6), o6}, inner...)
 	case "vxlan":
 		oip := outerIP(layers.IPProtocolUDP)
 		udp := &layers.UDP{SrcPort: 50000, DstPort: 4789}
@@ -227,8 +268,12 @@ func wantTLS11(t *testing.T, flows []*Flow, cli, srv netip.AddrPort) {
 	}
 }
 
+// encapsulations are the tcpFrame encapsulations the sniffer decodes.
+var encapsulations = []string{"eth", "vlan", "qinq", "sll", "sll2", "raw", "null", "gre", "gre-teb", "erspan1", "erspan2", "erspan3", "vxlan",
+	"pppoe", "pppoe-vlan", "ppp", "mpls", "mpls-pw", "gre-mpls", "ipip", "ipip6"}
+
 func TestEncapsulations(t *testing.T) {
-	for _, enc := range []string{"eth", "vlan", "qinq", "sll", "sll2", "raw", "null", "gre", "gre-teb", "erspan1", "erspan2", "erspan3", "vxlan"} {
+	for _, enc := range encapsulations {
 		for _, v6 := range []bool{false, true} {
 			cli, srv := cliAP, srvAP
 			if v6 {
@@ -243,8 +288,8 @@ func TestEncapsulations(t *testing.T) {
 				c.send(true, ccsRecord, 1400)
 				flows, s := run(t, Config{}, c.lt, c.pkts)
 				wantTLS11(t, flows, cli, srv)
-				if st := s.Stats(); st.DecodeErrors != 0 {
-					t.Errorf("decode errors: %+v", st)
+				if st := s.Stats(); st.DecodeErrors != 0 || len(st.NotDecoded) != 0 || st.Decoded != uint64(len(c.pkts)) {
+					t.Errorf("%d packets, %d TCP segments decoded; not decoded: %v", len(c.pkts), st.Decoded, st.NotDecoded)
 				}
 			})
 		}

@@ -25,13 +25,21 @@ func makeKey(src, dst netip.Addr, sport, dport uint16) (flowKey, bool) {
 
 // Stats are the sniffer's counters.
 type Stats struct {
-	Packets      uint64 // packets given to Packet
-	Bytes        uint64 // their captured bytes
-	Decoded      uint64 // TCP segments decoded
-	NonTCP       uint64 // valid packets that are not TCP (UDP, ICMP, ARP …)
-	DecodeErrors uint64 // packets whose headers did not decode, or of unknown link type
+	Packets uint64 // packets given to Packet
+	Bytes   uint64 // their captured bytes
+	// Every packet counts once in Decoded, UDP, Fragments or NotDecoded;
+	// a reassembled datagram counts in Decoded or UDP by its last
+	// fragment.
+	Decoded   uint64 // TCP segments decoded
+	UDP       uint64 // UDP datagrams decoded
+	Fragments uint64 // IP fragments held for reassembly
+	// NotDecoded counts the frames that yielded neither TCP nor UDP, by
+	// reason (link type, EtherType, IP protocol, malformed or cut header
+	// …); DecodeErrors the part of them that is malformed, cut, empty or
+	// of a link type not decoded.
+	NotDecoded   map[Skip]uint64
+	DecodeErrors uint64
 	Filtered     uint64 // TCP segments the filter dropped
-	Fragments    uint64 // IP fragments seen
 	Reassembled  uint64 // IP datagrams reassembled from fragments
 	FragsDropped uint64 // fragmented datagrams given up (timeout, table full, inconsistent)
 

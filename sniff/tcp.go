@@ -35,6 +35,7 @@ const gapPatience = 32
 type segment struct {
 	seq  uint32
 	data []byte
+	cut  int // bytes after data that the capture did not keep
 }
 
 // half is one direction of a connection.
@@ -57,10 +58,11 @@ type half struct {
 // seqDiff returns a-b in sequence space.
 func seqDiff(a, b uint32) int { return int(int32(a - b)) }
 
-// segment handles one segment's payload for direction side of c.
-func (c *conn) segment(s *Sniffer, side int, seq uint32, payload []byte) {
+// segment handles one segment's payload for direction side of c; cut
+// bytes followed payload on the wire but were not captured (snaplen).
+func (c *conn) segment(s *Sniffer, side int, seq uint32, payload []byte, cut int) {
 	h := &c.dir[side]
-	if h.done || len(payload) == 0 {
+	if h.done || len(payload)+cut == 0 {
 		return
 	}
 	if !h.started {
@@ -71,20 +73,54 @@ func (c *conn) segment(s *Sniffer, side int, seq uint32, payload []byte) {
 	}
 	d := seqDiff(seq, h.next)
 	if d > 0 {
-		c.hold(s, side, seq, payload)
+		c.hold(s, side, seq, payload, cut)
 		return
 	}
-	if -d >= len(payload) {
-		return // retransmission of delivered data
-	}
-	payload = payload[-d:]
-	h.next += uint32(len(payload))
-	c.deliver(s, side, payload)
+	c.take(s, side, payload, cut, -d)
 	c.drain(s, side)
 }
 
+// take delivers a segment that starts skip bytes before the next byte
+// wanted (those were delivered already), and then accounts for its cut
+// bytes: a hole the capture made.
+func (c *conn) take(s *Sniffer, side int, payload []byte, cut, skip int) {
+	h := &c.dir[side]
+	if skip >= len(payload)+cut {
+		return // retransmission of delivered data
+	}
+	if skip < len(payload) {
+		p := payload[skip:]
+		h.next += uint32(len(p))
+		c.deliver(s, side, p)
+		skip = 0
+	} else {
+		skip -= len(payload)
+	}
+	if cut -= skip; cut > 0 {
+		h.next += uint32(cut)
+		c.cutSide(s, side)
+	}
+}
+
+// cutSide stops a direction whose bytes the capture cut off (snaplen):
+// a hello cannot be decoded across the hole. When the direction's hello
+// was not complete yet, the flow says so.
+func (c *conn) cutSide(s *Sniffer, side int) {
+	h := &c.dir[side]
+	if h.done {
+		return
+	}
+	complete := c.flow != nil && (side == c.client && c.flow.ClientHello != nil || side != c.client && c.client >= 0 && c.shDone)
+	if !complete {
+		c.snaplenCut = true
+		c.note(s.sideName(c, side, "", " stream cut by snaplen"))
+	}
+	c.stopSide(s, side)
+	c.checkDone(s)
+}
+
 // hold keeps a copy of a segment that starts after a hole.
-func (c *conn) hold(s *Sniffer, side int, seq uint32, payload []byte) {
+func (c *conn) hold(s *Sniffer, side int, seq uint32, payload []byte, cut int) {
 	h := &c.dir[side]
 	if len(h.pending) == 0 {
 		h.waited = 0
@@ -96,19 +132,19 @@ func (c *conn) hold(s *Sniffer, side int, seq uint32, payload []byte) {
 			return
 		}
 		// After the skip the segment may be deliverable.
-		c.segment(s, side, seq, payload)
+		c.segment(s, side, seq, payload, cut)
 		return
 	}
 	i, _ := slices.BinarySearchFunc(h.pending, seq, func(g segment, t uint32) int {
 		return seqDiff(g.seq, t)
 	})
-	if i < len(h.pending) && h.pending[i].seq == seq && len(h.pending[i].data) >= len(payload) {
+	if i < len(h.pending) && h.pending[i].seq == seq && len(h.pending[i].data)+h.pending[i].cut >= len(payload)+cut {
 		return // duplicate
 	}
 	data := bytes.Clone(payload)
 	s.buffered += len(data)
 	h.pendBuf += len(data)
-	h.pending = slices.Insert(h.pending, i, segment{seq, data})
+	h.pending = slices.Insert(h.pending, i, segment{seq, data, cut})
 }
 
 // drain delivers pending segments that have become contiguous.
@@ -123,11 +159,7 @@ func (c *conn) drain(s *Sniffer, side int) {
 		h.pending = h.pending[1:]
 		h.pendBuf -= len(g.data)
 		s.buffered -= len(g.data)
-		if -d < len(g.data) {
-			p := g.data[-d:]
-			h.next += uint32(len(p))
-			c.deliver(s, side, p)
-		}
+		c.take(s, side, g.data, g.cut, -d)
 	}
 	if len(h.pending) == 0 {
 		h.pending = nil
