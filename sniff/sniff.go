@@ -18,6 +18,7 @@ package sniff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/netip"
@@ -187,6 +188,9 @@ func (s *Sniffer) notDecoded(why Skip) {
 		why = Skip{Kind: SkipOther}
 	}
 	s.st.NotDecoded[why]++
+	if why.Kind == SkipLinkType && s.st.NotDecoded[why] == 1 {
+		s.warn(fmt.Sprintf("%s is not decoded: its frames are counted, not read", why))
+	}
 	switch why.Kind {
 	case SkipMalformed, SkipCut, SkipEmpty, SkipLinkType:
 		s.st.DecodeErrors++
@@ -322,10 +326,13 @@ func (s *Sniffer) Flush() {
 }
 
 // Run reads packets from src until it is exhausted (io.EOF) or ctx is
-// done, and returns nil, ctx's error or the source's error as it is. A source reporting
-// ErrTruncatedCapture (a file ending mid-record) is a warning: it is
-// counted in Stats.Truncated and Stats.Warnings and reading goes on (the
-// source moves to its next file or ends). Run does not Flush.
+// done, and returns nil, ctx's error or the source's error as it is.
+// Damage the source reports is counted and read past:
+// ErrTruncatedCapture (a file ending mid-record) in Stats.Truncated,
+// ErrCorruptBlock (a damaged record skipped) in Stats.CorruptBlocks,
+// ErrCorruptCapture (the rest of a file lost) in Stats.CorruptFiles, each
+// described in Stats.Warnings; reading goes on (the source moves on or
+// ends). Run does not Flush.
 func (s *Sniffer) Run(ctx context.Context, src PacketSource) error {
 	for i := 0; ; i++ {
 		if i&1023 == 0 {
@@ -335,16 +342,32 @@ func (s *Sniffer) Run(ctx context.Context, src PacketSource) error {
 		}
 		data, ci, lt, err := src.ReadPacket()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
+			switch {
+			case errors.Is(err, io.EOF):
 				return nil
-			}
-			if errors.Is(err, ErrTruncatedCapture) {
+			case errors.Is(err, ErrTruncatedCapture):
 				s.st.Truncated++
-				s.st.Warnings = append(s.st.Warnings, err.Error())
-				continue
+			case errors.Is(err, ErrCorruptBlock):
+				s.st.CorruptBlocks++
+			case errors.Is(err, ErrCorruptCapture):
+				s.st.CorruptFiles++
+			default:
+				return err // the source's own error, package-prefixed already
 			}
-			return err // the source's own error, package-prefixed already
+			s.warn(err.Error())
+			continue
 		}
 		s.Packet(data, ci, lt)
 	}
+}
+
+// maxWarnings bounds Stats.Warnings; the ones beyond are counted.
+const maxWarnings = 32
+
+func (s *Sniffer) warn(w string) {
+	if len(s.st.Warnings) < maxWarnings {
+		s.st.Warnings = append(s.st.Warnings, w)
+		return
+	}
+	s.st.MoreWarnings++
 }

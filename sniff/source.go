@@ -11,16 +11,17 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // PacketSource yields captured packets, in capture order. ReadPacket
 // returns the next packet, its capture info and link type; data may be
 // reused by the source on the next call (zero copy). At the end it
-// returns io.EOF. A source whose input ends mid-record returns an error
-// wrapping ErrTruncatedCapture, and may be called again (to continue with
-// further input, or to return io.EOF). Sources: FileSource (pcap, pcapng,
-// gzip, stdin, several files in order); the live capture in live.go.
+// returns io.EOF. A source may also report damage and be called again:
+// an error wrapping ErrTruncatedCapture (the input ended mid-record),
+// ErrCorruptBlock (a damaged record was skipped, reading goes on after
+// it) or ErrCorruptCapture (damage the source could not get past: the
+// rest of that input is lost). Sources: FileSource (pcap, pcapng, gzip,
+// stdin, several files in order); the live capture in live.go.
 type PacketSource interface {
 	ReadPacket() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, err error)
 }
@@ -48,7 +49,7 @@ type FileSource struct {
 	stdin io.Reader
 	cur   string
 	f     io.Closer
-	read  func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
+	r     captureReader
 
 	size int64        // sum of the regular files' sizes; 0 when unknown
 	n    atomic.Int64 // bytes read from the files so far
@@ -111,7 +112,7 @@ func NewReaderSource(r io.Reader, name string) (*FileSource, error) {
 // ReadPacket implements PacketSource.
 func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
 	for {
-		if s.read == nil {
+		if s.r == nil {
 			if len(s.names) == 0 {
 				return nil, gopacket.CaptureInfo{}, 0, io.EOF
 			}
@@ -119,27 +120,32 @@ func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType
 				return nil, gopacket.CaptureInfo{}, 0, err
 			}
 		}
-		data, ci, lt, err := s.read()
+		data, ci, lt, err := s.r.next()
 		if err == nil {
 			return data, ci, lt, nil
 		}
+		if errors.Is(err, ErrCorruptBlock) {
+			return nil, ci, 0, err // skipped; the file goes on
+		}
 		name := s.cur
 		s.Close()
-		if errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
 			continue
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, ci, 0, fmt.Errorf("%s: %w", name, ErrTruncatedCapture)
+		case errors.Is(err, ErrTruncatedCapture), errors.Is(err, ErrCorruptCapture):
+			return nil, ci, 0, err
 		}
-		// A corrupt record: what came before is kept, the rest of the
-		// file cannot be framed.
-		return nil, ci, 0, fmt.Errorf("%s: %w: %v", name, ErrTruncatedCapture, err)
+		// A read error (a damaged gzip stream, the disk): the rest of the
+		// file cannot be read.
+		return nil, ci, 0, fmt.Errorf("%s: %w: %v", name, ErrCorruptCapture, err)
 	}
 }
 
 // Close closes the current file.
 func (s *FileSource) Close() error {
-	s.read = nil
+	s.r = nil
 	if s.f != nil {
 		err := s.f.Close()
 		s.f = nil
@@ -185,7 +191,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 
 // start picks the reader by magic number.
 func (s *FileSource) start(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, readBuffer)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
@@ -195,46 +201,23 @@ func (s *FileSource) start(r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("sniff: %s: %w", s.cur, err)
 		}
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, readBuffer)
 		if magic, err = br.Peek(4); err != nil {
 			return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
 		}
 	}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		ng, err := newNgReader(br, s.cur)
 		if err != nil {
-			return fmt.Errorf("sniff: %s: %w", s.cur, err)
+			return err
 		}
-		var lts []layers.LinkType
-		s.read = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-			data, ci, err := ng.ZeroCopyReadPacketData()
-			if err != nil {
-				return nil, ci, 0, err
-			}
-			i := ci.InterfaceIndex
-			if i >= len(lts) || len(lts) != ng.NInterfaces() {
-				lts = lts[:0]
-				for j := 0; j < ng.NInterfaces(); j++ {
-					iface, _ := ng.Interface(j)
-					lts = append(lts, iface.LinkType)
-				}
-			}
-			lt := ng.LinkType()
-			if i >= 0 && i < len(lts) {
-				lt = lts[i]
-			}
-			return data, ci, lt, nil
-		}
+		s.r = ng
 		return nil
 	}
-	pr, err := pcapgo.NewReader(br)
+	pr, err := newPcapReader(br, s.cur)
 	if err != nil {
-		return fmt.Errorf("sniff: %s: %w", s.cur, err)
+		return err
 	}
-	lt := pr.LinkType()
-	s.read = func() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-		data, ci, err := pr.ZeroCopyReadPacketData()
-		return data, ci, lt, err
-	}
+	s.r = pr
 	return nil
 }

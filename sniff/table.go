@@ -50,10 +50,16 @@ type Stats struct {
 	FlowsActive  int    // connections in the table now
 	Buffered     int    // bytes held in stream buffers now
 
-	// Truncated counts capture files that ended mid-record; Warnings
-	// describes them and other non-fatal source problems.
-	Truncated uint64
-	Warnings  []string
+	// Truncated counts capture files that ended mid-record,
+	// CorruptBlocks the damaged records or blocks skipped, CorruptFiles
+	// the files whose rest was lost to damage. Warnings describes them
+	// and other problems of the input (at most 32; MoreWarnings counts
+	// the rest).
+	Truncated     uint64
+	CorruptBlocks uint64
+	CorruptFiles  uint64
+	Warnings      []string
+	MoreWarnings  uint64
 }
 
 // table is the flow table: a map plus an intrusive LRU list (most
