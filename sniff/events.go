@@ -41,7 +41,7 @@ func (c *conn) feed(s *Sniffer, side int, p []byte) {
 			c.checkDone(s)
 			return
 		}
-		c.note(s.sideName(c, side, "malformed ", " stream: "+trimErr(werr)))
+		c.lose(side, lostMalformed, s.sideName(c, side, "malformed ", " stream: "+trimErr(werr)))
 		c.stopSide(s, side)
 	}
 	c.checkDone(s)
@@ -66,7 +66,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 		case tls.TypeServerHello:
 			sh, err := tls.ParseServerHello(ev.Message)
 			if err != nil {
-				c.note(s.sideName(c, side, "unparsable ServerHello in ", " stream: "+trimErr(err)))
+				c.lose(side, lostMalformed, s.sideName(c, side, "unparsable ServerHello in ", " stream: "+trimErr(err)))
 				return
 			}
 			if c.clientWhy < 2 {
@@ -114,7 +114,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 			c.clientHello(s, side, "SSLv2 CLIENT-HELLO", ev.Message, ch, err)
 		case tls.SSLv2MsgServerHello:
 			if _, err := tls.ParseSSLv2ServerHello(ev.Message); err != nil {
-				c.note(s.sideName(c, side, "unparsable SSLv2 SERVER-HELLO in ", " stream: "+trimErr(err)))
+				c.lose(side, lostMalformed, s.sideName(c, side, "unparsable SSLv2 SERVER-HELLO in ", " stream: "+trimErr(err)))
 				return
 			}
 			if c.clientWhy < 2 {
@@ -131,7 +131,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 // CLIENT-HELLO") as parsed from msg, or notes why it did not parse.
 func (c *conn) clientHello(s *Sniffer, side int, what string, msg []byte, ch *tls.ClientHello, err error) {
 	if err != nil {
-		c.note(s.sideName(c, side, "unparsable "+what+" in ", " stream: "+trimErr(err)))
+		c.lose(side, lostMalformed, s.sideName(c, side, "unparsable "+what+" in ", " stream: "+trimErr(err)))
 		return
 	}
 	c.setClient(side, 2)

@@ -142,6 +142,7 @@ func New(cfg Config, handler Handler) *Sniffer {
 func (s *Sniffer) Stats() Stats {
 	st := s.st
 	st.NotDecoded = maps.Clone(s.st.NotDecoded)
+	st.TCP = s.st.TCP.clone()
 	st.Reassembled, st.FragsDropped = s.dec.frags.reassembled, s.dec.frags.dropped
 	st.FlowsActive = len(s.tab.m)
 	st.Buffered = s.buffered
@@ -267,7 +268,7 @@ func (s *Sniffer) track(c *conn, side int, p *pkt) {
 func (s *Sniffer) newConn(key flowKey, p *pkt, now int64) *conn {
 	if len(s.tab.m) >= s.cfg.MaxFlows && s.tab.tail != nil {
 		old := s.tab.tail
-		old.note("evicted: flow table full")
+		old.lose(-1, lostEvicted, "evicted: flow table full")
 		s.st.FlowsTooMany++
 		s.end(old)
 	}
@@ -307,6 +308,7 @@ func (s *Sniffer) emit(c *conn) {
 		return
 	}
 	c.emitted = true
+	s.countOutcome(c)
 	if c.tlsSeen {
 		s.st.FlowsTLS++
 	}

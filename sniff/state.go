@@ -52,7 +52,8 @@ type conn struct {
 	shEnd     [2]int
 	clientCCS bool
 
-	snaplenCut bool // a direction was cut by the snaplen before its hello was complete
+	lost        int  // lostSnaplen … : bytes a hello needed were not seen
+	afterPrefix bool // TLS found after an unknown plaintext prefix
 }
 
 // decoderState is one direction's TLS decoder, created on demand.

@@ -43,6 +43,10 @@ type Stats struct {
 	Reassembled  uint64 // IP datagrams reassembled from fragments
 	FragsDropped uint64 // fragmented datagrams given up (timeout, table full, inconsistent)
 
+	// TCP counts the connections ended so far by outcome (Flush ends
+	// the rest).
+	TCP TCPOutcomes
+
 	FlowsTotal   uint64 // connections tracked
 	FlowsTLS     uint64 // of which carried TLS
 	FlowsEvicted uint64 // connections emitted because they were idle

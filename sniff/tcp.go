@@ -110,10 +110,8 @@ func (c *conn) cutSide(s *Sniffer, side int) {
 	if h.done {
 		return
 	}
-	complete := c.flow != nil && (side == c.client && c.flow.ClientHello != nil || side != c.client && c.client >= 0 && c.shDone)
-	if !complete {
-		c.snaplenCut = true
-		c.note(s.sideName(c, side, "", " stream cut by snaplen"))
+	if !c.sideComplete(side) {
+		c.lose(side, lostSnaplen, s.sideName(c, side, "", " stream cut by snaplen"))
 	}
 	c.stopSide(s, side)
 	c.checkDone(s)
@@ -173,13 +171,18 @@ func (c *conn) drain(s *Sniffer, side int) {
 func (c *conn) skipGap(s *Sniffer, side int) {
 	h := &c.dir[side]
 	h.gap = true
-	c.note(s.sideName(c, side, "gap in ", " stream"))
+	c.lose(side, lostGap, s.sideName(c, side, "gap in ", " stream"))
 	c.stopSide(s, side)
 }
 
 // stopSide drops a direction's buffers: nothing more is wanted from it.
+// Segments still held after a hole are lost: before the direction's hello
+// was complete, that is a gap.
 func (c *conn) stopSide(s *Sniffer, side int) {
 	h := &c.dir[side]
+	if len(h.pending) > 0 && !c.sideComplete(side) {
+		c.lose(side, lostGap, s.sideName(c, side, "gap in ", " stream"))
+	}
 	h.done = true
 	s.buffered -= h.pendBuf + len(h.buf)
 	h.pending, h.pendBuf, h.buf = nil, 0, nil
@@ -201,7 +204,7 @@ func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 		}
 		defer func() {
 			if !h.done {
-				c.note(s.sideName(c, side, "buffer limit reached in ", " stream"))
+				c.lose(side, lostBuffer, s.sideName(c, side, "buffer limit reached in ", " stream"))
 				c.stopSide(s, side)
 				c.checkDone(s)
 			}
@@ -213,7 +216,7 @@ func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 	switch c.mode {
 	case modeDetect:
 		if s.buffered+len(p) > s.cfg.MaxMemory {
-			c.note("memory budget exceeded")
+			c.lose(-1, lostMemory, "memory budget exceeded")
 			c.finish(s)
 			return
 		}
