@@ -112,7 +112,7 @@ func (r *fileReader) resync(name, what string, step int, eof bool, ok func() boo
 		if _, err := r.br.Discard(step); err != nil {
 			r.off += int64(step)
 			if eof {
-				return fmt.Errorf("%s: %w", name, ErrTruncatedCapture)
+				return fmt.Errorf("%s: %w: the file ends inside a record (the packets before it were read)", name, ErrTruncatedCapture)
 			}
 			return fmt.Errorf("%s: %w: %s at offset %d, and no good one in the %d bytes to the end of the file", name, ErrCorruptCapture, what, at, r.off-at)
 		}
@@ -412,12 +412,12 @@ func (r *ngReader) skipBig(typ uint32) error {
 	}
 	at := r.off
 	if _, err := r.br.Discard(n - 4); err != nil {
-		return fmt.Errorf("%s: %w", r.name, ErrTruncatedCapture)
+		return fmt.Errorf("%s: %w: the file ends inside a record (the packets before it were read)", r.name, ErrTruncatedCapture)
 	}
 	r.off += int64(n - 4)
 	t, err := r.peek(4)
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.name, ErrTruncatedCapture)
+		return fmt.Errorf("%s: %w: the file ends inside a record (the packets before it were read)", r.name, ErrTruncatedCapture)
 	}
 	if int(r.bo.Uint32(t)) != n {
 		return r.skip(false, false, fmt.Sprintf("block length %d at its start (offset %d), %d at its end", n, at, r.bo.Uint32(t)))

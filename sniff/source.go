@@ -133,7 +133,7 @@ func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType
 		case errors.Is(err, io.EOF):
 			continue
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, ci, 0, fmt.Errorf("%s: %w", name, ErrTruncatedCapture)
+			return nil, ci, 0, fmt.Errorf("%s: %w: the file ends inside a record (the packets before it were read)", name, ErrTruncatedCapture)
 		case errors.Is(err, ErrTruncatedCapture), errors.Is(err, ErrCorruptCapture):
 			return nil, ci, 0, err
 		}

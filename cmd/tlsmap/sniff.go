@@ -277,10 +277,18 @@ func runSniff(e *env, args []string) int {
 
 	st := sn.Stats()
 	for _, w := range st.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s (the packets before the cut were read)\n", w)
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	if st.MoreWarnings > 0 {
+		fmt.Fprintf(e.stderr, "warning: %d more problems of the input not listed\n", st.MoreWarnings)
 	}
 	if live != nil || o.statsInterval > 0 {
 		mon.final()
+	}
+	if st.CorruptFiles > 0 {
+		// Damage cost the rest of a file: the report covers less than
+		// the input.
+		return exitFail
 	}
 	return exitOK
 }
