@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -89,7 +90,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	// A ServerHello of any version means a TLS server that some version
 	// will be accepted from: the certificate handshake need not wait for
 	// the enumeration.
-	if ok && e.onServerHello != nil && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered) {
+	if ok && e.onServerHello != nil && (first.kind == ansHello || first.kind == ansIncomplete || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered) {
 		e.onServerHello()
 	}
 	// Any ServerHello proves the server parsed a hello of that length,
@@ -100,7 +101,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	// deciding; one that fails on long lists closes, resets or sends
 	// decode_error instead).
 	seed := 0
-	if ok && (first.kind == ansHello || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered ||
+	if ok && (first.kind == ansHello || first.kind == ansIncomplete || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered ||
 		first.kind == ansAlert && first.alert.Description == tls.AlertProtocolVersion) {
 		seed = firstLen(lead)
 	}
@@ -172,12 +173,20 @@ type versionScan struct {
 	deferred []pendingList // refusals of unproven length, no canary yet
 
 	accepted []uint16 // in the order found
+	cnc      []uint16 // chosen, not completed: in the order found
 	records  []probeRecord
 	status   map[uint16]Outcome
-	reasons  map[uint16]string // for rejected and inconclusive candidates
+	reasons  map[uint16]string // for rejected, inconclusive and chosen-not-completed candidates
 	probes   int
 	refused  string // the version was refused outright, with this reason
 	stopped  bool
+
+	// refusedWithout[k] holds the candidates refused in a list without
+	// any suite of suspect part k (suspectPart): the poison check need not
+	// offer them again without that part.
+	refusedWithout [3]map[uint16]bool
+	poisons        []uint16
+	poisonReason   string
 }
 
 func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
@@ -187,6 +196,9 @@ func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
 		status:  map[uint16]Outcome{},
 		reasons: map[uint16]string{},
 	}
+	for k := range vs.refusedWithout {
+		vs.refusedWithout[k] = map[uint16]bool{}
+	}
 	if v == ciphers.VersionSSL30 {
 		vs.cap = sslv3MaxSuites
 	}
@@ -195,7 +207,7 @@ func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
 
 // firstLen is the length of version v's first list.
 func firstLen(v uint16) int {
-	n := min(firstChunk, len(ciphers.ForVersion(v)))
+	n := min(firstChunk, len(candidates(v)))
 	if v == ciphers.VersionSSL30 {
 		n = min(n, sslv3MaxSuites)
 	}
@@ -219,6 +231,9 @@ func (vs *versionScan) maxLen() int {
 
 // split cuts list into near-equal parts of at most n suites.
 func split(list []uint16, n int) [][]uint16 {
+	if len(list) <= n {
+		return [][]uint16{list}
+	}
 	parts := (len(list) + n - 1) / n
 	var out [][]uint16
 	for i := range parts {
@@ -243,9 +258,24 @@ func (vs *versionScan) run(ctx context.Context) VersionResult {
 		close(vs.onFirst) // no probe was sent (cancelled)
 		vs.onFirst = nil
 	}
+	var so, soKnown bool
+	if !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil && !vs.stopped {
+		if len(vs.accepted) >= 2 {
+			so, soKnown = vs.serverOrder(ctx)
+		}
+		vs.poisonCheck(ctx, soKnown && !so)
+		if len(vs.accepted) >= 2 && !soKnown && ctx.Err() == nil {
+			so, soKnown = vs.serverOrder(ctx)
+		}
+	}
 	r := vs.result()
-	if r.Outcome == Accepted && len(vs.accepted) >= 2 && !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil {
-		vs.order(ctx, &r)
+	if r.Outcome == Accepted && soKnown && ctx.Err() == nil {
+		r.ServerOrder = &so
+		if so {
+			ranked, complete := vs.rankSuites(ctx)
+			r.Suites, r.OrderIncomplete = ranked, !complete
+			vs.chachaPriority(ctx, &r)
+		}
 	}
 	return r
 }
@@ -321,11 +351,11 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 		first := vs.probes == 0
 		a := vs.probeList(ctx, l, forSuites)
 		switch a.kind {
-		case ansHello:
-			vs.accept(a.suite)
+		case ansHello, ansIncomplete:
+			vs.chosen(a)
 			vs.proven = max(vs.proven, len(l))
 			l = slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })
-			if vs.e.opts.versionsOnly(vs.v) {
+			if vs.e.opts.versionsOnly(vs.v) && a.kind == ansHello {
 				vs.stopped = true
 				return
 			}
@@ -363,7 +393,7 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 			}
 			switch {
 			case len(l) <= vs.trusted() && a.outcome() == Rejected:
-				vs.mark(l, Rejected, a.reason)
+				vs.reject(l, a.reason)
 			case len(l) <= vs.trusted():
 				// No answer at a length that is not in question: the
 				// server will not answer this version's hellos (a
@@ -382,6 +412,14 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 // mean "nothing acceptable" or "too long"; a timeout may be a hang on the
 // length.
 func (vs *versionScan) ambiguous(ctx context.Context, l []uint16, a answer) {
+	if a.kind == ansAlert && a.alert.Description == tls.AlertDecodeError && len(l) > trustedLen {
+		// RFC 8446 §6.2: decode_error is "a message could not be
+		// decoded"; to a list longer than proven it is the server
+		// failing on the length (wolfSSL past 150 suites), not a
+		// refusal of the suites: halve at once, no canary.
+		vs.suspect(l)
+		return
+	}
 	if a.outcome() == Rejected && (vs.ceiling == 0 || len(l) < vs.ceiling) {
 		if len(vs.accepted) == 0 {
 			vs.deferred = append(vs.deferred, pendingList{list: l, reason: a.reason})
@@ -413,7 +451,7 @@ func (vs *versionScan) suspect(l []uint16) {
 func (vs *versionScan) resolve(ctx context.Context, l []uint16, reason string) {
 	switch {
 	case len(l) <= vs.trusted():
-		vs.mark(l, Rejected, reason)
+		vs.reject(l, reason)
 	case vs.ceiling > 0 && len(l) >= vs.ceiling, len(vs.accepted) == 0:
 		vs.suspect(l)
 	default:
@@ -424,10 +462,10 @@ func (vs *versionScan) resolve(ctx context.Context, l []uint16, reason string) {
 		switch {
 		case a.kind == ansHello && a.suite == canary:
 			vs.proven = max(vs.proven, len(l)+1)
-			vs.mark(l, Rejected, reason)
-		case a.kind == ansHello:
+			vs.reject(l, reason)
+		case a.kind == ansHello, a.kind == ansIncomplete:
 			// The server changed its mind about l: go on eliminating.
-			vs.accept(a.suite)
+			vs.chosen(a)
 			vs.pending = append([][]uint16{slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })}, vs.pending...)
 		case a.kind == ansCancelled, a.kind == ansUnoffered, a.kind == ansHigher:
 			vs.mark(l, Inconclusive, a.reason)
@@ -447,6 +485,37 @@ func (vs *versionScan) canary() uint16 {
 		}
 	}
 	return vs.accepted[0]
+}
+
+// chosen records the suite of a ServerHello: accepted, or chosen but not
+// completed.
+func (vs *versionScan) chosen(a answer) {
+	if a.kind == ansIncomplete {
+		if _, done := vs.status[a.suite]; !done {
+			vs.cnc = append(vs.cnc, a.suite)
+			vs.status[a.suite] = ChosenNotCompleted
+			vs.reasons[a.suite] = a.reason
+		}
+		return
+	}
+	vs.accept(a.suite)
+}
+
+// reject marks the undecided candidates of l rejected after a refusal of
+// exactly l, and notes which suspect parts the list lacked.
+func (vs *versionScan) reject(l []uint16, reason string) {
+	var has [3]bool
+	for _, id := range l {
+		has[suspectPart(id)] = true
+	}
+	for k, in := range has {
+		if !in {
+			for _, id := range l {
+				vs.refusedWithout[k][id] = true
+			}
+		}
+	}
+	vs.mark(l, Rejected, reason)
 }
 
 func (vs *versionScan) accept(id uint16) {
@@ -484,6 +553,12 @@ func (vs *versionScan) result() VersionResult {
 	r := VersionResult{Version: vs.v, Candidates: len(vs.cands), Suites: []uint16{}}
 	r.Suites = append(r.Suites, vs.accepted...)
 	slices.SortStableFunc(r.Suites, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
+	if len(vs.cnc) > 0 {
+		r.ChosenNotCompleted = slices.Clone(vs.cnc)
+		slices.SortStableFunc(r.ChosenNotCompleted, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
+		r.ChosenNotCompletedReason = vs.reasons[r.ChosenNotCompleted[0]]
+	}
+	r.Poisons, r.PoisonReason = vs.poisons, vs.poisonReason
 	firstRejection := ""
 	for _, id := range vs.cands {
 		switch vs.status[id] {
@@ -507,6 +582,11 @@ func (vs *versionScan) result() VersionResult {
 	case vs.refused != "":
 		r.Outcome, r.Reason = Rejected, vs.refused
 		r.Inconclusive, r.InconclusiveReason = nil, ""
+	case len(vs.cnc) > 0 && len(r.Inconclusive) == 0:
+		// The server speaks the version but completes none of the suites
+		// it chooses: no client gets a handshake at it.
+		r.Outcome = Rejected
+		r.Reason = "every suite the server chose failed before ServerHelloDone: " + r.ChosenNotCompletedReason
 	case len(r.Inconclusive) == 0 && firstRejection != "":
 		r.Outcome, r.Reason = Rejected, firstRejection
 	default:
@@ -533,23 +613,6 @@ func (vs *versionScan) beats(x, y uint16) bool {
 
 func (vs *versionScan) validRecord(r probeRecord) bool {
 	return !isChaCha(r.offered[0]) || !slices.ContainsFunc(r.offered, func(id uint16) bool { return !isChaCha(id) })
-}
-
-// order decides whether the server enforces its order, ranks the suites
-// when it does, and probes ChaCha20 priority (docs/scan-algorithm.md,
-// "Server preference and order").
-func (vs *versionScan) order(ctx context.Context, r *VersionResult) {
-	so, ok := vs.serverOrder(ctx)
-	if !ok {
-		return
-	}
-	r.ServerOrder = &so
-	if !so {
-		return
-	}
-	ranked, complete := vs.rankSuites(ctx)
-	r.Suites, r.OrderIncomplete = ranked, !complete
-	vs.chachaPriority(ctx, r)
 }
 
 // pairProbe offers exactly list and returns the suite chosen, or false.
@@ -692,5 +755,166 @@ func (vs *versionScan) chachaPriority(ctx context.Context, r *VersionResult) {
 	if a.kind == ansHello {
 		yes := a.suite == c
 		r.ChaChaPriority = &yes
+	}
+}
+
+// poisonCheck looks for suites that a refused list hid (docs/scan-
+// algorithm.md, "Poisoned lists"): a server that fails the whole hello
+// when it meets a suite it cannot carry out (GnuTLS with PSK suites
+// enabled and no PSK credentials) refuses lists that also hold suites it
+// accepts. The suspects are the suites that need a credential besides the
+// certificate (suspectPart 1: anonymous, SRP, Kerberos, password; 2: PSK).
+// For each suspect part, the rejected candidates that were never refused
+// in a list without that part are offered again without it. An answer
+// means the part poisoned the earlier refusals: the chosen suite is
+// recorded, the rest of that list eliminated as usual, and a poison of
+// the part named by bisection. Under client order (clientOrder) only part
+// 1 is left out: the candidates list the PSK suites last, so they can hide
+// nothing from a server that follows the client's order.
+func (vs *versionScan) poisonCheck(ctx context.Context, clientOrder bool) {
+	if len(vs.accepted)+len(vs.cnc) == 0 {
+		return
+	}
+	parts := []int{1, 2}
+	if clientOrder {
+		parts = []int{1}
+	}
+	for round := 0; round < 4 && !vs.stopped && ctx.Err() == nil; round++ {
+		found := false
+		for _, k := range parts {
+			if !slices.ContainsFunc(vs.cands, func(id uint16) bool { return vs.status[id] == Rejected && suspectPart(id) == k }) {
+				continue // nothing of the part was refused: it poisoned nothing
+			}
+			var offer []uint16
+			for _, id := range vs.cands {
+				if vs.status[id] == Rejected && suspectPart(id) != k && !vs.refusedWithout[k][id] {
+					offer = append(offer, id)
+				}
+			}
+			if len(offer) == 0 {
+				continue
+			}
+			for _, chunk := range split(offer, vs.maxLen()) {
+				if x, ok := vs.unpoison(ctx, chunk, k); ok {
+					found = true
+					vs.namePoison(ctx, k, x)
+				}
+				if vs.stopped || ctx.Err() != nil {
+					return
+				}
+			}
+		}
+		if !found {
+			return
+		}
+	}
+}
+
+// unpoison offers chunk, a list of rejected candidates without suspect
+// part k. When the server chooses one of them, the earlier refusals were
+// poisoned: the chunk is undecided again and eliminated, and the choice is
+// returned.
+func (vs *versionScan) unpoison(ctx context.Context, chunk []uint16, k int) (uint16, bool) {
+	a := vs.probeList(ctx, chunk, forPoison)
+	switch {
+	case a.kind == ansHello || a.kind == ansIncomplete:
+		vs.undecide(chunk)
+		vs.chosen(a)
+		vs.proven = max(vs.proven, len(chunk))
+		if rest := slices.DeleteFunc(slices.Clone(chunk), func(id uint16) bool { return id == a.suite }); len(rest) > 0 {
+			vs.pending = append(vs.pending, rest)
+			vs.loop(ctx)
+		}
+		return a.suite, true
+	case a.outcome() == Rejected:
+		vs.reject(chunk, a.reason)
+	default:
+		// Neither answered nor refused: the earlier refusal is not
+		// confirmed.
+		for _, id := range chunk {
+			vs.status[id], vs.reasons[id] = Inconclusive, "poison check: "+a.reason
+		}
+		if a.kind == ansCancelled {
+			vs.stop(a.reason)
+		}
+	}
+	return 0, false
+}
+
+// undecide makes rejected candidates of l undecided again.
+func (vs *versionScan) undecide(l []uint16) {
+	for _, id := range l {
+		if vs.status[id] == Rejected {
+			delete(vs.status, id)
+			delete(vs.reasons, id)
+		}
+	}
+}
+
+// namePoison finds one suite of suspect part k that makes the server
+// refuse a hello also listing x, which it chooses without part k: the
+// rejected part-k candidates are offered with x appended, in lists of the
+// proven length, and a refused one is bisected down to one suite. A hello
+// refused with the poison and x, where x alone (or with harmless suites)
+// is chosen, names the poison.
+func (vs *versionScan) namePoison(ctx context.Context, k int, x uint16) {
+	var q []uint16
+	for _, id := range vs.cands {
+		if vs.status[id] == Rejected && suspectPart(id) == k {
+			q = append(q, id)
+		}
+	}
+	if len(q) == 0 {
+		return
+	}
+	// try offers part (x appended): true when refused.
+	try := func(part []uint16) (refused bool, reason string, ok bool) {
+		a := vs.probeList(ctx, append(slices.Clone(part), x), forPoison)
+		switch {
+		case (a.kind == ansHello || a.kind == ansIncomplete) && a.suite == x:
+			return false, "", true
+		case a.kind == ansHello || a.kind == ansIncomplete:
+			// A suite of the part is chosen after all: eliminate the
+			// part again.
+			vs.undecide(part)
+			vs.chosen(a)
+			if rest := slices.DeleteFunc(slices.Clone(part), func(id uint16) bool { return id == a.suite }); len(rest) > 0 {
+				vs.pending = append(vs.pending, rest)
+				vs.loop(ctx)
+			}
+			return false, "", false
+		case a.outcome() == Rejected:
+			return true, a.reason, true
+		}
+		return false, "", false
+	}
+	for _, chunk := range split(q, max(vs.maxLen()-1, 1)) {
+		refused, reason, ok := try(chunk)
+		if !ok {
+			return
+		}
+		if !refused {
+			continue
+		}
+		for len(chunk) > 1 {
+			h := chunk[:len(chunk)/2]
+			r, why, ok := try(h)
+			if !ok {
+				return
+			}
+			if r {
+				chunk, reason = h, why
+			} else {
+				chunk = chunk[len(chunk)/2:]
+			}
+		}
+		p := chunk[0]
+		if !slices.Contains(vs.poisons, p) {
+			vs.poisons = append(vs.poisons, p)
+		}
+		if vs.poisonReason == "" {
+			vs.poisonReason = fmt.Sprintf("a hello listing 0x%04X and 0x%04X is refused (%s); without 0x%04X's kind the server chooses 0x%04X", p, x, reason, p, x)
+		}
+		return
 	}
 }

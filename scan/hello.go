@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tlsmap/tlsmap/ciphers"
@@ -99,9 +100,17 @@ func suiteClass(s ciphers.Suite) int {
 
 var kexRank = map[string]int{"ECDHE/ECDSA": 0, "ECDHE/RSA": 1, "DHE/RSA": 2, "DHE/DSS": 3, "RSA/RSA": 4}
 
-// candidates returns the suites of version v in probe order: TLS 1.3's
-// five RFC suites first, otherwise the most widely deployed first (see
-// suiteClass), then by key exchange, key size and code point.
+// candidates returns the suites offered at version v, in probe order. For
+// TLS 1.3 these are its suites, the five RFC 8446 ones first. For SSLv3 …
+// TLS 1.2 they are every registry code point (docs/scan-algorithm.md,
+// "Candidates"): a server may accept a suite outside the versions its RFC
+// allows. The order: suites that need no credential but a certificate
+// first (those the version can negotiate, then the others), then the
+// anonymous suites, the SRP, Kerberos and password suites, and the PSK
+// suites last — the suites a server may fail the whole hello on when it
+// lacks their credential (poisons, see poisonTier); within each, the most
+// widely deployed first (see suiteClass), then by key exchange, key size
+// and code point.
 //
 // The order depends on v alone and is computed once per version (sorting
 // the registry for every version of every endpoint was a third of a
@@ -112,6 +121,48 @@ func candidates(v uint16) []uint16 {
 		return slices.Clone(ids)
 	}
 	return sortedCandidates(v)
+}
+
+// poisonTier groups suites by the credential a server needs besides its
+// certificate: 0 none, 1 anonymous (DH parameters for anonymous
+// clients), 2 SRP, Kerberos, passwords and NULL_WITH_NULL, 3 a pre-shared
+// key. A server that enables a suite of tiers 1–3 without the credential
+// may fail every hello in which it meets that suite first (GnuTLS without
+// PSK credentials does): such a suite poisons the list.
+func poisonTier(s ciphers.Suite) int {
+	switch {
+	case strings.Contains(s.Kex, "PSK"):
+		return 3
+	case s.Auth == "anon":
+		return 1
+	case s.Kex == "SRP", s.Kex == "KRB5", s.Kex == "ECCPWD", s.Kex == "NULL":
+		return 2
+	}
+	return 0
+}
+
+// suspectPart says which part of a refused list a suite is tested in by
+// the poison check: 0 certificate suites, 1 anonymous, SRP, Kerberos and
+// password suites, 2 PSK suites.
+func suspectPart(id uint16) int {
+	s, ok := ciphers.ByID(id)
+	if !ok {
+		return 0
+	}
+	switch poisonTier(s) {
+	case 0:
+		return 0
+	case 3:
+		return 2
+	}
+	return 1
+}
+
+// inSpec reports whether version v can negotiate suite id by its RFCs
+// (ciphers.Suite.Versions).
+func inSpec(v, id uint16) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Versions.Has(v)
 }
 
 // candidateRank returns the position of each of candidates(v) in it. The
@@ -149,7 +200,16 @@ func rankOf(ids []uint16) map[uint16]int {
 
 // sortedCandidates computes candidates(v).
 func sortedCandidates(v uint16) []uint16 {
-	suites := ciphers.ForVersion(v)
+	var suites []ciphers.Suite
+	if v == ciphers.VersionTLS13 {
+		suites = ciphers.ForVersion(v)
+	} else {
+		for _, s := range ciphers.All() {
+			if s.Kind == ciphers.KindSuite {
+				suites = append(suites, s)
+			}
+		}
+	}
 	slices.SortStableFunc(suites, func(a, b ciphers.Suite) int {
 		if v == ciphers.VersionTLS13 {
 			ra, rb := 1, 1
@@ -169,7 +229,9 @@ func sortedCandidates(v uint16) []uint16 {
 		if !ok {
 			kb = 10
 		}
-		return cmp.Or(cmp.Compare(suiteClass(a), suiteClass(b)), cmp.Compare(ka, kb),
+		return cmp.Or(cmp.Compare(poisonTier(a), poisonTier(b)),
+			cmp.Compare(boolInt(!a.Versions.Has(v)), boolInt(!b.Versions.Has(v))),
+			cmp.Compare(suiteClass(a), suiteClass(b)), cmp.Compare(ka, kb),
 			cmp.Compare(a.Bits, b.Bits), cmp.Compare(a.ID, b.ID))
 	})
 	ids := make([]uint16, len(suites))

@@ -75,8 +75,23 @@ func TestBuildHello(t *testing.T) {
 func TestCandidates(t *testing.T) {
 	for _, v := range tlsVersions {
 		c := candidates(v)
-		if !slices.Equal(sorted(c), registryIDs(v)) {
+		want := registryIDs(v)
+		if v != ciphers.VersionTLS13 {
+			want = allSuiteIDs()
+		}
+		if !slices.Equal(sorted(c), want) {
 			t.Errorf("%s: candidates are not the registry's", tls.Version(v).String())
+		}
+		// The suites that need a credential besides a certificate come
+		// last, PSK suites at the very end; within each part the
+		// version's own suites first.
+		for i := 1; i < len(c); i++ {
+			a, _ := ciphers.ByID(c[i-1])
+			b, _ := ciphers.ByID(c[i])
+			if pa, pb := poisonTier(a), poisonTier(b); pa > pb || pa == pb && !inSpec(v, c[i-1]) && inSpec(v, c[i]) {
+				t.Errorf("%s: %04x before %04x", tls.Version(v).String(), c[i-1], c[i])
+				break
+			}
 		}
 	}
 	if c := candidates(ciphers.VersionTLS12); c[0] != 0xC02B {

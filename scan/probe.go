@@ -44,6 +44,7 @@ const (
 	ansTooLarge                         // more than the read limit without a decision
 	ansDialError                        // no connection
 	ansCancelled                        // ctx was cancelled
+	ansIncomplete                       // a ServerHello for the asked version and an offered suite, then a failure before ServerHelloDone
 )
 
 // answer is the classified result of one probe.
@@ -61,7 +62,9 @@ type answer struct {
 	err     error // the underlying error, for dial failures
 }
 
-// outcome maps an answer to the outcome of what it probed.
+// outcome maps an answer to the outcome of what it probed. A chosen suite
+// that the server could not complete (ansIncomplete) is neither: callers
+// that care handle it first.
 func (a answer) outcome() Outcome {
 	switch a.kind {
 	case ansHello, ansSSLv2Hello:
@@ -91,6 +94,7 @@ const (
 	forSuites
 	forOrder
 	forGroups
+	forPoison
 )
 
 // probeReq is one probe: the hello bytes and what to check the answer
@@ -173,7 +177,7 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 	r := &probeReader{r: conn, limit: limit}
 	a := e.readAnswer(ctx, r, req)
 	switch a.kind {
-	case ansHello, ansSSLv2Hello, ansAlert, ansSSLv2Error, ansLower, ansHigher, ansUnoffered:
+	case ansHello, ansIncomplete, ansSSLv2Hello, ansAlert, ansSSLv2Error, ansLower, ansHigher, ansUnoffered:
 		e.spokeTLS.Store(true)
 	}
 	return a
@@ -216,8 +220,7 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 		ev, err := tls.ReadEvent(r, d, buf)
 		if err != nil {
 			if got != nil {
-				// The ServerHello decided; the key exchange never came.
-				return *got
+				return e.afterHello(ctx, *got, err)
 			}
 			return e.ioAnswer(ctx, err, r, "after ClientHello")
 		}
@@ -229,13 +232,13 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 				continue
 			}
 			if got != nil {
-				return *got
+				return incomplete(*got, "alert "+tls.AlertDescriptionName(ev.Alert.Description))
 			}
 			return answer{kind: ansAlert, alert: ev.Alert, reason: "alert " + tls.AlertDescriptionName(ev.Alert.Description)}
 
 		case tls.EventSSLv2:
 			if got != nil {
-				return *got
+				return incomplete(*got, "an SSLv2 record")
 			}
 			if req.version != ciphers.VersionSSL20 {
 				return answer{kind: ansLower, version: ciphers.VersionSSL20,
@@ -249,7 +252,13 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 					return answer{kind: ansMalformed, reason: fmt.Sprintf("unexpected %s before ServerHello", ev.HandshakeType)}
 				}
 				a := helloAnswer(ev.Message, req)
-				if a.kind != ansHello || !req.readSKE || a.version == ciphers.VersionTLS13 {
+				// TLS ≤ 1.2: the flight is read on to ServerHelloDone, so
+				// that a suite the server chooses but cannot carry out
+				// (no key for it) is not taken as accepted (docs/scan-
+				// algorithm.md, "Chosen, not completed"). A HelloRetryRequest
+				// or a TLS 1.3 ServerHello is the end: the rest is
+				// encrypted.
+				if a.kind != ansHello || a.version == ciphers.VersionTLS13 || a.hrr {
 					return a
 				}
 				got = &a
@@ -257,6 +266,9 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 			}
 			switch ev.HandshakeType {
 			case tls.TypeServerKeyExchange:
+				if !req.readSKE {
+					continue
+				}
 				s, _ := ciphers.ByID(got.suite)
 				var ske *tls.ServerKeyExchange
 				var err error
@@ -282,6 +294,33 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 			return answer{kind: ansMalformed, reason: fmt.Sprintf("unexpected %s record before ServerHello", ev.RecordType)}
 		}
 	}
+}
+
+// afterHello classifies a read error after a TLS ≤ 1.2 ServerHello that
+// chose an offered suite: a close, a reset or broken bytes before
+// ServerHelloDone mean the server could not carry the suite out; a timeout
+// or an overlong flight leave the choice standing (the server chose it;
+// whether it would finish is not known, and a choice counts as accepted).
+func (e *endpoint) afterHello(ctx context.Context, got answer, err error) answer {
+	switch {
+	case ctx.Err() != nil:
+		return answer{kind: ansCancelled, reason: ReasonCancelled}
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, errTooLarge):
+		return got
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return incomplete(got, "connection closed")
+	case isReset(err):
+		return incomplete(got, "connection reset")
+	}
+	return incomplete(got, "malformed record")
+}
+
+// incomplete turns the answer of a ServerHello into a chosen-not-completed
+// one, for what came instead of the rest of the flight.
+func incomplete(got answer, what string) answer {
+	got.kind = ansIncomplete
+	got.reason = fmt.Sprintf("ServerHello for 0x%04X, then %s before ServerHelloDone", got.suite, what)
+	return got
 }
 
 // helloAnswer checks a ServerHello against the probe (docs/scan-

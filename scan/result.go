@@ -25,6 +25,11 @@ const (
 	// asked, bytes that are not TLS), a cancelled scan. The Reason says
 	// which.
 	Inconclusive Outcome = "inconclusive"
+	// ChosenNotCompleted (suites of TLS ≤ 1.2 only): the server answered
+	// with a ServerHello naming the suite, then failed (an alert, a close
+	// or reset) before ServerHelloDone — it has no key or parameters for
+	// it. Not accepted: a client that prefers the suite fails to connect.
+	ChosenNotCompleted Outcome = "chosen-not-completed"
 )
 
 // String returns the outcome's name.
@@ -161,8 +166,25 @@ type VersionResult struct {
 	Inconclusive       []uint16 `json:"inconclusive,omitempty"`
 	InconclusiveReason string   `json:"inconclusive_reason,omitempty"`
 
-	// Candidates is how many suites the registry has for this version
-	// (ciphers.ForVersion), all of which were offered.
+	// ChosenNotCompleted are the suites the server chose (a ServerHello
+	// naming them) but failed on before ServerHelloDone, in the scanner's
+	// candidate order, for ChosenNotCompletedReason (the first one's).
+	// They are not in Suites: no client completes a handshake with them.
+	ChosenNotCompleted       []uint16 `json:"chosen_not_completed,omitempty"`
+	ChosenNotCompletedReason string   `json:"chosen_not_completed_reason,omitempty"`
+
+	// Poisons are suites shown to make the server fail a whole hello that
+	// lists them (before, or in its order above, a suite it accepts):
+	// PoisonReason says which probes proved it. Each poison is also
+	// rejected on its own; the suites a poison hid were found by offering
+	// lists without it (docs/scan-algorithm.md, "Poisoned lists").
+	Poisons      []uint16 `json:"poisons,omitempty"`
+	PoisonReason string   `json:"poison_reason,omitempty"`
+
+	// Candidates is how many suites were offered: every registry code
+	// point for SSLv3 … TLS 1.2 (suites accepted outside the versions
+	// their RFCs allow are reported as such), the TLS 1.3 suites for
+	// TLS 1.3.
 	Candidates int `json:"candidates"`
 }
 
@@ -223,6 +245,7 @@ type Handshakes struct {
 	Suites      int `json:"suites"`      // suite elimination after the first probe, canaries, split lists
 	Order       int `json:"order"`       // server preference, ranking and ChaCha20 priority probes
 	Groups      int `json:"groups"`      // group and DHE prime probes
+	Poison      int `json:"poison"`      // the poison check: refused suites offered again without a suspect kind, and the naming of a poison
 	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls)
 	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
 	Total       int `json:"total"`

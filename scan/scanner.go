@@ -224,6 +224,8 @@ func (e *endpoint) count(p purpose, retry bool) {
 		h.Order++
 	case forGroups:
 		h.Groups++
+	case forPoison:
+		h.Poison++
 	}
 	if retry {
 		h.Retries++

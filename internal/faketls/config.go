@@ -149,6 +149,25 @@ type Config struct {
 	// accepts for the version (RefuseDefault: a handshake_failure alert).
 	RejectSuites Refusal
 
+	// Poisons are suites of Suites that the server selects like the others
+	// (the first in the client's order, or in Suites[v] under
+	// ServerPreference, among those offered) but then cannot carry out:
+	// selecting one fails the whole hello with RejectSuites, as GnuTLS
+	// does with PSK suites enabled and no PSK credentials. Offered alone,
+	// a poison is refused; listed before (or ranked above) an accepted
+	// suite, it hides it.
+	Poisons []uint16
+	// Incomplete are suites of Suites that the server chooses, answering
+	// with a ServerHello, and then fails on before ServerHelloDone with a
+	// fatal internal_error alert (Java with a DHE_DSS suite and no DSA
+	// key).
+	Incomplete []uint16
+	// RequireExtensions: a hello without extensions (an SSLv3 hello, or
+	// any hello with an empty extension block) is refused with a
+	// handshake_failure alert, as haproxy, stunnel, lighttpd with GnuTLS
+	// and mbedTLS refuse one.
+	RequireExtensions bool
+
 	// MaxSuites > 0: a hello offering more cipher suites than this (GREASE
 	// and signalling values included, as on the wire) is answered with
 	// Intolerance.
@@ -156,6 +175,9 @@ type Config struct {
 	// Intolerance is the answer to a hello MaxSuites forbids (RefuseDefault:
 	// close without answering).
 	Intolerance Refusal
+	// IntoleranceAlert is the alert of an Intolerance of RefuseAlert (0:
+	// handshake_failure); wolfSSL sends decode_error (50) past 150 suites.
+	IntoleranceAlert uint8
 	// Intolerant256to511: a ClientHello handshake message (header
 	// included) of 256 to 511 bytes makes the server hang (the F5 bug,
 	// RFC 7685 §1) for HangFor or until the client closes.

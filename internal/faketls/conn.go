@@ -96,7 +96,15 @@ func (s *Server) handle(c net.Conn) {
 		offered = len(ch.SSLv2CipherSpecs)
 	}
 	if cfg.MaxSuites > 0 && offered > cfg.MaxSuites {
+		if cfg.Intolerance == RefuseAlert && cfg.IntoleranceAlert != 0 {
+			s.alert(c, cfg.IntoleranceAlert, alertVersion(ch))
+			return
+		}
 		s.refuse(c, cfg.Intolerance, refuseIntolerance, alertVersion(ch))
+		return
+	}
+	if cfg.RequireExtensions && !ch.SSLv2 && len(ch.Extensions) == 0 {
+		s.alert(c, tls.AlertHandshakeFailure, alertVersion(ch))
 		return
 	}
 	if ch.Version == tls.VersionSSL20 && cfg.VersionOverride == 0 {
@@ -180,12 +188,27 @@ func (s *Server) answerTLS12(c net.Conn, ch *tls.ClientHello, v tls.Version) {
 			}
 		}
 	}
-	if !ok {
+	if !ok || slices.Contains(s.cfg.Poisons, suite) {
 		s.refuse(c, s.cfg.RejectSuites, refuseSuites, v)
 		return
 	}
 	flight, err := s.flight12(ch, v, suite, curve, ffdhe)
 	if err != nil {
+		return
+	}
+	if slices.Contains(s.cfg.Incomplete, suite) {
+		// The ServerHello alone (its record comes first in the
+		// flight), then a fatal internal_error.
+		flight, err = s.helloOnly(ch, v, suite)
+		if err != nil {
+			return
+		}
+		a := tls.Alert{Level: tls.AlertLevelFatal, Description: tls.AlertInternalError}
+		flight = tls.AppendRecord(flight, tls.ContentAlert, v, a.Marshal())
+		if _, err := c.Write(flight); err != nil {
+			return
+		}
+		s.finish(c)
 		return
 	}
 	if _, err := c.Write(flight); err != nil {
@@ -255,6 +278,27 @@ func (s *Server) flight12(ch *tls.ClientHello, v tls.Version, suite, curve, ffdh
 	return s.handshakeRecords(nil, v, msgs), nil
 }
 
+// helloOnly is the ServerHello of a TLS ≤ 1.2 flight, in a record.
+func (s *Server) helloOnly(ch *tls.ClientHello, v tls.Version, suite uint16) ([]byte, error) {
+	random, err := s.serverRandom(v)
+	if err != nil {
+		return nil, err
+	}
+	sid, err := s.randBytes(32)
+	if err != nil {
+		return nil, err
+	}
+	sh := &tls.ServerHello{Version: v, Random: random, SessionID: sid, CipherSuite: suite}
+	if v > tls.VersionSSL30 {
+		sh.Extensions = s.extensions12(ch, suite)
+	}
+	msg, err := sh.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	return s.handshakeRecords(nil, v, msg), nil
+}
+
 // handshakeRecords appends msgs framed as handshake records of version v,
 // each at most RecordSize bytes when it is set.
 func (s *Server) handshakeRecords(dst []byte, v tls.Version, msgs []byte) []byte {
@@ -300,7 +344,7 @@ func (s *Server) answerTLS13(c net.Conn, ch *tls.ClientHello, dec *tls.Decoder, 
 	if s.cfg.UnofferedSuite != 0 {
 		suite, ok = s.cfg.UnofferedSuite, true
 	}
-	if !ok {
+	if !ok || slices.Contains(s.cfg.Poisons, suite) {
 		s.refuse(c, s.cfg.RejectSuites, refuseSuites, tls.VersionTLS12)
 		return
 	}
