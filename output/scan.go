@@ -79,10 +79,20 @@ type VersionRecord struct {
 	ChaChaPriority     *bool    `json:"chacha_priority"`
 	Inconclusive       []string `json:"inconclusive"` // suite IDs left undecided
 	InconclusiveReason string   `json:"inconclusive_reason"`
+	// ChosenNotCompleted are suite IDs the server chose and then failed on
+	// before ServerHelloDone: not accepted.
+	ChosenNotCompleted       []string `json:"chosen_not_completed"`
+	ChosenNotCompletedReason string   `json:"chosen_not_completed_reason"`
+	// Poisons are suite IDs shown to make the server fail a whole hello
+	// that lists them.
+	Poisons      []string `json:"poisons"`
+	PoisonReason string   `json:"poison_reason"`
 
-	// inconclusiveCiphers describe Inconclusive for the CSV and the
-	// table (not in the JSON: the ids are enough there).
+	// inconclusiveCiphers and cncCiphers describe Inconclusive and
+	// ChosenNotCompleted for the CSV and the table (not in the JSON: the
+	// ids are enough there).
 	inconclusiveCiphers []CipherRecord
+	cncCiphers          []CipherRecord
 }
 
 // CipherRecord is one accepted (version, suite) pair.
@@ -206,6 +216,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			ByPurpose: map[string]int{
 				"sslv2": r.Handshakes.SSLv2, "versions": r.Handshakes.Versions, "suites": r.Handshakes.Suites,
 				"order": r.Handshakes.Order, "groups": r.Handshakes.Groups, "certificate": r.Handshakes.Certificate,
+				"poison": r.Handshakes.Poison,
 			},
 			Retries: r.Handshakes.Retries,
 		},
@@ -220,7 +231,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 	if r.SSLv2 != nil {
 		rec.Versions = append(rec.Versions, VersionRecord{
 			Version: "SSLv2", Outcome: string(r.SSLv2.Outcome), Reason: r.SSLv2.Reason,
-			Accepted: len(r.SSLv2.Kinds), Inconclusive: []string{},
+			Accepted: len(r.SSLv2.Kinds), Inconclusive: []string{}, ChosenNotCompleted: []string{}, Poisons: []string{},
 		})
 		for _, k := range r.SSLv2.Kinds {
 			c := CipherRecord{Version: "SSLv2", ID: sslv2ID(k), Grade: ciphers.GradeInsecure.String()}
@@ -237,9 +248,14 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			Accepted: len(v.Suites), Candidates: v.Candidates,
 			ServerOrder: v.ServerOrder, OrderIncomplete: v.OrderIncomplete, ChaChaPriority: v.ChaChaPriority,
 			Inconclusive: hexList(v.Inconclusive), InconclusiveReason: v.InconclusiveReason,
+			ChosenNotCompleted: hexList(v.ChosenNotCompleted), ChosenNotCompletedReason: v.ChosenNotCompletedReason,
+			Poisons: hexList(v.Poisons), PoisonReason: v.PoisonReason,
 		}
 		for _, id := range v.Inconclusive {
 			vr.inconclusiveCiphers = append(vr.inconclusiveCiphers, newCipherRecord(v.Name(), id))
+		}
+		for _, id := range v.ChosenNotCompleted {
+			vr.cncCiphers = append(vr.cncCiphers, newCipherRecord(v.Name(), id))
 		}
 		rec.Versions = append(rec.Versions, vr)
 		ranked := v.ServerOrder != nil && *v.ServerOrder

@@ -51,6 +51,11 @@ func csvRows(rec *ScanRecord) []scanRow {
 			row(append(vcells, "inconclusive", "", c.ID, c.Name, c.OpenSSLName, c.Grade, c.Kex, c.Auth, c.Enc,
 				strconv.Itoa(c.Bits), strconv.FormatBool(c.PFS))...)
 		}
+		for _, c := range v.cncCiphers {
+			n++
+			row(append(vcells, "chosen-not-completed", "", c.ID, c.Name, c.OpenSSLName, c.Grade, c.Kex, c.Auth, c.Enc,
+				strconv.Itoa(c.Bits), strconv.FormatBool(c.PFS))...)
+		}
 		if n == 0 {
 			row(vcells...)
 		}

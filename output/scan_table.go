@@ -67,7 +67,7 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 
 	// Suites, per accepted version.
 	for _, v := range rec.Versions {
-		if v.Accepted == 0 && len(v.Inconclusive) == 0 {
+		if v.Accepted == 0 && len(v.Inconclusive) == 0 && len(v.cncCiphers) == 0 {
 			continue
 		}
 		head := fmt.Sprintf("  %s suites", v.Version)
@@ -100,8 +100,17 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 		for _, c := range v.inconclusiveCiphers {
 			p("    %s\t%s\t%s\tinconclusive: %s", c.ID, dash(c.Name), dash(c.OpenSSLName), v.InconclusiveReason)
 		}
+		for _, c := range v.cncCiphers {
+			p("    %s\t%s\t%s\tchosen, not completed (not accepted): %s", c.ID, dash(c.Name), dash(c.OpenSSLName), v.ChosenNotCompletedReason)
+		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if len(v.Poisons) > 0 {
+			p("    poisons %s: %s", strings.Join(v.Poisons, ", "), v.PoisonReason)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 		}
 	}
 

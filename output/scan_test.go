@@ -39,13 +39,17 @@ func fixtureResults() []*scan.Result {
 		},
 		Versions: []scan.VersionResult{
 			{Version: ciphers.VersionSSL30, Outcome: scan.Rejected, Reason: "alert handshake_failure", Suites: []uint16{}, Candidates: 120},
-			{Version: ciphers.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013}, ServerOrder: ptr(true), Candidates: 140},
+			{Version: ciphers.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013, 0xC02F}, ServerOrder: ptr(true), Candidates: 370},
 			{Version: ciphers.VersionTLS11, Outcome: scan.Inconclusive, Reason: "timeout after 5s", Suites: []uint16{}, Candidates: 140},
 			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted,
 				Suites:      []uint16{0xC030, 0xC02F, 0xCCA8, 0x009E, 0x002F, 0x0018},
 				ServerOrder: ptr(true), ChaChaPriority: ptr(true),
 				Inconclusive: []uint16{0xC0A0, 0x00BA}, InconclusiveReason: "server closed the connection after the ClientHello",
-				Candidates: 337},
+				ChosenNotCompleted:       []uint16{0x0032},
+				ChosenNotCompletedReason: "ServerHello for 0x0032, then alert internal_error before ServerHelloDone",
+				Poisons:                  []uint16{0x008C},
+				PoisonReason:             "a hello listing 0x008C and 0xC02F is refused (alert handshake_failure); without 0x008C's kind the server chooses 0xC02F",
+				Candidates:               370},
 			{Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}, ServerOrder: ptr(false), Candidates: 5},
 		},
 		Groups: []scan.GroupResult{
@@ -220,17 +224,18 @@ func TestScanCSV(t *testing.T) {
 		count[col(row, "target")+" "+col(row, "version")+" "+col(row, "suite_outcome")]++
 	}
 	want := map[string]int{
-		"https://legacy.example.com:443 SSLv2 accepted":       2,
-		"https://legacy.example.com:443 SSLv3 ":               1,
-		"https://legacy.example.com:443 TLSv1.0 accepted":     4,
-		"https://legacy.example.com:443 TLSv1.1 ":             1,
-		"https://legacy.example.com:443 TLSv1.2 accepted":     6,
-		"https://legacy.example.com:443 TLSv1.2 inconclusive": 2,
-		"https://legacy.example.com:443 TLSv1.3 accepted":     3,
-		"tls://nowhere.invalid:8443  ":                        1,
-		"https://[2001:db8::1]:443 TLSv1.2 accepted":          1,
-		"https://[2001:db8::1]:443 TLSv1.3 ":                  1,
-		"smtp://mx.example.com:25 TLSv1.2 accepted":           1,
+		"https://legacy.example.com:443 SSLv2 accepted":               2,
+		"https://legacy.example.com:443 SSLv3 ":                       1,
+		"https://legacy.example.com:443 TLSv1.0 accepted":             5,
+		"https://legacy.example.com:443 TLSv1.1 ":                     1,
+		"https://legacy.example.com:443 TLSv1.2 accepted":             6,
+		"https://legacy.example.com:443 TLSv1.2 inconclusive":         2,
+		"https://legacy.example.com:443 TLSv1.2 chosen-not-completed": 1,
+		"https://legacy.example.com:443 TLSv1.3 accepted":             3,
+		"tls://nowhere.invalid:8443  ":                                1,
+		"https://[2001:db8::1]:443 TLSv1.2 accepted":                  1,
+		"https://[2001:db8::1]:443 TLSv1.3 ":                          1,
+		"smtp://mx.example.com:25 TLSv1.2 accepted":                   1,
 	}
 	for key, n := range count {
 		if want[key] != n {
@@ -242,8 +247,8 @@ func TestScanCSV(t *testing.T) {
 			t.Errorf("%d rows %q, want %d", count[key], key, n)
 		}
 	}
-	if len(rows)-1 != 2+1+4+1+8+3+1+2+1 {
-		t.Errorf("%d rows, want 23", len(rows)-1)
+	if len(rows)-1 != 2+1+5+1+9+3+1+2+1 {
+		t.Errorf("%d rows, want 25", len(rows)-1)
 	}
 }
 

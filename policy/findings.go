@@ -85,6 +85,15 @@ const (
 	FindingCertUntrusted FindingID = "cert-untrusted"
 	FindingCertHostname  FindingID = "cert-hostname"
 	FindingPlaintextAuth FindingID = "plaintext-auth"
+	// FindingChosenNotCompleted: the server chooses suites it then fails
+	// on (docs/scan-algorithm.md, "Chosen, not completed").
+	FindingChosenNotCompleted FindingID = "chosen-not-completed"
+	// FindingListPoison: a suite makes the server fail a whole hello
+	// that lists it before (or, in its order, above) one it accepts.
+	FindingListPoison FindingID = "list-poison"
+	// FindingOutOfSpec: a suite accepted at a version its RFCs do not
+	// allow.
+	FindingOutOfSpec FindingID = "out-of-spec-suite"
 )
 
 // Finding is one thing about an endpoint, with what it is about.
@@ -95,8 +104,10 @@ type Finding struct {
 	// Versions are the wire versions the finding is about
 	// (ciphers.VersionSSL20 for SSLv2), in the order found.
 	Versions []uint16
-	// Suites are the accepted cipher suites it is about; SSLv2Kinds the
-	// accepted SSL 2.0 cipher kinds.
+	// Suites are the cipher suites it is about: accepted ones, but for
+	// chosen-not-completed (the suites the server failed on) and
+	// list-poison (the poisons); SSLv2Kinds the accepted SSL 2.0 cipher
+	// kinds.
 	Suites     []uint16
 	SSLv2Kinds []uint32
 }
@@ -254,6 +265,46 @@ func Findings(r *scan.Result) []Finding {
 	if d := r.Dialogue; d != nil && len(d.PlaintextAuth) > 0 {
 		add(FindingPlaintextAuth, SeverityMedium, fmt.Sprintf("%s offers authentication before TLS (%s): credentials may cross the network in clear",
 			strings.ToUpper(d.Protocol), strings.Join(d.PlaintextAuth, ", ")))
+	}
+	// What the enumeration saw beyond accepted and rejected.
+	var cnc, poisons, oos []uint16
+	var cncVers, poisonVers, oosVers []uint16
+	cncReason, poisonReason := "", ""
+	for _, v := range r.Versions {
+		for _, id := range v.ChosenNotCompleted {
+			cnc = appendNew(cnc, id)
+			cncVers = appendNew(cncVers, v.Version)
+		}
+		if cncReason == "" {
+			cncReason = v.ChosenNotCompletedReason
+		}
+		for _, id := range v.Poisons {
+			poisons = appendNew(poisons, id)
+			poisonVers = appendNew(poisonVers, v.Version)
+		}
+		if poisonReason == "" {
+			poisonReason = v.PoisonReason
+		}
+		for _, id := range v.Suites {
+			if s, ok := ciphers.ByID(id); ok && !s.Versions.Has(v.Version) {
+				oos = appendNew(oos, id)
+				oosVers = appendNew(oosVers, v.Version)
+			}
+		}
+	}
+	if len(cnc) > 0 {
+		f := add(FindingChosenNotCompleted, SeverityMedium, fmt.Sprintf("chooses %d %s it cannot complete (%s): a client that prefers one fails to connect",
+			len(cnc), plural(len(cnc), "suite", "suites"), cncReason))
+		f.Suites, f.Versions = cnc, cncVers
+	}
+	if len(poisons) > 0 {
+		f := add(FindingListPoison, SeverityLow, "fails a whole hello that lists a suite it cannot carry out before one it accepts ("+poisonReason+"): clients listing such a suite first cannot connect")
+		f.Suites, f.Versions = poisons, poisonVers
+	}
+	if len(oos) > 0 {
+		f := add(FindingOutOfSpec, SeverityLow, fmt.Sprintf("accepts %d %s at versions their RFCs do not allow (the TLS implementation is out of spec)",
+			len(oos), plural(len(oos), "suite", "suites")))
+		f.Suites, f.Versions = oos, oosVers
 	}
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	if fs == nil {

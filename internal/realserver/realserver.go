@@ -31,8 +31,9 @@ type Software uint8
 
 // The server programs.
 const (
-	OpenSSL Software = iota // openssl s_server -www
-	Nginx                   // nginx with a config file of its own
+	OpenSSL    Software = iota // openssl s_server -www
+	Nginx                      // nginx with a config file of its own
+	GnuTLSServ                 // gnutls-serv --http (gnutls-bin)
 )
 
 // String returns the program's name.
@@ -42,6 +43,8 @@ func (s Software) String() string {
 		return "openssl"
 	case Nginx:
 		return "nginx"
+	case GnuTLSServ:
+		return "gnutls-serv"
 	}
 	return fmt.Sprintf("software(%d)", uint8(s))
 }
@@ -88,6 +91,9 @@ type Config struct {
 	PreferServerCiphers bool
 	DHParamBits         int
 
+	// Priority is gnutls-serv's priority string (GnuTLSServ only).
+	Priority string
+
 	// ServerOrder documents whether the server enforces its own suite
 	// order (s_server -serverpref, ssl_prefer_server_ciphers on).
 	ServerOrder bool
@@ -114,6 +120,9 @@ type Server struct {
 func StartT(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	testenv.NeedProgram(t, "openssl")
+	if cfg.Software == GnuTLSServ {
+		testenv.NeedProgram(t, "gnutls-serv")
+	}
 	if cfg.Software == Nginx {
 		if _, err := NginxPath(); err != nil {
 			testenv.Missing(t, "nginx is not installed (apt-get install nginx-light)")
@@ -156,6 +165,11 @@ func Start(ctx context.Context, cfg Config, dir string) (*Server, error) {
 			cmd, err = openSSLCommand(cfg, cert, addr)
 		case Nginx:
 			cmd, err = nginxCommand(ctx, cfg, cert, dir, addr)
+		case GnuTLSServ:
+			// gnutls-serv cannot bind one address: it listens on every
+			// address of the port; the tests only connect to loopback.
+			cmd = exec.Command("gnutls-serv", "--http", "--port", strconv.Itoa(port),
+				"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
 		default:
 			err = fmt.Errorf("unknown software %v", cfg.Software)
 		}
@@ -165,7 +179,7 @@ func Start(ctx context.Context, cfg Config, dir string) (*Server, error) {
 		s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
 		if err := s.start(ctx); err != nil {
 			lastErr = fmt.Errorf("%s: %w", cfg.Name, err)
-			if strings.Contains(s.Log(), "in use") {
+			if strings.Contains(s.Log(), "in use") || strings.Contains(s.Log(), "bind() failed") {
 				continue
 			}
 			return nil, lastErr

@@ -1,0 +1,230 @@
+package scan_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	gotls "crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/internal/realserver"
+	"github.com/tlsmap/tlsmap/internal/truthprobe"
+	"github.com/tlsmap/tlsmap/scan"
+)
+
+// gnutlsPriority enables every version, cipher and MAC GnuTLS has, and
+// the PSK, anonymous and SRP key exchanges without credentials for PSK
+// and SRP: GnuTLS then fails a hello whose first PSK suite it meets
+// (list poisoning).
+const gnutlsPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+RSA-PSK:+ANON-DH:+ANON-ECDH:+SRP:+SRP-RSA:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL"
+
+// TestStackServers scans servers on TLS stacks other than OpenSSL and
+// requires exactly what the one-suite-per-hello truth
+// (internal/truthprobe: every registry code point at every version,
+// standard library only) finds: the same accepted and chosen-not-completed
+// (version, suite) pairs, the same server-order verdict and the server's
+// order where it enforces one. It logs tlsmap's connections against the
+// lower bound (Σ accepted + 1 per version probed).
+func TestStackServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts gnutls-serv and runs thousands of truth hellos")
+	}
+	var registry []uint16
+	for _, s := range ciphers.All() {
+		if s.Kind == ciphers.KindSuite {
+			registry = append(registry, s.ID)
+		}
+	}
+	servers := []struct {
+		name  string
+		start func(t *testing.T) string
+	}{
+		{"gnutls-client-order", func(t *testing.T) string {
+			return realserver.StartT(t, realserver.Config{Name: "gnutls-client-order", Software: realserver.GnuTLSServ, Priority: gnutlsPriority}).Addr
+		}},
+		{"gnutls-server-order", func(t *testing.T) string {
+			return realserver.StartT(t, realserver.Config{Name: "gnutls-server-order", Software: realserver.GnuTLSServ,
+				Priority: gnutlsPriority + ":%SERVER_PRECEDENCE", ServerOrder: true}).Addr
+		}},
+		{"go-crypto-tls", startGoServer},
+	}
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			t.Parallel()
+			addr := srv.start(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			topts := truthprobe.Options{Addr: addr, ServerName: realserver.CertHost, Timeout: 5 * time.Second, Parallel: 16}
+			truth, err := truthprobe.Run(ctx, topts, nil, registry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target, err := scan.ParseTarget(addr, scan.TargetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			target.Host = realserver.CertHost
+			start := time.Now()
+			res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, SkipGroups: true, SkipCert: true})
+			elapsed := time.Since(start)
+
+			bound := 1 // SSLv2
+			for _, v := range truthprobe.AllVersions {
+				bound += len(truth.Accepted[v]) + len(truth.ChosenNotCompleted[v]) + 1
+			}
+			h := res.Handshakes
+			t.Logf("truth: %d hellos in %v; tlsmap: %d connections (%+v) in %v; lower bound %d (+%.0f%%)",
+				truth.Hellos, truth.Elapsed.Round(time.Millisecond), h.Total, h, elapsed.Round(time.Millisecond),
+				bound, 100*float64(h.Total-bound)/float64(bound))
+			for _, v := range res.Versions {
+				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, poisons %04x (%s)", v.Name(),
+					len(truth.Accepted[v.Version]), len(truth.ChosenNotCompleted[v.Version]), len(v.Suites), len(v.ChosenNotCompleted), v.Poisons, v.PoisonReason)
+			}
+			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
+				t.Errorf("%s: %s", srv.name, d)
+			}
+		})
+	}
+}
+
+// compareProbeTruth lists every difference between the truth and a scan.
+func compareProbeTruth(ctx context.Context, opts truthprobe.Options, truth *truthprobe.Truth, res *scan.Result) []string {
+	var diffs []string
+	if res.Status != scan.StatusOK {
+		diffs = append(diffs, fmt.Sprintf("status %s (%v)", res.Status, res.Error))
+	}
+	hex := func(ids []uint16) string {
+		var s []string
+		for _, id := range ids {
+			s = append(s, fmt.Sprintf("%04X", id))
+		}
+		return strings.Join(s, " ")
+	}
+	for _, v := range truthprobe.AllVersions {
+		vr := res.Version(v)
+		name := ciphers.VersionName(v)
+		if vr == nil {
+			diffs = append(diffs, name+": not in the result")
+			continue
+		}
+		for _, inc := range truth.Inconclusive[v] {
+			diffs = append(diffs, fmt.Sprintf("%s: truth inconclusive for %04X: %s", name, inc, truth.Reasons[[2]uint16{v, inc}]))
+		}
+		if len(vr.Inconclusive) > 0 {
+			diffs = append(diffs, fmt.Sprintf("%s: inconclusive (%s): %s", name, vr.InconclusiveReason, hex(vr.Inconclusive)))
+		}
+		want, got := truth.Accepted[v], slices.Sorted(slices.Values(vr.Suites))
+		if !slices.Equal(got, want) {
+			diffs = append(diffs, fmt.Sprintf("%s: accepted\n  got  %s\n  want %s", name, hex(got), hex(want)))
+		}
+		wantCNC, gotCNC := truth.ChosenNotCompleted[v], slices.Sorted(slices.Values(vr.ChosenNotCompleted))
+		if !slices.Equal(gotCNC, wantCNC) {
+			diffs = append(diffs, fmt.Sprintf("%s: chosen-not-completed\n  got  %s\n  want %s", name, hex(gotCNC), hex(wantCNC)))
+		}
+		if len(want) < 2 || !slices.Equal(got, want) {
+			continue
+		}
+		so, ranked, err := truthprobe.Order(ctx, opts, v, want, isAESGCM)
+		if err != nil {
+			diffs = append(diffs, fmt.Sprintf("%s: truth order: %v", name, err))
+			continue
+		}
+		switch {
+		case vr.ServerOrder == nil:
+			diffs = append(diffs, fmt.Sprintf("%s: server order unknown, want %v", name, so))
+		case *vr.ServerOrder != so:
+			diffs = append(diffs, fmt.Sprintf("%s: server order %v, want %v", name, *vr.ServerOrder, so))
+		case so && !slices.Equal(vr.Suites, ranked):
+			diffs = append(diffs, fmt.Sprintf("%s: order\n  got  %s\n  want %s", name, hex(vr.Suites), hex(ranked)))
+		}
+		if !so {
+			continue
+		}
+		// ChaCha20 priority: the best-ranked ChaCha20 suite offered ahead
+		// of every suite ranked above it.
+		ci := slices.IndexFunc(ranked, isChaCha)
+		if ci <= 0 {
+			continue
+		}
+		c, ok, err := truthprobe.Choose(ctx, opts, v, append([]uint16{ranked[ci]}, ranked[:ci]...))
+		if err != nil || !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: truth ChaCha20 probe: %v", name, err))
+			continue
+		}
+		if want := c == ranked[ci]; vr.ChaChaPriority == nil || *vr.ChaChaPriority != want {
+			diffs = append(diffs, fmt.Sprintf("%s: ChaCha20 priority %v, want %v", name, vr.ChaChaPriority, want))
+		}
+	}
+	return diffs
+}
+
+// isAESGCM: an ECDHE AES-GCM suite, what browsers list first (and what
+// Go's server looks for to prefer AES over ChaCha20).
+func isAESGCM(id uint16) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Kex == "ECDHE" && s.Enc == "AES" && s.Mode == "GCM"
+}
+
+func isChaCha(id uint16) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Enc == "CHACHA20_POLY1305"
+}
+
+// startGoServer runs a Go crypto/tls server in the test: TLS 1.0 to 1.3,
+// every suite Go has (the insecure ones included), an RSA certificate.
+func startGoServer(t *testing.T) string {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: realserver.CertHost},
+		DNSNames: []string{realserver.CertHost}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites []uint16
+	for _, s := range gotls.CipherSuites() {
+		suites = append(suites, s.ID)
+	}
+	for _, s := range gotls.InsecureCipherSuites() {
+		suites = append(suites, s.ID)
+	}
+	cfg := &gotls.Config{
+		Certificates: []gotls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+		MinVersion:   gotls.VersionTLS10,
+		CipherSuites: suites,
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				tc := gotls.Server(c, cfg)
+				_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+				_ = tc.Handshake()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
