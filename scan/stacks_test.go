@@ -18,6 +18,7 @@ import (
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/truthprobe"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -111,7 +112,7 @@ func compareProbeTruth(ctx context.Context, opts truthprobe.Options, truth *trut
 	}
 	for _, v := range truthprobe.AllVersions {
 		vr := res.Version(v)
-		name := ciphers.VersionName(v)
+		name := tls.Version(v).String()
 		if vr == nil {
 			diffs = append(diffs, name+": not in the result")
 			continue
