@@ -101,25 +101,7 @@ func Recognize(c2s, s2c []byte) protocols.Recognition {
 
 // serverShape reports whether s2c (possibly empty or partial) can start
 // with an IMAP greeting.
-func serverShape(s2c []byte) bool {
-	if len(s2c) == 0 {
-		return true
-	}
-	for _, g := range greetings {
-		n := min(len(s2c), len(g))
-		if !bytes.EqualFold(s2c[:n], []byte(g[:n])) {
-			continue
-		}
-		if len(s2c) <= len(g) {
-			return true
-		}
-		switch s2c[len(g)] {
-		case ' ', '\r', '\n':
-			return true
-		}
-	}
-	return false
-}
+func serverShape(s2c []byte) bool { return plaintext.MayStartWith(s2c, greetings...) }
 
 // clientShape reports whether c2s (possibly empty or partial) can start
 // with a tagged IMAP command.

@@ -31,15 +31,10 @@ const (
 // line end and not a byte further: the next byte on conn is the server's
 // first TLS byte, and the caller's ClientHello goes next.
 //
-// The dialogue is bounded by ctx and Options.Timeout (Upgrade sets conn's
-// deadline and clears it on return); cancelling ctx closes conn. Upgrade
-// never closes conn otherwise. When the dialogue will not upgrade it sends
+// It keeps the contract of protocols.Protocol.Upgrade: bounded by ctx and
+// Options.Timeout, a *protocols.Error naming the stage, the Dialogue
+// returned also on failure. When the dialogue will not upgrade it sends
 // LOGOUT first.
-//
-// The error is a *protocols.Error naming the stage; errors.Is matches
-// protocols.ErrNoSTARTTLS, ErrSTARTTLSRefused, ErrThrottled and the other
-// sentinels. The Dialogue is returned with whatever was learnt, also on
-// error.
 func Upgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
 	opts = opts.WithDefaults(defaults)
 	return plaintext.Run(ctx, conn, Name, protocols.StageSTARTTLS, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {

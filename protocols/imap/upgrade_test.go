@@ -3,7 +3,6 @@ package imap
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -27,51 +26,18 @@ var upgrade = prototest.Upgrade{
 		fakemail.CloseMid:      {Stage: protocols.StageCapability},
 		fakemail.Throttle:      {Stage: protocols.StageGreeting}, // * BYE
 	},
+	Normal: protocols.Dialogue{
+		Protocol: Name, Banner: "FakeIMAP ready", STARTTLSAdvertised: true,
+		Capabilities:  []string{"IMAP4rev1", "SASL-IR", "ID", "STARTTLS", "AUTH=PLAIN"},
+		PlaintextAuth: []string{"LOGIN", "PLAIN"}, AuthMechanisms: []string{"PLAIN"},
+		Attributes: map[string]string{AttrGreeting: "OK", AttrLoginDisabled: "false"},
+	},
+	Said: []string{"a1 CAPABILITY", "a2 STARTTLS"},
 }
 
 func TestUpgradeFailureModes(t *testing.T)  { upgrade.TestFailureModes(t) }
 func TestUpgradeAlertFailsTLS(t *testing.T) { upgrade.TestAlertFailsTLS(t) }
 func TestUpgradeContext(t *testing.T)       { upgrade.TestContext(t) }
-
-func TestUpgradeInfo(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.IMAP(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Upgrade(context.Background(), conn, protocols.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Banner != "FakeIMAP ready" || info.Attributes[AttrGreeting] != "OK" {
-		t.Errorf("Attributes %v Banner %q", info.Attributes, info.Banner)
-	}
-	if !info.STARTTLSAdvertised || info.Attributes[AttrLoginDisabled] != "false" {
-		t.Errorf("STARTTLSAdvertised %v Attributes %v", info.STARTTLSAdvertised, info.Attributes)
-	}
-	if !slices.Equal(info.PlaintextAuth, []string{"LOGIN", "PLAIN"}) {
-		t.Errorf("PlaintextAuth %q", info.PlaintextAuth)
-	}
-	want := []string{"IMAP4rev1", "SASL-IR", "ID", "STARTTLS", "AUTH=PLAIN"}
-	if !slices.Equal(info.Capabilities, want) {
-		t.Errorf("Capabilities %q, want %q", info.Capabilities, want)
-	}
-	if l := srv.Lines(); !slices.Equal(l, []string{"a1 CAPABILITY", "a2 STARTTLS"}) {
-		t.Errorf("client said %q", l)
-	}
-}
-
-func TestCapabilitiesOverTLS(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.IMAP(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Capabilities(context.Background(), conn, protocols.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !info.STARTTLSAdvertised || len(info.PlaintextAuth) != 0 || len(info.AuthMechanisms) != 1 {
-		t.Errorf("info %+v", info)
-	}
-	if l := srv.Lines(); !slices.Contains(l, "a3 LOGOUT") {
-		t.Errorf("client said %q", l)
-	}
-}
 
 func TestUpgradeResponses(t *testing.T) {
 	cases := []struct {

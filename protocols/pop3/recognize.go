@@ -132,22 +132,7 @@ func hasWord(line []byte, word string) bool {
 
 // serverShape reports whether s2c (possibly empty or partial) can start
 // with a POP3 greeting.
-func serverShape(s2c []byte) bool {
-	for _, g := range []string{"+OK", "-ERR"} {
-		n := min(len(s2c), len(g))
-		if !bytes.EqualFold(s2c[:n], []byte(g[:n])) {
-			continue
-		}
-		if len(s2c) <= len(g) {
-			return true
-		}
-		switch s2c[len(g)] {
-		case ' ', '\r', '\n':
-			return true
-		}
-	}
-	return false
-}
+func serverShape(s2c []byte) bool { return plaintext.MayStartWith(s2c, "+OK", "-ERR") }
 
 // clientShape reports whether c2s (possibly empty or partial) can start
 // with a POP3 command.

@@ -8,7 +8,7 @@ import (
 )
 
 // recognizer holds POP3's recognition cases for the shared checks; they
-// also seed FuzzRecognize (go test -run TestFuzzCorpus -update-fuzz-corpus).
+// also seed FuzzRecognize (go test -run TestRecognize -update-fuzz-corpus).
 var recognizer = prototest.Recognizer{Protocol: Protocol, LineBased: true, Captures: true, Cases: []prototest.Case{
 	{Name: "stls", C2S: "STLS\r\n", S2C: "+OK ready <1@x>\r\n+OK Begin TLS negotiation\r\n", TLS: true, State: protocols.Upgraded},
 	{Name: "capa-then-stls",
@@ -47,10 +47,8 @@ var recognizer = prototest.Recognizer{Protocol: Protocol, LineBased: true, Captu
 	{Name: "binary-greeting", S2C: "\x00\x01\x02\x03", State: protocols.NotThis},
 }}
 
-func TestRecognize(t *testing.T)               { recognizer.TestCases(t) }
-func TestRecognizePublicCaptures(t *testing.T) { recognizer.TestPublicCaptures(t) }
-func TestFuzzCorpus(t *testing.T)              { recognizer.WriteCorpus(t) }
-func FuzzRecognize(f *testing.F)               { recognizer.Fuzz(f) }
+func TestRecognize(t *testing.T) { recognizer.Test(t) }
+func FuzzRecognize(f *testing.F) { recognizer.Fuzz(f) }
 
 // BenchmarkRecognize measures Recognize on a pipelined dialogue that
 // never reaches STARTTLS, filling both directions to the sniffer's cap.

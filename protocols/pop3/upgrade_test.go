@@ -3,7 +3,6 @@ package pop3
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -26,51 +25,18 @@ var upgrade = prototest.Upgrade{
 		fakemail.CloseMid:      {Stage: protocols.StageCapability},
 		fakemail.Throttle:      {Stage: protocols.StageGreeting}, // -ERR [SYS/TEMP]
 	},
+	Normal: protocols.Dialogue{
+		Protocol: Name, Banner: "FakePOP3 ready <1.2@fake.test>", STARTTLSAdvertised: true,
+		Capabilities:  []string{"TOP", "UIDL", "USER", "SASL PLAIN LOGIN", "STLS"},
+		PlaintextAuth: []string{"USER", "PLAIN", "LOGIN"}, AuthMechanisms: []string{"PLAIN", "LOGIN"},
+		Attributes: map[string]string{AttrAPOP: "true"},
+	},
+	Said: []string{"CAPA", "STLS"},
 }
 
 func TestUpgradeFailureModes(t *testing.T)  { upgrade.TestFailureModes(t) }
 func TestUpgradeAlertFailsTLS(t *testing.T) { upgrade.TestAlertFailsTLS(t) }
 func TestUpgradeContext(t *testing.T)       { upgrade.TestContext(t) }
-
-func TestUpgradeInfo(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.POP3(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Upgrade(context.Background(), conn, protocols.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Banner != "FakePOP3 ready <1.2@fake.test>" || info.Attributes[AttrAPOP] != "true" {
-		t.Errorf("Banner %q Attributes %v", info.Banner, info.Attributes)
-	}
-	if !info.STARTTLSAdvertised {
-		t.Error("STLS not seen")
-	}
-	if !slices.Equal(info.PlaintextAuth, []string{"USER", "PLAIN", "LOGIN"}) {
-		t.Errorf("PlaintextAuth %q", info.PlaintextAuth)
-	}
-	want := []string{"TOP", "UIDL", "USER", "SASL PLAIN LOGIN", "STLS"}
-	if !slices.Equal(info.Capabilities, want) {
-		t.Errorf("Capabilities %q, want %q", info.Capabilities, want)
-	}
-	if l := srv.Lines(); !slices.Equal(l, []string{"CAPA", "STLS"}) {
-		t.Errorf("client said %q", l)
-	}
-}
-
-func TestCapabilitiesOverTLS(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.POP3(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Capabilities(context.Background(), conn, protocols.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !info.STARTTLSAdvertised || len(info.PlaintextAuth) != 0 || len(info.AuthMechanisms) != 2 {
-		t.Errorf("info %+v", info)
-	}
-	if l := srv.Lines(); !slices.Contains(l, "QUIT") {
-		t.Errorf("client said %q", l)
-	}
-}
 
 func TestUpgradeResponses(t *testing.T) {
 	cases := []struct {

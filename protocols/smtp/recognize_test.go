@@ -8,7 +8,7 @@ import (
 )
 
 // recognizer holds SMTP's recognition cases for the shared checks; they
-// also seed FuzzRecognize (go test -run TestFuzzCorpus -update-fuzz-corpus).
+// also seed FuzzRecognize (go test -run TestRecognize -update-fuzz-corpus).
 var recognizer = prototest.Recognizer{Protocol: Protocol, LineBased: true, Captures: true, Cases: []prototest.Case{
 	{Name: "basic",
 		C2S: "EHLO x\r\nSTARTTLS\r\n", S2C: "220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n220 2.0.0 go ahead\r\n",
@@ -55,10 +55,8 @@ var recognizer = prototest.Recognizer{Protocol: Protocol, LineBased: true, Captu
 	{Name: "binary-greeting", S2C: "\x00\x01\x02\x03", State: protocols.NotThis},
 }}
 
-func TestRecognize(t *testing.T)               { recognizer.TestCases(t) }
-func TestRecognizePublicCaptures(t *testing.T) { recognizer.TestPublicCaptures(t) }
-func TestFuzzCorpus(t *testing.T)              { recognizer.WriteCorpus(t) }
-func FuzzRecognize(f *testing.F)               { recognizer.Fuzz(f) }
+func TestRecognize(t *testing.T) { recognizer.Test(t) }
+func FuzzRecognize(f *testing.F) { recognizer.Fuzz(f) }
 
 // BenchmarkRecognize measures Recognize on a pipelined dialogue that
 // never reaches STARTTLS, filling both directions to the sniffer's cap.

@@ -2,7 +2,6 @@ package smtp
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"slices"
@@ -30,52 +29,19 @@ var upgrade = prototest.Upgrade{
 		fakemail.CloseMid:      {Stage: StageEHLO},
 		fakemail.Throttle:      {Stage: protocols.StageGreeting}, // 421
 	},
+	Normal: protocols.Dialogue{
+		Protocol: Name, Banner: "fake.test ESMTP FakeMail\npleased to meet you", STARTTLSAdvertised: true,
+		Capabilities:  []string{"PIPELINING", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN", "8BITMIME"},
+		PlaintextAuth: []string{"PLAIN", "LOGIN"}, AuthMechanisms: []string{"PLAIN", "LOGIN"},
+		Attributes: map[string]string{AttrESMTP: "true"},
+	},
+	NormalOptions: protocols.Options{ClientName: "scanner.example"},
+	Said:          []string{"EHLO scanner.example", "STARTTLS"},
 }
 
 func TestUpgradeFailureModes(t *testing.T)  { upgrade.TestFailureModes(t) }
 func TestUpgradeAlertFailsTLS(t *testing.T) { upgrade.TestAlertFailsTLS(t) }
 func TestUpgradeContext(t *testing.T)       { upgrade.TestContext(t) }
-
-func TestUpgradeInfo(t *testing.T) {
-	srv := fakemail.Start(t, fakemail.SMTP(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Upgrade(context.Background(), conn, protocols.Options{ClientName: "scanner.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Banner != "fake.test ESMTP FakeMail\npleased to meet you" {
-		t.Errorf("Banner %q", info.Banner)
-	}
-	if !info.STARTTLSAdvertised || info.Attributes[AttrESMTP] != "true" {
-		t.Errorf("STARTTLSAdvertised %v Attributes %v", info.STARTTLSAdvertised, info.Attributes)
-	}
-	if !slices.Equal(info.PlaintextAuth, []string{"PLAIN", "LOGIN"}) {
-		t.Errorf("PlaintextAuth %q", info.PlaintextAuth)
-	}
-	want := []string{"PIPELINING", "SIZE 10240000", "STARTTLS", "AUTH PLAIN LOGIN", "8BITMIME"}
-	if !slices.Equal(info.Capabilities, want) {
-		t.Errorf("Capabilities %q, want %q", info.Capabilities, want)
-	}
-	if l := srv.Lines(); len(l) < 2 || l[0] != "EHLO scanner.example" || l[1] != "STARTTLS" {
-		t.Errorf("client said %q", l)
-	}
-}
-
-func TestCapabilitiesOverTLS(t *testing.T) {
-	// The fake server speaks plaintext; Capabilities only needs a conn.
-	srv := fakemail.Start(t, fakemail.SMTP(fakemail.Normal))
-	conn := fakemail.Dial(t, srv.Addr)
-	info, err := Capabilities(context.Background(), conn, protocols.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !info.STARTTLSAdvertised || len(info.PlaintextAuth) != 0 || len(info.AuthMechanisms) != 2 {
-		t.Errorf("info %+v", info)
-	}
-	if l := srv.Lines(); !slices.Contains(l, "QUIT") {
-		t.Errorf("client said %q", l)
-	}
-}
 
 func TestReadReply(t *testing.T) {
 	cases := []struct {

@@ -81,3 +81,23 @@ func Upgraded(name, verb string, c2s, s2c []byte, co, so int) protocols.Recognit
 	}
 	return protocols.Recognition{Protocol: name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
 }
+
+// MayStartWith reports whether b (possibly empty or partial) can start
+// with one of words, in any case, followed by a space or a line end: the
+// shape of a greeting ("* OK", "+OK") before it is complete.
+func MayStartWith(b []byte, words ...string) bool {
+	for _, w := range words {
+		n := min(len(b), len(w))
+		if !bytes.EqualFold(b[:n], []byte(w[:n])) {
+			continue
+		}
+		if len(b) <= len(w) {
+			return true
+		}
+		switch b[len(w)] {
+		case ' ', '\r', '\n':
+			return true
+		}
+	}
+	return false
+}

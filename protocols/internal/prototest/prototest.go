@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"testing"
@@ -45,6 +46,71 @@ type Upgrade struct {
 	// one of RequiredFailures, and optionally fakemail.RefuseBad and
 	// fakemail.NoEHLO.
 	Fails map[fakemail.Mode]Failure
+
+	// Normal is the Dialogue Upgrade must return from Server(Normal)
+	// given NormalOptions, and Said the lines the client must have sent
+	// to it, in order.
+	Normal        protocols.Dialogue
+	NormalOptions protocols.Options
+	Said          []string
+}
+
+// Test runs every check of the harness as subtests: the failure modes,
+// an alert after the go-ahead, the context, the dialogue learnt, and
+// Capabilities when the protocol has it.
+func (u Upgrade) Test(t *testing.T) {
+	t.Run("failure-modes", u.TestFailureModes)
+	t.Run("alert-fails-tls", u.TestAlertFailsTLS)
+	t.Run("context", u.TestContext)
+	t.Run("dialogue", u.TestDialogue)
+	if u.Protocol.Capabilities != nil {
+		t.Run("capabilities", u.TestCapabilities)
+	}
+}
+
+// sameDialogue compares what a dialogue learnt with what it should have.
+func sameDialogue(got *protocols.Dialogue, want protocols.Dialogue) bool {
+	return got != nil && got.Protocol == want.Protocol && got.Banner == want.Banner && got.Software == want.Software &&
+		slices.Equal(got.Capabilities, want.Capabilities) && got.STARTTLSAdvertised == want.STARTTLSAdvertised &&
+		slices.Equal(got.PlaintextAuth, want.PlaintextAuth) && slices.Equal(got.AuthMechanisms, want.AuthMechanisms) &&
+		maps.Equal(got.Attributes, want.Attributes)
+}
+
+// TestDialogue: Upgrade against Server(Normal) learns Normal, having said
+// Said.
+func (u Upgrade) TestDialogue(t *testing.T) {
+	srv := fakemail.Start(t, u.Server(fakemail.Normal))
+	conn := fakemail.Dial(t, srv.Addr)
+	d, err := u.Protocol.Upgrade(context.Background(), conn, u.NormalOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameDialogue(d, u.Normal) {
+		t.Errorf("dialogue\n got %+v\nwant %+v", d, u.Normal)
+	}
+	if l := srv.Lines(); !slices.Equal(l, u.Said) {
+		t.Errorf("client said %q, want %q", l, u.Said)
+	}
+}
+
+// TestCapabilities: Capabilities (here over the fake server's plaintext)
+// learns what Upgrade does but for the authentication offered in clear,
+// and says goodbye.
+func (u Upgrade) TestCapabilities(t *testing.T) {
+	srv := fakemail.Start(t, u.Server(fakemail.Normal))
+	conn := fakemail.Dial(t, srv.Addr)
+	d, err := u.Protocol.Capabilities(context.Background(), conn, u.NormalOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := u.Normal
+	want.PlaintextAuth = nil
+	if !sameDialogue(d, want) {
+		t.Errorf("dialogue\n got %+v\nwant %+v", d, want)
+	}
+	if l := srv.Lines(); u.Goodbye != "" && !slices.Contains(l, u.Goodbye) {
+		t.Errorf("client said %q, without %q", l, u.Goodbye)
+	}
 }
 
 // Failure is where and how a dialogue fails in one mode.

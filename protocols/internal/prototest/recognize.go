@@ -58,6 +58,16 @@ type Recognizer struct {
 	Captures bool
 }
 
+// Test runs the recognition cases and the public captures as subtests,
+// and with -update-fuzz-corpus rewrites the seed corpus.
+func (r Recognizer) Test(t *testing.T) {
+	t.Run("cases", r.TestCases)
+	t.Run("public-captures", r.TestPublicCaptures)
+	if *updateCorpus {
+		t.Run("corpus", r.WriteCorpus)
+	}
+}
+
 // TestCases checks Recognize on every case.
 func (r Recognizer) TestCases(t *testing.T) {
 	for _, tc := range r.Cases {
