@@ -37,6 +37,10 @@ type PostfixOptions struct {
 	// SASL, when set, makes Postfix authenticate through this Dovecot's
 	// auth socket (smtpd_sasl_type = dovecot), so that EHLO lists AUTH.
 	SASL *Dovecot
+	// TLSLogLevel sets smtpd_tls_loglevel (1 logs a "TLS connection
+	// established" line with the version and cipher of each session;
+	// Postfix's default, 0, logs none).
+	TLSLogLevel int
 }
 
 // StartPostfix starts Postfix on three (two without SASL) loopback ports
@@ -118,6 +122,7 @@ func startPostfix(t testing.TB, opts PostfixOptions, uid, gid int) (*Postfix, er
 		"smtpd_tls_ciphers = medium",
 		"smtpd_tls_mandatory_ciphers = medium",
 		"tls_medium_cipherlist = ALL:@SECLEVEL=0",
+		fmt.Sprintf("smtpd_tls_loglevel = %d", opts.TLSLogLevel),
 	}
 	if opts.SASL != nil {
 		mainCF = append(mainCF,
