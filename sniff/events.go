@@ -81,6 +81,16 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 			f.JA3SFull, f.JA3S = ja3s(sh)
 			c.shDone = true
 			c.shEnd = [2]int{c.dir[0].delivered, c.dir[1].delivered}
+		case tls.TypeHelloRetryRequestDraft:
+			// TLS 1.3 drafts up to 21: a message of its own.
+			if _, err := tls.ParseDraftHelloRetryRequest(ev.Message); err != nil {
+				c.note(s.sideName(c, side, "unparsable HelloRetryRequest in ", " stream: "+trimErr(err)))
+				return
+			}
+			if c.clientWhy < 2 {
+				c.setClient(1-side, 2)
+			}
+			f.HelloRetryRequest = true
 		default:
 			if c.shDone && side == c.client && ev.HandshakeType != tls.TypeClientHello {
 				// The client continues the handshake (Certificate,
