@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/quic"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/sniff"
 )
@@ -75,6 +76,10 @@ type FlowRecord struct {
 	Packets   uint64 `json:"packets"`
 	Bytes     uint64 `json:"bytes"`
 	Truncated string `json:"truncated"` // why data may be missing; "" when complete
+
+	// QUICVersion is the QUIC version of a "quic" connection ("v1", "v2",
+	// "draft-29"), "" for TLS over TCP.
+	QUICVersion string `json:"quic_version"`
 }
 
 // NewFlowRecord builds the record of f; label is its fingerprint label.
@@ -106,6 +111,9 @@ func NewFlowRecord(f *sniff.Flow, label string) FlowRecord {
 		Truncated:           f.Truncated,
 	}
 	r.Legacy = len(r.LegacyReasons) > 0
+	if f.QUICVersion != 0 {
+		r.QUICVersion = quic.Version(f.QUICVersion).String()
+	}
 	if f.HasServerHello() {
 		r.Version = tls.Version(f.Version).String()
 		r.Cipher = fmt.Sprintf("0x%04X", f.Cipher)
@@ -171,7 +179,7 @@ func snSuiteName(id uint16) string {
 var flowColumns = []string{"schema", "client", "server", "protocol", "starttls", "sni", "alpn",
 	"offered_versions", "version", "cipher", "cipher_name", "offered_ciphers", "groups",
 	"signature_algorithms", "key_share_groups", "hrr", "alert", "alert_from", "sslv2", "legacy",
-	"legacy_reasons", "label", "ja3", "ja3s", "ja4", "first_seen", "last_seen", "packets", "bytes", "truncated"}
+	"legacy_reasons", "label", "ja3", "ja3s", "ja4", "first_seen", "last_seen", "packets", "bytes", "truncated", "quic_version"}
 
 // Columns implements Tabular.
 func (r FlowRecord) Columns() []string { return flowColumns }
@@ -184,7 +192,7 @@ func (r FlowRecord) Cells() []string {
 		j(r.OfferedVersions), r.Version, r.Cipher, r.CipherName, j(r.OfferedCiphers), j(r.Groups),
 		j(r.SignatureAlgorithms), j(r.KeyShareGroups), b(r.HRR), r.Alert, r.AlertFrom, b(r.SSLv2), b(r.Legacy),
 		j(r.LegacyReasons), r.Label, r.JA3, r.JA3S, r.JA4, r.FirstSeen, r.LastSeen,
-		strconv.FormatUint(r.Packets, 10), strconv.FormatUint(r.Bytes, 10), r.Truncated}
+		strconv.FormatUint(r.Packets, 10), strconv.FormatUint(r.Bytes, 10), r.Truncated, r.QUICVersion}
 }
 
 // FlowTableRecord is a FlowRecord as a terminal table row: the columns a

@@ -20,7 +20,7 @@ var sniffT0 = time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 
 // sniffFixture is a small, fixed set of flows covering the shapes the
 // renderers meet: legacy and modern, IPv4 and IPv6, STARTTLS, no
-// ServerHello, an alert, a HelloRetryRequest, an SSLv2 hello.
+// ServerHello, an alert, a HelloRetryRequest, an SSLv2 hello, QUIC.
 func sniffFixture() []*sniff.Flow {
 	ap := netip.MustParseAddrPort
 	return []*sniff.Flow{
@@ -58,6 +58,14 @@ func sniffFixture() []*sniff.Flow {
 			Alert: &tls.Alert{Level: 2, Description: 40}, AlertFrom: "server",
 			FirstSeen: sniffT0.Add(4 * time.Minute), LastSeen: sniffT0.Add(4 * time.Minute), Packets: 4, Bytes: 200,
 			Truncated: "gap in client stream",
+		},
+		{
+			Client: ap("192.0.2.11:55000"), Server: ap("198.51.100.3:443"), Protocol: "quic", QUICVersion: 1,
+			SNI: "h3.example", ALPN: []string{"h3"}, OfferedVersions: []uint16{0x0304, 0x0303},
+			CipherSuites: []uint16{0x1301, 0x1302, 0x1303}, Groups: []uint16{0x11EC, 0x001D},
+			KeyShareGroups: []uint16{0x11EC, 0x001D}, ClientHello: []byte{1}, Version: 0x0304, Cipher: 0x1301,
+			JA4:       "q13d0310h3_55b375c5d22e_cd85d2d88918",
+			FirstSeen: sniffT0.Add(5 * time.Minute), LastSeen: sniffT0.Add(5 * time.Minute), Packets: 6, Bytes: 7000,
 		},
 	}
 }
@@ -134,10 +142,13 @@ func TestSniffFlowJSONL(t *testing.T) {
 		}
 		recs = append(recs, m)
 	}
-	if len(recs) != 4 {
-		t.Fatalf("%d records, want 4", len(recs))
+	if len(recs) != 5 {
+		t.Fatalf("%d records, want 5", len(recs))
 	}
-	first, v6, sslv2 := recs[0], recs[2], recs[3]
+	first, v6, sslv2, q := recs[0], recs[2], recs[3], recs[4]
+	if q["protocol"] != "quic" || q["quic_version"] != "v1" || first["quic_version"] != "" {
+		t.Errorf("QUIC flow: %v", q)
+	}
 	for k, want := range map[string]any{
 		"schema": SniffFlowSchema, "client": "192.0.2.10:50001", "server": "198.51.100.1:443",
 		"version": "TLSv1.0", "cipher": "0xC014", "cipher_name": "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",

@@ -61,7 +61,7 @@ func TestProjectCaptures(t *testing.T) {
 			}
 			// The STARTTLS protocols whose recogniser is wired in; the
 			// connections of the others are checked once it is.
-			wired := map[string]bool{"https": true, "tls": true}
+			wired := map[string]bool{"https": true, "tls": true, "quic": true}
 			for _, r := range DefaultRecognizers() {
 				wired[r(nil, nil).Protocol] = true
 			}

@@ -7,9 +7,9 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
-// Flow is what the sniffer learned about one TCP connection: who spoke
-// to whom, what the client offered in its ClientHello and what the
-// server chose in its ServerHello. It is handed to the Handler once, when
+// Flow is what the sniffer learned about one TCP connection, or one QUIC
+// connection (Protocol "quic"): who spoke to whom, what the client offered
+// in its ClientHello and what the server chose in its ServerHello. It is handed to the Handler once, when
 // the flow is complete, idle-evicted, evicted for room, or flushed; the
 // handler owns it from then on (the sniffer never touches it again).
 //
@@ -24,8 +24,12 @@ type Flow struct {
 	// Protocol is the application protocol: "smtp", "imap", "pop3" when a
 	// recogniser found a STARTTLS exchange (or implicit TLS on 465, 993,
 	// 995), "https" for TLS on 443, else "tls" for TLS on any other port;
-	// "" when the flow carried no TLS and no recogniser claimed it.
+	// "quic" for a QUIC connection (TLS in QUIC's Initial packets, over
+	// UDP); "" when the flow carried no TLS and no recogniser claimed it.
 	Protocol string
+	// QUICVersion is the QUIC version of the client's first Initial
+	// packet (quic.Version: 1, 0x6b3343cf …); 0 for TCP.
+	QUICVersion uint32
 	// StartTLS is true when TLS began after a plaintext STARTTLS exchange.
 	StartTLS bool
 
@@ -74,7 +78,8 @@ type Flow struct {
 	JA4            string
 
 	// Packet times of the first and last packet of the flow, and the count
-	// of its TCP packets and their TCP payload bytes, both directions.
+	// of its TCP packets and their TCP payload bytes (for QUIC: its UDP
+	// datagrams and their payload bytes), both directions.
 	FirstSeen, LastSeen time.Time
 	Packets, Bytes      uint64
 

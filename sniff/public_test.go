@@ -33,22 +33,23 @@ func (e expectation) id() string {
 // expectation files. A Zeek log given as "file#section" takes the rows
 // of one "#file section" block.
 var publicExpectations = map[string][]string{
-	"zeek/testing/btest/Traces/tls/tls1.2.pcap":                                {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls-1.2/ssl.log"},
-	"zeek/testing/btest/Traces/tls/tls1_1.pcap":                                {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls1_1/ssl.log", "zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls1_1.pcap"},
-	"zeek/testing/btest/Traces/tls/dhe.pcap":                                   {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#dhe.pcap"},
-	"zeek/testing/btest/Traces/tls/ecdhe.pcap":                                 {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#ecdhe.pcap"},
-	"zeek/testing/btest/Traces/tls/ssl.v3.pcap":                                {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#ssl.v3.pcap"},
-	"zeek/testing/btest/Traces/tls/tls13_wolfssl.pcap":                         {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls13_wolfssl.pcap"},
-	"zeek/testing/btest/Traces/tls/tls13draft23-chrome67.0.3368.0-canary.pcap": {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls13draft23-chrome67.0.3368.0-canary.pcap"},
-	"zeek/testing/btest/Traces/tls/smtp-starttls.pcap":                         {"zeek/testing/btest/Baseline/scripts.base.protocols.smtp.starttls/ssl.log"},
-	"zeek/testing/btest/Traces/tls/imap-starttls.pcap":                         {"zeek/testing/btest/Baseline/scripts.base.protocols.imap.starttls/ssl.log"},
-	"zeek/testing/btest/Traces/tls/pop3-starttls.pcap":                         {"zeek/testing/btest/Baseline/scripts.base.protocols.pop3.starttls/ssl.log"},
-	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap":                         {"zeek/testing/btest/Baseline/scripts.base.protocols.xmpp.starttls/ssl.log"},
-	"zeek/testing/btest/Traces/tls/chrome-1250-tls-x25519-kyber.pcap":          {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls13/ssl-out.log"},
-	"zeek/testing/btest/Traces/tls/hrr.pcap":                                   {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls13/ssl-out.log"},
-	"zeek/testing/btest/Traces/tls/tls-fragmented-handshake.pcap.gz":           {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.fragment/ssl.log"},
-	"zeek/testing/btest/Traces/tls/tls-1.2-handshake-failure.pcap":             {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls-1.2-handshake-failure/ssl.log"},
-	"foxio-ja4/pcap/tls-handshake.pcapng":                                      {"foxio-ja4/zeek/tests/Traces/Scripts.ja4-tls-handshake/ssl.log", "foxio-ja4/python/test/testdata/tls-handshake.pcapng.json"},
+	"zeek/testing/btest/Traces/tls/tls1.2.pcap":                                  {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls-1.2/ssl.log"},
+	"zeek/testing/btest/Traces/tls/tls1_1.pcap":                                  {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls1_1/ssl.log", "zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls1_1.pcap"},
+	"zeek/testing/btest/Traces/tls/dhe.pcap":                                     {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#dhe.pcap"},
+	"zeek/testing/btest/Traces/tls/ecdhe.pcap":                                   {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#ecdhe.pcap"},
+	"zeek/testing/btest/Traces/tls/ssl.v3.pcap":                                  {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#ssl.v3.pcap"},
+	"zeek/testing/btest/Traces/tls/tls13_wolfssl.pcap":                           {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls13_wolfssl.pcap"},
+	"zeek/testing/btest/Traces/tls/tls13draft23-chrome67.0.3368.0-canary.pcap":   {"zeek/testing/btest/Baseline/scripts.policy.protocols.ssl.ssl-log-ext/ssl-all.log#tls13draft23-chrome67.0.3368.0-canary.pcap"},
+	"zeek/testing/btest/Traces/tls/smtp-starttls.pcap":                           {"zeek/testing/btest/Baseline/scripts.base.protocols.smtp.starttls/ssl.log"},
+	"zeek/testing/btest/Traces/tls/imap-starttls.pcap":                           {"zeek/testing/btest/Baseline/scripts.base.protocols.imap.starttls/ssl.log"},
+	"zeek/testing/btest/Traces/tls/pop3-starttls.pcap":                           {"zeek/testing/btest/Baseline/scripts.base.protocols.pop3.starttls/ssl.log"},
+	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap":                           {"zeek/testing/btest/Baseline/scripts.base.protocols.xmpp.starttls/ssl.log"},
+	"zeek/testing/btest/Traces/tls/chrome-1250-tls-x25519-kyber.pcap":            {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls13/ssl-out.log"},
+	"zeek/testing/btest/Traces/tls/hrr.pcap":                                     {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls13/ssl-out.log"},
+	"zeek/testing/btest/Traces/tls/tls-fragmented-handshake.pcap.gz":             {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.fragment/ssl.log"},
+	"zeek/testing/btest/Traces/tls/tls-1.2-handshake-failure.pcap":               {"zeek/testing/btest/Baseline/scripts.base.protocols.ssl.tls-1.2-handshake-failure/ssl.log"},
+	"zeek/testing/btest/Traces/quic/chromium-115.0.5790.110-api-cirrus-com.pcap": {"zeek/testing/btest/Baseline/scripts.base.protocols.quic.chromium/ssl.log", "zeek/testing/btest/Baseline/scripts.base.protocols.quic.chromium/quic.log"},
+	"foxio-ja4/pcap/tls-handshake.pcapng":                                        {"foxio-ja4/zeek/tests/Traces/Scripts.ja4-tls-handshake/ssl.log", "foxio-ja4/python/test/testdata/tls-handshake.pcapng.json"},
 }
 
 // multiCaptureLogs hold rows of captures we do not have: rows whose
@@ -74,8 +75,6 @@ var expectationExceptions = map[string]string{
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja3":                                                 "MySQL TLS upgrade: no MySQL recogniser in protocols/",
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja3s":                                                "MySQL TLS upgrade: no MySQL recogniser in protocols/",
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja4":                                                 "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"arkime:arkime/tests/pcap/quicietf.test [2001:4998:ef5e:2b::12a0]:57349->[2607:f8b0:4004:835::2003]:443 ja3":                      "QUIC: sniff decodes TLS over TCP only",
-	"arkime:arkime/tests/pcap/quicietf.test [2001:4998:ef5e:2b::12a0]:57349->[2607:f8b0:4004:835::2003]:443 ja4":                      "QUIC: sniff decodes TLS over TCP only",
 	"foxio:foxio-ja4/python/test/testdata/tls-non-ascii-alpn.pcapng.json 192.168.1.168:50112->142.251.16.94:443 ja4":                  "the JA4 spec (since FoxIO PR #156) takes the hex nibbles of a non-alphanumeric ALPN (bd); FoxIO Python and Rust still print 99 (FoxIO issue #326)",
 	"suricata:suricata-verify/tests/bug-5713-02-ja4/test.yaml invalid AddrPort->invalid AddrPort ja4":                                 "known Suricata divergence: hello without signature_algorithms (SOURCES.md)",
 	"suricata:suricata-verify/tests/pgsql/pgsql-upgrade-tls/test.yaml invalid AddrPort->invalid AddrPort version":                     "PostgreSQL SSLRequest: no pgsql recogniser in protocols/",
@@ -89,6 +88,12 @@ func init() {
 	for _, n := range []string{"tls3.pcapng", "tls-non-ascii-alpn.pcapng", "badcurveball.pcap", "chrome-cloudflare-quic-with-secrets.pcapng", "browsers-x509.pcapng", "latest.pcapng", "https3-301-get.pcap", "ipv6.pcapng", "tls12.pcap", "CVE-2018-6794.pcap", "single-packets.pcap", "quic-tls-handshake.pcapng"} {
 		k := "foxio-ja4/pcap/" + n
 		publicExpectations[k] = append(publicExpectations[k], "foxio-ja4/python/test/testdata/"+n+".json")
+	}
+	// The FoxIO Rust snapshots of the captures with QUIC (their QUIC
+	// streams; the Python outputs have none).
+	for _, n := range []string{"tls-handshake.pcapng", "tls3.pcapng", "chrome-cloudflare-quic-with-secrets.pcapng", "quic-tls-handshake.pcapng"} {
+		k := "foxio-ja4/pcap/" + n
+		publicExpectations[k] = append(publicExpectations[k], "foxio-ja4/rust/ja4/src/snapshots/ja4__insta@"+n+".snap")
 	}
 	for _, n := range []string{"openssl-ssl3", "openssl-tls1", "openssl-tls1_1", "openssl-tls1_2-tls1", "ssl-selfsign", "tls-client-sessionid", "tls-split-client-hello", "tls13", "smtp-starttls", "ldap-ssl", "mysql-tls", "quicietf"} {
 		k := "arkime/tests/pcap/" + n + ".pcap"
@@ -111,6 +116,8 @@ func loadExpectations(t *testing.T, pub, file string) []expectation {
 		return loadFoxIO(t, filepath.Join(pub, file), file)
 	case strings.HasSuffix(file, ".yaml"):
 		return loadSuricata(t, filepath.Join(pub, file), file)
+	case strings.HasSuffix(file, ".snap"):
+		return loadFoxIORust(t, filepath.Join(pub, file), file)
 	}
 	t.Fatalf("unknown expectation format %s", file)
 	return nil
@@ -156,6 +163,15 @@ func loadZeek(t *testing.T, path, name, section string) []expectation {
 			}
 		}
 		e := expectation{source: "zeek:" + name, client: ap(row["id.orig_h"], row["id.orig_p"]), server: ap(row["id.resp_h"], row["id.resp_p"]), fields: map[string]string{}}
+		if strings.HasSuffix(name, "/quic.log") {
+			// Zeek's QUIC log: the QUIC version (hex, "1"), the SNI and
+			// the client's first ALPN protocol.
+			e.fields["quic_version"] = row["version"]
+			e.fields["sni"] = row["server_name"]
+			e.fields["alpn0"] = row["client_protocol"]
+			out = append(out, e)
+			continue
+		}
 		e.fields["version"] = row["version"] // "" = no version negotiated
 		if c, ok := row["cipher"]; ok {
 			e.fields["cipher"] = c
@@ -169,6 +185,49 @@ func loadZeek(t *testing.T, path, name, section string) []expectation {
 			}
 		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// loadFoxIORust reads the QUIC streams (transport: udp) of a FoxIO Rust
+// insta snapshot: a YAML list of streams whose top-level keys are read
+// line by line. Its TCP streams are covered by the Python outputs.
+func loadFoxIORust(t *testing.T, path, name string) []expectation {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, ok := strings.Cut(strings.TrimPrefix(string(b), "---\n"), "\n---\n")
+	if !ok {
+		t.Fatalf("%s: no insta header", name)
+	}
+	var out []expectation
+	var rows []map[string]string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "- ") {
+			rows = append(rows, map[string]string{})
+			line = "  " + line[2:]
+		}
+		if len(rows) == 0 || !strings.HasPrefix(line, "  ") || strings.HasPrefix(line, "   ") {
+			continue
+		}
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ": "); ok {
+			rows[len(rows)-1][k] = strings.Trim(v, `"'`)
+		}
+	}
+	for _, r := range rows {
+		if r["transport"] != "udp" || r["ja4"] == "" {
+			continue
+		}
+		e := expectation{source: "foxio-rust:" + name, client: ap(r["src"], r["src_port"]), server: ap(r["dst"], r["dst_port"]),
+			fields: map[string]string{"ja4": r["ja4"]}}
+		if v := r["tls_server_name"]; v != "" {
+			e.fields["sni"] = v
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no QUIC stream", name)
 	}
 	return out
 }
@@ -224,7 +283,7 @@ func loadFoxIO(t *testing.T, path, name string) []expectation {
 	var out []expectation
 	for _, r := range rows {
 		str := func(k string) string { s, _ := r[k].(string); return s }
-		if str("JA4.1") == "" || strings.HasPrefix(str("JA4.1"), "q") {
+		if str("JA4.1") == "" {
 			continue
 		}
 		e := expectation{source: "foxio:" + name, client: ap(str("src"), str("srcport")), server: ap(str("dst"), str("dstport")), fields: map[string]string{"ja4": str("JA4.1")}}
@@ -258,7 +317,7 @@ func loadSuricata(t *testing.T, path, name string) []expectation {
 		if cur == nil {
 			continue
 		}
-		for k, f := range map[string]string{"tls.version:": "version", "tls.sni:": "sni", "tls.ja3.hash:": "ja3", "tls.ja3s.hash:": "ja3s", "tls.ja4:": "ja4"} {
+		for k, f := range map[string]string{"tls.version:": "version", "tls.sni:": "sni", "tls.ja3.hash:": "ja3", "tls.ja3s.hash:": "ja3s", "tls.ja4:": "ja4", "quic.ja4:": "ja4", "quic.sni:": "sni"} {
 			if v, ok := strings.CutPrefix(l, k); ok {
 				cur.fields[f] = strings.Trim(strings.TrimSpace(v), `"'`)
 			}
@@ -331,6 +390,12 @@ func check(e expectation, field, want string, f *Flow) string {
 		got = f.JA4
 	case "ja4s":
 		return "" // JA4S is FoxIO-licensed: not implemented, not checked
+	case "quic_version":
+		got = strconv.FormatUint(uint64(f.QUICVersion), 16)
+	case "alpn0":
+		if len(f.ALPN) > 0 {
+			got = f.ALPN[0]
+		}
 	}
 	if got == want {
 		return ""

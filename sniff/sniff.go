@@ -4,7 +4,9 @@
 // connection, recognises TLS on any port by content (or after a STARTTLS
 // exchange, through protocols.Recognizer functions), decodes the
 // ClientHello and ServerHello, and hands one Flow per connection to a
-// Handler.
+// Handler. UDP flows are recognised as QUIC by content, on any port: the
+// Initial packets of each QUIC connection are decrypted (protocols/quic)
+// and its hellos reported the same way, with Protocol "quic" (quic.go).
 //
 // A connection stops being buffered as soon as its hellos are parsed (or
 // it is clear they will not be): from then on a packet costs a table
@@ -110,6 +112,7 @@ type Sniffer struct {
 	handler  Handler
 	dec      *decoder
 	tab      table
+	udp      udpTable
 	st       Stats
 	now      int64 // latest packet time, Unix ns
 	idle     int64
@@ -147,6 +150,8 @@ func (s *Sniffer) Stats() Stats {
 	st.FlowsActive = len(s.tab.m)
 	st.Buffered = s.buffered
 	st.Warnings = slices.Clone(s.st.Warnings)
+	st.QUICFlowsUndecryptable = maps.Clone(s.st.QUICFlowsUndecryptable)
+	st.UDPFlowsActive = len(s.udp.m)
 	return st
 }
 
@@ -169,6 +174,12 @@ func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		return
 	case decUDP:
 		s.st.UDP++
+		if s.cfg.Filter != nil && !s.cfg.Filter.Match(netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)) {
+			s.st.Filtered++
+			return
+		}
+		s.expireUDP()
+		s.datagram(&p, now)
 		return
 	}
 	s.st.Decoded++
@@ -320,11 +331,12 @@ func (s *Sniffer) emit(c *conn) {
 	s.handler(f)
 }
 
-// Flush emits every connection still in the table and empties it.
+// Flush emits every connection still in the tables and empties them.
 func (s *Sniffer) Flush() {
 	for c := s.tab.tail; c != nil; c = s.tab.tail {
 		s.end(c)
 	}
+	s.flushUDP()
 }
 
 // Run reads packets from src until it is exhausted (io.EOF) or ctx is

@@ -3,6 +3,8 @@ package sniff
 import (
 	"net/netip"
 	"time"
+
+	"github.com/tlsmap/tlsmap/protocols/quic"
 )
 
 // flowKey identifies a connection regardless of direction: the two
@@ -39,7 +41,7 @@ type Stats struct {
 	// of a link type not decoded.
 	NotDecoded   map[Skip]uint64
 	DecodeErrors uint64
-	Filtered     uint64 // TCP segments the filter dropped
+	Filtered     uint64 // TCP segments and UDP datagrams the filter dropped
 	Reassembled  uint64 // IP datagrams reassembled from fragments
 	FragsDropped uint64 // fragmented datagrams given up (timeout, table full, inconsistent)
 
@@ -64,6 +66,35 @@ type Stats struct {
 	CorruptFiles  uint64
 	Warnings      []string
 	MoreWarnings  uint64
+
+	// UDP flows (pairs of endpoints, any port), each counted once when it
+	// ends (idle, evicted or flushed) in exactly one of QUICFlowsDecoded,
+	// QUICFlowsUndecryptable, QUICFlowsNoClientInitial and UDPFlowsOther.
+	UDPFlows uint64
+	// QUICFlowsDecoded: at least one QUIC connection's client Initial
+	// packets were decrypted.
+	QUICFlowsDecoded uint64
+	// QUICFlowsUndecryptable: QUIC long headers of a version whose
+	// Initial protection tlsmap does not know (Google QUIC, IETF drafts
+	// before 23, an unknown version in a datagram of at least 1,200
+	// bytes), by version; versions beyond 64 are counted under 0.
+	QUICFlowsUndecryptable map[quic.Version]uint64
+	// QUICFlowsNoClientInitial: long headers of a known QUIC version, but
+	// no client Initial that decrypted (the capture began after it, or
+	// lost it): the handshake cannot be seen.
+	QUICFlowsNoClientInitial uint64
+	// UDPFlowsOther: no QUIC long header (DNS, 1-RTT QUIC whose handshake
+	// the capture missed, other protocols).
+	UDPFlowsOther uint64
+	// QUICConns counts the QUIC connections reported (one Flow each).
+	QUICConns uint64
+	// UDPFlowsTooMany counts UDP flows ended because the table was full;
+	// UDPFlowsActive is the UDP table's size now.
+	UDPFlowsTooMany uint64
+	UDPFlowsActive  int
+	// QUICMemoryCap counts QUIC datagrams not decrypted because
+	// Config.MaxMemory was reached.
+	QUICMemoryCap uint64
 }
 
 // table is the flow table: a map plus an intrusive LRU list (most

@@ -98,7 +98,7 @@ func runSniff(e *env, args []string) int {
 			return nil
 		})
 	})
-	fs.Func("port", "only connections with this TCP `port` at either end (repeatable, comma list)", func(v string) error {
+	fs.Func("port", "only connections with this `port` (TCP, or UDP for QUIC) at either end (repeatable, comma list)", func(v string) error {
 		return eachItem(v, func(s string) error {
 			n, err := strconv.ParseUint(s, 10, 16)
 			if err != nil || n == 0 {

@@ -236,6 +236,16 @@ type Result struct {
 	Err error
 }
 
+// Buffered returns the bytes the Tracker holds for reassembly, all
+// connections.
+func (t *Tracker) Buffered() int {
+	n := 0
+	for _, c := range t.conns {
+		n += cap(c.streams[Client].buf) + cap(c.streams[Server].buf)
+	}
+	return n
+}
+
 // Conns returns the connections the Tracker follows, oldest first.
 func (t *Tracker) Conns() []*Conn { return t.conns }
 
