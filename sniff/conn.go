@@ -59,6 +59,9 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 		}
 	}
 	f.Client, f.Server = c.addr[cl], c.addr[1-cl]
+	if c.proxy != nil {
+		f.Client, f.Via, f.Proxy = c.proxySource, c.addr[cl], c.proxy
+	}
 	if f.Alert != nil {
 		if c.alertSide == cl {
 			f.AlertFrom = "client"
@@ -70,6 +73,11 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 	f.Protocol = c.protocol
 	if c.tlsSeen && !c.starttls {
 		f.Protocol = portProtocol(f.Server.Port())
+	}
+	if f.Protocol == "" && c.proxy != nil && c.proxy.ClientTLS {
+		// The balancer terminated the client's TLS: the protocol is the
+		// one of the port the client reached.
+		f.Protocol = portProtocol(c.proxy.Destination.Port())
 	}
 	f.FirstSeen, f.LastSeen = unixTime(c.first), unixTime(c.last)
 	f.Packets, f.Bytes = c.packets, c.bytes

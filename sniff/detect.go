@@ -8,6 +8,16 @@ import (
 // detect looks at the buffered prefixes: TLS from the first byte, or a
 // plaintext protocol that upgrades.
 func (c *conn) detect(s *Sniffer) {
+	if s.cfg.ProxyProtocol {
+		switch c.detectProxy(s) {
+		case proxyNeedMore:
+			return
+		case proxyFound:
+			if len(c.dir[0].buf) == 0 && len(c.dir[1].buf) == 0 {
+				return // the header came alone: wait for what follows it
+			}
+		}
+	}
 	a, b := c.dir[0].buf, c.dir[1].buf
 	if tls.LooksLikeTLS(a) || tls.LooksLikeSSLv2(a) || tls.LooksLikeTLS(b) || tls.LooksLikeSSLv2(b) {
 		c.startTLS(s, 0, 0, "")

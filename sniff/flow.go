@@ -20,6 +20,13 @@ type Flow struct {
 	// spoke first in plaintext protocols where the client speaks first,
 	// else the higher port).
 	Client, Server netip.AddrPort
+	// Via is, when a PROXY protocol header at the start of the client's
+	// stream named the client (Config.ProxyProtocol), the connection's own
+	// client: the balancer that sent the header. Client is then the
+	// header's source; Proxy holds the rest of the header. Invalid
+	// otherwise.
+	Via   netip.AddrPort
+	Proxy *ProxyHeader
 
 	// Protocol is the application protocol: "smtp", "imap", "pop3" when a
 	// recogniser found a STARTTLS exchange (or implicit TLS on 465, 993,
@@ -100,3 +107,23 @@ func (f *Flow) HasClientHello() bool { return f.ClientHello != nil }
 
 // HasServerHello reports whether a ServerHello was seen.
 func (f *Flow) HasServerHello() bool { return f.Version != 0 }
+
+// NegotiatedVersion is the version the server chose (Version) or, without
+// a ServerHello, the version a balancer reported in a PROXY header for
+// the client's connection to it; 0 when neither is known.
+func (f *Flow) NegotiatedVersion() uint16 {
+	if f.Version != 0 {
+		return f.Version
+	}
+	if f.Proxy != nil {
+		return f.Proxy.NegotiatedVersion
+	}
+	return 0
+}
+
+// HasTLS reports whether the flow tells anything of the client's TLS: a
+// hello of its own, or a PROXY header's report from a balancer that
+// terminated the client's TLS.
+func (f *Flow) HasTLS() bool {
+	return f.HasClientHello() || f.HasServerHello() || f.Proxy != nil && f.Proxy.ClientTLS
+}

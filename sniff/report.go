@@ -34,7 +34,7 @@ const (
 // that is not legacy (or carried no TLS hello at all).
 func LegacyReasons(f *Flow) []string {
 	var r []string
-	if f.Version != 0 && f.Version <= uint16(tls.VersionTLS11) {
+	if v := f.NegotiatedVersion(); v != 0 && v <= uint16(tls.VersionTLS11) {
 		r = append(r, ReasonNegotiated)
 	}
 	if v := MaxOffered(f); v != 0 && v <= uint16(tls.VersionTLS11) {
@@ -275,18 +275,18 @@ func NewReport(cfg ReportConfig) *Report {
 // count flows under when no ServerHello was seen.
 const NoServerHello = "none"
 
-// Add counts one flow. Flows without a TLS hello (plaintext, or nothing
-// seen) are ignored.
+// Add counts one flow. Flows that tell nothing of a client's TLS
+// (plaintext, or nothing seen; Flow.HasTLS) are ignored.
 func (r *Report) Add(f *Flow) {
-	if !f.HasClientHello() && !f.HasServerHello() {
+	if !f.HasTLS() {
 		return
 	}
 	reasons := LegacyReasons(f)
 	t := &r.totals
 	t.Flows++
 	negotiated := NoServerHello
-	if f.Version != 0 {
-		negotiated = tls.Version(f.Version).String()
+	if v := f.NegotiatedVersion(); v != 0 {
+		negotiated = tls.Version(v).String()
 	}
 	t.ByVersion[negotiated]++
 	t.ByProtocol[cmp.Or(f.Protocol, "tls")]++

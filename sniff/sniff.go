@@ -57,6 +57,14 @@ type Config struct {
 	// parsed (or it is known not to be TLS) instead of when it ends; its
 	// Packets, Bytes and LastSeen then stop there.
 	EmitEarly bool
+	// ProxyProtocol recognises a PROXY protocol header (version 1 or 2)
+	// at the start of a client's stream, on any port: the flow's Client
+	// is then the client the header names, Via the balancer that sent it,
+	// and the header's TLS report (PP2_TYPE_SSL) is kept in Flow.Proxy.
+	// A client can send such a header itself: the attribution is the
+	// header's claim, which a server that accepts PROXY only from its
+	// balancers would have checked.
+	ProxyProtocol bool
 	// AllFlows emits connections that carried neither TLS nor a recognised
 	// protocol too (Protocol "").
 	AllFlows bool

@@ -54,6 +54,10 @@ type conn struct {
 
 	lost        int  // lostSnaplen … : bytes a hello needed were not seen
 	afterPrefix bool // TLS found after an unknown plaintext prefix
+
+	proxyChecked bool           // the streams' starts were checked for a PROXY protocol header
+	proxy        *ProxyHeader   // the header, when one named a client
+	proxySource  netip.AddrPort // its source: the client behind the balancer
 }
 
 // decoderState is one direction's TLS decoder, created on demand.
@@ -155,5 +159,5 @@ func (c *conn) finish(s *Sniffer) {
 
 // reportable reports whether the connection is handed to the handler.
 func (c *conn) reportable(s *Sniffer) bool {
-	return c.tlsSeen || c.protocol != "" || s.cfg.AllFlows
+	return c.tlsSeen || c.protocol != "" || c.proxy != nil || s.cfg.AllFlows
 }
