@@ -74,6 +74,9 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 	if c.tlsSeen && !c.starttls {
 		f.Protocol = portProtocol(f.Server.Port())
 	}
+	if c.http != nil {
+		f.Requests, f.RequestsMore = c.http.groups, c.http.more
+	}
 	if f.Protocol == "" && c.proxy != nil && c.proxy.ClientTLS {
 		// The balancer terminated the client's TLS: the protocol is the
 		// one of the port the client reached.

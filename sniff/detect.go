@@ -27,6 +27,22 @@ func (c *conn) detect(s *Sniffer) {
 		// Both could still turn into TLS: wait for more bytes.
 		return
 	}
+	if s.cfg.HTTPForwarded {
+		side := 0
+		if c.client >= 0 {
+			side = c.client
+		}
+		if h := &c.dir[side]; h.delivered == len(h.buf)+h.proxyLen {
+			yes, need := looksLikeHTTP(h.buf)
+			if yes {
+				c.startHTTP(s, side)
+				return
+			}
+			if need && len(c.dir[1-side].buf) == 0 {
+				return // a request line may be coming
+			}
+		}
+	}
 	// Recognisers, in the known orientation, else both.
 	orients := [2]int{0, 1}
 	n := 2

@@ -27,6 +27,12 @@ type Flow struct {
 	// otherwise.
 	Via   netip.AddrPort
 	Proxy *ProxyHeader
+	// Requests are, on a plaintext HTTP connection (Config.HTTPForwarded),
+	// its requests grouped by the client a forwarded-for header named,
+	// host, user agent and the TLS version a balancer reported in
+	// Config.TLSHeader; RequestsMore counts those beyond the groups kept.
+	Requests     []ForwardedRequest
+	RequestsMore int
 
 	// Protocol is the application protocol: "smtp", "imap", "pop3" when a
 	// recogniser found a STARTTLS exchange (or implicit TLS on 465, 993,

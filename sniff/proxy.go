@@ -77,6 +77,7 @@ func (c *conn) detectProxy(s *Sniffer) proxyState {
 			continue
 		}
 		c.proxyChecked = true
+		h.proxyLen = n
 		if hdr.Command != proxyproto.CommandProxy || !hdr.Source.IsValid() {
 			// LOCAL (a health check) or UNKNOWN: the connection's own
 			// endpoints stand.

@@ -65,6 +65,13 @@ type Config struct {
 	// header's claim, which a server that accepts PROXY only from its
 	// balancers would have checked.
 	ProxyProtocol bool
+	// HTTPForwarded reads the request heads of plaintext HTTP/1
+	// connections (a TLS-terminating balancer forwarding to a backend):
+	// X-Forwarded-For and Forwarded name the client of each request,
+	// TLSHeader (when set, "X-SSL-Protocol") the TLS version the balancer
+	// negotiated with it (Flow.Requests).
+	HTTPForwarded bool
+	TLSHeader     string
 	// AllFlows emits connections that carried neither TLS nor a recognised
 	// protocol too (Protocol "").
 	AllFlows bool

@@ -11,6 +11,7 @@ const (
 	modeDetect = iota // buffering the prefixes, looking for TLS or STARTTLS
 	modeTLS           // TLS decoders fed from the TLS start
 	modeDone          // hellos parsed (or not TLS): counting only
+	modeHTTP          // reading a plaintext HTTP client's request heads (Config.HTTPForwarded)
 )
 
 // afterHelloBudget is how many bytes a direction may deliver after the
@@ -58,6 +59,8 @@ type conn struct {
 	proxyChecked bool           // the streams' starts were checked for a PROXY protocol header
 	proxy        *ProxyHeader   // the header, when one named a client
 	proxySource  netip.AddrPort // its source: the client behind the balancer
+
+	http *httpScan // modeHTTP: the client's requests
 }
 
 // decoderState is one direction's TLS decoder, created on demand.
@@ -147,6 +150,10 @@ func (c *conn) finish(s *Sniffer) {
 		return
 	}
 	c.mode = modeDone
+	if c.http != nil && len(c.http.carry) > 0 {
+		s.buffered -= len(c.http.carry)
+		c.http.carry = nil
+	}
 	for side := 0; side < 2; side++ {
 		if !c.dir[side].done {
 			c.stopSide(s, side)

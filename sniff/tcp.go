@@ -49,6 +49,7 @@ type half struct {
 	fin     bool
 
 	delivered int    // bytes delivered in order so far
+	proxyLen  int    // bytes of a PROXY protocol header stripped from buf
 	buf       []byte // the stream prefix while the flow is being recognised
 	dec       decoderState
 	done      bool // nothing more of this direction is wanted
@@ -194,6 +195,24 @@ func (c *conn) stopSide(s *Sniffer, side int) {
 func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 	h := &c.dir[side]
 	h.delivered += len(p)
+	if c.mode == modeHTTP {
+		// The request heads are read as they pass, nothing buffered
+		// beyond the one being read: no per-direction limit applies,
+		// the memory budget does.
+		before := len(c.http.carry)
+		c.http.feed(p)
+		s.buffered += len(c.http.carry) - before
+		if s.buffered > s.cfg.MaxMemory {
+			c.lose(-1, lostMemory, "memory budget exceeded")
+			c.http.stopped = true
+		}
+		if c.http.stopped {
+			s.buffered -= len(c.http.carry)
+			c.http.carry = nil
+			c.finish(s)
+		}
+		return
+	}
 	if h.delivered > s.cfg.MaxBuffer {
 		// Enough of this direction; keep what fits.
 		over := h.delivered - s.cfg.MaxBuffer
