@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/proxyproto"
 )
 
 // Dialer opens the connections of a scan. The connection it returns is
@@ -49,6 +50,13 @@ type NetDialer struct {
 	Upgraders map[Protocol]Upgrader
 	// Dialer is the underlying dialer (nil: a zero net.Dialer).
 	Dialer *net.Dialer
+	// ProxyProtocol, when set (proxyproto.V1 or V2), writes a PROXY
+	// protocol header first on every connection, as a load balancer
+	// would, for backends that accept connections only with one. The
+	// header names the connection's own endpoints (the sender's
+	// getsockname/getpeername, as the specification has a proxy do for
+	// connections of its own).
+	ProxyProtocol proxyproto.Version
 }
 
 // ErrNoUpgrader is wrapped by the error of a STARTTLS target for which no
@@ -72,6 +80,12 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	if err != nil {
 		return nil, &StageError{Stage: StageDial, Err: err}
 	}
+	if d.ProxyProtocol != 0 {
+		if err := writeProxyHeader(ctx, conn, d.ProxyProtocol); err != nil {
+			conn.Close()
+			return nil, &StageError{Stage: StageDial, Err: err}
+		}
+	}
 	if !t.Protocol.STARTTLS() {
 		return conn, nil
 	}
@@ -91,6 +105,31 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// writeProxyHeader writes a PROXY protocol header of version v naming
+// conn's own endpoints, within ctx's deadline.
+func writeProxyHeader(ctx context.Context, conn net.Conn, v proxyproto.Version) error {
+	local, ok1 := conn.LocalAddr().(*net.TCPAddr)
+	remote, ok2 := conn.RemoteAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("scan: PROXY header: not a TCP connection")
+	}
+	b, err := proxyproto.New(v, local.AddrPort(), remote.AddrPort()).Marshal()
+	if err != nil {
+		return fmt.Errorf("scan: PROXY header: %w", err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetWriteDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetWriteDeadline(time.Unix(1, 0)) })
+	_, err = conn.Write(b)
+	stop()
+	_ = conn.SetWriteDeadline(time.Time{})
+	if err != nil {
+		return fmt.Errorf("scan: writing the PROXY header: %w", err)
+	}
+	return nil
 }
 
 // upgrader returns the dialogue of t's scheme: an Upgraders entry, else
