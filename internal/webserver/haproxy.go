@@ -9,10 +9,14 @@ import (
 	"testing"
 )
 
-// HAProxyFormat is the log-format StartHAProxy configures by default:
-// client, date, frontend, backend and server, then the TLS version and
-// cipher of the client's connection.
-const HAProxyFormat = `%ci:%cp [%tr] %ft %b/%s %B %sslv %sslc`
+// HAProxyFormat is the log-format StartHAProxy configures by default for
+// HTTP frontends: client, date, frontend, backend and server, then the
+// TLS version and cipher of the client's connection. HAProxyTCPFormat is
+// the same for TCP frontends (%tr is for HTTP only).
+const (
+	HAProxyFormat    = `%ci:%cp [%tr] %ft %b/%s %B %sslv %sslc`
+	HAProxyTCPFormat = `%ci:%cp [%t] %ft %b/%s %B %sslv %sslc`
+)
 
 // Frontend is one HAProxy frontend and the backend it forwards to.
 type Frontend struct {
@@ -45,7 +49,8 @@ type HAProxy struct {
 // HAProxyOptions configure StartHAProxy.
 type HAProxyOptions struct {
 	Frontends []Frontend
-	// LogFormat is every frontend's log-format (default HAProxyFormat).
+	// LogFormat is every frontend's log-format (default HAProxyFormat,
+	// HAProxyTCPFormat for a TCP frontend).
 	LogFormat string
 }
 
@@ -54,9 +59,6 @@ type HAProxyOptions struct {
 func StartHAProxy(t testing.TB, opts HAProxyOptions) *HAProxy {
 	t.Helper()
 	bin := sbin(t, "haproxy")
-	if opts.LogFormat == "" {
-		opts.LogFormat = HAProxyFormat
-	}
 	dir := tempDir(t, "tlsmap-haproxy-")
 	_, both := certs(t, dir)
 	var h *HAProxy
@@ -86,7 +88,15 @@ func StartHAProxy(t testing.TB, opts HAProxyOptions) *HAProxy {
 			addrs = append(addrs, addr)
 			w("frontend %s", f.Name)
 			w("  mode %s", f.Mode)
-			w("  log-format \"%s\"", strings.ReplaceAll(opts.LogFormat, `"`, `\"`))
+			format := opts.LogFormat
+			switch {
+			case format != "":
+			case f.Mode == "tcp":
+				format = HAProxyTCPFormat
+			default:
+				format = HAProxyFormat
+			}
+			w("  log-format \"%s\"", strings.ReplaceAll(format, `"`, `\"`))
 			if f.TLS {
 				w("  bind %s ssl crt %s", addr, both)
 			} else {

@@ -1,0 +1,106 @@
+package sniff_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlsmap/tlsmap/internal/mailserver"
+	"github.com/tlsmap/tlsmap/internal/tlsclient"
+	"github.com/tlsmap/tlsmap/internal/webserver"
+	"github.com/tlsmap/tlsmap/protocols/tls"
+	"github.com/tlsmap/tlsmap/sniff"
+)
+
+// balancerAddr is the address HAProxy connects to its backends from.
+const balancerAddr = "127.0.0.200"
+
+// TestHAProxyBackendCapture puts HAProxy in front of nginx and Dovecot —
+// passing TLS through after a PROXY v1 header (send-proxy), and
+// terminating it with the client's TLS reported in a PROXY v2 header
+// (send-proxy-v2-ssl) — connects real clients from distinct loopback
+// addresses with TLS 1.0 to 1.3, and captures with tcpdump only the
+// balancer-to-backend side. From that capture the sniffer names every
+// real client with the version it used, as the client itself reported;
+// with PROXY support off the same capture names the balancer alone.
+func TestHAProxyBackendCapture(t *testing.T) {
+	tlsclient.Need(t)
+	ng := webserver.StartNginx(t, webserver.NginxOptions{})
+	dc := mailserver.StartDovecot(t, mailserver.DovecotOptions{HAProxy: true})
+	frontends := []webserver.Frontend{
+		{Name: "web-pass", Mode: "tcp", Backend: ng.HTTPSProxied, ServerOptions: "send-proxy", Source: balancerAddr},
+		{Name: "web-term", Mode: "tcp", TLS: true, Backend: ng.HTTPProxied, ServerOptions: "send-proxy-v2-ssl", Source: balancerAddr},
+		{Name: "imap-pass", Mode: "tcp", Backend: dc.IMAPSHAProxy, ServerOptions: "send-proxy", Source: balancerAddr},
+		{Name: "imap-term", Mode: "tcp", TLS: true, Backend: dc.IMAPHAProxy, ServerOptions: "send-proxy-v2-ssl", Source: balancerAddr},
+	}
+	hp := webserver.StartHAProxy(t, webserver.HAProxyOptions{Frontends: frontends})
+	capture := webserver.StartCapture(t, "lo", webserver.PortFilter(ng.HTTPSProxied, ng.HTTPProxied, dc.IMAPSHAProxy, dc.IMAPHAProxy))
+
+	const web = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
+	const imap = "a LOGOUT\r\n"
+	want := map[string]string{} // client address → OpenSSL's version name
+	n := 100
+	for _, f := range frontends {
+		send := web
+		if strings.HasPrefix(f.Name, "imap") {
+			send = imap
+		}
+		for _, v := range tlsclient.Versions {
+			src := fmt.Sprintf("127.0.0.%d", n)
+			n++
+			r := tlsclient.Connect(t, tlsclient.Options{Addr: hp.Addrs[f.Name], Source: src, Version: v, Send: send})
+			want[src] = r.Version
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the last backend packets
+	pcap := capture.Stop(t)
+
+	read := func(cfg sniff.Config) []*sniff.Flow {
+		src, err := sniff.OpenFiles(nil, pcap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		var flows []*sniff.Flow
+		s := sniff.New(cfg, func(f *sniff.Flow) { flows = append(flows, f) })
+		if err := s.Run(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		s.Flush()
+		return flows
+	}
+
+	got := map[string]string{}
+	for _, f := range read(sniff.Config{ProxyProtocol: true, Recognizers: sniff.DefaultRecognizers()}) {
+		if f.Via.Addr() != netip.MustParseAddr(balancerAddr) {
+			t.Errorf("flow from %v via %v: not through the balancer", f.Client, f.Via)
+		}
+		v := tls.Version(f.NegotiatedVersion()).String()
+		if v == "TLSv1.0" {
+			v = "TLSv1" // OpenSSL's name, as the clients report it
+		}
+		got[f.Client.Addr().String()] = v
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("from the backend capture:\n  %v\nthe clients reported:\n  %v", got, want)
+	}
+
+	// Without PROXY support: the same connections, every one the
+	// balancer's, and no real client's address anywhere.
+	var clients []string
+	for _, f := range read(sniff.Config{Recognizers: sniff.DefaultRecognizers(), AllFlows: true}) {
+		clients = append(clients, f.Client.Addr().String())
+		if f.Via.IsValid() || f.Proxy != nil {
+			t.Errorf("PROXY off, yet %v via %v", f.Client, f.Via)
+		}
+	}
+	slices.Sort(clients)
+	clients = slices.Compact(clients)
+	if len(clients) != 1 || clients[0] != balancerAddr {
+		t.Errorf("PROXY off: clients %v, want only the balancer %s", clients, balancerAddr)
+	}
+}
