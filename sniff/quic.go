@@ -53,6 +53,11 @@ type quicConn struct {
 	packets     uint64
 	bytes       uint64
 	emitted     bool
+	// hellos is the flow as the hellos filled it, built when the
+	// connection completed (the Tracker's copies are then released);
+	// notes what they lacked.
+	hellos *Flow
+	notes  []string
 }
 
 // udpTable is the UDP flow table: a map and an LRU list, like table.
@@ -174,8 +179,13 @@ func (s *Sniffer) datagram(p *pkt, now int64) {
 		u.version = r.Version
 	}
 	q := s.quicCount(u, r.Conn, len(b), now)
-	if q != nil && r.Completed && s.cfg.EmitEarly {
-		s.emitQUIC(u, q, "")
+	if q != nil && r.Completed {
+		// Keep the parsed hellos, not the messages twice over.
+		q.hellos, q.notes = helloFlow(r.Conn)
+		r.Conn.ReleaseHellos()
+		if s.cfg.EmitEarly {
+			s.emitQUIC(u, q, "")
+		}
 	}
 }
 
@@ -274,10 +284,34 @@ func (s *Sniffer) emitQUIC(u *udpFlow, q *quicConn, note string) {
 // buildQUICFlow makes the Flow record of a QUIC connection.
 func buildQUICFlow(u *udpFlow, q *quicConn, note string) *Flow {
 	c := q.c
-	f := &Flow{Protocol: "quic", QUICVersion: uint32(c.Version)}
+	f, notes := q.hellos, q.notes
+	if f == nil {
+		f, notes = helloFlow(c)
+	}
 	f.Client, f.Server = u.addr[c.ClientSide], u.addr[1-c.ClientSide]
 	f.FirstSeen, f.LastSeen = unixTime(q.first), unixTime(q.last)
 	f.Packets, f.Bytes = q.packets, q.bytes
+	if cl := c.Close; cl != nil && f.Alert == nil {
+		// RFC 9001 §4.8: a TLS alert travels as CRYPTO_ERROR 0x0100+alert.
+		if a, ok := quic.CryptoErrorAlert(cl.ErrorCode); ok {
+			f.Alert = &tls.Alert{Level: tls.AlertLevelFatal, Description: a}
+			f.AlertFrom = map[int]string{quic.Client: "client", quic.Server: "server"}[c.CloseFrom]
+		}
+	}
+	if u.capped && !c.Complete() {
+		notes = append(notes, "buffer limit reached")
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	f.Truncated = strings.Join(notes, "; ")
+	return f
+}
+
+// helloFlow parses a QUIC connection's hellos into a Flow, and says what
+// is missing.
+func helloFlow(c *quic.Conn) (*Flow, []string) {
+	f := &Flow{Protocol: "quic", QUICVersion: uint32(c.Version)}
 	var notes []string
 	if raw := c.ClientHello(); raw != nil {
 		ch, err := tls.ParseClientHello(raw)
@@ -310,26 +344,12 @@ func buildQUICFlow(u *udpFlow, q *quicConn, note string) *Flow {
 	default:
 		notes = append(notes, cryptoNote(c, quic.Server, "ServerHello"))
 	}
-	if cl := c.Close; cl != nil {
-		// RFC 9001 §4.8: a TLS alert travels as CRYPTO_ERROR 0x0100+alert.
-		if a, ok := quic.CryptoErrorAlert(cl.ErrorCode); ok {
-			f.Alert = &tls.Alert{Level: tls.AlertLevelFatal, Description: a}
-			f.AlertFrom = map[int]string{quic.Client: "client", quic.Server: "server"}[c.CloseFrom]
-		}
-	}
 	for role, name := range []string{"client", "server"} {
 		if err := c.Err(role); err != nil {
 			notes = append(notes, fmt.Sprintf("malformed %s Initial packets: %s", name, strings.TrimPrefix(err.Error(), "quic: ")))
 		}
 	}
-	if u.capped && !c.Complete() {
-		notes = append(notes, "buffer limit reached")
-	}
-	if note != "" {
-		notes = append(notes, note)
-	}
-	f.Truncated = strings.Join(notes, "; ")
-	return f
+	return f, notes
 }
 
 // cryptoNote says why role's hello (what) is missing.

@@ -15,7 +15,7 @@ import (
 // each a post-quantum ClientHello over two Initials, the server's Initial,
 // then bulk 1-RTT short header packets of 1,200 bytes, interleaved
 // round-robin.
-func quicBenchCapture(b *testing.B, conns, bulk int) (pkts [][]byte, total int) {
+func quicBenchCapture(b testing.TB, conns, bulk int) (pkts [][]byte, total int) {
 	ch, sh := quicHellos(b, "bench.quic.test")
 	short := append([]byte{0x41}, make([]byte, 1199)...)
 	var per [][][]byte

@@ -62,6 +62,7 @@ type Conn struct {
 	err       [2]error
 	ch, sh    []byte
 	hrr       bool
+	complete  bool
 }
 
 // ClientHello returns the client's first ClientHello handshake message,
@@ -81,8 +82,15 @@ func (c *Conn) HelloRetryRequest() bool { return c.hrr }
 // Complete reports whether both hellos are in: the ClientHello and a
 // ServerHello that is not a HelloRetryRequest. A complete connection's
 // packets are counted but no longer decrypted.
-func (c *Conn) Complete() bool {
-	return c.ch != nil && c.sh != nil && !bytes.Equal(shRandom(c.sh), []byte(tls.HelloRetryRequestRandom))
+func (c *Conn) Complete() bool { return c.complete }
+
+// ReleaseHellos frees the hello messages of a complete connection, once
+// the caller has taken what it needs: ClientHello and ServerHello return
+// nil from then on. It does nothing before the connection is complete.
+func (c *Conn) ReleaseHellos() {
+	if c.complete {
+		c.ch, c.sh = nil, nil
+	}
 }
 
 // Gap reports whether CRYPTO data of role arrived beyond bytes that did
@@ -175,6 +183,12 @@ func (c *Conn) messages(role int) {
 	}
 }
 
+// isComplete reports whether both hellos are in: the ClientHello and a
+// ServerHello that is not a HelloRetryRequest.
+func (c *Conn) isComplete() bool {
+	return c.ch != nil && c.sh != nil && !bytes.Equal(shRandom(c.sh), []byte(tls.HelloRetryRequestRandom))
+}
+
 // shRandom returns the random of a ServerHello message (RFC 8446 §4.1.3:
 // after the 4-byte header and the 2-byte legacy_version), or nil.
 func shRandom(msg []byte) []byte {
@@ -186,10 +200,11 @@ func shRandom(msg []byte) []byte {
 	return random
 }
 
-// release frees the reassembly buffers of a complete connection (its keys
-// stay: they tell its later packets from those of other connections).
+// release frees the reassembly buffers and the keys of a complete
+// connection (Tracker.byKeys derives them again when it must).
 func (c *Conn) release() {
 	c.streams = [2]cryptoStream{}
+	c.keys = nil
 }
 
 // Tracker follows the QUIC connections carried by one UDP flow (one pair
@@ -384,28 +399,38 @@ func (t *Tracker) initial(side int, h *Header, pkt []byte, r *Result) {
 // that no connection ID tied to one, newest first, and hands the packet
 // to it.
 func (t *Tracker) byKeys(side int, h *Header, pkt []byte, r *Result) *Conn {
+	complete := 0
 	for i := len(t.conns) - 1; i >= 0; i-- {
 		c := t.conns[i]
 		role := Client
 		if side != c.ClientSide {
 			role = Server
 		}
-		k, err := c.keysFor(h.Version)
-		if err != nil {
-			continue
-		}
 		if c.Complete() {
+			// Its keys were released: derived again, not kept, for the
+			// two newest complete connections only (deriving costs tens of
+			// microseconds; a flood of such packets must not cost more).
+			if complete++; complete > 2 {
+				continue
+			}
+			k, err := NewInitialKeys(h.Version, c.keyDCID)
+			if err != nil {
+				continue
+			}
 			keys := &k.Client
 			if role == Server {
 				keys = &k.Server
 			}
-			var err error
 			if _, t.buf, err = keys.Open(t.buf, pkt, h, c.largest[role]); err != nil {
 				continue
 			}
 			c.Packets[role]++
 			r.Conn = c
 			return c
+		}
+		k, err := c.keysFor(h.Version)
+		if err != nil {
+			continue
 		}
 		if t.open(c, role, k, h, pkt) {
 			c.Packets[role]++
@@ -435,12 +460,21 @@ func (t *Tracker) open(c *Conn, role int, k *InitialKeys, h *Header, pkt []byte)
 	return true
 }
 
-// done marks a connection that just became complete.
+// done marks a connection that just became complete; once every
+// connection is, the decryption buffer goes too.
 func (t *Tracker) done(c *Conn, r *Result) {
-	if c.Complete() {
-		r.Completed = true
-		c.release()
+	if c.complete || !c.isComplete() {
+		return
 	}
+	c.complete = true
+	r.Completed = true
+	c.release()
+	for _, o := range t.conns {
+		if !o.Complete() {
+			return
+		}
+	}
+	t.buf = nil
 }
 
 // add appends c, dropping the oldest connection when the Tracker is full;

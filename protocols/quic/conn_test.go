@@ -346,6 +346,10 @@ func TestRetry(t *testing.T) {
 		t.Fatalf("server Initial after Retry: %+v %+v", r, c)
 	}
 	mustComplete(t, c, ch, sh)
+	c.ReleaseHellos()
+	if c.ClientHello() != nil || c.ServerHello() != nil || !c.Complete() {
+		t.Error("ReleaseHellos kept a hello, or the connection is no longer complete")
+	}
 	if !bytes.Equal(c.ODCID, testODCID) {
 		t.Errorf("ODCID %x", c.ODCID)
 	}
