@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test test-short fuzz bench bench-scan bench-sniff bench-sweep bench-mail lint generate clean
+.PHONY: all build demo test test-short fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean
 
 all: lint test build
 
@@ -46,6 +46,10 @@ bench-scan:
 ## bench-sniff: tlsmap sniff vs tshark on a ~450 MB capture made on the spot in a network namespace (root, tshark)
 bench-sniff:
 	GO=$(GO) bash bench/sniff-compare.sh
+
+## bench-sniff-quic: the same on a QUIC capture (quic-go handshakes and bulk; builds sniff/testdata/quicpeer)
+bench-sniff-quic:
+	QUIC=1 GO=$(GO) bash bench/sniff-compare.sh
 
 ## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:

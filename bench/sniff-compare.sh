@@ -13,11 +13,18 @@
 #    /usr/bin/time -v (wall time, MB/s, packets/s, peak RSS) and checks that
 #    both find the same set of ClientHellos (src, sport, dst, dport).
 #
+# With QUIC=1 (make bench-sniff-quic) the traffic is QUIC instead: the
+# quic-go client and server of sniff/testdata/quicpeer (built from the Go
+# module proxy or cache) make the short handshakes and the bulk downloads,
+# tcpdump records UDP, and both tools look for the ClientHellos in the
+# QUIC Initial packets.
+#
 # Usage: sudo bench/sniff-compare.sh        (make bench-sniff)
-# Tunables (environment): HANDSHAKES (10000), BULK_MB (400), BULK_CONNS (4),
-# RATE (80: bulk MB/s, paced so that tcpdump drops nothing on 2 cores),
-# WORKDIR (a temp dir, removed at the end unless KEEP=1), TLSMAP (the binary;
-# default: built from this tree into WORKDIR).
+#        sudo QUIC=1 bench/sniff-compare.sh (make bench-sniff-quic)
+# Tunables (environment): HANDSHAKES (10000; QUIC 5000), BULK_MB (400; QUIC
+# 200), BULK_CONNS (4), RATE (80, QUIC 40: bulk MB/s, paced so that tcpdump
+# drops nothing on 2 cores), WORKDIR (a temp dir, removed at the end unless
+# KEEP=1), TLSMAP (the binary; default: built from this tree into WORKDIR).
 #
 # Needs root, ip, ethtool, tcpdump, tshark, capinfos, go, python3 and GNU
 # time. tshark on Debian/Ubuntu:
@@ -26,6 +33,12 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+QUIC=${QUIC:-0}
+if [ "$QUIC" = 1 ]; then
+	HANDSHAKES=${HANDSHAKES:-5000}
+	BULK_MB=${BULK_MB:-200}
+	RATE=${RATE:-40}
+fi
 HANDSHAKES=${HANDSHAKES:-10000}
 BULK_MB=${BULK_MB:-400}
 BULK_CONNS=${BULK_CONNS:-4}
@@ -189,6 +202,9 @@ func main() {
 }
 GO
 (cd "$work/gen" && GOFLAGS= GO111MODULE=off "${GO:-go}" build -o "$work/gen/gen" main.go) || die "building the generator failed"
+if [ "$QUIC" = 1 ]; then
+	(cd "$here/sniff/testdata/quicpeer" && "${GO:-go}" build -o "$work/quicpeer" .) || die "building sniff/testdata/quicpeer failed"
+fi
 
 if [ -z "${TLSMAP:-}" ]; then
 	(cd "$here" && CGO_ENABLED=0 "${GO:-go}" build -trimpath -o "$work/tlsmap" ./cmd/tlsmap) || die "building tlsmap failed"
@@ -203,15 +219,29 @@ inns ip link set lo up mtu 1500
 # a span port (lo may refuse some settings; what it accepts is enough).
 inns ethtool -K lo gso off tso off gro off 2>/dev/null || inns ethtool -K lo tso off gso off 2>/dev/null || true
 
-echo "== recording: $HANDSHAKES handshakes + $BULK_MB MB bulk over $BULK_CONNS connections" >&2
+transport=tcp
+[ "$QUIC" = 1 ] && transport=udp
+if [ "$QUIC" = 1 ]; then
+	QUIC_GO_DISABLE_GSO=true ip netns exec "$ns" "$work/quicpeer" serve -addr 127.0.0.1:443 >"$work/quicpeer.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do grep -q '^listening' "$work/quicpeer.log" && break; sleep 0.05; done
+	grep -q '^listening' "$work/quicpeer.log" || die "quicpeer serve did not start: $(cat "$work/quicpeer.log")"
+fi
+echo "== recording ($transport): $HANDSHAKES handshakes + $BULK_MB MB bulk over $BULK_CONNS connections" >&2
 gen_start=$(date +%s.%N)
 # tcpdump is started directly (not via a function) so $! is its pid.
-ip netns exec "$ns" tcpdump -i lo -s 0 -B 262144 -U -n -Z root -w "$work/big.pcap" tcp >"$work/tcpdump.log" 2>&1 &
+ip netns exec "$ns" tcpdump -i lo -s 0 -B 262144 -U -n -Z root -w "$work/big.pcap" "$transport" >"$work/tcpdump.log" 2>&1 &
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 100); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.05; done
 grep -q 'listening on' "$work/tcpdump.log" || die "tcpdump did not start: $(cat "$work/tcpdump.log")"
-inns "$work/gen/gen" -handshakes "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+if [ "$QUIC" = 1 ]; then
+	# quic-go's UDP segmentation offload would hand tcpdump 64 KB
+	# super-datagrams; without it frames are wire-sized, as on a span port.
+	QUIC_GO_DISABLE_GSO=true inns "$work/quicpeer" flood -addr 127.0.0.1:443 -n "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+else
+	inns "$work/gen/gen" -handshakes "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+fi
 sleep 1.5
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
@@ -236,7 +266,7 @@ echo "== tlsmap sniff" >&2
 measure tlsmap "$work/tlsmap.jsonl" "$TLSMAP" sniff -r "$work/big.pcap" --format jsonl
 echo "== tshark" >&2
 measure tshark "$work/tshark.tsv" tshark -r "$work/big.pcap" -n -Y 'tls.handshake.type==1' -T fields \
-	-e ip.src -e ipv6.src -e tcp.srcport -e ip.dst -e ipv6.dst -e tcp.dstport -e tls.handshake.extensions_server_name
+	-e ip.src -e ipv6.src -e "$transport.srcport" -e ip.dst -e ipv6.dst -e "$transport.dstport" -e tls.handshake.extensions_server_name
 
 # ---- compare and report -------------------------------------------------------------
 python3 - "$work" "$size" "$packets" <<'PY'
