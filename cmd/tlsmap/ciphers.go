@@ -28,7 +28,8 @@ Flags:
 
 func runCiphers(e *env, args []string) int {
 	fs := flag.NewFlagSet("ciphers", flag.ContinueOnError)
-	format := fs.String("format", "table", "output `format`: table, jsonl or csv")
+	var format formatFlag
+	fs.Var(&format, "format", "output `format`: table, jsonl or csv (default table)")
 	list := fs.String("list", "suites", "`registry` to list: suites, versions, groups, sigschemes, extensions, sslv2")
 	ver := fs.String("version", "", "only suites this protocol `version` can negotiate (tls1.0, tls1.2, ssl3 …)")
 	grade := fs.String("grade", "", "only suites of this `grade`: insecure, weak, secure, recommended")
@@ -46,10 +47,7 @@ func runCiphers(e *env, args []string) int {
 	if done {
 		return code
 	}
-	f, err := output.ParseFormat(*format)
-	if err != nil {
-		return e.fail(exitUsage, err, "")
-	}
+	f := format.f
 	rw := output.NewRowWriter(e.stdout, f)
 
 	if len(queries) > 0 {

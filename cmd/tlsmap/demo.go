@@ -44,7 +44,8 @@ Flags:
 
 func runDemo(e *env, args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	source := fs.String("sniff", string(demo.SourceAuto), "`source` of the client report: auto (live when permitted, else the shipped capture), live, or capture")
+	source := &demoSourceFlag{src: demo.SourceAuto}
+	fs.Var(source, "sniff", "`source` of the client report: auto (live when permitted, else the shipped capture), live, or capture")
 	iface := fs.String("interface", "", "loopback `interface` to capture live (default: the first loopback interface that is up)")
 	details := fs.Bool("details", false, "also print every endpoint's full scan report")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
@@ -60,10 +61,6 @@ func runDemo(e *env, args []string) int {
 	if len(args) > 0 {
 		return e.fail(exitUsage, fmt.Errorf("demo: unexpected argument %q", args[0]), "tlsmap demo takes no arguments; to scan your own servers: tlsmap scan HOST")
 	}
-	src, err := demo.ParseSource(*source)
-	if err != nil {
-		return e.fail(exitUsage, err, "")
-	}
 	if *timeout <= 0 {
 		return e.fail(exitUsage, fmt.Errorf("--timeout %v: must be positive", *timeout), "")
 	}
@@ -72,7 +69,7 @@ func runDemo(e *env, args []string) int {
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
 
-	opts := demo.Options{Source: src, Interface: *iface, Timeout: *timeout, Log: e.stderr}
+	opts := demo.Options{Source: source.src, Interface: *iface, Timeout: *timeout, Log: e.stderr}
 	if *quiet {
 		opts.Log = io.Discard
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,14 +102,22 @@ func (e *env) fail(code int, err error, hint string) int {
 // positional arguments, and done=true with the exit code when the command
 // must stop (help asked for, or a usage error already printed).
 func (e *env) parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
-	fs.SetOutput(e.stderr)
+	// flag writes its messages and the usage to the buffer; they reach
+	// stderr unless a typed value's error (flags.go) replaces them.
+	var msgs bytes.Buffer
+	fs.SetOutput(&msgs)
+	defer fs.SetOutput(e.stderr)
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
+			e.stderr.Write(msgs.Bytes())
 			return nil, exitOK, true
 		}
 		if err != nil {
-			// flag has already printed the error and the usage.
+			if u := failedValue(fs); u != nil {
+				return nil, e.fail(exitUsage, u.err, u.hint), true
+			}
+			e.stderr.Write(msgs.Bytes())
 			return nil, exitUsage, true
 		}
 		rest := fs.Args()
@@ -121,4 +130,16 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) (pos []string, code in
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// failedValue returns the error of the typed flag value whose Set failed,
+// or nil.
+func failedValue(fs *flag.FlagSet) *usageError {
+	var u *usageError
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := f.Value.(setErrorer); ok && u == nil {
+			u = v.setError()
+		}
+	})
+	return u
 }

@@ -19,24 +19,16 @@ import (
 // The policy gate of `tlsmap scan` (docs/policies.md): --policy judges
 // every endpoint against a profile or a policy file, --gate stops an
 // endpoint's scan at its first violation, --format junit|sarif writes the
-// verdicts as a report at the end. scan.go calls in through policyHook
-// (and the two lines marked POLICY GATE); the exit status follows the
-// verdicts (exitCode, docs/exit-codes.md).
-
-func init() { policyHook = hookPolicy }
+// verdicts as a report at the end. runScan registers the flags
+// (addPolicyFlags), loads the gate and feeds it every result; the exit
+// status follows the verdicts (exitCode, docs/exit-codes.md).
 
 // Report formats only the policy gate writes (with --policy); the others
-// are output's.
+// are output's (formatFlag reads both).
 const (
 	formatJUnit = "junit"
 	formatSARIF = "sarif"
 )
-
-// isReportFormat reports whether --format names a report of the gate.
-func isReportFormat(name string) bool {
-	n := strings.ToLower(name)
-	return n == formatJUnit || n == formatSARIF
-}
 
 // policyFlags are the flags of the policy gate.
 type policyFlags struct {
@@ -55,33 +47,23 @@ func addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 	return pf
 }
 
-// hookPolicy is scan.go's policyHook: it registers the flags and returns
-// the loader scan calls once the flags are parsed.
-func hookPolicy(fs *flag.FlagSet) func() (scanGate, error) {
-	pf := addPolicyFlags(fs)
-	return func() (scanGate, error) {
-		g, err := pf.load(fs)
-		if err != nil || g == nil {
-			return nil, err // an untyped nil: scan tests gate != nil
-		}
-		return g, nil
+// notEnumerated is the policy.Options.NotEnumerated of a scan with
+// --versions-only and --ciphers: nil when every version's suites are
+// enumerated.
+func notEnumerated(versionsOnly bool, suitesFor []uint16) func(uint16) bool {
+	switch {
+	case versionsOnly:
+		return func(uint16) bool { return true }
+	case suitesFor != nil:
+		return func(v uint16) bool { return !slices.Contains(suitesFor, v) }
 	}
+	return nil
 }
 
-// listPoliciesAsked reports whether --list-policies was given.
-func listPoliciesAsked(fs *flag.FlagSet) bool {
-	f := fs.Lookup("list-policies")
-	return f != nil && f.Value.String() == "true"
-}
-
-// load returns the gate for the parsed flags, nil without --policy. The
-// scan flags it depends on (--format, --versions-only, --ciphers) are read
-// from fs.
-func (pf *policyFlags) load(fs *flag.FlagSet) (*policyGate, error) {
-	report := ""
-	if f := fs.Lookup("format"); f != nil && isReportFormat(f.Value.String()) {
-		report = strings.ToLower(f.Value.String())
-	}
+// load returns the gate for the parsed flags, nil without --policy:
+// report is the --format report (junit, sarif or ""), notEnumerated says
+// which versions' suites the scan does not enumerate.
+func (pf *policyFlags) load(report string, notEnumerated func(uint16) bool) (*policyGate, error) {
 	if pf.spec == "" {
 		switch {
 		case pf.gate:
@@ -95,15 +77,7 @@ func (pf *policyFlags) load(fs *flag.FlagSet) (*policyGate, error) {
 	if err != nil {
 		return nil, &policyLoadError{err}
 	}
-	g := &policyGate{policy: p, report: report, gate: pf.gate, started: time.Now()}
-	if f := fs.Lookup("versions-only"); f != nil && f.Value.String() == "true" {
-		g.notEnumerated = func(uint16) bool { return true }
-	} else if f := fs.Lookup("ciphers"); f != nil && f.Value.String() != "" {
-		if vs, err := parseVersions("--ciphers", f.Value.String()); err == nil {
-			g.notEnumerated = func(v uint16) bool { return !slices.Contains(vs, v) }
-		}
-	}
-	return g, nil
+	return &policyGate{policy: p, report: report, gate: pf.gate, notEnumerated: notEnumerated, started: time.Now()}, nil
 }
 
 // policyLoadError is a policy that cannot be loaded; its message carries

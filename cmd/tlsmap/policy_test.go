@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"github.com/tlsmap/tlsmap/internal/mailserver"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tlsmap/tlsmap/internal/mailserver"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 

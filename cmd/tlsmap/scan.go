@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -19,10 +18,8 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
-	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/scan/targets"
 )
@@ -81,15 +78,10 @@ const (
 // interrupt a scan without a signal.
 var scanNotifyContext = signal.NotifyContext
 
-// scanListFlag collects a repeatable string flag.
-type scanListFlag []string
-
-func (l *scanListFlag) String() string     { return strings.Join(*l, ",") }
-func (l *scanListFlag) Set(s string) error { *l = append(*l, s); return nil }
-
 func runScan(e *env, args []string) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	format := fs.String("format", "table", "output `format`: table, jsonl or csv")
+	format := &formatFlag{reports: true}
+	fs.Var(format, "format", "output `format`: table, jsonl or csv (default table)")
 	mail := addMailFlags(fs)
 	perHost := fs.Int("per-host", scan.DefaultPerHost, "connections open at once to one target")
 	concurrency := fs.Int("concurrency", defaultConcurrency, "targets scanned at once")
@@ -97,23 +89,30 @@ func runScan(e *env, args []string) int {
 	retries := fs.Int("retries", scan.DefaultRetries, "times an inconclusive probe (timeout, garbage) is repeated")
 	noCert := fs.Bool("no-cert", false, "skip the certificate handshake")
 	noGroups := fs.Bool("no-groups", false, "skip the key exchange group scans and the DHE prime probe")
-	sni := fs.String("sni", "", "server `name` to send as SNI and check the certificate against, for every target (default: the target's host name; none for IP addresses)")
+	var sni sniFlag
+	fs.Var(&sni, "sni", "server `name` to send as SNI and check the certificate against, for every target (default: the target's host name; none for IP addresses)")
 	versionsOnly := fs.Bool("versions-only", false, "decide which versions are accepted with one hello each, without enumerating suites (for large ranges)")
-	versions := fs.String("versions", "", "comma-separated `versions` to probe (ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3; default all)")
-	suitesFor := fs.String("ciphers", "", "enumerate the suites of these `versions` only (e.g. tls1.0,tls1.1); the others are only detected")
-	var lists, excludes scanListFlag
+	versions := &versionsFlag{name: "--versions"}
+	fs.Var(versions, "versions", "comma-separated `versions` to probe (ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3; default all)")
+	suitesFor := &versionsFlag{name: "--ciphers"}
+	fs.Var(suitesFor, "ciphers", "enumerate the suites of these `versions` only (e.g. tls1.0,tls1.1); the others are only detected")
+	var lists listFlag
 	fs.Var(&lists, "iL", "read targets from `FILE`, one a line ('#' comments); repeatable; same as the argument @FILE")
-	ports := fs.String("p", "", "comma-separated `ports` for targets written without port or scheme (e.g. 25,465,587,993,995,443); the protocol follows the port")
-	resolve := fs.String("resolve", "first", "host names: scan the `first` address or all of them")
-	fs.Var(&excludes, "exclude", "never scan these `addresses`: comma-separated IPs, CIDR blocks, ranges, or @FILE; repeatable")
+	var ports portsFlag
+	fs.Var(&ports, "p", "comma-separated `ports` for targets written without port or scheme (e.g. 25,465,587,993,995,443); the protocol follows the port")
+	var resolve resolveFlag
+	fs.Var(&resolve, "resolve", "host names: scan the `first` address or all of them")
+	var exclude excludeFlag
+	fs.Var(&exclude, "exclude", "never scan these `addresses`: comma-separated IPs, CIDR blocks, ranges, or @FILE; repeatable")
 	includeSpecial := fs.Bool("include-special", false, "also scan multicast, unspecified and broadcast addresses, and the network and broadcast addresses of CIDR blocks")
-	shard := fs.String("shard", "", "scan only share `I/N` of the targets (1 <= I <= N), for splitting a sweep across N machines")
+	var shard shardFlag
+	fs.Var(&shard, "shard", "scan only share `I/N` of the targets (1 <= I <= N), for splitting a sweep across N machines")
 	rateFlag := fs.Float64("rate", 0, "at most `N` connections per second in all (0: no limit)")
 	perIPRate := fs.Float64("per-ip-rate", 0, "at most `N` connections per second to one IP address (0: no limit)")
 	backoffAfter := fs.Int("backoff-after", 5, "slow an IP address down to 5 connections/s, halving to 1/s, after `N` consecutive timeouts, resets or throttling replies (0: never)")
 	maxTime := fs.Duration("max-time", 0, "stop starting targets after this `duration` and cut those in flight (0: no limit)")
 	noProgress := fs.Bool("no-progress", false, "no progress bar (it is drawn on stderr only when stderr is a terminal)")
-	pol := installPolicyFlags(fs)
+	pol := addPolicyFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), scanHelp)
 		fs.PrintDefaults()
@@ -127,19 +126,15 @@ func runScan(e *env, args []string) int {
 	}
 	usage := func(err error, hint string) int { return e.fail(scanExitUsage, err, hint) }
 
-	// POLICY GATE (policy.go): --list-policies; --format junit|sarif is the
-	// gate's report, written at the end instead of per-endpoint output.
-	if listPoliciesAsked(fs) {
+	// The policy gate (policy.go): --list-policies; --format junit|sarif
+	// is the gate's report, written at the end instead of per-endpoint
+	// output.
+	if pol.list {
 		return listPolicies(e.stdout)
 	}
-	scanOut, formatName := e.stdout, *format
-	if isReportFormat(formatName) {
-		scanOut, formatName = io.Discard, "table"
-	}
-	// END POLICY GATE
-	f, err := output.ParseFormat(formatName)
-	if err != nil {
-		return usage(err, "")
+	scanOut := e.stdout
+	if format.report != "" {
+		scanOut = io.Discard
 	}
 	switch {
 	case *perHost < 1:
@@ -166,54 +161,18 @@ func runScan(e *env, args []string) int {
 		SkipCert:     *noCert,
 		SkipGroups:   *noGroups,
 		VersionsOnly: *versionsOnly,
+		Versions:     versions.vs,
+		SuitesFor:    suitesFor.vs,
 	}
 	if *retries == 0 {
 		opts.Retries = -1 // Options: 0 is the default, negative none
 	}
-	if *versions != "" {
-		vs, err := parseVersions("--versions", *versions)
-		if err != nil {
-			return usage(err, "versions are ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, comma-separated")
-		}
-		opts.Versions = vs
-	}
-	if *suitesFor != "" {
-		vs, err := parseVersions("--ciphers", *suitesFor)
-		if err != nil {
-			return usage(err, "versions are ssl2, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, comma-separated")
-		}
-		opts.SuitesFor = vs
-	}
 
-	sopts := targets.Options{IncludeSpecial: *includeSpecial, Stdin: e.stdin}
+	sopts := targets.Options{
+		IncludeSpecial: *includeSpecial, Stdin: e.stdin,
+		SNI: sni.name, Ports: ports.ports, Resolve: resolve.m, Exclude: exclude.set, Shard: shard.s,
+	}
 	mail.apply(&opts, &sopts.Target) // STARTTLS dialogues (scanmail.go)
-	if *sni != "" {
-		if err := checkSNI(*sni); err != nil {
-			return usage(err, "--sni takes a host name, without port or scheme")
-		}
-		sopts.SNI = strings.ToLower(strings.TrimSuffix(*sni, "."))
-	}
-	if *ports != "" {
-		if sopts.Ports, err = parsePorts(*ports); err != nil {
-			return usage(err, "e.g. -p 443,8443 or -p 25,465,587,993,995,443")
-		}
-	}
-	if sopts.Resolve, err = targets.ParseResolveMode(*resolve); err != nil {
-		return usage(fmt.Errorf("--resolve: %w", err), "")
-	}
-	if len(excludes) > 0 {
-		sopts.Exclude = &targets.AddrSet{}
-		for _, x := range excludes {
-			if err := sopts.Exclude.ParseExclude(x); err != nil {
-				return usage(fmt.Errorf("--exclude: %w", err), "e.g. --exclude 10.0.0.0/24,10.1.2.3 or --exclude @excluded.txt")
-			}
-		}
-	}
-	if *shard != "" {
-		if sopts.Shard, err = targets.ParseShard(*shard); err != nil {
-			return usage(fmt.Errorf("--shard: %w", err), "e.g. --shard 1/4 on the first of four machines")
-		}
-	}
 
 	// Inputs: the arguments, then the -iL lists. Arguments are checked
 	// before anything is scanned; lists are read as the sweep goes.
@@ -248,15 +207,13 @@ func runScan(e *env, args []string) int {
 	if len(bad) > 0 {
 		return usage(errors.Join(bad...), "targets are host, host:port, [IPv6]:port, scheme://host[:port], CIDR blocks and ranges; see 'tlsmap help scan'")
 	}
-	gate, err := pol.load()
+	gate, err := pol.load(format.report, notEnumerated(*versionsOnly, suitesFor.vs))
 	if err != nil {
 		return usage(err, "")
 	}
-	// POLICY GATE (policy.go): --gate sets scan.Options.Gate.
-	if c, ok := gate.(interface{ Configure(*scan.Options) }); ok {
-		c.Configure(&opts)
+	if gate != nil {
+		gate.Configure(&opts) // --gate sets scan.Options.Gate
 	}
-	// END POLICY GATE
 
 	sigCtx, stop := scanNotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -297,7 +254,7 @@ func runScan(e *env, args []string) int {
 		prog = newScanProgress(e.stderr, total, known)
 	}
 
-	sw := output.NewScanWriter(scanOut, f) // POLICY GATE: scanOut (above)
+	sw := output.NewScanWriter(scanOut, format.f)
 	var (
 		writeErr error
 		started  atomic.Int64
@@ -407,35 +364,6 @@ func runScan(e *env, args []string) int {
 	return code
 }
 
-// scanGate is the policy gate of a scan (cmd/tlsmap/policy.go): it sees
-// every result as it is written and decides the exit code at the end.
-type scanGate interface {
-	// Check evaluates one endpoint, from the collector goroutine.
-	Check(r *scan.Result)
-	// Finish writes the gate's reports (JUnit, SARIF, a summary on
-	// stderr) and returns scanExitPass, scanExitViolation or
-	// scanExitIncomplete.
-	Finish(stdout, stderr io.Writer) int
-}
-
-// policyHook is how the policy gate plugs into scan: cmd/tlsmap/policy.go
-// sets it (in an init function) to a function that registers the policy
-// flags on fs and returns a loader, called once the flags are parsed,
-// which returns the gate (nil without a policy) or a usage error.
-//
-// POLICY HOOK: until policy.go sets it, scan has no policy flags and no
-// gate, and exits 0 or 2 (never 1).
-var policyHook func(fs *flag.FlagSet) func() (scanGate, error)
-
-type policyLoader struct{ load func() (scanGate, error) }
-
-func installPolicyFlags(fs *flag.FlagSet) policyLoader {
-	if policyHook == nil {
-		return policyLoader{load: func() (scanGate, error) { return nil, nil }}
-	}
-	return policyLoader{load: policyHook(fs)}
-}
-
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -487,65 +415,6 @@ func (sp *scanProgress) finish(cut bool) {
 		sp.bar.SetTotal(-1, true)
 	}
 	sp.p.Wait()
-}
-
-// checkSNI accepts a DNS host name (RFC 6066 section 3: no IP literal,
-// no port).
-func checkSNI(name string) error {
-	t, err := scan.ParseTarget(name, scan.TargetOptions{})
-	switch {
-	case err != nil:
-		return fmt.Errorf("--sni %q: %w", name, err)
-	case t.Host == "":
-		return fmt.Errorf("--sni %q: SNI cannot be an IP address (RFC 6066, section 3)", name)
-	case strings.ContainsAny(name, ":/"):
-		return fmt.Errorf("--sni %q: a host name, without port or scheme", name)
-	}
-	return nil
-}
-
-// parsePorts parses "25,465,443" (duplicates dropped, order kept).
-func parsePorts(s string) ([]uint16, error) {
-	var ps []uint16
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		n, err := strconv.ParseUint(part, 10, 16)
-		if err != nil || n == 0 {
-			return nil, fmt.Errorf("-p: port %q: want 1-65535", part)
-		}
-		if !slices.Contains(ps, uint16(n)) {
-			ps = append(ps, uint16(n))
-		}
-	}
-	return ps, nil
-}
-
-// parseVersions parses "tls1.0,tls1.2" into wire versions, oldest first;
-// flag names the flag in errors.
-func parseVersions(flag, s string) ([]uint16, error) {
-	var vs []uint16
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		var v uint16
-		switch strings.ToLower(part) {
-		case "ssl2", "sslv2", "ssl2.0", "sslv2.0":
-			v = ciphers.VersionSSL20
-		default:
-			tv, err := tls.ParseVersion(part)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", flag, err)
-			}
-			v = uint16(tv)
-		}
-		if !slices.Contains(scan.AllVersions, v) {
-			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, tls.Version(v).String())
-		}
-		if !slices.Contains(vs, v) {
-			vs = append(vs, v)
-		}
-	}
-	slices.Sort(vs)
-	return vs, nil
 }
 
 func scanPlural(n int, one, many string) string {

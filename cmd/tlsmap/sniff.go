@@ -53,14 +53,14 @@ Flags:
 
 // sniffFlags are the parsed flags of tlsmap sniff.
 type sniffFlags struct {
-	files         []string
+	files         listFlag
 	iface         string
 	promisc       bool
 	snaplen       int
 	bufferMB      int
 	filter        sniff.Filter
-	report        string
-	format        string
+	report        sniffReportFlag
+	format        formatFlag
 	fingerprints  string
 	maxFlows      int
 	idleTimeout   time.Duration
@@ -70,9 +70,8 @@ type sniffFlags struct {
 func runSniff(e *env, args []string) int {
 	var o sniffFlags
 	fs := flag.NewFlagSet("sniff", flag.ContinueOnError)
-	addFile := func(v string) error { o.files = append(o.files, v); return nil }
-	fs.Func("r", "read the capture `FILE` (pcap, pcapng, .gz; - for stdin); repeat for several, read in order", addFile)
-	fs.Func("read", "same as -r", addFile)
+	fs.Var(&o.files, "r", "read the capture `FILE` (pcap, pcapng, .gz; - for stdin); repeat for several, read in order")
+	fs.Var(&o.files, "read", "same as -r")
 	fs.StringVar(&o.iface, "i", "", "capture live on `interface` (needs root or CAP_NET_RAW)")
 	fs.StringVar(&o.iface, "interface", "", "same as -i")
 	fs.BoolVar(&o.promisc, "promisc", false, "live: put the interface in promiscuous mode")
@@ -108,8 +107,8 @@ func runSniff(e *env, args []string) int {
 			return nil
 		})
 	})
-	fs.StringVar(&o.report, "report", "", "`view`: legacy (per client; default for table) or flows (per connection; default for jsonl and csv)")
-	fs.StringVar(&o.format, "format", "table", "output `format`: table, jsonl or csv")
+	fs.Var(&o.report, "report", "`view`: legacy (per client; default for table) or flows (per connection; default for jsonl and csv)")
+	fs.Var(&o.format, "format", "output `format`: table, jsonl or csv (default table)")
 	fs.StringVar(&o.fingerprints, "fingerprints", "", "CSV `file` of fingerprint,label (JA3 hash or JA4) naming known clients")
 	fs.IntVar(&o.maxFlows, "max-flows", sniff.DefaultMaxFlows, "connections tracked at once; the oldest is reported early beyond it")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", sniff.DefaultIdleTimeout, "report a connection idle this `long` (packet time)")
@@ -131,19 +130,12 @@ func runSniff(e *env, args []string) int {
 	case len(o.files) > 0 && o.iface != "":
 		return e.fail(exitUsage, errors.New("sniff: -r and -i cannot be combined"), sourceHint)
 	}
-	format, err := output.ParseFormat(o.format)
-	if err != nil {
-		return e.fail(exitUsage, err, "")
-	}
-	switch o.report {
-	case "":
-		o.report = "flows"
+	format, view := o.format.f, o.report.view
+	if view == "" {
+		view = "flows"
 		if format == output.FormatTable {
-			o.report = "legacy"
+			view = "legacy"
 		}
-	case "legacy", "flows":
-	default:
-		return e.fail(exitUsage, fmt.Errorf("sniff: unknown report %q", o.report), "--report is legacy (one row per client) or flows (one row per connection)")
 	}
 	if o.maxFlows <= 0 || o.snaplen <= 0 || o.bufferMB <= 0 || o.idleTimeout <= 0 || o.statsInterval < 0 {
 		return e.fail(exitUsage, errors.New("sniff: --max-flows, --snaplen, --buffer and --idle-timeout must be positive"), "")
@@ -168,6 +160,7 @@ func runSniff(e *env, args []string) int {
 	// The source: files (checked up front, so that a bad name fails before
 	// any output) or the live interface.
 	var (
+		err   error
 		src   sniff.PacketSource
 		live  *sniff.LiveSource
 		files *sniff.FileSource
@@ -199,7 +192,7 @@ func runSniff(e *env, args []string) int {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	report := sniff.NewReport(sniff.ReportConfig{Fingerprints: fp})
 	var flows *output.FlowWriter
-	if o.report == "flows" {
+	if view == "flows" {
 		flows = output.NewFlowWriter(out, format, fp)
 	}
 	var (

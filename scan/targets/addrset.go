@@ -92,7 +92,7 @@ func (s *AddrSet) ParseExclude(v string) error {
 	if name, ok := strings.CutPrefix(v, "@"); ok {
 		f, err := os.Open(name)
 		if err != nil {
-			return fmt.Errorf("scan: exclude list: %w", err)
+			return fmt.Errorf("targets: exclude list: %w", err)
 		}
 		defer f.Close()
 		sc := bufio.NewScanner(f)
@@ -107,7 +107,7 @@ func (s *AddrSet) ParseExclude(v string) error {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("scan: reading %s: %w", name, err))
+			errs = append(errs, fmt.Errorf("targets: reading %s: %w", name, err))
 		}
 		return errors.Join(errs...)
 	}
@@ -132,9 +132,9 @@ func (s *AddrSet) addExpr(e string) error {
 	r, isRange, err := ParseRange(e, scan.TargetOptions{})
 	switch {
 	case err != nil:
-		return fmt.Errorf("scan: bad exclusion %q: %w", e, errors.Unwrap(err))
+		return fmt.Errorf("targets: bad exclusion %q: %w", e, errors.Unwrap(err))
 	case !isRange || r.Port != 0 || r.Protocol != "":
-		return fmt.Errorf("scan: bad exclusion %q: want an IP address, a CIDR block or a range", e)
+		return fmt.Errorf("targets: bad exclusion %q: want an IP address, a CIDR block or a range", e)
 	}
 	s.Add(r.First, r.Last)
 	return nil

@@ -33,11 +33,11 @@ func ParseShard(s string) (Shard, error) {
 	n, err2 := strconv.Atoi(strings.TrimSpace(ns))
 	switch {
 	case !ok || err1 != nil || err2 != nil:
-		return Shard{}, fmt.Errorf("scan: shard %q: want I/N, e.g. 1/4", s)
+		return Shard{}, fmt.Errorf("targets: shard %q: want I/N, e.g. 1/4", s)
 	case n < 1:
-		return Shard{}, fmt.Errorf("scan: shard %q: the number of shards must be at least 1", s)
+		return Shard{}, fmt.Errorf("targets: shard %q: the number of shards must be at least 1", s)
 	case i < 1 || i > n:
-		return Shard{}, fmt.Errorf("scan: shard %q: the index must be 1 … %d (shards count from 1)", s, n)
+		return Shard{}, fmt.Errorf("targets: shard %q: the index must be 1 … %d (shards count from 1)", s, n)
 	}
 	return Shard{Index: i, Count: n}, nil
 }

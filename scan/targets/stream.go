@@ -54,7 +54,7 @@ func ParseResolveMode(s string) (ResolveMode, error) {
 	case "all":
 		return ResolveAll, nil
 	}
-	return 0, fmt.Errorf("scan: unknown resolve mode %q (want first or all)", s)
+	return 0, fmt.Errorf("targets: unknown resolve mode %q (want first or all)", s)
 }
 
 // MaxRangeAddresses is the largest number of addresses one range or CIDR
@@ -233,7 +233,7 @@ func (p *producer) wait() error {
 func (p *producer) readFile(name string) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return fmt.Errorf("scan: target list: %w", err)
+		return fmt.Errorf("targets: target list: %w", err)
 	}
 	defer f.Close()
 	return p.readList(name, f)
@@ -255,7 +255,7 @@ func (p *producer) readList(name string, r io.Reader) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("scan: reading %s: %w", name, err)
+		return fmt.Errorf("targets: reading %s: %w", name, err)
 	}
 	return nil
 }
