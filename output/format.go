@@ -78,14 +78,21 @@ func NewRowWriter(w io.Writer, f Format) *RowWriter {
 	rw := &RowWriter{format: f, w: w}
 	switch f {
 	case FormatJSONL:
-		rw.enc = json.NewEncoder(w)
-		rw.enc.SetEscapeHTML(false)
+		rw.enc = newJSONLEncoder(w)
 	case FormatCSV:
 		rw.csv = csv.NewWriter(w)
 	default:
 		rw.tab = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	}
 	return rw
+}
+
+// newJSONLEncoder returns the encoder of JSON Lines: one object a line,
+// "<", ">" and "&" left as they are.
+func newJSONLEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // Write writes one record: in JSON Lines the record itself is marshalled,

@@ -362,8 +362,7 @@ func NewScanWriter(w io.Writer, f Format) *ScanWriter {
 	sw := &ScanWriter{format: f, w: w}
 	switch f {
 	case FormatJSONL:
-		sw.enc = json.NewEncoder(w)
-		sw.enc.SetEscapeHTML(false)
+		sw.enc = newJSONLEncoder(w)
 	case FormatCSV:
 		sw.rows = NewRowWriter(w, FormatCSV)
 	}
