@@ -168,15 +168,9 @@ func runSniff(e *env, args []string) int {
 	if o.iface != "" {
 		live, err = sniff.OpenLive(ctx, sniff.LiveConfig{Interface: o.iface, Promiscuous: o.promisc,
 			SnapLen: o.snaplen, BufferSize: o.bufferMB << 20})
-		if errors.Is(err, sniff.ErrLivePermission) {
-			return e.fail(exitFail, fmt.Errorf("live capture on %s needs root or CAP_NET_RAW", o.iface),
-				"run as root, or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip "+exePath())
-		}
-		if errors.Is(err, sniff.ErrNoInterface) {
-			return e.fail(exitUsage, err, "'ip link' lists the interfaces")
-		}
 		if err != nil {
-			return e.fail(exitFail, err, "")
+			code, hint, err := liveFailure(o.iface, err)
+			return e.fail(code, err, hint)
 		}
 		defer live.Close()
 		src = live
@@ -295,6 +289,21 @@ func eachItem(v string, f func(string) error) error {
 		}
 	}
 	return nil
+}
+
+// liveFailure is the exit code, hint and error to print for a live capture
+// on iface that OpenLive refused with err.
+func liveFailure(iface string, err error) (code int, hint string, _ error) {
+	switch {
+	case errors.Is(err, sniff.ErrLiveUnsupported):
+		return exitFail, "record a capture on this machine (tcpdump -w, dumpcap, Wireshark) and read it with: tlsmap sniff -r FILE", err
+	case errors.Is(err, sniff.ErrLivePermission):
+		return exitFail, "run as root, or grant the capability once: sudo setcap cap_net_raw,cap_net_admin=eip " + exePath(),
+			fmt.Errorf("live capture on %s needs root or CAP_NET_RAW", iface)
+	case errors.Is(err, sniff.ErrNoInterface):
+		return exitUsage, "'ip link' lists the interfaces", err
+	}
+	return exitFail, "", err
 }
 
 func exePath() string {

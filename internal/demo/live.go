@@ -1,5 +1,3 @@
-//go:build linux
-
 package demo
 
 import (
@@ -17,7 +15,8 @@ func (c liveCapture) Drops() uint64 {
 	return st.Drops
 }
 
-// openLive opens a live capture on iface (root or CAP_NET_RAW).
+// openLive opens a live capture on iface (Linux, root or CAP_NET_RAW;
+// elsewhere sniff.OpenLive says it is unsupported).
 func openLive(ctx context.Context, iface string) (liveSource, error) {
 	src, err := sniff.OpenLive(ctx, sniff.LiveConfig{Interface: iface})
 	if err != nil {
