@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -195,7 +194,7 @@ func (s *Server) start(ctx context.Context) error {
 	s.cmd.Stdin = nil // /dev/null
 	s.cmd.Dir = s.Dir
 	// Its own process group, so that nginx's workers go with it.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.SysProcAttr = groupAttr()
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -241,18 +240,17 @@ func (s *Server) waitReady(ctx context.Context) error {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		pgid := s.cmd.Process.Pid
 		select {
 		case <-s.done:
 			err = fmt.Errorf("%s had exited: %v", s.Config.Name, s.err)
 			return
 		default:
 		}
-		syscall.Kill(-pgid, syscall.SIGTERM)
+		terminate(s.cmd.Process)
 		select {
 		case <-s.done:
 		case <-time.After(5 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
+			kill(s.cmd.Process)
 			<-s.done
 		}
 	})
