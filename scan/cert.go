@@ -1,13 +1,12 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/tls"
 	stdx509 "crypto/x509"
-	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -15,13 +14,7 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	zdsa "github.com/zmap/zcrypto/dsa"
-	zrsa "github.com/zmap/zcrypto/rsa"
-	ztls "github.com/zmap/zcrypto/tls"
-	"github.com/zmap/zcrypto/x509"
 )
 
 // The handshake libraries CertInfo.Library names.
@@ -57,13 +50,18 @@ type CertInfo struct {
 	CipherSuite uint16 `json:"cipher_suite"`
 
 	// Library is the handshake that produced this: LibraryZcrypto or,
-	// when zcrypto could not finish, LibraryCryptoTLS.
+	// when zcrypto could not finish, LibraryCryptoTLS. (Off Linux, where
+	// zcrypto does not build, always LibraryCryptoTLS.)
 	Library string `json:"library"`
 	// FallbackReason is zcrypto's error when Library is LibraryCryptoTLS.
 	FallbackReason string `json:"fallback_reason,omitempty"`
 }
 
 // CertSummary describes one certificate of a chain.
+//
+// Subject and Issuer are spelt by the x509 package that parsed the chain:
+// zcrypto's "CN=a, O=b" on Linux, crypto/x509's "CN=a,O=b" (RFC 4514)
+// elsewhere.
 type CertSummary struct {
 	Subject string   `json:"subject"`
 	Issuer  string   `json:"issuer"`
@@ -84,8 +82,8 @@ type CertSummary struct {
 
 	SHA256 string `json:"sha256"` // lower-case hex fingerprint of the DER
 
-	// ParseError is set, and only SHA256 is, when zcrypto/x509 cannot
-	// parse the certificate.
+	// ParseError is set, and only SHA256 is, when zcrypto/x509 (off
+	// Linux: crypto/x509) cannot parse the certificate.
 	ParseError string `json:"parse_error,omitempty"`
 }
 
@@ -95,7 +93,7 @@ type CertOptions struct {
 	// against the leaf. Empty sends no SNI and skips the name check.
 	ServerName string
 	// Roots verifies the chain; nil means the system roots.
-	Roots *x509.CertPool
+	Roots *CertPool
 	// Now is the clock for verification and DaysToExpiry; nil is time.Now.
 	Now func() time.Time
 	// Timeout bounds the whole fetch, fallback included; 0 is
@@ -108,11 +106,15 @@ type CertOptions struct {
 // chain the server sent, verified afterwards (a bad chain is data, not an
 // error).
 //
-// The handshake is zcrypto's, offering all it can: TLS 1.0 to 1.3 and its
-// 43 cipher suites (ECDHE, DHE, static RSA, 3DES, RC4), with ML-KEM hybrid
-// groups. When it fails for any reason but the deadline or ctx, and redial
-// is not nil, FetchCertificate dials a new connection with redial (which
-// must redo any STARTTLS dialogue) and retries with Go's crypto/tls.
+// On Linux the handshake is zcrypto's, offering all it can: TLS 1.0 to 1.3
+// and its 43 cipher suites (ECDHE, DHE, static RSA, 3DES, RC4), with
+// ML-KEM hybrid groups. When it fails for any reason but the deadline or
+// ctx, and redial is not nil, FetchCertificate dials a new connection with
+// redial (which must redo any STARTTLS dialogue) and retries with Go's
+// crypto/tls. zcrypto does not build for Windows or macOS on arm64, so
+// off Linux the one handshake is crypto/tls's (TLS 1.0 to 1.3, every
+// suite it implements; no DHE, no DSA), its chain read by crypto/x509, and
+// redial is not used.
 //
 // FetchCertificate owns conn and any redialed connection and closes them
 // before it returns. ctx and opts.Timeout bound everything; a cancelled ctx
@@ -123,6 +125,22 @@ type CertOptions struct {
 // type …), FetchCertificate returns both the CertInfo describing that chain
 // and the error.
 func FetchCertificate(ctx context.Context, conn net.Conn, redial func(ctx context.Context) (net.Conn, error), opts CertOptions) (*CertInfo, error) {
+	return platformBackend.fetch(ctx, conn, redial, opts)
+}
+
+// handshake runs one library's client handshake on conn and closes it.
+type handshake func(ctx context.Context, conn net.Conn, opts CertOptions, now func() time.Time) attempt
+
+// certBackend is how FetchCertificate works on a platform: a handshake, a
+// fallback handshake tried on a redialed connection when the first fails
+// (nil: none), and the parser and verifier of the chain either received.
+type certBackend struct {
+	primary, fallback handshake
+	fallbackLibrary   string
+	build             func(a attempt, opts CertOptions, now func() time.Time) (*CertInfo, error)
+}
+
+func (b certBackend) fetch(ctx context.Context, conn net.Conn, redial func(ctx context.Context) (net.Conn, error), opts CertOptions) (*CertInfo, error) {
 	if conn == nil {
 		return nil, &StageError{Stage: StageDial, Err: errors.New("no connection")}
 	}
@@ -138,12 +156,12 @@ func FetchCertificate(ctx context.Context, conn net.Conn, redial func(ctx contex
 		fmt.Errorf("timed out after %v: %w", timeout, context.DeadlineExceeded))
 	defer cancel()
 
-	za := handshakeZcrypto(ctx, conn, opts, now)
+	za := b.primary(ctx, conn, opts, now)
 	if za.err == nil {
-		return buildCertInfo(za, opts, now)
+		return b.build(za, opts, now)
 	}
-	if ctx.Err() != nil || redial == nil {
-		return failed(ctx, StageHandshake, za, opts, now, fmt.Errorf("%s: %w", LibraryZcrypto, za.err))
+	if ctx.Err() != nil || redial == nil || b.fallback == nil {
+		return b.failed(ctx, StageHandshake, za, opts, now, fmt.Errorf("%s: %w", za.library, za.err))
 	}
 
 	conn2, err := redial(ctx)
@@ -151,18 +169,18 @@ func FetchCertificate(ctx context.Context, conn net.Conn, redial func(ctx contex
 		if conn2 != nil {
 			conn2.Close()
 		}
-		return failed(ctx, StageDial, za, opts, now, fmt.Errorf("%s fallback after %s failed (%v): %w", LibraryCryptoTLS, LibraryZcrypto, za.err, err))
+		return b.failed(ctx, StageDial, za, opts, now, fmt.Errorf("%s fallback after %s failed (%v): %w", b.fallbackLibrary, za.library, za.err, err))
 	}
-	sa := handshakeStd(ctx, conn2, opts, now)
+	sa := b.fallback(ctx, conn2, opts, now)
 	sa.fallbackReason = za.err.Error()
 	if sa.err == nil {
-		return buildCertInfo(sa, opts, now)
+		return b.build(sa, opts, now)
 	}
 	best := za
 	if len(best.raw) == 0 {
 		best = sa
 	}
-	return failed(ctx, StageHandshake, best, opts, now, fmt.Errorf("%s: %w; %s: %w", LibraryZcrypto, za.err, LibraryCryptoTLS, sa.err))
+	return b.failed(ctx, StageHandshake, best, opts, now, fmt.Errorf("%s: %w; %s: %w", za.library, za.err, sa.library, sa.err))
 }
 
 // attempt is the outcome of one handshake.
@@ -177,7 +195,7 @@ type attempt struct {
 // failed returns the error of a fetch whose handshakes failed, and the
 // CertInfo of the chain one of them received, if any. A cancelled or
 // expired ctx is reported as such rather than as the I/O error it caused.
-func failed(ctx context.Context, stage Stage, a attempt, opts CertOptions, now func() time.Time, err error) (*CertInfo, error) {
+func (b certBackend) failed(ctx context.Context, stage Stage, a attempt, opts CertOptions, now func() time.Time, err error) (*CertInfo, error) {
 	if ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -185,7 +203,7 @@ func failed(ctx context.Context, stage Stage, a attempt, opts CertOptions, now f
 	if len(a.raw) == 0 {
 		return nil, serr
 	}
-	info, _ := buildCertInfo(a, opts, now) // its own error, if any, is secondary
+	info, _ := b.build(a, opts, now) // its own error, if any, is secondary
 	return info, serr
 }
 
@@ -206,99 +224,6 @@ func settle(ctx context.Context, err error) {
 			<-ctx.Done()
 		}
 	}
-}
-
-// zcryptoSuites is every cipher suite zcrypto implements, TLS 1.3 first,
-// then by key exchange and cipher strength. zcrypto offers only a subset by
-// default (no DHE, no DSS); ForceSuites sends this list as is.
-var zcryptoSuites = []uint16{
-	// TLS 1.3 (RFC 8446, appendix B.4)
-	ztls.TLS_AES_128_GCM_SHA256, ztls.TLS_AES_256_GCM_SHA384, ztls.TLS_CHACHA20_POLY1305_SHA256,
-	// ECDHE, AEAD
-	ztls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ztls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	ztls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, ztls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	ztls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, ztls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	// DHE, AEAD
-	ztls.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, ztls.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
-	ztls.TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	ztls.TLS_DHE_DSS_WITH_AES_128_GCM_SHA256, ztls.TLS_DHE_DSS_WITH_AES_256_GCM_SHA384,
-	// ECDHE, CBC
-	ztls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, ztls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-	ztls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, ztls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-	ztls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, ztls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-	// DHE, CBC
-	ztls.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256, ztls.TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,
-	ztls.TLS_DHE_RSA_WITH_AES_128_CBC_SHA, ztls.TLS_DHE_RSA_WITH_AES_256_CBC_SHA,
-	ztls.TLS_DHE_DSS_WITH_AES_128_CBC_SHA256, ztls.TLS_DHE_DSS_WITH_AES_256_CBC_SHA256,
-	ztls.TLS_DHE_DSS_WITH_AES_128_CBC_SHA, ztls.TLS_DHE_DSS_WITH_AES_256_CBC_SHA,
-	// static RSA
-	ztls.TLS_RSA_WITH_AES_128_GCM_SHA256, ztls.TLS_RSA_WITH_AES_256_GCM_SHA384,
-	ztls.TLS_RSA_WITH_AES_128_CBC_SHA256, ztls.TLS_RSA_WITH_AES_256_CBC_SHA256,
-	ztls.TLS_RSA_WITH_AES_128_CBC_SHA, ztls.TLS_RSA_WITH_AES_256_CBC_SHA,
-	// 3DES
-	ztls.TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA, ztls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
-	ztls.TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA, ztls.TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA,
-	ztls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
-	// RC4
-	ztls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA, ztls.TLS_ECDHE_RSA_WITH_RC4_128_SHA,
-	ztls.TLS_DHE_DSS_WITH_RC4_128_SHA, ztls.TLS_RSA_WITH_RC4_128_SHA,
-}
-
-// zcryptoGroups is every group zcrypto implements; the first (a hybrid)
-// and X25519 get key shares in a TLS 1.3 ClientHello.
-var zcryptoGroups = []ztls.CurveID{
-	ztls.X25519MLKEM768, ztls.SecP256r1MLKEM768, ztls.SecP384r1MLKEM1024, ztls.MLKEM1024,
-	ztls.X25519, ztls.CurveP256, ztls.CurveP384, ztls.CurveP521,
-}
-
-// handshakeZcrypto runs zcrypto's client handshake on conn and closes it.
-func handshakeZcrypto(ctx context.Context, conn net.Conn, opts CertOptions, now func() time.Time) attempt {
-	stop := bindConn(ctx, conn)
-	defer stop()
-	cfg := &ztls.Config{
-		ServerName:         opts.ServerName,
-		InsecureSkipVerify: true, // verified afterwards: a bad chain is data
-		RootCAs:            opts.Roots,
-		Time:               now,
-		// SSLv3 is out of reach: zcrypto's client no longer speaks it,
-		// whatever MinVersion says.
-		MinVersion:                    ztls.VersionTLS10,
-		MaxVersion:                    ztls.VersionTLS13,
-		CipherSuites:                  slices.Clone(zcryptoSuites),
-		ForceSuites:                   true,
-		CurvePreferences:              slices.Clone(zcryptoGroups),
-		ClientDSAEnabled:              true,
-		ExtendedMasterSecret:          true,
-		SignedCertificateTimestampExt: true,
-		SessionTicketsDisabled:        true,
-	}
-	zc := ztls.Client(conn, cfg)
-	err := zc.HandshakeContext(ctx)
-	settle(ctx, err)
-	a := attempt{library: LibraryZcrypto, err: err}
-	if err == nil {
-		st := zc.ConnectionState()
-		a.version, a.suite = st.Version, st.CipherSuite
-		for _, c := range st.PeerCertificates {
-			a.raw = append(a.raw, c.Raw)
-		}
-	} else if log := zc.GetHandshakeLog(); log != nil {
-		// The handshake log keeps what the server sent before the failure.
-		if sh := log.ServerHello; sh != nil {
-			a.version, a.suite = uint16(sh.Version), uint16(sh.CipherSuite)
-			if sv := sh.SupportedVersions; sv != nil {
-				a.version = uint16(sv.SelectedVersion)
-			}
-		}
-		if sc := log.ServerCertificates; sc != nil && len(sc.Certificate.Raw) > 0 {
-			a.raw = append(a.raw, sc.Certificate.Raw)
-			for _, c := range sc.Chain {
-				a.raw = append(a.raw, c.Raw)
-			}
-		}
-	}
-	zc.Close()
-	return a
 }
 
 // stdSuites is every TLS 1.0–1.2 suite crypto/tls implements, insecure
@@ -360,69 +285,6 @@ func handshakeStd(ctx context.Context, conn net.Conn, opts CertOptions, now func
 	return a
 }
 
-// buildCertInfo parses and verifies the chain of a, a handshake that either
-// completed or got as far as the Certificate message.
-func buildCertInfo(a attempt, opts CertOptions, now func() time.Time) (*CertInfo, error) {
-	t := now()
-	info := &CertInfo{
-		Version:        a.version,
-		CipherSuite:    a.suite,
-		Library:        a.library,
-		FallbackReason: a.fallbackReason,
-	}
-	if len(a.raw) == 0 {
-		return info, &StageError{Stage: StageVerify, Err: errors.New("server sent no certificate")}
-	}
-	certs := make([]*x509.Certificate, len(a.raw))
-	for i, der := range a.raw {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			sum := sha256.Sum256(der)
-			info.Chain = append(info.Chain, CertSummary{SHA256: hex.EncodeToString(sum[:]), ParseError: err.Error()})
-			continue
-		}
-		certs[i] = c
-		info.Chain = append(info.Chain, summarize(c, t))
-	}
-	leaf := certs[0]
-	if leaf == nil {
-		info.VerifyError = "leaf certificate does not parse: " + info.Chain[0].ParseError
-		if opts.ServerName != "" {
-			info.HostnameError = info.VerifyError
-		}
-		return info, nil
-	}
-
-	if opts.ServerName != "" {
-		if err := leaf.VerifyHostname(hostnameForCheck(opts.ServerName)); err != nil {
-			info.HostnameError = err.Error()
-		} else {
-			info.HostnameMatch = true
-		}
-	}
-
-	vopts := x509.VerifyOptions{
-		Roots:         opts.Roots,
-		Intermediates: x509.NewCertPool(),
-		CurrentTime:   t,
-	}
-	for _, c := range certs[1:] {
-		if c != nil {
-			vopts.Intermediates.AddCert(c)
-		}
-	}
-	if _, _, _, err := leaf.Verify(vopts); err != nil {
-		info.VerifyError = describeVerifyError(err, certs, t)
-		var rootsErr x509.SystemRootsError
-		if errors.As(err, &rootsErr) {
-			return info, &StageError{Stage: StageVerify, Err: err}
-		}
-	} else {
-		info.Verified = true
-	}
-	return info, nil
-}
-
 // hostnameForCheck drops the brackets and zone of an IPv6 literal, which
 // would otherwise be compared with DNS names rather than IP SANs.
 func hostnameForCheck(name string) string {
@@ -431,76 +293,6 @@ func hostnameForCheck(name string) string {
 		return addr.WithZone("").String()
 	}
 	return name
-}
-
-// describeVerifyError makes zcrypto's "has expired or is not yet valid"
-// say which certificate, and when.
-func describeVerifyError(err error, certs []*x509.Certificate, t time.Time) string {
-	var inv x509.CertificateInvalidError
-	if !errors.As(err, &inv) || inv.Reason != x509.Expired {
-		return err.Error()
-	}
-	for i, c := range certs {
-		if c == nil {
-			continue
-		}
-		what := "leaf"
-		if i > 0 {
-			what = fmt.Sprintf("chain[%d]", i)
-		}
-		if cn := c.Subject.CommonName; cn != "" {
-			what += fmt.Sprintf(" %q", cn)
-		}
-		switch {
-		case t.After(c.NotAfter):
-			return fmt.Sprintf("%v: %s expired at %s (now %s)", err, what, c.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
-		case t.Before(c.NotBefore):
-			return fmt.Sprintf("%v: %s is not valid before %s (now %s)", err, what, c.NotBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
-		}
-	}
-	return err.Error() + ": a root outside the chain sent is out of its validity period"
-}
-
-// summarize describes a parsed certificate as of t.
-func summarize(c *x509.Certificate, t time.Time) CertSummary {
-	sum := sha256.Sum256(c.Raw)
-	s := CertSummary{
-		Subject:            c.Subject.String(),
-		Issuer:             c.Issuer.String(),
-		NotBefore:          c.NotBefore,
-		NotAfter:           c.NotAfter,
-		DaysToExpiry:       daysBetween(t, c.NotAfter),
-		SignatureAlgorithm: c.SignatureAlgorithm.String(),
-		SelfSigned:         c.SelfSigned,
-		IsCA:               c.BasicConstraintsValid && c.IsCA,
-		SHA256:             hex.EncodeToString(sum[:]),
-	}
-	if c.SerialNumber != nil {
-		s.Serial = c.SerialNumber.Text(16)
-	}
-	s.SANs = append(s.SANs, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		s.SANs = append(s.SANs, ip.String())
-	}
-	s.SANs = append(s.SANs, c.EmailAddresses...)
-
-	switch k := c.PublicKey.(type) {
-	case *zrsa.PublicKey:
-		s.KeyType, s.KeyBits = "RSA", k.N.BitLen()
-	case *x509.AugmentedECDSA:
-		s.KeyType = "ECDSA"
-		s.KeyBits, s.Curve = curveSize(k.Pub)
-	case *ecdsa.PublicKey:
-		s.KeyType = "ECDSA"
-		s.KeyBits, s.Curve = curveSize(k)
-	case ed25519.PublicKey:
-		s.KeyType, s.KeyBits = "Ed25519", 256
-	case *zdsa.PublicKey:
-		s.KeyType, s.KeyBits = "DSA", k.P.BitLen()
-	default:
-		s.KeyType = c.PublicKeyAlgorithm.String()
-	}
-	return s
 }
 
 func curveSize(k *ecdsa.PublicKey) (int, string) {
@@ -523,41 +315,85 @@ func daysBetween(t, end time.Time) int {
 	return int(days)
 }
 
-// systemRootFiles are where Linux distributions keep the system's trust
-// anchors as one PEM bundle (the list crypto/x509 reads on Linux); the
-// SSL_CERT_FILE environment variable comes first.
-var systemRootFiles = []string{
-	"/etc/ssl/certs/ca-certificates.crt",                // Debian, Ubuntu, Gentoo, Arch
-	"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL 6
-	"/etc/ssl/ca-bundle.pem",                            // openSUSE
-	"/etc/pki/tls/cacert.pem",                           // OpenELEC
-	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7
-	"/etc/ssl/cert.pem",                                 // Alpine
-}
-
-// systemRoots parses the system's trust anchors with zcrypto/x509 once per
-// process (some 40 ms for Debian's 140 roots). ScanTarget starts it in the
-// background as a scan begins, so that the certificate handshake does not
-// wait for it. Nil when no bundle is found: zcrypto then loads the system
-// roots itself.
-var systemRoots = sync.OnceValue(func() *x509.CertPool {
-	files := systemRootFiles
-	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
-		files = append([]string{f}, files...)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
+// expiryDetail makes a verifier's "has expired or is not yet valid" say
+// which certificate of the chain, and when. validity lists the chain's
+// certificates that parsed (ok false for the others).
+func expiryDetail(err error, chain []validity, t time.Time) string {
+	for i, c := range chain {
+		if !c.ok {
 			continue
 		}
-		p := x509.NewCertPool()
-		if p.AppendCertsFromPEM(b) {
-			return p
+		what := "leaf"
+		if i > 0 {
+			what = fmt.Sprintf("chain[%d]", i)
+		}
+		if c.cn != "" {
+			what += fmt.Sprintf(" %q", c.cn)
+		}
+		switch {
+		case t.After(c.notAfter):
+			return fmt.Sprintf("%v: %s expired at %s (now %s)", err, what, c.notAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
+		case t.Before(c.notBefore):
+			return fmt.Sprintf("%v: %s is not valid before %s (now %s)", err, what, c.notBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
 		}
 	}
-	return nil
-})
+	return err.Error() + ": a root outside the chain sent is out of its validity period"
+}
 
-// preloadRoots starts parsing the system roots in the background, once per
-// process however many endpoints a sweep scans.
-var preloadRoots = sync.OnceFunc(func() { go systemRoots() })
+// validity is what expiryDetail needs of a certificate.
+type validity struct {
+	ok                  bool
+	cn                  string
+	notBefore, notAfter time.Time
+}
+
+// CertPool is a set of trust anchors for CertOptions.Roots. It keeps the
+// certificates as DER; the platform's x509 package (zcrypto's on Linux,
+// crypto/x509's elsewhere) parses them once, the first time a handshake
+// verifies against the pool, and skips those it cannot parse. Add
+// certificates before the pool is first used; it may then be shared by
+// concurrent fetches.
+type CertPool struct {
+	der    [][]byte
+	parsed parsedPools
+}
+
+// NewCertPool returns an empty pool.
+func NewCertPool() *CertPool { return &CertPool{} }
+
+// AddCert adds a DER-encoded certificate.
+func (p *CertPool) AddCert(der []byte) { p.der = append(p.der, bytes.Clone(der)) }
+
+// AppendCertsFromPEM adds the CERTIFICATE blocks of pemCerts and reports
+// whether there was any.
+func (p *CertPool) AppendCertsFromPEM(pemCerts []byte) bool {
+	ok := false
+	for len(pemCerts) > 0 {
+		var block *pem.Block
+		block, pemCerts = pem.Decode(pemCerts)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" && len(block.Headers) == 0 {
+			p.AddCert(block.Bytes)
+			ok = true
+		}
+	}
+	return ok
+}
+
+// stdPool is p for crypto/x509; nil for a nil p.
+func (p *CertPool) stdPool() *stdx509.CertPool {
+	if p == nil {
+		return nil
+	}
+	p.parsed.stdOnce.Do(func() {
+		p.parsed.std = stdx509.NewCertPool()
+		for _, der := range p.der {
+			if c, err := stdx509.ParseCertificate(der); err == nil {
+				p.parsed.std.AddCert(c)
+			}
+		}
+	})
+	return p.parsed.std
+}

@@ -23,7 +23,6 @@ import (
 	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/sniff"
-	zx509 "github.com/zmap/zcrypto/x509"
 )
 
 // Source says where the sniff report's packets come from.
@@ -228,10 +227,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // runScan scans every endpoint at once and returns the results in
 // endpoint order.
 func runScan(ctx context.Context, srv *Servers, timeout time.Duration, bind bool, plainAuth map[string][]string) []*scan.Result {
-	roots := zx509.NewCertPool()
-	if ca, err := zx509.ParseCertificate(srv.CA.Raw); err == nil {
-		roots.AddCert(ca)
-	}
+	roots := scan.NewCertPool()
+	roots.AddCert(srv.CA.Raw)
 	var from netip.Addr
 	if bind {
 		from = scannerAddr
