@@ -5,13 +5,22 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build demo test test-short fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean
+.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean
 
 all: lint test build
 
 ## build: a static binary in bin/tlsmap (no cgo)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tlsmap
+
+## cross: build tlsmap and vet every package for macOS and Windows (no cgo)
+CROSS ?= darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+cross:
+	@set -e; for p in $(CROSS); do \
+	  echo "== $$p"; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -trimpath -o /dev/null ./cmd/tlsmap; \
+	  GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) vet ./...; \
+	done
 
 ## demo: the main job on built-in servers and clients on 127.0.0.1 (no outside
 ## servers; live capture on lo as root, else the capture shipped in the binary)
@@ -25,6 +34,10 @@ test:
 ## test-short: the tests that need no external program
 test-short:
 	$(GO) test -count=1 -short ./...
+
+## test-race: the short tests under the race detector
+test-race:
+	$(GO) test -count=1 -race -short ./...
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s)
 fuzz:
