@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
 
@@ -194,7 +195,7 @@ func (s *Server) start(ctx context.Context) error {
 	s.cmd.Stdin = nil // /dev/null
 	s.cmd.Dir = s.Dir
 	// Its own process group, so that nginx's workers go with it.
-	s.cmd.SysProcAttr = groupAttr()
+	s.cmd.SysProcAttr = procgroup.Attr()
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -246,11 +247,11 @@ func (s *Server) Close() error {
 			return
 		default:
 		}
-		terminate(s.cmd.Process)
+		procgroup.Terminate(s.cmd.Process)
 		select {
 		case <-s.done:
 		case <-time.After(5 * time.Second):
-			kill(s.cmd.Process)
+			procgroup.Kill(s.cmd.Process)
 			<-s.done
 		}
 	})

@@ -20,10 +20,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
@@ -49,7 +49,7 @@ func start(t testing.TB, dir, name string, cmd *exec.Cmd, addrs []string) (*proc
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr, cmd.Dir = out, out, dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procgroup.Attr()
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, err
@@ -112,11 +112,11 @@ func (p *proc) stop() {
 		select {
 		case <-p.done:
 		default:
-			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+			procgroup.Terminate(p.cmd.Process)
 			select {
 			case <-p.done:
 			case <-time.After(5 * time.Second):
-				syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+				procgroup.Kill(p.cmd.Process)
 				<-p.done
 			}
 		}
