@@ -49,7 +49,7 @@ fuzz:
 	done
 
 ## bench: Go benchmarks (and, as later issues add them, peer-tool comparisons)
-bench: bench-scan bench-sniff bench-sweep bench-mail
+bench: bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## bench-scan: tlsmap scan vs sslscan vs testssl.sh -E on local openssl/nginx endpoints
