@@ -265,7 +265,13 @@ measure() { # measure NAME OUTFILE CMD...
 echo "== tlsmap sniff" >&2
 measure tlsmap "$work/tlsmap.jsonl" "$TLSMAP" sniff -r "$work/big.pcap" --format jsonl
 echo "== tshark" >&2
-measure tshark "$work/tshark.tsv" tshark -r "$work/big.pcap" -n -Y 'tls.handshake.type==1' -T fields \
+# tshark picks UDP dissectors by port: a client port that another protocol
+# registered (44818 is EtherNet/IP) hides the QUIC handshake on it. Told
+# that port 443 is QUIC, it finds every one (tlsmap recognises QUIC by
+# content, on any port).
+decode_as=()
+[ "$QUIC" = 1 ] && decode_as=(-d udp.port==443,quic)
+measure tshark "$work/tshark.tsv" tshark -r "$work/big.pcap" -n "${decode_as[@]}" -Y 'tls.handshake.type==1' -T fields \
 	-e ip.src -e ipv6.src -e "$transport.srcport" -e ip.dst -e ipv6.dst -e "$transport.dstport" -e tls.handshake.extensions_server_name
 
 # ---- compare and report -------------------------------------------------------------

@@ -53,7 +53,8 @@ type Conn struct {
 	Close     *Frame
 	CloseFrom int
 
-	keyDCID   []byte // the DCID the Initial keys derive from
+	keyDCID   []byte   // the DCID the Initial keys derive from
+	learnt    [][]byte // more DCIDs of the client's packets, learnt from their keys
 	retrySCID []byte
 	keys      []*InitialKeys
 	largest   [2]int64
@@ -200,11 +201,25 @@ func shRandom(msg []byte) []byte {
 	return random
 }
 
-// release frees the reassembly buffers and the keys of a complete
-// connection (Tracker.byKeys derives them again when it must).
+// release frees the reassembly buffers of a complete connection. Its
+// keys go once the client stops sending Initial packets (Datagram).
 func (c *Conn) release() {
 	c.streams = [2]cryptoStream{}
-	c.keys = nil
+}
+
+// maxLearnt bounds Conn.learnt.
+const maxLearnt = 4
+
+// learn records dcid as one of the client's destination IDs.
+func (c *Conn) learn(dcid []byte) {
+	for _, l := range c.learnt {
+		if bytes.Equal(l, dcid) {
+			return
+		}
+	}
+	if len(c.learnt) < maxLearnt {
+		c.learnt = append(c.learnt, bytes.Clone(dcid))
+	}
 }
 
 // Tracker follows the QUIC connections carried by one UDP flow (one pair
@@ -270,6 +285,7 @@ func (t *Tracker) Conns() []*Conn { return t.conns }
 func (t *Tracker) Datagram(side int, b []byte) Result {
 	var r Result
 	side &= 1
+	initial := false // the datagram held an Initial packet
 	for len(b) > 0 && IsLongHeader(b[0]) {
 		h, err := ParseLongHeader(b)
 		if err != nil {
@@ -299,11 +315,29 @@ func (t *Tracker) Datagram(side int, b []byte) Result {
 				r.Conn = c
 			}
 		case PacketInitial:
+			initial = true
 			t.initial(side, &h, pkt, &r)
 		default:
-			if c, role := t.lookup(side, h.DCID); c != nil {
-				c.Packets[role]++
-				r.Conn = c
+			c, role := t.lookup(side, h.DCID)
+			if c == nil && r.Conn != nil {
+				// RFC 9000 §12.2: the packets coalesced in one datagram
+				// have the same connection ID, so the same connection.
+				c, role = r.Conn, Client
+				if side != c.ClientSide {
+					role = Server
+				}
+			}
+			if c == nil {
+				break
+			}
+			c.Packets[role]++
+			r.Conn = c
+			if h.Type == PacketHandshake && role == Client && !initial && c.complete {
+				// RFC 9001 §4.9.1: a client discards its Initial keys
+				// when it first sends a Handshake packet; a datagram of
+				// Handshake packets without an Initial says it has. No
+				// Initial of this connection is coming.
+				c.keys = nil
 			}
 		}
 	}
@@ -320,6 +354,11 @@ func (t *Tracker) lookup(side int, dcid []byte) (*Conn, int) {
 				(c.ServerCID != nil && bytes.Equal(dcid, c.ServerCID)) ||
 				(c.retrySCID != nil && bytes.Equal(dcid, c.retrySCID)) {
 				return c, Client
+			}
+			for _, l := range c.learnt {
+				if bytes.Equal(dcid, l) {
+					return c, Client
+				}
 			}
 		} else if bytes.Equal(dcid, c.ClientCID) {
 			return c, Server
@@ -407,13 +446,20 @@ func (t *Tracker) byKeys(side int, h *Header, pkt []byte, r *Result) *Conn {
 			role = Server
 		}
 		if c.Complete() {
-			// Its keys were released: derived again, not kept, for the
-			// two newest complete connections only (deriving costs tens of
-			// microseconds; a flood of such packets must not cost more).
-			if complete++; complete > 2 {
-				continue
+			// Its keys, or once released, keys derived again but not
+			// kept, for the two newest complete connections only
+			// (deriving costs microseconds; a flood of such packets must
+			// not cost more).
+			var k *InitialKeys
+			var err error
+			if c.keys != nil {
+				k, err = c.keysFor(h.Version)
+			} else {
+				if complete++; complete > 2 {
+					continue
+				}
+				k, err = NewInitialKeys(h.Version, c.keyDCID)
 			}
-			k, err := NewInitialKeys(h.Version, c.keyDCID)
 			if err != nil {
 				continue
 			}
@@ -424,6 +470,9 @@ func (t *Tracker) byKeys(side int, h *Header, pkt []byte, r *Result) *Conn {
 			if _, t.buf, err = keys.Open(t.buf, pkt, h, c.largest[role]); err != nil {
 				continue
 			}
+			if role == Client {
+				c.learn(h.DCID)
+			}
 			c.Packets[role]++
 			r.Conn = c
 			return c
@@ -433,6 +482,9 @@ func (t *Tracker) byKeys(side int, h *Header, pkt []byte, r *Result) *Conn {
 			continue
 		}
 		if t.open(c, role, k, h, pkt) {
+			if role == Client {
+				c.learn(h.DCID)
+			}
 			c.Packets[role]++
 			r.Conn = c
 			t.done(c, r)

@@ -53,9 +53,11 @@ func ParseFrames(payload []byte, yield func(Frame) bool) error {
 		switch f.Type {
 		case FramePadding:
 			// RFC 9000 §19.1: a single zero byte; runs are skipped here.
-			for len(s) > 0 && s[0] == 0 {
-				s.Skip(1)
+			n := 0
+			for n < len(s) && s[n] == 0 {
+				n++
 			}
+			s.Skip(n)
 			continue
 		case FramePing:
 			// RFC 9000 §19.2: no content.

@@ -3,9 +3,10 @@ package quic
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"io"
+	"hash"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/hkdf"
@@ -102,42 +103,82 @@ func NewInitialKeys(v Version, dcid []byte) (*InitialKeys, error) {
 	if !ok {
 		return nil, perr("initial keys", v.String(), ErrUnsupportedVersion)
 	}
+	infos := labelInfosV1
+	if p.keyLabel != labelInfosV1.keyLabel {
+		infos = labelInfosV2
+	}
 	initial := hkdf.Extract(sha256.New, dcid, p.salt)
+	var ex expander
+	ex.init(initial)
+	var cs, ss [32]byte
+	ex.expand(cs[:], infos.clientIn)
+	ex.expand(ss[:], infos.serverIn)
 	k := &InitialKeys{Version: v}
-	if err := k.Client.derive(expandLabel(initial, "client in", 32), p); err != nil {
+	if err := k.Client.derive(&ex, cs[:], infos); err != nil {
 		return nil, err
 	}
-	if err := k.Server.derive(expandLabel(initial, "server in", 32), p); err != nil {
+	if err := k.Server.derive(&ex, ss[:], infos); err != nil {
 		return nil, err
 	}
 	return k, nil
 }
 
-func (k *Keys) derive(secret []byte, p versionParams) error {
-	key := expandLabel(secret, p.keyLabel, 16)
-	iv := expandLabel(secret, p.ivLabel, 12)
-	hp := expandLabel(secret, p.hpLabel, 16)
-	block, err := aes.NewCipher(key)
+func (k *Keys) derive(ex *expander, secret []byte, infos *labelInfos) error {
+	var key, hp [16]byte
+	ex.init(secret)
+	ex.expand(key[:], infos.key)
+	ex.expand(k.iv[:], infos.iv)
+	ex.expand(hp[:], infos.hp)
+	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		return perr("initial keys", "key", err)
 	}
 	if k.aead, err = cipher.NewGCM(block); err != nil {
 		return perr("initial keys", "aead", err)
 	}
-	if k.hp, err = aes.NewCipher(hp); err != nil {
+	if k.hp, err = aes.NewCipher(hp[:]); err != nil {
 		return perr("initial keys", "hp", err)
 	}
-	copy(k.iv[:], iv)
 	return nil
 }
 
-// expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1).
-func expandLabel(secret []byte, label string, n int) []byte {
-	out := make([]byte, n)
-	if _, err := io.ReadFull(hkdf.Expand(sha256.New, secret, hkdfLabel(label, n)), out); err != nil {
-		panic("quic: HKDF-Expand of at most 32 bytes failed: " + err.Error())
-	}
-	return out
+// labelInfos are the HkdfLabel structures of the labels an Initial key
+// schedule expands (RFC 9001 §5.1, §5.2), built once.
+type labelInfos struct {
+	keyLabel                        string
+	clientIn, serverIn, key, iv, hp []byte
+}
+
+func newLabelInfos(keyLabel, ivLabel, hpLabel string) *labelInfos {
+	return &labelInfos{keyLabel: keyLabel,
+		clientIn: hkdfLabel("client in", 32), serverIn: hkdfLabel("server in", 32),
+		key: hkdfLabel(keyLabel, 16), iv: hkdfLabel(ivLabel, 12), hp: hkdfLabel(hpLabel, 16)}
+}
+
+var (
+	labelInfosV1 = newLabelInfos("quic key", "quic iv", "quic hp")
+	// RFC 9369 §3.3.2.
+	labelInfosV2 = newLabelInfos("quicv2 key", "quicv2 iv", "quicv2 hp")
+)
+
+// expander computes HKDF-Expand-Label (RFC 8446 §7.1) under one secret.
+// Every output here is at most one hash long, and then HKDF-Expand
+// (RFC 5869 §2.3) is a single HMAC: OKM = first L octets of
+// T(1) = HMAC-Hash(PRK, info | 0x01). One HMAC, reset between labels,
+// saves the allocations of a new HKDF reader per label.
+type expander struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+func (e *expander) init(secret []byte) { e.h = hmac.New(sha256.New, secret) }
+
+// expand writes the first len(out) (≤ 32) bytes of T(1) for info.
+func (e *expander) expand(out, info []byte) {
+	e.h.Reset()
+	e.h.Write(info)
+	e.h.Write([]byte{1})
+	copy(out, e.h.Sum(e.sum[:0]))
 }
 
 // hkdfLabel is the info of HKDF-Expand-Label (RFC 8446 §7.1): struct {

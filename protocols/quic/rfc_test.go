@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -188,6 +189,39 @@ func TestRFCKeys(t *testing.T) {
 			check("client mask", cm[:5], v.clientMask)
 			check("server mask", sm[:5], v.serverMask)
 		})
+	}
+}
+
+// expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1),
+// computed with x/crypto's HKDF: the reference the package's single-HMAC
+// expander is checked against.
+func expandLabel(secret []byte, label string, n int) []byte {
+	out := make([]byte, n)
+	if _, err := io.ReadFull(hkdf.Expand(sha256.New, secret, hkdfLabel(label, n)), out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// TestExpander: the single-HMAC expansion equals HKDF-Expand for every
+// label and length used.
+func TestExpander(t *testing.T) {
+	secret := bytes.Repeat([]byte{0x5a}, 32)
+	var ex expander
+	ex.init(secret)
+	for _, infos := range []*labelInfos{labelInfosV1, labelInfosV2} {
+		for _, c := range []struct {
+			label string
+			info  []byte
+			n     int
+		}{{"client in", infos.clientIn, 32}, {"server in", infos.serverIn, 32}, {infos.keyLabel, infos.key, 16},
+			{strings.Replace(infos.keyLabel, "key", "iv", 1), infos.iv, 12}, {strings.Replace(infos.keyLabel, "key", "hp", 1), infos.hp, 16}} {
+			got := make([]byte, c.n)
+			ex.expand(got, c.info)
+			if want := expandLabel(secret, c.label, c.n); !bytes.Equal(got, want) {
+				t.Errorf("%s: %x, want %x", c.label, got, want)
+			}
+		}
 	}
 }
 
