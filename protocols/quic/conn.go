@@ -202,7 +202,7 @@ func shRandom(msg []byte) []byte {
 }
 
 // release frees the reassembly buffers of a complete connection. Its
-// keys go once the client stops sending Initial packets (Datagram).
+// keys go once the client sends a Handshake packet (Datagram).
 func (c *Conn) release() {
 	c.streams = [2]cryptoStream{}
 }
@@ -285,7 +285,18 @@ func (t *Tracker) Conns() []*Conn { return t.conns }
 func (t *Tracker) Datagram(side int, b []byte) Result {
 	var r Result
 	side &= 1
-	initial := false // the datagram held an Initial packet
+	var done *Conn // a complete connection whose client sent a Handshake packet
+	defer func() {
+		if done != nil {
+			// RFC 9001 §4.9.1: a client discards its Initial keys when
+			// it first sends a Handshake packet: no Initial of this
+			// connection comes after this datagram.
+			done.keys = nil
+		}
+		if t.buf != nil && t.allComplete() {
+			t.buf = nil
+		}
+	}()
 	for len(b) > 0 && IsLongHeader(b[0]) {
 		h, err := ParseLongHeader(b)
 		if err != nil {
@@ -315,7 +326,6 @@ func (t *Tracker) Datagram(side int, b []byte) Result {
 				r.Conn = c
 			}
 		case PacketInitial:
-			initial = true
 			t.initial(side, &h, pkt, &r)
 		default:
 			c, role := t.lookup(side, h.DCID)
@@ -332,12 +342,8 @@ func (t *Tracker) Datagram(side int, b []byte) Result {
 			}
 			c.Packets[role]++
 			r.Conn = c
-			if h.Type == PacketHandshake && role == Client && !initial && c.complete {
-				// RFC 9001 §4.9.1: a client discards its Initial keys
-				// when it first sends a Handshake packet; a datagram of
-				// Handshake packets without an Initial says it has. No
-				// Initial of this connection is coming.
-				c.keys = nil
+			if h.Type == PacketHandshake && role == Client && c.complete {
+				done = c
 			}
 		}
 	}
@@ -512,8 +518,7 @@ func (t *Tracker) open(c *Conn, role int, k *InitialKeys, h *Header, pkt []byte)
 	return true
 }
 
-// done marks a connection that just became complete; once every
-// connection is, the decryption buffer goes too.
+// done marks a connection that just became complete.
 func (t *Tracker) done(c *Conn, r *Result) {
 	if c.complete || !c.isComplete() {
 		return
@@ -521,12 +526,17 @@ func (t *Tracker) done(c *Conn, r *Result) {
 	c.complete = true
 	r.Completed = true
 	c.release()
-	for _, o := range t.conns {
-		if !o.Complete() {
-			return
+}
+
+// allComplete reports whether every connection followed is complete (the
+// decryption buffer is then not needed).
+func (t *Tracker) allComplete() bool {
+	for _, c := range t.conns {
+		if !c.complete {
+			return false
 		}
 	}
-	t.buf = nil
+	return true
 }
 
 // add appends c, dropping the oldest connection when the Tracker is full;
