@@ -73,6 +73,19 @@ type Scheme struct {
 	Name string // the URL scheme, lower case: "submission"
 	Port uint16 // its well-known port: 587
 	Form Form   // STARTTLS
+	// AlsoPorts are further well-known ports of the scheme: a bare
+	// host:port target on one of them takes the scheme, and sniff names
+	// TLS on them after the protocol, but the scheme's URL defaults to
+	// Port (LDAP's global catalog: 3268 for ldap, 3269 for ldaps).
+	AlsoPorts []uint16
+}
+
+// Ports returns the scheme's well-known ports, Port first.
+func (s Scheme) Ports() []uint16 {
+	if s.Port == 0 {
+		return s.AlsoPorts
+	}
+	return append([]uint16{s.Port}, s.AlsoPorts...)
 }
 
 // Options tune a dialogue. The zero value is usable: every protocol fills
@@ -90,6 +103,16 @@ type Options struct {
 	// Host is the target's host name ("" for an IP literal), for
 	// protocols that name the server in the dialogue (XMPP's stream to=).
 	Host string
+	// Domain, when set, is the name the dialogue gives the service in
+	// place of Host (XMPP's stream to=, --xmpp-domain): a service domain
+	// that differs from the name of the host serving it.
+	Domain string
+	// Probe asks for the checks of a dialogue that cost the server more
+	// than the upgrade needs, for its findings: a login attempt with a
+	// made-up name and password before TLS (LDAP's simple bind, FTP's
+	// USER), whose answer shows whether the server takes passwords in
+	// clear. A scan sets it on one dialogue of each endpoint only.
+	Probe bool
 	// MaxLine bounds one reply (a line, or a binary message), in bytes;
 	// MaxLines the replies or lines of one answer (0: the protocol's
 	// defaults). A longer one is an error; it is never buffered.
@@ -107,6 +130,9 @@ func (o Options) WithDefaults(d Options) Options {
 	if o.Host == "" {
 		o.Host = d.Host
 	}
+	if o.Domain == "" {
+		o.Domain = d.Domain
+	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = d.MaxLine
 	}
@@ -114,6 +140,7 @@ func (o Options) WithDefaults(d Options) Options {
 		o.MaxLines = d.MaxLines
 	}
 	o.StartTLSAnyway = o.StartTLSAnyway || d.StartTLSAnyway
+	o.Probe = o.Probe || d.Probe
 	return o
 }
 

@@ -2,6 +2,7 @@ package protocols
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -41,8 +42,8 @@ func Register(ps ...*Protocol) {
 		registry.byName[p.Name] = p
 		for _, s := range p.Schemes {
 			registry.byScheme[s.Name] = schemeOf{p, s}
-			if s.Port != 0 {
-				registry.byPort[s.Port] = schemeOf{p, s}
+			for _, port := range s.Ports() {
+				registry.byPort[port] = schemeOf{p, s}
 			}
 		}
 	}
@@ -63,8 +64,13 @@ func check(p *Protocol) error {
 		if o, ok := registry.byScheme[s.Name]; ok {
 			return fmt.Errorf("protocols: Register: %s: scheme %s is %s's", p.Name, s.Name, o.p.Name)
 		}
-		if o, ok := registry.byPort[s.Port]; ok && s.Port != 0 {
-			return fmt.Errorf("protocols: Register: %s: port %d is %s's (%s)", p.Name, s.Port, o.p.Name, o.s.Name)
+		for i, port := range s.Ports() {
+			if o, ok := registry.byPort[port]; ok {
+				return fmt.Errorf("protocols: Register: %s: port %d is %s's (%s)", p.Name, port, o.p.Name, o.s.Name)
+			}
+			if port == 0 || slices.Contains(s.Ports()[:i], port) {
+				return fmt.Errorf("protocols: Register: %s: scheme %s lists port %d twice or a port 0", p.Name, s.Name, port)
+			}
 		}
 		if s.Form == STARTTLS && p.Upgrade == nil {
 			return fmt.Errorf("protocols: Register: %s: STARTTLS scheme %s without Upgrade", p.Name, s.Name)
@@ -91,7 +97,8 @@ func ForScheme(scheme string) (*Protocol, Scheme, bool) {
 }
 
 // ForPort returns the protocol whose scheme has port as its well-known
-// port, and that scheme (465: smtp, smtps, Implicit).
+// port (Port or one of AlsoPorts), and that scheme (465: smtp, smtps,
+// Implicit; 3269: ldap, ldaps, Implicit).
 func ForPort(port uint16) (*Protocol, Scheme, bool) {
 	registry.mu.RLock()
 	defer registry.mu.RUnlock()

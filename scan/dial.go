@@ -148,12 +148,16 @@ func (d *NetDialer) upgrader(t Target, timeout time.Duration) Upgrader {
 	}
 	opts.Host = t.Host
 	return func(ctx context.Context, conn net.Conn, t Target) error {
+		opts := opts
+		slot, _ := ctx.Value(dialogueKey{}).(*dialogueSlot)
+		// One dialogue of the endpoint runs the protocol's probe.
+		opts.Probe = opts.Probe && slot != nil && slot.claimProbe()
 		dl, err := p.Upgrade(ctx, conn, opts)
 		// What the server said is a finding when the upgrade succeeded
 		// and when the dialogue completed but will not upgrade.
 		if dl != nil && (err == nil || errors.Is(err, protocols.ErrNoSTARTTLS) || errors.Is(err, protocols.ErrSTARTTLSRefused)) {
-			if s, ok := ctx.Value(dialogueKey{}).(*dialogueSlot); ok {
-				s.set(dl)
+			if slot != nil {
+				slot.set(dl, opts.Probe)
 			}
 			if d.Record != nil {
 				d.Record(t, dl)

@@ -60,17 +60,36 @@ func dialReason(err error) string {
 type dialogueKey struct{}
 
 // dialogueSlot keeps the first dialogue of an endpoint; ScanTarget puts
-// one in the context its dialer sees, and NetDialer fills it.
+// one in the context its dialer sees, and NetDialer fills it. The one
+// dialogue of the endpoint that runs the protocol's probe
+// (protocols.Options.Probe) is the first to claim it, and what it learnt
+// replaces any dialogue kept before it finished.
 type dialogueSlot struct {
-	mu sync.Mutex
-	d  *protocols.Dialogue
+	mu      sync.Mutex
+	d       *protocols.Dialogue
+	claimed bool // a dialogue runs the probe
+	probed  bool // d is the probing dialogue's
 }
 
-func (s *dialogueSlot) set(d *protocols.Dialogue) {
+// claimProbe reports whether the caller's dialogue is the endpoint's one
+// to run the probe.
+func (s *dialogueSlot) claimProbe() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.d == nil {
-		s.d = d
+	if s.claimed {
+		return false
+	}
+	s.claimed = true
+	return true
+}
+
+// set keeps d when the slot is empty, and always when d comes from the
+// probing dialogue.
+func (s *dialogueSlot) set(d *protocols.Dialogue, probed bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.d == nil || probed && !s.probed {
+		s.d, s.probed = d, probed
 	}
 }
 

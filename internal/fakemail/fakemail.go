@@ -135,10 +135,22 @@ func (c *Conn) Line() (string, error) {
 		break
 	}
 	line := strings.TrimRight(string(b), "\r\n")
+	c.Record(line)
+	return line, nil
+}
+
+// Reader is the connection's buffered reader, for scripts of binary
+// dialogues (LDAP's BER messages): read through it, never through the
+// embedded net.Conn, so that ServeTLS finds what was buffered.
+func (c *Conn) Reader() *bufio.Reader { return c.r }
+
+// Record keeps a line in the server's Lines as if the client had sent it:
+// how a script of a binary dialogue names what the client said
+// ("unbind").
+func (c *Conn) Record(line string) {
 	c.srv.mu.Lock()
 	c.srv.lines = append(c.srv.lines, line)
 	c.srv.mu.Unlock()
-	return line, nil
 }
 
 // Send writes s as it is (line endings included by the caller).

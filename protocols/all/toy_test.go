@@ -290,7 +290,7 @@ func TestRegistry(t *testing.T) {
 	} {
 		p, s, ok := protocols.ForPort(tc.port)
 		p2, s2, ok2 := protocols.ForScheme(tc.scheme)
-		if !ok || !ok2 || p != p2 || s != s2 || p.Name != tc.name || s.Name != tc.scheme || s.Form != tc.form || s.Port != tc.port {
+		if !ok || !ok2 || p != p2 || s.Name != s2.Name || p.Name != tc.name || s.Name != tc.scheme || s.Form != tc.form || s.Port != tc.port {
 			t.Errorf("port %d / scheme %s: %v %+v, %v %+v", tc.port, tc.scheme, p, s, p2, s2)
 		}
 		if l, _ := protocols.Lookup(tc.name); l != p {

@@ -131,6 +131,16 @@ func (s *Session) Send(line string) error {
 	return err
 }
 
+// Write writes b as it is: a binary dialogue's request.
+func (s *Session) Write(b []byte) error {
+	_, err := s.conn.Write(b)
+	return err
+}
+
+// Conn is the session's connection, for a binary dialogue that reads its
+// messages whole (and never past them) instead of through R.
+func (s *Session) Conn() net.Conn { return s.conn }
+
 // End detaches the session from conn: it clears the deadline and reports
 // false when ctx's cancellation has closed the connection.
 func (s *Session) End() bool {
@@ -170,7 +180,8 @@ func (e errConnClosed) Error() string { return "connection closed by the server"
 func (e errConnClosed) Unwrap() error { return e.err }
 
 // Quit politely ends a dialogue that will not upgrade: it sends cmd and
-// waits a little for the reply, ignoring any failure.
+// waits a little for the reply (a line, or the server closing the
+// connection, as after an LDAP UnbindRequest), ignoring any failure.
 func (s *Session) Quit(cmd string) {
 	if s.ctx.Err() != nil {
 		return
