@@ -264,7 +264,7 @@ func TestParseTargetErrors(t *testing.T) {
 		{in: ":443", want: "missing host before ':'"},
 
 		// schemes and URLs
-		{in: "http://example.com", want: `unknown scheme "http" (want one of tls, https, smtp, submission, smtps, imap, imaps, pop3, pop3s)`},
+		{in: "http://example.com", want: `unknown scheme "http" (want one of tls, https, smtp, submission, smtps, imap, imaps, pop3, pop3s`},
 		{in: "ftp://example.com", want: `unknown scheme "ftp"`},
 		{in: "://example.com", want: `missing scheme before "://"`},
 		{in: "https://", want: "missing host"},
@@ -321,8 +321,8 @@ func TestParseTargetErrors(t *testing.T) {
 		{in: "[fe80::1%eth0%1]:443", want: `invalid character '%' in IPv6 zone "eth0%1"`},
 
 		// options
-		{in: "example.com", opts: TargetOptions{STARTTLS: ProtoHTTPS}, want: `--starttls "https" is not a STARTTLS protocol (want smtp, submission, imap or pop3)`},
-		{in: "example.com", opts: TargetOptions{STARTTLS: "ldap"}, want: `--starttls "ldap" is not a STARTTLS protocol`},
+		{in: "example.com", opts: TargetOptions{STARTTLS: ProtoHTTPS}, want: `--starttls "https" is not a STARTTLS protocol (want smtp, submission, imap, pop3`},
+		{in: "example.com", opts: TargetOptions{STARTTLS: "gopher"}, want: `--starttls "gopher" is not a STARTTLS protocol`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -11,10 +11,14 @@
 # and requires it to agree with the truth.
 #
 # Usage: sudo scripts/make-captures.sh [OUTDIR]     (default testdata/captures)
+#        sudo CAPTURES=ldap,ftp scripts/make-captures.sh   (only those groups)
 #
 # Needs root (network namespace, tcpdump) and: ip, tcpdump, openssl, curl,
-# gnutls-cli, python3. On Debian/Ubuntu:
+# gnutls-cli, python3, go; for the directory, file-transfer and chat groups
+# the servers of internal/protoserver and their clients (ldapsearch). On
+# Debian/Ubuntu:
 #   apt-get install -y tcpdump gnutls-bin curl python3 openssl iproute2
+#   .ci/install-deps
 #
 # Each connection carries a unique SNI, which is how the test matches a
 # flow to its truth. The captures differ byte for byte between runs (keys
@@ -111,6 +115,13 @@ def parse(kind, text):
         c = re.search(r"^cipher: (\S+)$", text, re.M)
         if v and c:
             return norm_version(v.group(1)), openssl_code(c.group(1)), c.group(1), v.group(0) + " / " + c.group(0)
+    elif kind.startswith("pinned:"):
+        # A client that prints no TLS parameters (ldapsearch), pinned to
+        # one version and one suite: its success names them.
+        _, version, cname, success = kind.split(":", 3)
+        if success in text:
+            return norm_version(version), openssl_code(cname), cname, "pinned to %s %s; the client printed %r" % (version, cname, success)
+        raise SystemExit("%s: the pinned client did not succeed:\n%s" % (kind, text))
     raise SystemExit("%s: no negotiated version in the client's output:\n%s" % (kind, text))
 
 def record(name, client, server, protocol, sni, outfile, kind):
@@ -163,12 +174,20 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work"
+	rm -rf "$work" "/etc/netns/$ns"
 }
 trap cleanup EXIT
 
 ip netns add "$ns"
 inns() { ip netns exec "$ns" "$@"; }
+# Names of the namespace (ip netns exec mounts /etc/netns/NS/hosts over
+# /etc/hosts): clients that take their SNI from the URL's host name only
+# (ldapsearch, curl ftp://) get one unique name a connection.
+mkdir -p "/etc/netns/$ns"
+echo "127.0.0.1 localhost" >"/etc/netns/$ns/hosts"
+host_add() { echo "127.0.0.1 $1" >>"/etc/netns/$ns/hosts"; }
+# want GROUP: the group is recorded (CAPTURES unset, or lists it).
+want() { [ -z "${CAPTURES:-}" ] || [[ ",$CAPTURES," == *",$1,"* ]]; }
 inns ip link set lo up
 # IPv6 on lo, so that one Python client can talk over [::1].
 inns sysctl -qw net.ipv6.conf.lo.disable_ipv6=0 2>/dev/null || true
@@ -244,6 +263,7 @@ start_bg "$work/s_server6.log" openssl s_server -accept '[::1]:443' -cert "$work
 # Postfix (SMTP STARTTLS) and Dovecot (IMAP STARTTLS, POP3 STLS), with
 # tlsmap's test configurations (internal/mailserver), started by
 # bench/mailcompare -serve, which prints their URLs and waits for SIGTERM.
+if want starttls; then
 (cd "$here" && go build -o "$work/mailserve" ./bench/mailcompare) || die "cannot build bench/mailcompare"
 ip netns exec "$ns" "$work/mailserve" -serve >"$work/mailserve.out" 2>"$work/mailserve.log" &
 pids+=($!)
@@ -254,9 +274,11 @@ done
 [ "$(wc -l <"$work/mailserve.out")" -ge 6 ] || die "postfix/dovecot did not start: $(tail -5 "$work/mailserve.log")"
 mail_port() { sed -n "s#^$1://127.0.0.1:##p" "$work/mailserve.out"; }
 smtp_port=$(mail_port smtp) imap_port=$(mail_port imap) pop3_port=$(mail_port pop3)
+fi
 wait_port 443
 
 # ---- openssl s_client ---------------------------------------------------------
+if want openssl; then
 capture_start openssl
 # Each version with a different cipher list, so that the suites differ too
 # (static RSA key exchange, CBC, ChaCha20, TLS 1.3 default).
@@ -268,8 +290,10 @@ for vc in 1:AES128-SHA 1_1:ECDHE-RSA-AES128-SHA 1_2:ECDHE-RSA-CHACHA20-POLY1305 
 	truth openssl "openssl s_client -tls$v -cipher $c" 127.0.0.1:443 https "$sni" "$work/o.out" s_client
 done
 capture_stop openssl
+fi
 
 # ---- curl ---------------------------------------------------------------------
+if want curl; then
 capture_start curl
 for v in 1.0 1.1 1.2 1.3; do
 	sni=tls${v/./}.curl.test
@@ -278,8 +302,10 @@ for v in 1.0 1.1 1.2 1.3; do
 	truth curl "curl --tlsv$v --tls-max $v" 127.0.0.1:443 https "$sni" "$work/c.out" curl
 done
 capture_stop curl
+fi
 
 # ---- gnutls-cli ---------------------------------------------------------------
+if want gnutls; then
 capture_start gnutls
 for v in 1.0 1.1 1.2 1.3; do
 	sni=tls${v/./}.gnutls.test
@@ -288,8 +314,10 @@ for v in 1.0 1.1 1.2 1.3; do
 	truth gnutls "gnutls-cli --priority NORMAL:-VERS-ALL:+VERS-TLS$v" 127.0.0.1:443 https "$sni" "$work/g.out" gnutls
 done
 capture_stop gnutls
+fi
 
 # ---- Python ssl ---------------------------------------------------------------
+if want python; then
 capture_start python
 for v in 1.0 1.1 1.2 1.3; do
 	sni=tls${v/./}.python.test
@@ -300,8 +328,10 @@ sni=tls10.ipv6.python.test
 inns python3 "$work/helper.py" client ::1 443 "$sni" 1.0 >"$work/p.out" 2>&1 || true
 truth python "python3 ssl TLSv1.0 over IPv6" '[::1]:443' https "$sni" "$work/p.out" python
 capture_stop python
+fi
 
 # ---- STARTTLS (SMTP, IMAP, POP3) ------------------------------------------------
+if want starttls; then
 capture_start starttls
 mail() { # mail PROTO PORT VERSIONFLAG
 	local sni=${1}-${3#-}.starttls.test
@@ -315,5 +345,53 @@ mail imap "$imap_port" -tls1
 mail pop3 "$pop3_port" -tls1_1
 mail smtp "$smtp_port" -tls1_3
 capture_stop starttls
+fi
+
+# ---- directory, file transfer, chat ---------------------------------------------
+# internal/protoserver's servers (slapd …) on their well-known ports in the
+# namespace, started by bench/protoserve, which prints their URLs.
+if want ldap; then
+	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
+	ip netns exec "$ns" "$work/protoserve" -well-known >"$work/protoserve.out" 2>"$work/protoserve.log" &
+	pids+=($!)
+	for _ in $(seq 300); do
+		grep -q '^ldaps://' "$work/protoserve.out" && break
+		sleep 0.1
+	done
+	grep -q '^ldaps://' "$work/protoserve.out" || die "protoserve did not start: $(tail -5 "$work/protoserve.log")"
+fi
+
+# ---- LDAP (slapd: StartTLS on 389, LDAPS on 636) ----------------------------------
+if want ldap; then
+	capture_start ldap
+	# ldapsearch prints no TLS parameters: each run is pinned to one version
+	# and one suite (LDAPTLS_CIPHER_SUITE is a GnuTLS priority string), so
+	# that its success names them.
+	ldapsearch_pinned() { # ldapsearch_pinned ldap|ldaps VERSION OPENSSL-NAME PRIORITY
+		local port=389 zz=-ZZ v=${2#TLSv}
+		[ "$1" = ldaps ] && port=636 zz=
+		local sni=${1}-tls${v/./}.ldapsearch.test
+		host_add "$sni"
+		inns env LDAPTLS_REQCERT=never LDAPTLS_CIPHER_SUITE="$4" \
+			ldapsearch -x $zz -H "$1://$sni:$port" -b "" -s base namingContexts >"$work/l.out" 2>&1 || true
+		truth ldap "ldapsearch $zz -H $1:// (LDAPTLS_CIPHER_SUITE=$4)" "127.0.0.1:$port" ldap "$sni" "$work/l.out" "pinned:$2:$3:result: 0 Success"
+	}
+	ldapsearch_pinned ldap TLSv1.0 AES128-SHA "NONE:+VERS-TLS1.0:+AES-128-CBC:+SHA1:+RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	ldapsearch_pinned ldap TLSv1.1 ECDHE-RSA-AES256-SHA "NONE:+VERS-TLS1.1:+AES-256-CBC:+SHA1:+ECDHE-RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	ldapsearch_pinned ldap TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 "NONE:+VERS-TLS1.2:+AES-128-GCM:+AEAD:+ECDHE-RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	ldapsearch_pinned ldap TLSv1.3 TLS_AES_256_GCM_SHA384 "NONE:+VERS-TLS1.3:+AES-256-GCM:+AEAD:+ECDHE-RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	ldapsearch_pinned ldaps TLSv1.0 ECDHE-RSA-AES128-SHA "NONE:+VERS-TLS1.0:+AES-128-CBC:+SHA1:+ECDHE-RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	ldapsearch_pinned ldaps TLSv1.2 AES256-GCM-SHA384 "NONE:+VERS-TLS1.2:+AES-256-GCM:+AEAD:+RSA:+COMP-NULL:+SIGN-ALL:+GROUP-ALL"
+	# gnutls-cli and s_client print what they negotiated.
+	sni=ldap-tls11.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=ldap --priority "NORMAL:-VERS-ALL:+VERS-TLS1.1" --sni-hostname "$sni" -p 389 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth ldap "gnutls-cli --starttls-proto=ldap --priority NORMAL:-VERS-ALL:+VERS-TLS1.1" 127.0.0.1:389 ldap "$sni" "$work/g.out" gnutls
+	sni=ldap-tls1.openssl.test
+	inns openssl s_client -connect 127.0.0.1:389 -starttls ldap -tls1 -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+		</dev/null >"$work/o.out" 2>&1 || true
+	truth ldap "openssl s_client -starttls ldap -tls1" 127.0.0.1:389 ldap "$sni" "$work/o.out" s_client
+	capture_stop ldap
+fi
 
 echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2

@@ -65,11 +65,6 @@ var multiCaptureLogs = map[string]bool{
 // expectation id and field, with the reason. A listed exception that is
 // met fails the test (it is stale).
 var expectationExceptions = map[string]string{
-	"arkime:arkime/tests/pcap/ldap-ssl.test [::1]:37386->[::1]:389 version":                                                           "LDAP StartTLS: no LDAP recogniser in protocols/",
-	"arkime:arkime/tests/pcap/ldap-ssl.test [::1]:37386->[::1]:389 cipher":                                                            "LDAP StartTLS: no LDAP recogniser in protocols/",
-	"arkime:arkime/tests/pcap/ldap-ssl.test [::1]:37386->[::1]:389 ja3":                                                               "LDAP StartTLS: no LDAP recogniser in protocols/",
-	"arkime:arkime/tests/pcap/ldap-ssl.test [::1]:37386->[::1]:389 ja3s":                                                              "LDAP StartTLS: no LDAP recogniser in protocols/",
-	"arkime:arkime/tests/pcap/ldap-ssl.test [::1]:37386->[::1]:389 ja4":                                                               "LDAP StartTLS: no LDAP recogniser in protocols/",
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 version":                                             "MySQL TLS upgrade: no MySQL recogniser in protocols/",
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 cipher":                                              "MySQL TLS upgrade: no MySQL recogniser in protocols/",
 	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja3":                                                 "MySQL TLS upgrade: no MySQL recogniser in protocols/",

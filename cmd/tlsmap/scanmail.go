@@ -11,9 +11,11 @@ import (
 
 // mailFlags are the mail options of tlsmap scan (docs/mail.md).
 type mailFlags struct {
-	starttls protocolFlag
-	helo     *string
-	anyway   *bool
+	starttls   protocolFlag
+	helo       *string
+	anyway     *bool
+	xmppDomain *string
+	probe      *bool
 }
 
 // protocolFlag is --starttls: the STARTTLS protocol of bare host:port
@@ -42,12 +44,15 @@ func starttlsNames() []string {
 	return names
 }
 
-// addMailFlags registers --starttls, --helo and --starttls-anyway on fs.
+// addMailFlags registers --starttls, --helo, --starttls-anyway,
+// --xmpp-domain and --login-probe on fs.
 func addMailFlags(fs *flag.FlagSet) *mailFlags {
 	m := &mailFlags{}
 	fs.Var(&m.starttls, "starttls", "`protocol` ("+strings.Join(starttlsNames(), ", ")+") of bare host:port targets: upgrade with STARTTLS before TLS")
 	m.helo = fs.String("helo", "", "`name` sent with SMTP EHLO/HELO (default tlsmap.invalid)")
 	m.anyway = fs.Bool("starttls-anyway", false, "send STARTTLS (STLS) even when the server does not advertise it")
+	m.xmppDomain = fs.String("xmpp-domain", "", "XMPP `domain` named in the stream header (default: the target's host name)")
+	m.probe = fs.Bool("login-probe", true, "once per endpoint, try a login with a made-up name before TLS (LDAP simple bind, FTP USER) to learn whether the server takes passwords in clear")
 	return m
 }
 
@@ -64,6 +69,6 @@ func (m *mailFlags) apply(opts *scan.Options, topts *scan.TargetOptions) {
 	}
 	opts.Dialer = &scan.NetDialer{
 		Timeout:  timeout,
-		Dialogue: protocols.Options{ClientName: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout},
+		Dialogue: protocols.Options{ClientName: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout, Domain: *m.xmppDomain, Probe: *m.probe},
 	}
 }

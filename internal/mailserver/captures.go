@@ -18,9 +18,11 @@ import (
 const SniffCap = 16 << 10
 
 // MailCaptures are the public captures (testdata/public, see SOURCES.md)
-// holding a mail STARTTLS exchange, with the protocol and the server port
-// of the flows that must be recognised as Upgraded. Every other TCP flow
-// of every public capture must not be claimed by any mail recogniser.
+// holding a STARTTLS exchange (mail, and the other protocols of
+// protocols/), with the protocol and the server port of the flows that
+// must be recognised as Upgraded. Every other TCP flow of every public
+// capture must not be claimed by the recogniser, and the flows of another
+// protocol's STARTTLS must be NotThis for it.
 var MailCaptures = map[string]struct {
 	Protocol string
 	Port     uint16
@@ -30,6 +32,7 @@ var MailCaptures = map[string]struct {
 	"zeek/testing/btest/Traces/tls/pop3-starttls.pcap": {"pop3", 110},
 	"suricata-verify/tests/smtp-startssl/input.pcap":   {"smtp", 25},
 	"arkime/tests/pcap/smtp-starttls.pcap":             {"smtp", 25},
+	"arkime/tests/pcap/ldap-ssl.pcap":                  {"ldap", 389},
 }
 
 // NegativeCaptures are captures of other protocols that look like mail at
@@ -38,7 +41,6 @@ var MailCaptures = map[string]struct {
 var NegativeCaptures = []string{
 	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap",
 	"suricata-verify/tests/pgsql/pgsql-upgrade-tls/input.pcap",
-	"arkime/tests/pcap/ldap-ssl.pcap",
 	"arkime/tests/pcap/mysql-tls.pcap",
 	"foxio-ja4/pcap/CVE-2018-6794.pcap",
 	"foxio-ja4/pcap/single-packets.pcap",
@@ -161,7 +163,8 @@ func steps(cs, ss *pcaptest.Stream, cmax, smax int) [][2]int {
 //     keeps the same offsets;
 //   - no other flow is ever Upgraded or Plaintext (no plaintext is called
 //     TLS, no other protocol is called this one), and the flows of
-//     NegativeCaptures are NotThis once they hold data.
+//     NegativeCaptures and of another protocol's STARTTLS are NotThis once
+//     they hold data.
 //
 // It returns one line per capture that the recogniser labelled, for the
 // test log.
@@ -193,7 +196,7 @@ func CheckRecognizer(t *testing.T, name string, rec protocols.Recognizer) []stri
 			case protocols.Upgraded, protocols.Plaintext:
 				t.Errorf("%s: %v (%s) on a flow that is not %s STARTTLS", id, final.State, final.Reason, name)
 			}
-			if f.Negative && len(f.C2S)+len(f.S2C) > 0 && final.State != protocols.NotThis {
+			if (f.Negative || f.Want != "") && len(f.C2S)+len(f.S2C) > 0 && final.State != protocols.NotThis {
 				t.Errorf("%s: %v, want not-this", id, final.State)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/https"
 	"github.com/tlsmap/tlsmap/protocols/imap"
+	"github.com/tlsmap/tlsmap/protocols/ldap"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
 )
@@ -17,5 +18,6 @@ func init() {
 		smtp.Protocol,
 		imap.Protocol,
 		pop3.Protocol,
+		ldap.Protocol,
 	)
 }

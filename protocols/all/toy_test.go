@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,8 +45,16 @@ const (
 	toyNo    = "NO\r\n"
 )
 
+// toyDialogues and toyProbes count the toy dialogues run, and those asked
+// to probe (Options.Probe).
+var toyDialogues, toyProbes atomic.Int64
+
 // toyUpgrade speaks the toy dialogue, bounded by ctx and opts.Timeout.
 func toyUpgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*protocols.Dialogue, error) {
+	toyDialogues.Add(1)
+	if opts.Probe {
+		toyProbes.Add(1)
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second
 	}
@@ -251,6 +260,29 @@ func TestRegisteredProtocolIsScannedAndSniffed(t *testing.T) {
 	}
 }
 
+// TestProbeOncePerEndpoint: a scan asked to probe (Options.Probe) runs
+// the probe on one dialogue of the endpoint, not on each of its many
+// connections, and keeps that dialogue.
+func TestProbeOncePerEndpoint(t *testing.T) {
+	srv := faketls.Start(t, faketls.Intermediate())
+	front := startToyFront(t, toyGo, srv.Addr())
+	target, err := scan.ParseTarget("toy://"+front.addr, scan.TargetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialogues, probes := toyDialogues.Load(), toyProbes.Load()
+	res := scan.ScanTarget(context.Background(), target, scan.Options{
+		Timeout: 5 * time.Second, SkipGroups: true, SkipCert: true,
+		Dialer: &scan.NetDialer{Timeout: 5 * time.Second, Dialogue: protocols.Options{Probe: true}},
+	})
+	if n, p := toyDialogues.Load()-dialogues, toyProbes.Load()-probes; n < 10 || p != 1 {
+		t.Errorf("%d dialogues, %d of them probing; want many, one", n, p)
+	}
+	if res.Dialogue == nil {
+		t.Error("no dialogue kept")
+	}
+}
+
 // TestRegisterRefusesClashes: a second protocol with a name, scheme or
 // port already taken is a programming error.
 func TestRegisterRefusesClashes(t *testing.T) {
@@ -260,6 +292,8 @@ func TestRegisterRefusesClashes(t *testing.T) {
 		{Name: "toy3", Schemes: []protocols.Scheme{{Name: "toy3", Port: 443, Form: protocols.Implicit}}},
 		{Name: "toy4", Schemes: []protocols.Scheme{{Name: "toy4", Port: 4, Form: protocols.STARTTLS}}}, // no Upgrade
 		{Name: "Toy5"},
+		{Name: "toy6", Schemes: []protocols.Scheme{{Name: "toy6", Port: 6, Form: protocols.Implicit, AlsoPorts: []uint16{3268}}}},
+		{Name: "toy7", Schemes: []protocols.Scheme{{Name: "toy7", Port: 7, Form: protocols.Implicit, AlsoPorts: []uint16{7}}}},
 	} {
 		func() {
 			defer func() {
@@ -287,6 +321,7 @@ func TestRegistry(t *testing.T) {
 		{25, "smtp", "smtp", protocols.STARTTLS}, {587, "submission", "smtp", protocols.STARTTLS}, {465, "smtps", "smtp", protocols.Implicit},
 		{143, "imap", "imap", protocols.STARTTLS}, {993, "imaps", "imap", protocols.Implicit},
 		{110, "pop3", "pop3", protocols.STARTTLS}, {995, "pop3s", "pop3", protocols.Implicit},
+		{389, "ldap", "ldap", protocols.STARTTLS}, {636, "ldaps", "ldap", protocols.Implicit},
 	} {
 		p, s, ok := protocols.ForPort(tc.port)
 		p2, s2, ok2 := protocols.ForScheme(tc.scheme)
@@ -298,6 +333,15 @@ func TestRegistry(t *testing.T) {
 		}
 		if tc.form == protocols.STARTTLS && (p.Upgrade == nil || p.Recognize == nil) {
 			t.Errorf("%s: STARTTLS without Upgrade or Recognize", tc.scheme)
+		}
+	}
+	// Further well-known ports of a scheme (Scheme.AlsoPorts): the
+	// scheme's URL keeps its own default port.
+	for port, scheme := range map[uint16]string{3268: "ldap", 3269: "ldaps"} {
+		_, s, ok := protocols.ForPort(port)
+		_, s2, _ := protocols.ForScheme(scheme)
+		if !ok || s.Name != scheme || s.Port != s2.Port || s.Port == port {
+			t.Errorf("port %d: %+v, want scheme %s", port, s, scheme)
 		}
 	}
 	if _, _, ok := protocols.ForPort(8443); ok {

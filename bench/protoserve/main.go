@@ -1,0 +1,78 @@
+// Command protoserve starts the real servers of internal/protoserver
+// (slapd …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
+// once all accept connections, and stops them on SIGINT or SIGTERM. It is
+// how scripts/make-captures.sh and the protocol benchmarks get servers
+// outside a Go test. It needs root and sends nothing anywhere.
+//
+// With -well-known the servers listen on their protocols' well-known
+// ports (389, 636 …: run it in a network namespace of its own), so that a
+// capture of their implicit-TLS ports is labelled by port.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tlsmap/tlsmap/internal/protoserver"
+)
+
+func main() {
+	wellKnown := flag.Bool("well-known", false, "listen on the well-known ports (in a network namespace of its own)")
+	flag.Parse()
+	os.Exit(run(*wellKnown))
+}
+
+func run(wellKnown bool) int {
+	ports := func(p ...int) []int {
+		if wellKnown {
+			return p
+		}
+		return nil
+	}
+	servers := []protoserver.Starter{
+		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636)}),
+	}
+	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	var running []*protoserver.Server
+	defer func() {
+		for _, s := range running {
+			_ = s.Close()
+		}
+	}()
+	for i, start := range servers {
+		sub := fmt.Sprintf("%s/%d", dir, i)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			return 1
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		s, err := start(ctx, sub)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			return 1
+		}
+		running = append(running, s)
+		for _, u := range s.URLs() {
+			fmt.Println(u)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}

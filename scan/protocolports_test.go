@@ -1,0 +1,35 @@
+package scan
+
+import (
+	"strconv"
+	"testing"
+)
+
+// TestBarePortTakesItsScheme: a bare host:port on a protocol's
+// well-known port — the scheme's Port or one of its AlsoPorts — is parsed
+// with that scheme and form, which is how `tlsmap scan -p 389,636,… host`
+// maps each port with its protocol.
+func TestBarePortTakesItsScheme(t *testing.T) {
+	for port, want := range map[uint16]struct {
+		scheme   Protocol
+		starttls bool
+	}{
+		389: {"ldap", true}, 636: {"ldaps", false}, 3268: {"ldap", true}, 3269: {"ldaps", false},
+	} {
+		in := "127.0.0.1:" + strconv.Itoa(int(port))
+		tg, err := ParseTarget(in, TargetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ProtocolForPort(port) != want.scheme {
+			t.Errorf("ProtocolForPort(%d) = %s, want %s", port, ProtocolForPort(port), want.scheme)
+		}
+		if tg.Protocol != want.scheme || tg.Protocol.STARTTLS() != want.starttls || tg.Port != port {
+			t.Errorf("%s: %s (STARTTLS %v) port %d, want %s (STARTTLS %v)", in, tg.Protocol, tg.Protocol.STARTTLS(), tg.Port, want.scheme, want.starttls)
+		}
+	}
+	// A URL keeps the scheme's own default port.
+	if tg, err := ParseTarget("ldap://dc.example", TargetOptions{}); err != nil || tg.Port != 389 {
+		t.Errorf("ldap://dc.example: %+v %v", tg, err)
+	}
+}
