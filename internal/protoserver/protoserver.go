@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
 
@@ -239,7 +240,9 @@ func startProc(cmd *exec.Cmd, log string) (*proc, error) {
 	}
 	defer f.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, f
-	setProcessGroup(cmd)
+	if cmd.SysProcAttr == nil { // runAs sets its own, a group's too
+		cmd.SysProcAttr = procgroup.Attr()
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -266,11 +269,11 @@ func (p *proc) stop() error {
 	if p.exited() {
 		return fmt.Errorf("%s had exited: %v", filepath.Base(p.cmd.Path), p.err)
 	}
-	signalGroup(p.cmd, false)
+	procgroup.Terminate(p.cmd.Process)
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
-		signalGroup(p.cmd, true)
+		procgroup.Kill(p.cmd.Process)
 		<-p.done
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
@@ -93,6 +94,13 @@ func (d *dialogue) upgrade() (*protocols.Dialogue, error) {
 		return info, &protocols.Error{Protocol: Name, Stage: protocols.StageCapability, Err: protocols.ErrNoSTARTTLS}
 	}
 	m, r, err := d.request(protocols.StageSTARTTLS, startTLS)
+	// slapd counts an operation outstanding for a moment after its
+	// response is sent, and refuses StartTLS meanwhile (operationsError,
+	// "cannot start TLS when operations are outstanding"): ask again,
+	// a little later.
+	for wait := 50 * time.Millisecond; err == nil && r.code == codeOperationsError && wait <= 400*time.Millisecond && d.s.Pause(wait); wait *= 2 {
+		m, r, err = d.request(protocols.StageSTARTTLS, startTLS)
+	}
 	if err != nil {
 		return info, err
 	}

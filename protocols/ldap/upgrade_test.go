@@ -66,6 +66,15 @@ func TestUpgradeResponses(t *testing.T) {
 		return string(response(id, tagSearchResDone, code, diag, ""))
 	}
 	rootDSE := string(entry(1, "", []attribute{{"namingContexts", []string{"dc=x"}}, {"supportedExtension", []string{OIDStartTLS}}}))
+	// opsError answers the StartTLS requests from to to with slapd's
+	// operationsError, one each.
+	opsError := func(from, to int64) string {
+		var b []byte
+		for id := from; id <= to; id++ {
+			b = append(b, response(id, tagExtendedResponse, codeOperationsError, "operations are outstanding", "")...)
+		}
+		return string(b)
+	}
 	cases := []struct {
 		name   string
 		script string
@@ -88,8 +97,10 @@ func TestUpgradeResponses(t *testing.T) {
 			err: protocols.ErrThrottled, stage: protocols.StageCapability, reply: "unavailable: shutting down"},
 		{name: "starttls-busy", script: rootDSE + done(1, 0, "") + string(response(2, tagExtendedResponse, codeBusy, "later", "")),
 			err: protocols.ErrThrottled, stage: protocols.StageSTARTTLS, reply: "busy: later"},
-		{name: "starttls-operations-error", script: rootDSE + done(1, 0, "") + string(response(2, tagExtendedResponse, codeOperationsError, "TLS already started", "")),
-			err: protocols.ErrSTARTTLSRefused, stage: protocols.StageSTARTTLS, reply: "operationsError: TLS already started"},
+		{name: "starttls-operations-error", script: rootDSE + done(1, 0, "") + opsError(2, 6),
+			err: protocols.ErrSTARTTLSRefused, stage: protocols.StageSTARTTLS, reply: "operationsError: operations are outstanding"},
+		{name: "starttls-operations-outstanding-a-moment", script: rootDSE + done(1, 0, "") + opsError(2, 3) +
+			string(response(4, tagExtendedResponse, 0, "", OIDStartTLS)), attr: "read"},
 		{name: "starttls-other-response-name", script: rootDSE + done(1, 0, "") + string(response(2, tagExtendedResponse, 0, "", "1.2.3")),
 			err: protocols.ErrUnexpectedReply, stage: protocols.StageSTARTTLS},
 		{name: "wrong-message-id", script: string(entry(7, "", nil)),

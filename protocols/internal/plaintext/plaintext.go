@@ -131,6 +131,23 @@ func (s *Session) Send(line string) error {
 	return err
 }
 
+// Pause waits d, or less when ctx ends first (false then), or the
+// session's deadline comes first (false too): a short wait before a
+// request is sent again.
+func (s *Session) Pause(d time.Duration) bool {
+	if time.Until(s.deadline) < d {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
 // Write writes b as it is: a binary dialogue's request.
 func (s *Session) Write(b []byte) error {
 	_, err := s.conn.Write(b)
