@@ -50,6 +50,10 @@ type NetDialer struct {
 	Upgraders map[Protocol]Upgrader
 	// Dialer is the underlying dialer (nil: a zero net.Dialer).
 	Dialer *net.Dialer
+	// DialContext, when set, makes the connection in place of Dialer (as
+	// http.Transport's does: a proxy's dialer, or in-memory connections
+	// in tests).
+	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 	// ProxyProtocol, when set (proxyproto.V1 or V2), writes a PROXY
 	// protocol header first on every connection, as a load balancer
 	// would, for backends that accept connections only with one. The
@@ -70,13 +74,17 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	nd := d.Dialer
-	if nd == nil {
-		nd = &net.Dialer{}
+	dial := d.DialContext
+	if dial == nil {
+		nd := d.Dialer
+		if nd == nil {
+			nd = &net.Dialer{}
+		}
+		dial = nd.DialContext
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := nd.DialContext(ctx, "tcp", net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port))))
+	conn, err := dial(ctx, "tcp", net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port))))
 	if err != nil {
 		return nil, &StageError{Stage: StageDial, Err: err}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
@@ -104,8 +105,9 @@ func TestMailDialogue(t *testing.T) {
 
 // TestMailThrottled: a server that turns every connection away (421,
 // * BYE, -ERR [SYS/TEMP]) leaves the endpoint inconclusive with the
-// server's reply after the backoff and retries, within a bounded time;
-// nothing is "rejected".
+// server's reply after the backoff and retries; nothing is "rejected".
+// The server is in memory and the scan runs in a synctest bubble, so the
+// backoff's waits (1 s, 2 s, 4 s) pass on the fake clock, exactly.
 func TestMailThrottled(t *testing.T) {
 	want := map[string]string{
 		"smtp": "throttled: 421 4.7.0 fake.test Too many connections, try again later",
@@ -115,47 +117,53 @@ func TestMailThrottled(t *testing.T) {
 	for _, f := range mailFakes {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			srv := fakemail.Start(t, f.handler(fakemail.Throttle))
-			target, err := scan.ParseTarget(string(f.proto)+"://"+srv.Addr, scan.TargetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var mu sync.Mutex
-			var dials []time.Time
-			d := dialerFunc(func(ctx context.Context, t scan.Target) (net.Conn, error) {
-				mu.Lock()
-				dials = append(dials, time.Now())
-				mu.Unlock()
-				return (&scan.NetDialer{Timeout: 5 * time.Second}).Dial(ctx, t)
-			})
-			start := time.Now()
-			res := scan.ScanTarget(context.Background(), target, scan.Options{
-				Timeout: 5 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
-				Dialer: d,
-			})
-			elapsed := time.Since(start)
-			if res.Status != scan.StatusInconclusive || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: want[f.name]}) {
-				t.Errorf("status %s (%q), want inconclusive (%q)", res.Status, res.Error, want[f.name])
-			}
-			for _, v := range res.Versions {
-				if v.Outcome == scan.Rejected {
-					t.Errorf("%s rejected (%s) by a throttling server", v.Name(), v.Reason)
+			synctest.Test(t, func(t *testing.T) {
+				srv := fakemail.StartPipe(t, f.handler(fakemail.Throttle))
+				target, err := scan.ParseTarget(string(f.proto)+"://"+srv.Addr, scan.TargetOptions{})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if elapsed > 30*time.Second {
-				t.Errorf("took %v, want a bounded backoff", elapsed)
-			}
-			// Backed off: at least 1 s + 2 s between the first and the
-			// last of one probe's attempts, and never a flood.
-			mu.Lock()
-			defer mu.Unlock()
-			if n := len(dials); n < 4 || n > 40 {
-				t.Errorf("%d dialogues, want the retries of a few probes", n)
-			}
-			if span := dials[len(dials)-1].Sub(dials[0]); span < 3*time.Second {
-				t.Errorf("attempts spread over %v: no backoff", span)
-			}
-			t.Logf("%s: %d dialogues in %v: %s", f.name, len(dials), elapsed.Round(time.Millisecond), res.Error)
+				var mu sync.Mutex
+				var dials []time.Time
+				d := dialerFunc(func(ctx context.Context, tg scan.Target) (net.Conn, error) {
+					mu.Lock()
+					dials = append(dials, time.Now())
+					mu.Unlock()
+					nd := scan.NetDialer{Timeout: 5 * time.Second, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+						return srv.Dial(ctx)
+					}}
+					return nd.Dial(ctx, tg)
+				})
+				start := time.Now()
+				res := scan.ScanTarget(t.Context(), target, scan.Options{
+					Timeout: 5 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
+					Dialer: d,
+				})
+				elapsed := time.Since(start)
+				if res.Status != scan.StatusInconclusive || res.Error != (scan.Failure{Stage: scan.StagePreamble, Reason: want[f.name]}) {
+					t.Errorf("status %s (%q), want inconclusive (%q)", res.Status, res.Error, want[f.name])
+				}
+				for _, v := range res.Versions {
+					if v.Outcome == scan.Rejected {
+						t.Errorf("%s rejected (%s) by a throttling server", v.Name(), v.Reason)
+					}
+				}
+				// Backed off: every probe waits the endpoint's backoff,
+				// which doubles from 1 s to at most 4 s per throttled
+				// attempt, and never a flood.
+				mu.Lock()
+				defer mu.Unlock()
+				if n := len(dials); n < 4 || n > 40 {
+					t.Errorf("%d dialogues, want the retries of a few probes", n)
+				}
+				if span := dials[len(dials)-1].Sub(dials[0]); span < 3*time.Second {
+					t.Errorf("attempts spread over %v: no backoff", span)
+				}
+				if elapsed > 30*time.Second {
+					t.Errorf("took %v, want a bounded backoff", elapsed)
+				}
+				t.Logf("%s: %d dialogues in %v: %s", f.name, len(dials), elapsed, res.Error)
+			})
 		})
 	}
 }

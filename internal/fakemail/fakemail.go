@@ -12,6 +12,7 @@ package fakemail
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -60,6 +61,65 @@ func Start(t testing.TB, h Handler) *Server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// StartPipe is Start on an in-memory listener: no socket, s.Dial makes
+// each connection as a net.Pipe. Unlike loopback sockets, such
+// connections block durably, so the server and a client under test can
+// run in a testing/synctest bubble, on its fake clock. A pipe has no
+// buffer: a write waits for the other side's read. Addr is a placeholder
+// to parse into a target; nothing is ever sent to it.
+func StartPipe(t testing.TB, h Handler) *Server {
+	t.Helper()
+	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	s := &Server{Addr: pipeAddr.String(), ln: ln, handler: h, conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.serve()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Dial connects to a server made by StartPipe.
+func (s *Server) Dial(ctx context.Context) (net.Conn, error) {
+	ln, ok := s.ln.(*pipeListener)
+	if !ok {
+		return nil, errors.New("fakemail: Dial needs a server from StartPipe")
+	}
+	client, server := net.Pipe()
+	select {
+	case ln.conns <- server:
+		return client, nil
+	case <-ln.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// pipeAddr is the address a StartPipe server claims.
+var pipeAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}
+
+// pipeListener hands out the server ends of Dial's pipes.
+type pipeListener struct {
+	conns     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr }
 
 func (s *Server) serve() {
 	defer s.wg.Done()
