@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -155,11 +156,48 @@ func TestScanBadEndpoints(t *testing.T) {
 	}
 }
 
+// tarpit is a loopback listener that accepts connections and never
+// answers, until the test ends. accepted is closed at its first accept:
+// the scan has reached it, the signal to interrupt it.
+func tarpit(t *testing.T) (addr string, accepted <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			if n == 0 {
+				close(first)
+			}
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String(), first
+}
+
 // TestScanInterrupted cancels a scan as if Ctrl-C were pressed: what
 // finished is printed, the rest is not, and the exit code is 130.
 func TestScanInterrupted(t *testing.T) {
 	good := faketls.Start(t, faketls.Intermediate())
-	tarpit := faketls.Start(t, faketls.Config{Silent: true, HangFor: time.Minute})
+	tarpitAddr, reached := tarpit(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -169,13 +207,16 @@ func TestScanInterrupted(t *testing.T) {
 	defer func() { scanNotifyContext = defaultNotifyContext }()
 
 	// The tarpit is scanned with a long timeout; the good server first,
-	// one target at a time, so it has finished when the scan is cut.
-	time.AfterFunc(1500*time.Millisecond, cancel)
-	start := time.Now()
-	recs, code, stderr := scanRecords(t, "--no-cert", "--concurrency", "1", "--timeout", "30s", good.Addr(), tarpit.Addr(), "192.0.2.1:443")
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("interrupted scan took %v to return", d)
-	}
+	// one target at a time, so it has finished when the scan reaches the
+	// tarpit, and is cut there.
+	go func() {
+		select {
+		case <-reached:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	recs, code, stderr := scanRecords(t, "--no-cert", "--concurrency", "1", "--timeout", "30s", good.Addr(), tarpitAddr, "192.0.2.1:443")
 	if code != exitInterrupted {
 		t.Errorf("exit code %d, want %d", code, exitInterrupted)
 	}
@@ -185,7 +226,7 @@ func TestScanInterrupted(t *testing.T) {
 	if r := recs["tls://"+good.Addr()]; r.Status != "ok" || len(r.Ciphers) == 0 {
 		t.Errorf("finished target: status %q, %d ciphers", r.Status, len(r.Ciphers))
 	}
-	if r := recs["tls://"+tarpit.Addr()]; r.Status != "inconclusive" || r.Error != "cancelled" {
+	if r := recs["tls://"+tarpitAddr]; r.Status != "inconclusive" || r.Error != "cancelled" {
 		t.Errorf("target in flight: status %q error %q", r.Status, r.Error)
 	}
 	if _, ok := recs["tls://192.0.2.1:443"]; ok {
@@ -205,17 +246,26 @@ func TestScanSIGINT(t *testing.T) {
 	if err != nil {
 		t.Skipf("no tlsmap in PATH: %v", err)
 	}
-	tarpit := faketls.Start(t, faketls.Config{Silent: true, HangFor: time.Minute})
-	cmd := exec.Command(bin, "scan", "--format", "jsonl", "--timeout", "30s", tarpit.Addr())
+	tarpitAddr, reached := tarpit(t)
+	cmd := exec.Command(bin, "scan", "--format", "jsonl", "--timeout", "30s", tarpitAddr)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// Started: the scan has connected to the tarpit, so its signal
+	// handler is in place.
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("tlsmap exited before reaching the tarpit: %v; stderr:\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("tlsmap did not reach the tarpit within 10s")
+	}
+	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case err = <-done:
 	case <-time.After(10 * time.Second):
@@ -281,16 +331,44 @@ func TestScanSIGINTStreaming(t *testing.T) {
 	}
 	cmd := exec.Command(bin, "scan", "--format", "jsonl", "--versions-only", "--no-cert", "--concurrency", "6", "--timeout", "10s", "-")
 	cmd.Stdin = strings.NewReader(list.String())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1200 * time.Millisecond)
+	// Started: the first endpoint is reported (its line is on stdout),
+	// the slower ones are still being scanned.
+	var stdout bytes.Buffer
+	firstLine := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		br := bufio.NewReader(pipe)
+		for n := 0; ; n++ {
+			line, err := br.ReadBytes('\n')
+			stdout.Write(line)
+			if err != nil {
+				break
+			}
+			if n == 0 {
+				close(firstLine)
+			}
+		}
+		done <- cmd.Wait() // after the last read, as StdoutPipe asks
+	}()
+	select {
+	case <-firstLine:
+	case err := <-done:
+		t.Fatalf("tlsmap exited before reporting an endpoint: %v; stderr:\n%s", err, stderr.String())
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("no endpoint reported within 10s; stderr:\n%s", stderr.String())
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	sent := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
 	case err = <-done:
 	case <-time.After(10 * time.Second):
@@ -337,7 +415,7 @@ func TestScanSIGINTStreaming(t *testing.T) {
 			t.Errorf("%s: status %s, error %q", r.Target, r.Status, r.Error)
 		}
 	}
-	t.Logf("SIGINT after 1.2 s: %d endpoints finished, %d cut short, %d not started; exited %v after the signal", ok, cancelled, 40-ok-cancelled, settle.Round(time.Millisecond))
+	t.Logf("SIGINT after the first result: %d endpoints finished, %d cut short, %d not started; exited %v after the signal", ok, cancelled, 40-ok-cancelled, settle.Round(time.Millisecond))
 	if ok == 0 || ok+cancelled >= 40 {
 		t.Errorf("%d finished and %d cut of 40: the interrupt did not land mid-sweep", ok, cancelled)
 	}
