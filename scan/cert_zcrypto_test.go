@@ -13,8 +13,10 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -125,69 +127,75 @@ func TestFetchCertificateFailsAfterCertificate(t *testing.T) {
 // (g) servers that close at once or never answer, and cancellation.
 func TestFetchCertificateFailures(t *testing.T) {
 
+	// These four run in a synctest bubble on in-memory connections: the
+	// timeouts are the fake clock's, so the durations are exact.
 	t.Run("closes immediately", func(t *testing.T) {
-		srv := startServer(t, func(c net.Conn) {})
-		start := time.Now()
-		info, err := fetch(t, t.Context(), srv.addr, CertOptions{Timeout: 2 * time.Second})
-		var se *StageError
-		if !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
-			t.Fatalf("got %+v, %v; want a StageError at the handshake", info, err)
-		}
-		if !strings.HasPrefix(err.Error(), "scan: handshake: zcrypto: ") || !strings.Contains(err.Error(), "; crypto/tls: ") {
-			t.Errorf("error %q", err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("took %v, want at once", d)
-		}
-		if n := srv.accepts.Load(); n != 2 {
-			t.Errorf("%d connections, want 2 (zcrypto, then the crypto/tls fallback)", n)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			info, dials, err := pipeFetch(t, t.Context(), func(c net.Conn) {}, CertOptions{Timeout: 2 * time.Second})
+			var se *StageError
+			if !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
+				t.Fatalf("got %+v, %v; want a StageError at the handshake", info, err)
+			}
+			if !strings.HasPrefix(err.Error(), "scan: handshake: zcrypto: ") || !strings.Contains(err.Error(), "; crypto/tls: ") {
+				t.Errorf("error %q", err)
+			}
+			if d := time.Since(start); d != 0 {
+				t.Errorf("took %v, want at once", d)
+			}
+			if dials != 2 {
+				t.Errorf("%d connections, want 2 (zcrypto, then the crypto/tls fallback)", dials)
+			}
+		})
 	})
 
 	t.Run("never answers", func(t *testing.T) {
-		srv := startServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-		start := time.Now()
-		info, err := fetch(t, t.Context(), srv.addr, CertOptions{Timeout: time.Second})
-		elapsed := time.Since(start)
-		var se *StageError
-		if !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
-			t.Fatalf("got %+v, %v; want a StageError at the handshake", info, err)
-		}
-		if !errors.Is(err, context.DeadlineExceeded) || err.Error() != "scan: handshake: timed out after 1s: context deadline exceeded" {
-			t.Errorf("error %q, want the timeout", err)
-		}
-		if elapsed < time.Second || elapsed > 3*time.Second {
-			t.Errorf("took %v, want the 1s timeout", elapsed)
-		}
-		if n := srv.accepts.Load(); n != 1 {
-			t.Errorf("%d connections, want 1: no fallback once the time is up", n)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			info, dials, err := pipeFetch(t, t.Context(), discard, CertOptions{Timeout: time.Second})
+			elapsed := time.Since(start)
+			var se *StageError
+			if !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
+				t.Fatalf("got %+v, %v; want a StageError at the handshake", info, err)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) || err.Error() != "scan: handshake: timed out after 1s: context deadline exceeded" {
+				t.Errorf("error %q, want the timeout", err)
+			}
+			if elapsed != time.Second {
+				t.Errorf("took %v, want the 1s timeout", elapsed)
+			}
+			if dials != 1 {
+				t.Errorf("%d connections, want 1: no fallback once the time is up", dials)
+			}
+		})
 	})
 
 	t.Run("ctx deadline", func(t *testing.T) {
-		srv := startServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		_, err := fetch(t, ctx, srv.addr, CertOptions{Timeout: 30 * time.Second})
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
-			t.Errorf("after %v: %v; want ctx's deadline", time.Since(start), err)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, _, err := pipeFetch(t, ctx, discard, CertOptions{Timeout: 30 * time.Second})
+			if d := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || d != 300*time.Millisecond {
+				t.Errorf("after %v: %v; want ctx's deadline after 300ms", d, err)
+			}
+		})
 	})
 
 	t.Run("ctx cancelled", func(t *testing.T) {
-		srv := startServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
-		ctx, cancel := context.WithCancel(t.Context())
-		time.AfterFunc(100*time.Millisecond, cancel)
-		start := time.Now()
-		info, err := fetch(t, ctx, srv.addr, CertOptions{Timeout: 30 * time.Second})
-		var se *StageError
-		if !errors.Is(err, context.Canceled) || !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
-			t.Errorf("got %+v, %v; want a cancelled handshake", info, err)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("took %v after cancel, want prompt", d)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			start := time.Now()
+			info, _, err := pipeFetch(t, ctx, discard, CertOptions{Timeout: 30 * time.Second})
+			var se *StageError
+			if !errors.Is(err, context.Canceled) || !errors.As(err, &se) || se.Stage != StageHandshake || info != nil {
+				t.Errorf("got %+v, %v; want a cancelled handshake", info, err)
+			}
+			if d := time.Since(start); d != 100*time.Millisecond {
+				t.Errorf("took %v, want the cancel's 100ms", d)
+			}
+		})
 	})
 
 	t.Run("redial fails", func(t *testing.T) {
@@ -289,4 +297,29 @@ func TestFetchCertificateUnparsable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// discard is a server that reads everything and never answers.
+func discard(c net.Conn) { io.Copy(io.Discard, c) }
+
+// pipeFetch runs FetchCertificate on in-memory connections whose server
+// side handle serves (and then closes), redialing the same way; dials
+// counts the connections made. Unlike loopback sockets, pipes block
+// durably, so this runs in a synctest bubble.
+func pipeFetch(t *testing.T, ctx context.Context, handle func(net.Conn), opts CertOptions) (_ *CertInfo, dials int, _ error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	dial := func(context.Context) (net.Conn, error) {
+		dials++
+		client, server := net.Pipe()
+		wg.Go(func() {
+			defer server.Close()
+			handle(server)
+		})
+		return client, nil
+	}
+	conn, _ := dial(ctx)
+	info, err := FetchCertificate(ctx, conn, dial, opts)
+	wg.Wait()
+	return info, dials, err
 }
