@@ -71,7 +71,11 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 	}
 	f.StartTLS = c.starttls
 	f.Protocol = c.protocol
-	if c.tlsSeen && !c.starttls {
+	switch {
+	case c.afterPrefix:
+		f.Protocol = ProtocolTLSAfterPrefix
+		f.Prefix = prefixString(c.pfx[cl])
+	case c.tlsSeen && !c.starttls:
 		f.Protocol = portProtocol(f.Server.Port())
 	}
 	if c.http != nil {

@@ -76,7 +76,7 @@ func (c *conn) detect(s *Sniffer) {
 		}
 	}
 	if all {
-		c.finish(s)
+		c.startSearch(s)
 	}
 }
 

@@ -45,6 +45,10 @@ type Flow struct {
 	QUICVersion uint32
 	// StartTLS is true when TLS began after a plaintext STARTTLS exchange.
 	StartTLS bool
+	// Prefix, for Protocol "tls-after-prefix" (TLS found after plaintext
+	// no recogniser knew), shows the first bytes of the client stream:
+	// printable ASCII as it is, \r \n \t \\ escaped, other bytes as \xNN.
+	Prefix string
 
 	// From the ClientHello.
 	SNI  string

@@ -65,16 +65,8 @@ var multiCaptureLogs = map[string]bool{
 // expectation id and field, with the reason. A listed exception that is
 // met fails the test (it is stale).
 var expectationExceptions = map[string]string{
-	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 version":                                             "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 cipher":                                              "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja3":                                                 "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja3s":                                                "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"arkime:arkime/tests/pcap/mysql-tls.test 10.10.10.10:41324->10.10.10.11:3306 ja4":                                                 "MySQL TLS upgrade: no MySQL recogniser in protocols/",
-	"foxio:foxio-ja4/python/test/testdata/tls-non-ascii-alpn.pcapng.json 192.168.1.168:50112->142.251.16.94:443 ja4":                  "the JA4 spec (since FoxIO PR #156) takes the hex nibbles of a non-alphanumeric ALPN (bd); FoxIO Python and Rust still print 99 (FoxIO issue #326)",
-	"suricata:suricata-verify/tests/bug-5713-02-ja4/test.yaml invalid AddrPort->invalid AddrPort ja4":                                 "known Suricata divergence: hello without signature_algorithms (SOURCES.md)",
-	"suricata:suricata-verify/tests/pgsql/pgsql-upgrade-tls/test.yaml invalid AddrPort->invalid AddrPort version":                     "PostgreSQL SSLRequest: no pgsql recogniser in protocols/",
-	"zeek:zeek/testing/btest/Baseline/scripts.base.protocols.xmpp.starttls/ssl.log 198.128.203.95:56048->146.255.57.229:5222 version": "XMPP STARTTLS: no XMPP recogniser in protocols/",
-	"zeek:zeek/testing/btest/Baseline/scripts.base.protocols.xmpp.starttls/ssl.log 198.128.203.95:56048->146.255.57.229:5222 cipher":  "XMPP STARTTLS: no XMPP recogniser in protocols/",
+	"foxio:foxio-ja4/python/test/testdata/tls-non-ascii-alpn.pcapng.json 192.168.1.168:50112->142.251.16.94:443 ja4": "the JA4 spec (since FoxIO PR #156) takes the hex nibbles of a non-alphanumeric ALPN (bd); FoxIO Python and Rust still print 99 (FoxIO issue #326)",
+	"suricata:suricata-verify/tests/bug-5713-02-ja4/test.yaml invalid AddrPort->invalid AddrPort ja4":                "known Suricata divergence: hello without signature_algorithms (SOURCES.md)",
 }
 
 func init() {

@@ -75,6 +75,10 @@ type Config struct {
 	// AllFlows emits connections that carried neither TLS nor a recognised
 	// protocol too (Protocol "").
 	AllFlows bool
+	// PrefixWindow is how many bytes of each direction of a connection no
+	// recogniser claimed are searched for a TLS hello after the plaintext
+	// (default DefaultPrefixWindow; negative: no search).
+	PrefixWindow int
 }
 
 // Default limits.
@@ -132,6 +136,7 @@ type Sniffer struct {
 	now      int64 // latest packet time, Unix ns
 	idle     int64
 	buffered int // stream bytes held, all connections
+	window   int // the prefix search's window; <= 0: off
 }
 
 // New returns a Sniffer that calls handler for every flow.
@@ -148,10 +153,13 @@ func New(cfg Config, handler Handler) *Sniffer {
 	if cfg.MaxMemory <= 0 {
 		cfg.MaxMemory = DefaultMaxMemory
 	}
+	if cfg.PrefixWindow == 0 {
+		cfg.PrefixWindow = DefaultPrefixWindow
+	}
 	if handler == nil {
 		handler = func(*Flow) {}
 	}
-	s := &Sniffer{cfg: cfg, handler: handler, dec: newDecoder(), idle: int64(cfg.IdleTimeout)}
+	s := &Sniffer{cfg: cfg, handler: handler, dec: newDecoder(), idle: int64(cfg.IdleTimeout), window: cfg.PrefixWindow}
 	s.tab.init(cfg.MaxFlows)
 	return s
 }

@@ -9,6 +9,7 @@ import (
 // Modes of a connection.
 const (
 	modeDetect = iota // buffering the prefixes, looking for TLS or STARTTLS
+	modeSearch        // no recogniser claimed it: searching for a hello (search.go)
 	modeTLS           // TLS decoders fed from the TLS start
 	modeDone          // hellos parsed (or not TLS): counting only
 	modeHTTP          // reading a plaintext HTTP client's request heads (Config.HTTPForwarded)
@@ -53,8 +54,9 @@ type conn struct {
 	shEnd     [2]int
 	clientCCS bool
 
-	lost        int  // lostSnaplen … : bytes a hello needed were not seen
-	afterPrefix bool // TLS found after an unknown plaintext prefix
+	lost        int        // lostSnaplen … : bytes a hello needed were not seen
+	afterPrefix bool       // TLS found after an unknown plaintext prefix
+	pfx         *[2][]byte // each side's first bytes, once searched (search.go)
 
 	proxyChecked bool           // the streams' starts were checked for a PROXY protocol header
 	proxy        *ProxyHeader   // the header, when one named a client

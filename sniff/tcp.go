@@ -48,8 +48,10 @@ type half struct {
 	waited  int // segments seen since the oldest hole opened
 	fin     bool
 
-	delivered int    // bytes delivered in order so far
-	proxyLen  int    // bytes of a PROXY protocol header stripped from buf
+	delivered int // bytes delivered in order so far
+	proxyLen  int // bytes of a PROXY protocol header stripped from buf
+	tlsStart  int // stream offset where TLS decoding began (after a prefix)
+	scan      helloScan
 	buf       []byte // the stream prefix while the flow is being recognised
 	dec       decoderState
 	done      bool // nothing more of this direction is wanted
@@ -185,8 +187,8 @@ func (c *conn) stopSide(s *Sniffer, side int) {
 		c.lose(side, lostGap, s.sideName(c, side, "gap in ", " stream"))
 	}
 	h.done = true
-	s.buffered -= h.pendBuf + len(h.buf)
-	h.pending, h.pendBuf, h.buf = nil, 0, nil
+	s.buffered -= h.pendBuf + len(h.buf) + len(h.scan.buf)
+	h.pending, h.pendBuf, h.buf, h.scan = nil, 0, nil, helloScan{}
 	h.dec.release()
 }
 
@@ -213,16 +215,36 @@ func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 		}
 		return
 	}
-	if h.delivered > s.cfg.MaxBuffer {
+	if c.mode == modeSearch || c.mode == modeTLS && h.scan.on {
+		// The search bounds itself by its window.
+		c.search(s, side, p)
+		return
+	}
+	var rest []byte // beyond the cap, for the search
+	if h.delivered-h.tlsStart > s.cfg.MaxBuffer {
 		// Enough of this direction; keep what fits.
-		over := h.delivered - s.cfg.MaxBuffer
+		over := h.delivered - h.tlsStart - s.cfg.MaxBuffer
 		if over >= len(p) {
-			p = nil
+			p, rest = nil, p
 		} else {
-			p = p[:len(p)-over]
+			p, rest = p[:len(p)-over], p[len(p)-over:]
 		}
 		defer func() {
-			if !h.done {
+			switch {
+			case h.done:
+			case c.mode == modeDetect && c.protocol == "":
+				// Still undecided at the cap: search what was seen (and
+				// what follows, as far as the window goes).
+				c.startSearch(s)
+				if c.mode == modeSearch && !h.done {
+					c.search(s, side, rest)
+				}
+			case c.mode == modeDetect:
+				// A known protocol, still in plaintext at the cap.
+				c.note(s.sideName(c, side, "buffer limit reached in ", " stream"))
+				c.stopSide(s, side)
+				c.checkDone(s)
+			case c.mode == modeTLS:
 				c.lose(side, lostBuffer, s.sideName(c, side, "buffer limit reached in ", " stream"))
 				c.stopSide(s, side)
 				c.checkDone(s)
@@ -242,6 +264,8 @@ func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 		h.buf = append(h.buf, p...)
 		s.buffered += len(p)
 		c.detect(s)
+	case modeSearch:
+		c.search(s, side, p)
 	case modeTLS:
 		c.feed(s, side, p)
 	}
