@@ -59,6 +59,13 @@ type Recognition struct {
 	// Reason explains Plaintext ("STARTTLS refused: 454 4.7.0 TLS not
 	// available") or NotThis; empty otherwise.
 	Reason string
+	// Target is, for a proxy's tunnel (HTTP CONNECT, SOCKS), the
+	// destination the client asked the proxy to reach, "host:port" as it
+	// asked ("[2001:db8::1]:443" for IPv6); set when Upgraded (and when a
+	// Plaintext tunnel was opened), empty for every other protocol. The
+	// TLS that follows is the client's with that destination, through the
+	// proxy.
+	Target string
 }
 
 // Recognizer inspects the first bytes of both directions of a TCP

@@ -5,11 +5,13 @@ package all
 
 import (
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/httpconnect"
 	"github.com/tlsmap/tlsmap/protocols/https"
 	"github.com/tlsmap/tlsmap/protocols/imap"
 	"github.com/tlsmap/tlsmap/protocols/ldap"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
+	"github.com/tlsmap/tlsmap/protocols/socks"
 )
 
 func init() {
@@ -19,5 +21,10 @@ func init() {
 		imap.Protocol,
 		pop3.Protocol,
 		ldap.Protocol,
+		// Proxy tunnels (sniff only: Recognize, no scheme).
+		httpconnect.Protocol,
+		socks.Protocol5,
+		socks.Protocol4,
+		socks.Protocol4a,
 	)
 }
