@@ -75,7 +75,7 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 	case c.afterPrefix:
 		f.Protocol = ProtocolTLSAfterPrefix
 		f.Prefix = prefixString(c.pfx[cl])
-	case c.tlsSeen && !c.starttls:
+	case c.tlsSeen && !c.starttls && c.target == "":
 		f.Protocol = portProtocol(f.Server.Port())
 	}
 	if c.http != nil {
@@ -86,6 +86,7 @@ func (c *conn) buildFlow(s *Sniffer) *Flow {
 		// one of the port the client reached.
 		f.Protocol = portProtocol(c.proxy.Destination.Port())
 	}
+	f.ProxyTarget = c.target
 	f.FirstSeen, f.LastSeen = unixTime(c.first), unixTime(c.last)
 	f.Packets, f.Bytes = c.packets, c.bytes
 	notes := c.notes

@@ -59,7 +59,9 @@ func (c *conn) detect(s *Sniffer) {
 			switch rec.State {
 			case protocols.Upgraded:
 				c.setClient(cl, 1)
-				c.protocol, c.starttls = rec.Protocol, true
+				// A proxy's tunnel names its destination; anything else
+				// is a STARTTLS.
+				c.protocol, c.starttls, c.target = rec.Protocol, rec.Target == "", rec.Target
 				off := [2]int{}
 				off[cl], off[1-cl] = rec.ClientOffset, rec.ServerOffset
 				c.startTLS(s, off[0], off[1], rec.Protocol)

@@ -36,7 +36,9 @@ type Flow struct {
 
 	// Protocol is the application protocol: "smtp", "imap", "pop3" when a
 	// recogniser found a STARTTLS exchange (or implicit TLS on 465, 993,
-	// 995), "https" for TLS on 443, else "tls" for TLS on any other port;
+	// 995), a proxy's ("http-connect", "socks5" …) for TLS through its
+	// tunnel, "tls-after-prefix" for TLS after plaintext no recogniser
+	// knew, "https" for TLS on 443, else "tls" for TLS on any other port;
 	// "quic" for a QUIC connection (TLS in QUIC's Initial packets, over
 	// UDP); "" when the flow carried no TLS and no recogniser claimed it.
 	Protocol string
@@ -45,6 +47,11 @@ type Flow struct {
 	QUICVersion uint32
 	// StartTLS is true when TLS began after a plaintext STARTTLS exchange.
 	StartTLS bool
+	// ProxyTarget is, for TLS through a proxy's tunnel (Protocol
+	// "http-connect", "socks4", "socks4a", "socks5"), the destination the
+	// client asked the proxy for ("legacy.example:443"): Client is the
+	// tunnel's client, Server the proxy. "" otherwise.
+	ProxyTarget string
 	// Prefix, for Protocol "tls-after-prefix" (TLS found after plaintext
 	// no recogniser knew), shows the first bytes of the client stream:
 	// printable ASCII as it is, \r \n \t \\ escaped, other bytes as \xNN.

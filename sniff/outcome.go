@@ -175,7 +175,7 @@ func (c *conn) outcome() Outcome {
 		return OutcomeTruncated
 	case hello && c.afterPrefix:
 		return OutcomeTLSAfterPrefix
-	case hello && c.starttls:
+	case hello && (c.starttls || c.target != ""):
 		return OutcomeTLSAfterProtocol
 	case hello:
 		return OutcomeTLS

@@ -189,3 +189,48 @@ func TestWritePrefixSeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyTunnels: TLS through an HTTP CONNECT or SOCKS tunnel is
+// labelled with the proxy's protocol and names the destination; the
+// client is the tunnel's client, the server the proxy.
+func TestProxyTunnels(t *testing.T) {
+	ch, sh := testHellos(t, 0)
+	for _, tc := range []struct {
+		proto, target string
+		c2s, s2c      string
+	}{
+		{"http-connect", "example.test:443", "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n", "HTTP/1.1 200 Connection established\r\n\r\n"},
+		{"socks5", "example.test:443", "\x05\x01\x00" + "\x05\x01\x00\x03\x0cexample.test\x01\xbb", "\x05\x00" + "\x05\x00\x00\x01\x7f\x00\x00\x01\x9c\x40"},
+		{"socks4", "192.0.2.7:443", "\x04\x01\x01\xbb\xc0\x00\x02\x07\x00", "\x00\x5a\x00\x00\x00\x00\x00\x00"},
+		{"socks4a", "example.test:443", "\x04\x01\x01\xbb\x00\x00\x00\x01u\x00example.test\x00", "\x00\x5a\x00\x00\x00\x00\x00\x00"},
+	} {
+		t.Run(tc.proto, func(t *testing.T) {
+			pkts := prefixConv(t, append([]byte(tc.c2s), ch...), append([]byte(tc.s2c), sh...), 1400, false)
+			flows, s := run(t, Config{Recognizers: DefaultRecognizers()}, layers.LinkTypeEthernet, pkts)
+			if len(flows) != 1 {
+				t.Fatalf("%d flows", len(flows))
+			}
+			f := flows[0]
+			if f.Protocol != tc.proto || f.ProxyTarget != tc.target || f.StartTLS || f.Client != cliAP || f.Server != srvAP || f.Version != 0x0302 || f.SNI != "example.test" {
+				t.Errorf("flow %s target %q starttls %v %s->%s version %04x sni %q", f.Protocol, f.ProxyTarget, f.StartTLS, f.Client, f.Server, f.Version, f.SNI)
+			}
+			if o := s.Stats().TCP; o.TLSAfter[tc.proto] != 1 {
+				t.Errorf("outcomes %+v", o)
+			}
+		})
+	}
+}
+
+// TestNoPublicTunnels: no flow of the public captures (none goes through
+// a proxy) is taken for a tunnel.
+func TestNoPublicTunnels(t *testing.T) {
+	pub, caps := publicCaptures(t)
+	for _, rel := range caps {
+		flows, _ := sniffFile(t, filepath.Join(pub, rel), Config{Recognizers: DefaultRecognizers(), AllFlows: true})
+		for _, f := range flows {
+			if f.ProxyTarget != "" || strings.HasPrefix(f.Protocol, "socks") || f.Protocol == "http-connect" {
+				t.Errorf("%s: %s->%s taken for %s to %q", rel, f.Client, f.Server, f.Protocol, f.ProxyTarget)
+			}
+		}
+	}
+}

@@ -57,6 +57,7 @@ type conn struct {
 	lost        int        // lostSnaplen … : bytes a hello needed were not seen
 	afterPrefix bool       // TLS found after an unknown plaintext prefix
 	pfx         *[2][]byte // each side's first bytes, once searched (search.go)
+	target      string     // a proxy tunnel's destination (Recognition.Target)
 
 	proxyChecked bool           // the streams' starts were checked for a PROXY protocol header
 	proxy        *ProxyHeader   // the header, when one named a client
