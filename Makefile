@@ -29,7 +29,7 @@ demo:
 
 ## test: every test; real servers (openssl s_server, …) are started by the tests themselves
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## test-short: the tests that need no external program
 test-short:
