@@ -80,6 +80,34 @@ type FlowRecord struct {
 	// QUICVersion is the QUIC version of a "quic" connection ("v1", "v2",
 	// "draft-29"), "" for TLS over TCP.
 	QUICVersion string `json:"quic_version"`
+
+	// Via is, when a PROXY protocol header at the start of the client's
+	// stream named the client, the connection's own client (the
+	// balancer), "ip:port"; "" otherwise. The proxy_ fields are that
+	// header's: its version (0: none), the address the client connected
+	// to, the SNI the client gave the balancer, and, when the balancer
+	// terminated TLS, whether the client used TLS and its version and
+	// cipher in the balancer's words ("TLSv1.2", OpenSSL names).
+	Via              string `json:"via"`
+	ProxyVersion     int    `json:"proxy_version"`
+	ProxyDestination string `json:"proxy_destination"`
+	ProxyAuthority   string `json:"proxy_authority"`
+	ProxyTLS         bool   `json:"proxy_tls"`
+	ProxyTLSVersion  string `json:"proxy_tls_version"`
+	ProxyTLSCipher   string `json:"proxy_tls_cipher"`
+	// Forwarded are, for a plaintext HTTP connection a balancer made, its
+	// requests grouped by the client a forwarded-for header named and the
+	// TLS version the balancer's TLS header reported.
+	Forwarded []ForwardedRecord `json:"forwarded"`
+}
+
+// ForwardedRecord is one group of forwarded requests of a flow.
+type ForwardedRecord struct {
+	Client     string `json:"client"` // from X-Forwarded-For / Forwarded; "" when none named one
+	Host       string `json:"host"`
+	UserAgent  string `json:"user_agent"`
+	TLSVersion string `json:"tls_version"` // the TLS header's value, as sent
+	Count      int    `json:"count"`
 }
 
 // NewFlowRecord builds the record of f; label is its fingerprint label.
@@ -122,6 +150,21 @@ func NewFlowRecord(f *sniff.Flow, label string) FlowRecord {
 	if f.Alert != nil {
 		r.Alert = f.Alert.String()
 		r.AlertFrom = f.AlertFrom
+	}
+	r.Via = addrPort(f.Via.String(), f.Via.IsValid())
+	if p := f.Proxy; p != nil {
+		r.ProxyVersion = int(p.Version)
+		r.ProxyDestination = addrPort(p.Destination.String(), p.Destination.IsValid())
+		r.ProxyAuthority = p.Authority
+		r.ProxyTLS, r.ProxyTLSVersion, r.ProxyTLSCipher = p.ClientTLS, p.TLSVersion, p.TLSCipher
+	}
+	r.Forwarded = []ForwardedRecord{}
+	for _, q := range f.Requests {
+		fr := ForwardedRecord{Host: q.Host, UserAgent: q.UserAgent, TLSVersion: q.TLSVersion, Count: q.Count}
+		if q.Client.IsValid() {
+			fr.Client = q.Client.String()
+		}
+		r.Forwarded = append(r.Forwarded, fr)
 	}
 	return r
 }
@@ -179,7 +222,8 @@ func snSuiteName(id uint16) string {
 var flowColumns = []string{"schema", "client", "server", "protocol", "starttls", "sni", "alpn",
 	"offered_versions", "version", "cipher", "cipher_name", "offered_ciphers", "groups",
 	"signature_algorithms", "key_share_groups", "hrr", "alert", "alert_from", "sslv2", "legacy",
-	"legacy_reasons", "label", "ja3", "ja3s", "ja4", "first_seen", "last_seen", "packets", "bytes", "truncated", "quic_version"}
+	"legacy_reasons", "label", "ja3", "ja3s", "ja4", "first_seen", "last_seen", "packets", "bytes", "truncated", "quic_version",
+	"via", "proxy_version", "proxy_destination", "proxy_authority", "proxy_tls", "proxy_tls_version", "proxy_tls_cipher", "forwarded"}
 
 // Columns implements Tabular.
 func (r FlowRecord) Columns() []string { return flowColumns }
@@ -192,7 +236,19 @@ func (r FlowRecord) Cells() []string {
 		j(r.OfferedVersions), r.Version, r.Cipher, r.CipherName, j(r.OfferedCiphers), j(r.Groups),
 		j(r.SignatureAlgorithms), j(r.KeyShareGroups), b(r.HRR), r.Alert, r.AlertFrom, b(r.SSLv2), b(r.Legacy),
 		j(r.LegacyReasons), r.Label, r.JA3, r.JA3S, r.JA4, r.FirstSeen, r.LastSeen,
-		strconv.FormatUint(r.Packets, 10), strconv.FormatUint(r.Bytes, 10), r.Truncated, r.QUICVersion}
+		strconv.FormatUint(r.Packets, 10), strconv.FormatUint(r.Bytes, 10), r.Truncated, r.QUICVersion,
+		r.Via, strconv.Itoa(r.ProxyVersion), r.ProxyDestination, r.ProxyAuthority, b(r.ProxyTLS), r.ProxyTLSVersion,
+		r.ProxyTLSCipher, forwardedCell(r.Forwarded)}
+}
+
+// forwardedCell is the CSV cell of the forwarded requests:
+// "client/tls_version×count", ';'-joined.
+func forwardedCell(fs []ForwardedRecord) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = fmt.Sprintf("%s/%s×%d", f.Client, f.TLSVersion, f.Count)
+	}
+	return strings.Join(parts, ";")
 }
 
 // FlowTableRecord is a FlowRecord as a terminal table row: the columns a
@@ -250,188 +306,9 @@ func (fw *FlowWriter) Write(f *sniff.Flow) error {
 // Flush writes what is buffered.
 func (fw *FlowWriter) Flush() error { return fw.rw.Flush() }
 
-// ClientRecord is the JSON shape of one legacy client (schema
-// tlsmap.sniff.client/1): one object per line in --report legacy
-// --format jsonl.
-type ClientRecord struct {
-	Schema string `json:"schema"` // SniffClientSchema
-
-	Client  string   `json:"client"` // the address, without port
-	Labels  []string `json:"labels"` // from --fingerprints
-	Reasons []string `json:"reasons"`
-
-	Protocols []string `json:"protocols"`
-	SNIs      []string `json:"snis"`
-	Servers   []string `json:"servers"` // "ip:port"
-	// NegotiatedVersions counts legacy connections by negotiated version
-	// ("none": no ServerHello seen).
-	NegotiatedVersions map[string]int `json:"negotiated_versions"`
-	OfferedVersions    []string       `json:"offered_versions"`
-	Ciphers            []string       `json:"ciphers"` // negotiated, "0xC014"
-	CipherNames        []string       `json:"cipher_names"`
-	JA3                []string       `json:"ja3"`
-	JA4                []string       `json:"ja4"`
-	// More counts, per list above, the distinct values seen and not
-	// listed (the lists are capped); absent when nothing was left out.
-	More map[string]int `json:"more,omitempty"`
-
-	Connections       int    `json:"connections"`        // every TLS connection of the client
-	LegacyConnections int    `json:"legacy_connections"` // of which legacy
-	FirstSeen         string `json:"first_seen"`         // of its legacy connections
-	LastSeen          string `json:"last_seen"`
-}
-
-// NewClientRecord builds the record of one legacy client.
-func NewClientRecord(s *sniff.ClientSummary) ClientRecord {
-	r := ClientRecord{
-		Schema:             SniffClientSchema,
-		Client:             s.Client.String(),
-		NegotiatedVersions: maps.Clone(s.Negotiated),
-		Connections:        s.Connections,
-		LegacyConnections:  s.LegacyConnections,
-		FirstSeen:          snTime(s.FirstSeen),
-		LastSeen:           snTime(s.LastSeen),
-	}
-	more := map[string]int{}
-	items := func(key string, set *sniff.Set) []string {
-		if n, _ := set.More(); n > 0 {
-			more[key] = n
-		}
-		return slices.Clone(nonNil(set.Items()))
-	}
-	r.Labels = items("labels", &s.Labels)
-	r.Reasons = items("reasons", &s.Reasons)
-	r.Protocols = items("protocols", &s.Protocols)
-	r.SNIs = items("snis", &s.SNIs)
-	r.Servers = items("servers", &s.Servers)
-	r.OfferedVersions = items("offered_versions", &s.Offered)
-	r.Ciphers = items("ciphers", &s.Ciphers)
-	r.JA3 = items("ja3", &s.JA3)
-	r.JA4 = items("ja4", &s.JA4)
-	r.CipherNames = make([]string, len(r.Ciphers))
-	for i, c := range r.Ciphers {
-		id, _ := strconv.ParseUint(strings.TrimPrefix(c, "0x"), 16, 16)
-		r.CipherNames[i] = snSuiteName(uint16(id))
-	}
-	if n, ok := more["ciphers"]; ok {
-		more["cipher_names"] = n
-	}
-	if len(more) > 0 {
-		r.More = more
-	}
-	return r
-}
-
-// cell joins a list for a cell, with "+N more" when values were left
-// out; at most max values are shown (0: all).
-func (r ClientRecord) cell(key string, list []string, sep string, max int) string {
-	n := r.More[key]
-	if max > 0 && len(list) > max {
-		n += len(list) - max
-		list = list[:max]
-	}
-	s := strings.Join(list, sep)
-	if n > 0 {
-		s += fmt.Sprintf("%s+%d more", sep, n)
-	}
-	return s
-}
-
-// negotiatedCell is "TLSv1.0×3 TLSv1.1×1", highest version first.
-func (r ClientRecord) negotiatedCell(sep string) string {
-	keys := slices.Collect(maps.Keys(r.NegotiatedVersions))
-	slices.SortFunc(keys, versionsDesc)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s×%d", k, r.NegotiatedVersions[k])
-	}
-	return strings.Join(parts, sep)
-}
-
-var clientColumns = []string{"schema", "client", "labels", "reasons", "protocols", "snis", "servers",
-	"negotiated_versions", "offered_versions", "ciphers", "cipher_names", "ja3", "ja4",
-	"connections", "legacy_connections", "first_seen", "last_seen"}
-
-// Columns implements Tabular.
-func (r ClientRecord) Columns() []string { return clientColumns }
-
-// Cells implements Tabular (CSV: lists joined with ';', negotiated
-// versions as "TLSv1.0=3;TLSv1.1=1").
-func (r ClientRecord) Cells() []string {
-	keys := slices.Sorted(maps.Keys(r.NegotiatedVersions))
-	nv := make([]string, len(keys))
-	for i, k := range keys {
-		nv[i] = fmt.Sprintf("%s=%d", k, r.NegotiatedVersions[k])
-	}
-	return []string{r.Schema, r.Client, r.cell("labels", r.Labels, ";", 0), r.cell("reasons", r.Reasons, ";", 0),
-		r.cell("protocols", r.Protocols, ";", 0), r.cell("snis", r.SNIs, ";", 0), r.cell("servers", r.Servers, ";", 0),
-		strings.Join(nv, ";"), r.cell("offered_versions", r.OfferedVersions, ";", 0), r.cell("ciphers", r.Ciphers, ";", 0),
-		r.cell("cipher_names", r.CipherNames, ";", 0), r.cell("ja3", r.JA3, ";", 0), r.cell("ja4", r.JA4, ";", 0),
-		strconv.Itoa(r.Connections), strconv.Itoa(r.LegacyConnections), r.FirstSeen, r.LastSeen}
-}
-
-// clientTableRecord is a ClientRecord as a terminal table row; each list
-// shows at most three values.
-type clientTableRecord struct{ ClientRecord }
-
-var clientTableColumns = []string{"client", "label", "legacy/conns", "negotiated", "offered", "protocols", "sni", "servers", "ciphers", "ja4", "first_seen", "last_seen"}
-
-func (r clientTableRecord) Columns() []string { return clientTableColumns }
-
-func (r clientTableRecord) Cells() []string {
-	offered := ""
-	if n := len(r.OfferedVersions); n > 0 {
-		vs := slices.Clone(r.OfferedVersions)
-		slices.SortFunc(vs, versionsDesc)
-		offered = "max " + vs[0]
-	}
-	short := func(t string) string { // to the second, for the terminal
-		if len(t) >= 19 {
-			return t[:10] + " " + t[11:19]
-		}
-		return t
-	}
-	return []string{r.Client, r.cell("labels", r.Labels, ",", 2),
-		fmt.Sprintf("%d/%d", r.LegacyConnections, r.Connections), r.negotiatedCell(" "), offered,
-		r.cell("protocols", r.Protocols, ",", 3), r.cell("snis", r.SNIs, ",", 3), r.cell("servers", r.Servers, ",", 3),
-		r.cell("cipher_names", r.CipherNames, ",", 2), r.cell("ja4", r.JA4, ",", 1),
-		short(r.FirstSeen), short(r.LastSeen)}
-}
-
-// TotalsRecord is the JSON shape of the report's totals (schema
-// tlsmap.sniff.totals/1), the last line of --report legacy --format jsonl.
-type TotalsRecord struct {
-	Schema         string         `json:"schema"` // SniffTotalsSchema
-	Flows          int            `json:"flows"`  // connections with a TLS hello
-	LegacyFlows    int            `json:"legacy_flows"`
-	Clients        int            `json:"clients"`
-	LegacyClients  int            `json:"legacy_clients"`
-	ByVersion      map[string]int `json:"by_version"`  // negotiated; "none": no ServerHello
-	ByProtocol     map[string]int `json:"by_protocol"` // https, smtp …
-	DroppedClients int            `json:"dropped_clients"`
-}
-
-// NewTotalsRecord builds the totals record.
-func NewTotalsRecord(t sniff.Totals) TotalsRecord {
-	return TotalsRecord{Schema: SniffTotalsSchema, Flows: t.Flows, LegacyFlows: t.LegacyFlows, Clients: t.Clients,
-		LegacyClients: t.LegacyClients, ByVersion: t.ByVersion, ByProtocol: t.ByProtocol, DroppedClients: t.DroppedClients}
-}
-
-// Columns implements Tabular.
-func (r TotalsRecord) Columns() []string {
-	return []string{"schema", "flows", "legacy_flows", "clients", "legacy_clients", "by_version", "by_protocol", "dropped_clients"}
-}
-
-// Cells implements Tabular.
-func (r TotalsRecord) Cells() []string {
-	return []string{r.Schema, strconv.Itoa(r.Flows), strconv.Itoa(r.LegacyFlows), strconv.Itoa(r.Clients),
-		strconv.Itoa(r.LegacyClients), countList(r.ByVersion, "=", ";", true), countList(r.ByProtocol, "=", ";", false),
-		strconv.Itoa(r.DroppedClients)}
-}
-
 // versionsDesc orders version names newest first ("TLSv1.3" before its
 // drafts, before "TLSv1.2" … "SSLv3"; tls.Version.Rank), then names that
-// are no version, "none" last.
+// are no version, "none" and "unknown" last.
 func versionsDesc(a, b string) int {
 	va, ea := tls.ParseVersion(a)
 	vb, eb := tls.ParseVersion(b)
@@ -444,7 +321,7 @@ func versionsDesc(a, b string) int {
 		return 1
 	}
 	isNone := func(s string) int {
-		if s == sniff.NoServerHello {
+		if s == sniff.NoServerHello || s == "unknown" {
 			return 1
 		}
 		return 0
@@ -469,72 +346,3 @@ func countList(m map[string]int, eq, sep string, byKeyDesc bool) string {
 	return strings.Join(parts, sep)
 }
 
-// WriteLegacyReport writes the legacy-client report: in a table, one row
-// per legacy client then the totals; in csv, one row per client; in
-// jsonl, one ClientRecord per client then one TotalsRecord.
-func WriteLegacyReport(w io.Writer, f Format, r *sniff.Report) error {
-	clients := r.Clients()
-	t := r.Totals()
-	rw := NewRowWriter(w, f)
-	for _, c := range clients {
-		rec := NewClientRecord(c)
-		var row Tabular = rec
-		if f == FormatTable {
-			row = clientTableRecord{rec}
-		}
-		if err := rw.Write(row); err != nil {
-			return err
-		}
-	}
-	switch f {
-	case FormatJSONL:
-		if err := rw.Write(NewTotalsRecord(t)); err != nil {
-			return err
-		}
-	case FormatCSV:
-		if len(clients) == 0 {
-			// Still a header, so that an empty result is valid CSV of the
-			// documented columns.
-			if err := rw.csv.Write(clientColumns); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rw.Flush(); err != nil {
-		return err
-	}
-	if f != FormatTable {
-		return nil
-	}
-	return writeTotals(w, len(clients) > 0, t)
-}
-
-func writeTotals(w io.Writer, table bool, t sniff.Totals) error {
-	var b strings.Builder
-	if table {
-		b.WriteString("\n")
-	}
-	if t.LegacyClients == 0 {
-		fmt.Fprintf(&b, "No client negotiated or offered TLS 1.1 or older (%d TLS %s from %d %s).\n",
-			t.Flows, snPlural(t.Flows, "connection", "connections"), t.Clients, snPlural(t.Clients, "client", "clients"))
-	} else {
-		fmt.Fprintf(&b, "Legacy clients: %d of %d (%d of %d TLS %s)\n", t.LegacyClients, t.Clients,
-			t.LegacyFlows, t.Flows, snPlural(t.Flows, "connection", "connections"))
-	}
-	if t.Flows > 0 {
-		fmt.Fprintf(&b, "By version:     %s\n", countList(t.ByVersion, " ", ", ", true))
-		fmt.Fprintf(&b, "By protocol:    %s\n", countList(t.ByProtocol, " ", ", ", false))
-	}
-	if t.DroppedClients > 0 {
-		fmt.Fprintf(&b, "Not tracked:    %d connections from clients beyond the client limit\n", t.DroppedClients)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func snPlural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

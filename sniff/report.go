@@ -1,18 +1,14 @@
 package sniff
 
 import (
-	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
-	"net/netip"
 	"regexp"
-	"slices"
 	"strings"
-	"time"
 
+	"github.com/tlsmap/tlsmap/evidence"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -134,103 +130,14 @@ func (fp Fingerprints) Label(f *Flow) string {
 
 // DefaultSetLimit is how many distinct values each set of a ClientSummary
 // keeps (SNIs, servers, suites, fingerprints …).
-const DefaultSetLimit = 32
+const DefaultSetLimit = evidence.DefaultSetLimit
 
-// overflowLimit caps the distinct values a Set counts beyond its limit.
-const overflowLimit = 1024
+// ClientSummary aggregates the legacy (and unknown-version) flows of one
+// client: the same summary tlsmap logs gives, from evidence.Report.
+type ClientSummary = evidence.ClientSummary
 
-// Set is a bounded set of strings in first-seen order: it keeps up to its
-// limit of values and counts (up to a bound) the distinct values beyond.
-type Set struct {
-	limit  int
-	items  []string
-	extra  map[uint64]struct{}
-	seed   maphash.Seed
-	capped bool // extra reached overflowLimit: More is a lower bound
-}
-
-func newSet(limit int) Set { return Set{limit: limit} }
-
-// Add adds v ("" is ignored).
-func (s *Set) Add(v string) {
-	if v == "" || slices.Contains(s.items, v) {
-		return
-	}
-	if len(s.items) < s.limit {
-		s.items = append(s.items, v)
-		return
-	}
-	if s.extra == nil {
-		s.extra = map[uint64]struct{}{}
-		s.seed = maphash.MakeSeed()
-	}
-	if len(s.extra) >= overflowLimit {
-		s.capped = true
-		return
-	}
-	s.extra[maphash.String(s.seed, v)] = struct{}{}
-}
-
-// Items returns the values kept, in first-seen order.
-func (s *Set) Items() []string { return s.items }
-
-// More returns how many further distinct values were seen and not kept,
-// and whether that count is only a lower bound.
-func (s *Set) More() (n int, atLeast bool) { return len(s.extra), s.capped }
-
-// Strings returns the kept values followed, when some were not kept, by
-// "+N more" (or "+N+ more" when N is a lower bound).
-func (s *Set) Strings() []string {
-	n, atLeast := s.More()
-	if n == 0 {
-		return slices.Clone(s.items)
-	}
-	more := fmt.Sprintf("+%d more", n)
-	if atLeast {
-		more = fmt.Sprintf("+%d+ more", n)
-	}
-	return append(slices.Clone(s.items), more)
-}
-
-// ClientSummary aggregates the legacy flows of one client address.
-type ClientSummary struct {
-	Client netip.Addr
-	// Labels are the names the fingerprint file gives this client's
-	// fingerprints.
-	Labels Set
-	// Reasons are the legacy reasons of its flows (ReasonNegotiated …).
-	Reasons Set
-	// Protocols, SNIs and Servers ("ip:port") of its legacy flows.
-	Protocols, SNIs, Servers Set
-	// Negotiated counts its legacy flows by negotiated version ("TLSv1.0";
-	// "none" when no ServerHello was seen).
-	Negotiated map[string]int
-	// Offered are the versions its legacy flows offered, by name.
-	Offered Set
-	// Ciphers are the negotiated suites of its legacy flows ("0xC014").
-	Ciphers Set
-	// JA3 and JA4 fingerprints of its legacy flows.
-	JA3, JA4 Set
-	// Connections counts every flow with a TLS hello from this client;
-	// LegacyConnections those that were legacy.
-	Connections, LegacyConnections int
-	// FirstSeen and LastSeen span its legacy flows.
-	FirstSeen, LastSeen time.Time
-}
-
-// Totals counts flows over the whole input.
-type Totals struct {
-	// Flows with a TLS hello; LegacyFlows of them legacy.
-	Flows, LegacyFlows int
-	// Clients with a TLS hello; LegacyClients of them with a legacy flow.
-	Clients, LegacyClients int
-	// ByVersion counts flows by negotiated version name ("none" when no
-	// ServerHello was seen); ByProtocol by Flow.Protocol.
-	ByVersion, ByProtocol map[string]int
-	// DroppedClients counts clients not tracked because MaxClients was
-	// reached (their flows are still in the other totals).
-	DroppedClients int
-}
+// Totals counts flows over the whole input (evidence.Totals).
+type Totals = evidence.Totals
 
 // ReportConfig configures a Report. Zero values select the defaults.
 type ReportConfig struct {
@@ -243,143 +150,39 @@ type ReportConfig struct {
 }
 
 // Report aggregates flows per client address into the legacy-client
-// report. Add every flow; Clients and Totals may be called at any time.
-// Its memory is bounded by MaxClients and SetLimit, not by the number of
-// flows. A Report is not safe for concurrent use.
+// report: each flow becomes its evidence (Observations) in an
+// evidence.Report, the one the logs command fills from server logs. Add
+// every flow; Clients and Totals may be called at any time. Its memory is
+// bounded by MaxClients and SetLimit, not by the number of flows. A
+// Report is not safe for concurrent use.
 type Report struct {
-	cfg     ReportConfig
-	clients map[netip.Addr]*clientAgg
-	totals  Totals
-}
-
-// clientAgg is one client: a connection count, and the summary once the
-// client had a legacy flow.
-type clientAgg struct {
-	conns int
-	sum   *ClientSummary
+	fp Fingerprints
+	ev *evidence.Report
 }
 
 // NewReport returns an empty report.
 func NewReport(cfg ReportConfig) *Report {
-	if cfg.SetLimit <= 0 {
-		cfg.SetLimit = DefaultSetLimit
-	}
-	if cfg.MaxClients <= 0 {
-		cfg.MaxClients = 1 << 20
-	}
-	return &Report{cfg: cfg, clients: map[netip.Addr]*clientAgg{},
-		totals: Totals{ByVersion: map[string]int{}, ByProtocol: map[string]int{}}}
+	return &Report{fp: cfg.Fingerprints, ev: evidence.NewReport(evidence.ReportConfig{SetLimit: cfg.SetLimit, MaxClients: cfg.MaxClients})}
 }
 
 // NoServerHello is the name Totals.ByVersion and ClientSummary.Negotiated
-// count flows under when no ServerHello was seen.
+// count flows under when a ClientHello was seen without a ServerHello.
 const NoServerHello = "none"
 
 // Add counts one flow. Flows that tell nothing of a client's TLS
-// (plaintext, or nothing seen; Flow.HasTLS) are ignored.
+// (plaintext, or nothing seen) are ignored.
 func (r *Report) Add(f *Flow) {
-	if !f.HasTLS() {
-		return
-	}
-	reasons := LegacyReasons(f)
-	t := &r.totals
-	t.Flows++
-	negotiated := NoServerHello
-	if v := f.NegotiatedVersion(); v != 0 {
-		negotiated = tls.Version(v).String()
-	}
-	t.ByVersion[negotiated]++
-	t.ByProtocol[cmp.Or(f.Protocol, "tls")]++
-	if len(reasons) > 0 {
-		t.LegacyFlows++
-	}
-
-	addr := f.Client.Addr().Unmap()
-	c := r.clients[addr]
-	if c == nil {
-		if len(r.clients) >= r.cfg.MaxClients {
-			t.DroppedClients++
-			return
-		}
-		c = &clientAgg{}
-		r.clients[addr] = c
-		t.Clients++
-	}
-	c.conns++
-	if len(reasons) == 0 {
-		if c.sum != nil {
-			c.sum.Connections = c.conns
-		}
-		return
-	}
-	s := c.sum
-	if s == nil {
-		n := r.cfg.SetLimit
-		s = &ClientSummary{Client: addr, Labels: newSet(n), Reasons: newSet(n), Protocols: newSet(n),
-			SNIs: newSet(n), Servers: newSet(n), Negotiated: map[string]int{}, Offered: newSet(n),
-			Ciphers: newSet(n), JA3: newSet(n), JA4: newSet(n), FirstSeen: f.FirstSeen, LastSeen: f.LastSeen}
-		c.sum = s
-		t.LegacyClients++
-	}
-	s.Connections = c.conns
-	s.LegacyConnections++
-	for _, why := range reasons {
-		s.Reasons.Add(why)
-	}
-	if r.cfg.Fingerprints != nil {
-		s.Labels.Add(r.cfg.Fingerprints.Label(f))
-	}
-	s.Protocols.Add(cmp.Or(f.Protocol, "tls"))
-	s.SNIs.Add(f.SNI)
-	if f.Server.IsValid() {
-		s.Servers.Add(f.Server.String())
-	}
-	s.Negotiated[negotiated]++
-	for _, v := range f.OfferedVersions {
-		if !tls.IsGREASE(v) {
-			s.Offered.Add(tls.Version(v).String())
-		}
-	}
-	if f.HasServerHello() {
-		s.Ciphers.Add(fmt.Sprintf("0x%04X", f.Cipher))
-	}
-	s.JA3.Add(f.JA3)
-	s.JA4.Add(f.JA4)
-	if !f.FirstSeen.IsZero() && (s.FirstSeen.IsZero() || f.FirstSeen.Before(s.FirstSeen)) {
-		s.FirstSeen = f.FirstSeen
-	}
-	if f.LastSeen.After(s.LastSeen) {
-		s.LastSeen = f.LastSeen
+	for _, o := range Observations(f, r.fp.Label(f)) {
+		r.ev.Add(&o)
 	}
 }
 
-// Clients returns the summaries of the clients with a legacy flow, most
-// legacy connections first, then by address.
-func (r *Report) Clients() []*ClientSummary {
-	var out []*ClientSummary
-	for _, c := range r.clients {
-		if c.sum != nil {
-			out = append(out, c.sum)
-		}
-	}
-	slices.SortFunc(out, func(a, b *ClientSummary) int {
-		return cmp.Or(cmp.Compare(b.LegacyConnections, a.LegacyConnections), a.Client.Compare(b.Client))
-	})
-	return out
-}
+// Clients returns the summaries of the clients with a legacy or
+// unknown-version flow, most legacy connections first, then by address.
+func (r *Report) Clients() []*ClientSummary { return r.ev.Clients() }
 
 // Totals returns the totals so far (the maps are copies).
-func (r *Report) Totals() Totals {
-	t := r.totals
-	t.ByVersion = cloneMap(t.ByVersion)
-	t.ByProtocol = cloneMap(t.ByProtocol)
-	return t
-}
+func (r *Report) Totals() Totals { return r.ev.Totals() }
 
-func cloneMap(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
+// Evidence is the report's evidence.Report.
+func (r *Report) Evidence() *evidence.Report { return r.ev }

@@ -2,7 +2,6 @@ package sniff
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -110,27 +109,6 @@ T10D230600_44099CDA8A52_195413A0CC0F,not a JA4: upper case
 	}
 }
 
-func TestSetBounded(t *testing.T) {
-	s := newSet(3)
-	for i := range 10 {
-		s.Add(fmt.Sprint(i % 7)) // 7 distinct values, some twice
-	}
-	s.Add("")
-	if got := s.Strings(); !reflect.DeepEqual(got, []string{"0", "1", "2", "+4 more"}) {
-		t.Errorf("Strings = %v", got)
-	}
-	big := newSet(1)
-	for i := range overflowLimit + 10 {
-		big.Add(fmt.Sprint(i))
-	}
-	if n, atLeast := big.More(); n != overflowLimit || !atLeast {
-		t.Errorf("More = %d, %v; want %d, true", n, atLeast, overflowLimit)
-	}
-	if got := big.Strings(); got[len(got)-1] != fmt.Sprintf("+%d+ more", overflowLimit) {
-		t.Errorf("Strings tail %q", got[len(got)-1])
-	}
-}
-
 func TestReport(t *testing.T) {
 	fp := Fingerprints{"t10d230600_44099cda8a52_195413a0cc0f": "old-python"}
 	r := NewReport(ReportConfig{Fingerprints: fp, SetLimit: 2})
@@ -170,7 +148,7 @@ func TestReport(t *testing.T) {
 		}
 	}
 	check("connections", [2]int{c1.Connections, c1.LegacyConnections}, [2]int{4, 3})
-	check("snis", c1.SNIs.Strings(), []string{"a.example", "b.example", "+1 more"})
+	check("snis", c1.ServerNames.Strings(), []string{"a.example", "b.example", "+1 more"})
 	check("servers", c1.Servers.Strings(), []string{"10.0.0.9:443", "10.0.0.8:993", "+1 more"})
 	check("protocols", c1.Protocols.Strings(), []string{"https", "imap"})
 	check("negotiated", c1.Negotiated, map[string]int{"TLSv1.0": 1, "TLSv1.1": 2})
