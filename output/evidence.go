@@ -252,7 +252,7 @@ func unknownEntries(st logs.Stats) []UnknownCountEntry {
 func WriteLogsInput(w io.Writer, f Format, st logs.Stats) error {
 	switch f {
 	case FormatJSONL:
-		return NewRowWriter(w, FormatJSONL).enc.Encode(NewLogsInputRecord(st))
+		return newJSONLEncoder(w).Encode(NewLogsInputRecord(st))
 	case FormatCSV:
 		return nil
 	}

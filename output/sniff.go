@@ -345,4 +345,3 @@ func countList(m map[string]int, eq, sep string, byKeyDesc bool) string {
 	}
 	return strings.Join(parts, sep)
 }
-
