@@ -462,3 +462,39 @@ func TestReadFileMissing(t *testing.T) {
 		t.Error("a missing file is no error")
 	}
 }
+
+func TestOrderRotated(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"/var/log/mail.log", "/var/log/mail.log.1", "/var/log/mail.log.10.gz", "/var/log/mail.log.2.gz"},
+			[]string{"/var/log/mail.log.10.gz", "/var/log/mail.log.2.gz", "/var/log/mail.log.1", "/var/log/mail.log"}},
+		{[]string{"access.log", "access.log-20260302.gz", "access.log-20260301.gz", "other.log"},
+			[]string{"access.log-20260301.gz", "access.log-20260302.gz", "access.log", "other.log"}},
+		{[]string{"b.log", "a.log.1", "-", "a.log"}, []string{"b.log", "a.log.1", "a.log", "-"}},
+		{[]string{"x/mail.log.1", "y/mail.log"}, []string{"x/mail.log.1", "y/mail.log"}},
+	} {
+		if got := OrderRotated(tc.in); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("OrderRotated(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestProbe(t *testing.T) {
+	r := NewReader(Config{}, nil)
+	f, err := r.Probe(filepath.Join("testdata", "iis.log"))
+	if err != nil || f.Kind != KindIIS {
+		t.Errorf("Probe(iis.log) = %v, %v", f, err)
+	}
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(postfixLog))
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "mail.log.1.gz"), gz.Bytes(), 0o644)
+	if f, err := r.Probe(filepath.Join(dir, "mail.log.1.gz")); err != nil || f.Kind != KindMaillog {
+		t.Errorf("Probe(gz) = %v, %v", f, err)
+	}
+	os.WriteFile(filepath.Join(dir, "x.log"), []byte("hello\n"), 0o644)
+	if _, err := r.Probe(filepath.Join(dir, "x.log")); !errors.Is(err, ErrFormat) {
+		t.Errorf("Probe(unknown): %v", err)
+	}
+}

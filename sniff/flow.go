@@ -144,3 +144,10 @@ func (f *Flow) NegotiatedVersion() uint16 {
 func (f *Flow) HasTLS() bool {
 	return f.HasClientHello() || f.HasServerHello() || f.Proxy != nil && f.Proxy.ClientTLS
 }
+
+// HasEvidence reports whether the flow tells anything of its client's
+// TLS or whereabouts: a hello, a PROXY header, forwarded requests — the
+// flows Observations turns into evidence.
+func (f *Flow) HasEvidence() bool {
+	return f.HasClientHello() || f.HasServerHello() || f.Proxy != nil || len(f.Requests) > 0 || f.RequestsMore > 0
+}

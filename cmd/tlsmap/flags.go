@@ -263,11 +263,11 @@ func (v *sniffReportFlag) String() string { return v.view }
 
 func (v *sniffReportFlag) Set(s string) error {
 	switch s {
-	case "legacy", "flows":
+	case "legacy", "flows", "evidence":
 		v.view = s
 		return nil
 	}
-	return v.fail(fmt.Errorf("sniff: unknown report %q", s), "--report is legacy (one row per client) or flows (one row per connection)")
+	return v.fail(fmt.Errorf("sniff: unknown report %q", s), "--report is legacy (one row per client), flows (one row per connection) or evidence (one record per client, server, version, cipher and day, as tlsmap logs writes)")
 }
 
 // demoSourceFlag is demo's --sniff: auto, live or capture.

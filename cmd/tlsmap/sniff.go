@@ -22,6 +22,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/tlsmap/tlsmap/evidence"
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/sniff"
 )
@@ -65,6 +66,9 @@ type sniffFlags struct {
 	maxFlows      int
 	idleTimeout   time.Duration
 	statsInterval time.Duration
+	proxyProtocol bool
+	forwarded     bool
+	tlsHeader     string
 }
 
 func runSniff(e *env, args []string) int {
@@ -107,7 +111,10 @@ func runSniff(e *env, args []string) int {
 			return nil
 		})
 	})
-	fs.Var(&o.report, "report", "`view`: legacy (per client; default for table) or flows (per connection; default for jsonl and csv)")
+	fs.Var(&o.report, "report", "`view`: legacy (per client; default for table), flows (per connection; default for jsonl and csv) or evidence (tlsmap.evidence/1, as tlsmap logs writes)")
+	fs.BoolVar(&o.proxyProtocol, "proxy-protocol", true, "read a PROXY protocol header at the start of a client stream: the client it names is the flow's client, the balancer is kept as via (=false: the balancer is the client)")
+	fs.BoolVar(&o.forwarded, "forwarded", true, "read the request heads of plaintext HTTP: X-Forwarded-For and Forwarded name each request's client")
+	fs.StringVar(&o.tlsHeader, "tls-header", "", "the request `header` a TLS-terminating balancer sets to the client's TLS version (X-SSL-Protocol)")
 	fs.Var(&o.format, "format", "output `format`: table, jsonl or csv (default table)")
 	fs.StringVar(&o.fingerprints, "fingerprints", "", "CSV `file` of fingerprint,label (JA3 hash or JA4) naming known clients")
 	fs.IntVar(&o.maxFlows, "max-flows", sniff.DefaultMaxFlows, "connections tracked at once; the oldest is reported early beyond it")
@@ -193,10 +200,19 @@ func runSniff(e *env, args []string) int {
 		writeErr error
 		mon      *monitor
 	)
+	var agg *evidence.Aggregator
+	if view == "evidence" {
+		agg = evidence.NewAggregator(0)
+	}
 	handler := func(f *sniff.Flow) {
 		report.Add(f)
 		mon.flow(f)
-		if flows == nil || writeErr != nil || !f.HasClientHello() && !f.HasServerHello() {
+		if agg != nil {
+			for _, ob := range sniff.Observations(f, fp.Label(f)) {
+				agg.Add(&ob)
+			}
+		}
+		if flows == nil || writeErr != nil || !f.HasEvidence() {
 			return
 		}
 		if writeErr = flows.Write(f); writeErr == nil && live != nil && format != output.FormatTable {
@@ -207,6 +223,11 @@ func runSniff(e *env, args []string) int {
 		Recognizers: sniff.DefaultRecognizers(),
 		MaxFlows:    o.maxFlows,
 		IdleTimeout: o.idleTimeout,
+		// A balancer's PROXY header and forwarded-for headers name the
+		// clients behind it.
+		ProxyProtocol: o.proxyProtocol,
+		HTTPForwarded: o.forwarded,
+		TLSHeader:     o.tlsHeader,
 		// Live: report a connection as soon as its hellos are parsed.
 		EmitEarly: live != nil,
 	}
@@ -252,6 +273,8 @@ func runSniff(e *env, args []string) int {
 			_, writeErr = fmt.Fprintf(out, "\n%d TLS connections, %d legacy (TLS 1.1 or older negotiated or offered) from %d clients\n",
 				t.Flows, t.LegacyFlows, t.LegacyClients)
 		}
+	} else if writeErr == nil && agg != nil && format != output.FormatTable {
+		writeErr = output.WriteEvidence(out, format, agg, report.Totals())
 	} else if writeErr == nil {
 		writeErr = output.WriteLegacyReport(out, format, report)
 	}
