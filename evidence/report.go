@@ -199,9 +199,7 @@ func (r *Report) Add(o *Observation) {
 	s.Sources.Add(o.Source)
 	s.Protocols.Add(cmp.Or(o.Protocol, "tls"))
 	s.ServerNames.Add(o.ServerName)
-	if o.Server.IsValid() {
-		s.Servers.Add(o.Server.String())
-	}
+	s.Servers.Add(Endpoint(o.Server))
 	s.Vias.Add(o.Via.Unmap())
 	s.Balancer = s.Balancer || o.Balancer
 	s.Outbound = s.Outbound || o.Outbound
@@ -259,4 +257,17 @@ func (r *Report) Totals() Totals {
 	t.ByProtocol = maps.Clone(t.ByProtocol)
 	t.BySource = maps.Clone(t.BySource)
 	return t
+}
+
+// Endpoint renders a server endpoint as the reports write it: "ip:port",
+// the address alone when the evidence names no port (port 0), "" when it
+// names no address.
+func Endpoint(ap netip.AddrPort) string {
+	switch {
+	case !ap.IsValid():
+		return ""
+	case ap.Port() == 0:
+		return ap.Addr().String()
+	}
+	return ap.String()
 }

@@ -70,18 +70,6 @@ type EvidenceRecord struct {
 	LastSeen  string `json:"last_seen"`
 }
 
-// endpoint renders an address and port, the address alone when the port
-// is 0, "" when invalid.
-func endpoint(ap netip.AddrPort) string {
-	switch {
-	case !ap.IsValid():
-		return ""
-	case ap.Port() == 0:
-		return ap.Addr().String()
-	}
-	return ap.String()
-}
-
 func addrString(a netip.Addr) string {
 	if !a.IsValid() {
 		return ""
@@ -94,7 +82,7 @@ func NewEvidenceRecord(r evidence.Record) EvidenceRecord {
 	o := r.Observation()
 	e := EvidenceRecord{
 		Schema: EvidenceSchema, Source: r.Source.String(), Client: addrString(r.Client), ClientName: r.ClientName,
-		Via: addrString(r.Via), Balancer: r.Balancer, Server: endpoint(r.Server), ServerName: r.ServerName,
+		Via: addrString(r.Via), Balancer: r.Balancer, Server: evidence.Endpoint(r.Server), ServerName: r.ServerName,
 		Protocol: r.Protocol, Direction: "inbound", Transport: r.Transport.String(), Class: o.Class().String(),
 		LegacyReasons: nonNil(o.LegacyReasons()), Cipher: r.Cipher.Code(), CipherName: r.Cipher.String(),
 		User: r.User, UserAgent: r.UserAgent, SSLv2Hello: r.SSLv2Hello, JA3: r.JA3, JA4: r.JA4, Label: r.Label,
