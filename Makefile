@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean
+.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs
 
 all: lint test build
 
@@ -49,7 +49,7 @@ fuzz:
 	done
 
 ## bench: Go benchmarks (and, as later issues add them, peer-tool comparisons)
-bench: bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail
+bench: bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail bench-logs
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## bench-scan: tlsmap scan vs sslscan vs testssl.sh -E on local openssl/nginx endpoints
@@ -63,6 +63,10 @@ bench-sniff:
 ## bench-sniff-quic: the same on a QUIC capture (quic-go handshakes and bulk; builds sniff/testdata/quicpeer)
 bench-sniff-quic:
 	QUIC=1 GO=$(GO) bash bench/sniff-compare.sh
+
+## bench-logs: tlsmap logs on a 1 GB generated log (SIZE, KIND=nginx|maillog): lines/s, MB/s, peak RSS, against grep -c
+bench-logs:
+	GO=$(GO) bash bench/logs-bench.sh
 
 ## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:

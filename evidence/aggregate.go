@@ -37,16 +37,26 @@ type Key struct {
 
 // KeyOf is o's key.
 func KeyOf(o *Observation) Key {
-	k := Key{Source: o.Source, Client: o.Client.Unmap(), ClientName: o.ClientName, Via: o.Via.Unmap(),
+	k := keyOf(o)
+	if !o.Time.IsZero() {
+		k.Day = dayOf(o.Time)
+	}
+	return k
+}
+
+// dayOf is UTC midnight of t's day.
+func dayOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// keyOf is o's key without its day.
+func keyOf(o *Observation) Key {
+	return Key{Source: o.Source, Client: o.Client.Unmap(), ClientName: o.ClientName, Via: o.Via.Unmap(),
 		Balancer: o.Balancer, Server: o.Server, ServerName: o.ServerName, Protocol: o.Protocol,
 		Outbound: o.Outbound, Transport: o.Transport, Version: o.Version, Cipher: o.Cipher, User: o.User,
 		UserAgent: o.UserAgent, MaxOffered: o.MaxOffered, SSLv2Hello: o.SSLv2Hello, JA3: o.JA3, JA4: o.JA4,
 		Label: o.Label}
-	if !o.Time.IsZero() {
-		t := o.Time.UTC()
-		k.Day = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	return k
 }
 
 // Observation returns an observation with k's fields (Time the day).
@@ -94,6 +104,9 @@ type Aggregator struct {
 	max   int
 	m     map[Key]*Record
 	stats AggregatorStats
+	// The day of the last observation, to spare the date arithmetic of
+	// the next ones (logs are mostly in time order).
+	dayStart, dayEnd time.Time
 }
 
 // NewAggregator returns an Aggregator keeping at most maxKeys keys
@@ -107,7 +120,14 @@ func NewAggregator(maxKeys int) *Aggregator {
 
 // Add counts o.
 func (a *Aggregator) Add(o *Observation) {
-	k := KeyOf(o)
+	k := keyOf(o)
+	if t := o.Time; !t.IsZero() {
+		if t.Before(a.dayStart) || !t.Before(a.dayEnd) {
+			a.dayStart = dayOf(t)
+			a.dayEnd = a.dayStart.AddDate(0, 0, 1)
+		}
+		k.Day = a.dayStart
+	}
 	r := a.m[k]
 	if r == nil && len(a.m) >= a.max {
 		if k.User != "" || k.UserAgent != "" {

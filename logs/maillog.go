@@ -21,6 +21,7 @@ type maillog struct {
 	// tlsLogged holds the hosts whose smtpd logged a TLS line: their
 	// sessions without one were plaintext (smtpd_tls_loglevel ≥ 1).
 	tlsLogged map[string]bool
+	free      []*smtpdSession // concluded sessions, for reuse
 }
 
 type procKey struct {
@@ -246,7 +247,13 @@ func (m *maillog) session(l *syslogLine, e *env) *smtpdSession {
 	if len(m.procs) >= m.max {
 		m.evictOldest(e)
 	}
-	s := &smtpdSession{host: e.str(l.host), prog: e.str(l.prog)}
+	var s *smtpdSession
+	if n := len(m.free); n > 0 {
+		s, m.free = m.free[n-1], m.free[:n-1]
+		*s = smtpdSession{host: e.str(l.host), prog: e.str(l.prog)}
+	} else {
+		s = &smtpdSession{host: e.str(l.host), prog: e.str(l.prog)}
+	}
 	m.procs[k] = s
 	m.order = append(m.order, k)
 	return s
@@ -277,7 +284,11 @@ func (m *maillog) conclude(l *syslogLine, e *env) {
 }
 
 func (m *maillog) drop(l *syslogLine, e *env) {
-	delete(m.procs, m.key(l, e))
+	k := m.key(l, e)
+	if s := m.procs[k]; s != nil && len(m.free) < 64 {
+		m.free = append(m.free, s)
+	}
+	delete(m.procs, k)
 	if len(m.order) > 2*m.max {
 		// Compact: keep the keys still open, in order.
 		keep := m.order[:0]

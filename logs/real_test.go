@@ -272,7 +272,7 @@ func countFrom(obs []evidence.Observation, prefix string) int {
 // answering.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a loaded machine writes late
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("the server's log did not show every client in time")

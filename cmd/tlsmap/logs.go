@@ -114,10 +114,13 @@ func runLogs(e *env, args []string) int {
 		Since: since, Until: until, Location: o.tz.loc, Stdin: e.stdin}
 	report := evidence.NewReport(evidence.ReportConfig{})
 	agg := evidence.NewAggregator(o.maxRecords)
-	r := logs.NewReader(cfg, func(ob *evidence.Observation) {
+	// Reading and parsing run in this goroutine, the aggregation in
+	// another: two cores share the work of a large log.
+	pipe := newObsPipe(func(ob *evidence.Observation) {
 		report.Add(ob)
 		agg.Add(ob)
 	})
+	r := logs.NewReader(cfg, pipe.add)
 
 	// Every file is checked, and its format told, before anything is
 	// read: a bad name or an unknown format fails before any output.
@@ -160,6 +163,7 @@ func runLogs(e *env, args []string) int {
 		}
 	}
 	r.Close()
+	pipe.close()
 	interrupted := ctx.Err() != nil
 	if interrupted {
 		fmt.Fprintln(e.stderr, "tlsmap: interrupted; reporting the lines read so far")
@@ -206,6 +210,53 @@ func runLogs(e *env, args []string) int {
 		return exitFail // part of the input could not be read: the report covers less
 	}
 	return exitOK
+}
+
+// obsPipe hands observations in batches to a goroutine that consumes
+// them, in order.
+type obsPipe struct {
+	batch []evidence.Observation
+	ch    chan []evidence.Observation
+	free  chan []evidence.Observation
+	done  chan struct{}
+}
+
+const obsBatch = 1024
+
+func newObsPipe(consume func(*evidence.Observation)) *obsPipe {
+	p := &obsPipe{ch: make(chan []evidence.Observation, 4), free: make(chan []evidence.Observation, 6), done: make(chan struct{})}
+	for range 6 {
+		p.free <- make([]evidence.Observation, 0, obsBatch)
+	}
+	p.batch = <-p.free
+	go func() {
+		defer close(p.done)
+		for b := range p.ch {
+			for i := range b {
+				consume(&b[i])
+			}
+			p.free <- b[:0]
+		}
+	}()
+	return p
+}
+
+// add copies ob (the reader reuses it) into the current batch.
+func (p *obsPipe) add(ob *evidence.Observation) {
+	p.batch = append(p.batch, *ob)
+	if len(p.batch) == obsBatch {
+		p.ch <- p.batch
+		p.batch = <-p.free
+	}
+}
+
+// close hands on the last batch and waits until all are consumed.
+func (p *obsPipe) close() {
+	if len(p.batch) > 0 {
+		p.ch <- p.batch
+	}
+	close(p.ch)
+	<-p.done
 }
 
 const logFormatHint = "give the format with --log-format: exchange, iis, maillog, or the server's own format string, nginx:'…', apache:'…', haproxy:'…' (docs/logs.md)"

@@ -237,7 +237,7 @@ func ReadLog(t testing.TB, path string) []byte {
 // their logs after answering).
 func WaitLines(t testing.TB, path string, n int) []byte {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		b, _ := os.ReadFile(path)
 		if bytes.Count(b, []byte("\n")) >= n {

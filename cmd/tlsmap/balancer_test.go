@@ -1,7 +1,9 @@
-package sniff_test
+package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -25,8 +27,9 @@ const balancerAddr = "127.0.0.200"
 // (send-proxy-v2-ssl) — connects real clients from distinct loopback
 // addresses with TLS 1.0 to 1.3, and captures with tcpdump only the
 // balancer-to-backend side. From that capture the sniffer names every
-// real client with the version it used, as the client itself reported;
-// with PROXY support off the same capture names the balancer alone.
+// real client with the version it used, as the client itself reported —
+// through the library and through tlsmap sniff's output — and with PROXY
+// support off the same capture names the balancer alone.
 func TestHAProxyBackendCapture(t *testing.T) {
 	tlsclient.Need(t)
 	ng := webserver.StartNginx(t, webserver.NginxOptions{})
@@ -87,6 +90,65 @@ func TestHAProxyBackendCapture(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("from the backend capture:\n  %v\nthe clients reported:\n  %v", got, want)
+	}
+
+	// tlsmap sniff says the same: each connection's record names the real
+	// client, via the balancer, with its version (the ServerHello's, or
+	// the one the balancer reported for the TLS it terminated).
+	sniffJSONL := func(args ...string) []map[string]any {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"sniff", "-r", pcap, "--format", "jsonl"}, args...), nil, &stdout, &stderr); code != exitOK {
+			t.Fatalf("tlsmap sniff %v: exit %d: %s", args, code, stderr.String())
+		}
+		var recs []map[string]any
+		for _, line := range bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			recs = append(recs, m)
+		}
+		return recs
+	}
+	cli := map[string]string{}
+	for _, r := range sniffJSONL() {
+		client, _, _ := strings.Cut(r["client"].(string), ":")
+		via, _, _ := strings.Cut(r["via"].(string), ":")
+		if via != balancerAddr {
+			t.Errorf("tlsmap sniff: %s via %q", client, via)
+		}
+		v := r["version"].(string)
+		if v == "" {
+			v = r["proxy_tls_version"].(string)
+		}
+		cli[client] = strings.Replace(v, "TLSv1.0", "TLSv1", 1)
+	}
+	if fmt.Sprint(cli) != fmt.Sprint(want) {
+		t.Errorf("tlsmap sniff:\n  %v\nthe clients reported:\n  %v", cli, want)
+	}
+	var legacyWant, legacyGot []string
+	for c, v := range want {
+		if v == "TLSv1" || v == "TLSv1.1" {
+			legacyWant = append(legacyWant, c)
+		}
+	}
+	for _, r := range sniffJSONL("--report", "legacy") {
+		if r["schema"] == "tlsmap.sniff.client/1" {
+			legacyGot = append(legacyGot, r["client"].(string))
+		}
+	}
+	slices.Sort(legacyWant)
+	slices.Sort(legacyGot)
+	if !slices.Equal(legacyGot, legacyWant) {
+		t.Errorf("tlsmap sniff --report legacy: %v, want %v", legacyGot, legacyWant)
+	}
+	for _, r := range sniffJSONL("--proxy-protocol=false") {
+		if client, _, _ := strings.Cut(r["client"].(string), ":"); client != balancerAddr {
+			t.Errorf("tlsmap sniff --proxy-protocol=false names %s", client)
+		}
 	}
 
 	// Without PROXY support: the same connections, every one the
