@@ -23,7 +23,7 @@ func benchLog(kind string, n int) []byte {
 	var b bytes.Buffer
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
-		c := r.IntN(5000) // clients: a few thousand, each seen many times
+		c := r.IntN(5000)              // clients: a few thousand, each seen many times
 		v := versions[c%len(versions)] // each mostly with its own version and agent
 		if r.IntN(10) == 0 {
 			v = versions[r.IntN(len(versions))]
