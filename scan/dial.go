@@ -69,11 +69,31 @@ var ErrNoUpgrader = errors.New("scan: no STARTTLS upgrader for protocol")
 
 // Dial implements Dialer. It dials t.Addr (an IP literal once ScanTarget
 // has resolved the name) and t.Port.
+//
+// With Dialogue.Probe, the first Dial of an endpoint (under ScanTarget)
+// first runs the registered dialogue with its probe on a connection of
+// its own, which it closes after the dialogue (a probe may leave the
+// dialogue unable to upgrade: vsftpd closes the connection after
+// refusing USER before TLS); what that dialogue learnt is the endpoint's
+// Result.Dialogue.
 func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	if d.Dialogue.Probe && t.Protocol.STARTTLS() && d.Upgraders[t.Protocol] == nil {
+		if slot, ok := ctx.Value(dialogueKey{}).(*dialogueSlot); ok && slot.claimProbe() {
+			if conn, err := d.dial(ctx, t, timeout, true); err == nil {
+				conn.Close()
+			}
+		}
+	}
+	return d.dial(ctx, t, timeout, false)
+}
+
+// dial opens one connection and runs its dialogue, with the protocol's
+// probe when probe is set.
+func (d *NetDialer) dial(ctx context.Context, t Target, timeout time.Duration, probe bool) (net.Conn, error) {
 	dial := d.DialContext
 	if dial == nil {
 		nd := d.Dialer
@@ -97,7 +117,7 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	if !t.Protocol.STARTTLS() {
 		return conn, nil
 	}
-	up := d.upgrader(t, timeout)
+	up := d.upgrader(t, timeout, probe)
 	if up == nil {
 		conn.Close()
 		return nil, &StageError{Stage: StagePreamble, Err: fmt.Errorf("%w %s", ErrNoUpgrader, t.Protocol)}
@@ -141,8 +161,9 @@ func writeProxyHeader(ctx context.Context, conn net.Conn, v proxyproto.Version) 
 }
 
 // upgrader returns the dialogue of t's scheme: an Upgraders entry, else
-// the registered protocol's Upgrade, which records what the server said.
-func (d *NetDialer) upgrader(t Target, timeout time.Duration) Upgrader {
+// the registered protocol's Upgrade (with its probe when probe is set),
+// which records what the server said.
+func (d *NetDialer) upgrader(t Target, timeout time.Duration, probe bool) Upgrader {
 	if up := d.Upgraders[t.Protocol]; up != nil {
 		return up
 	}
@@ -155,17 +176,18 @@ func (d *NetDialer) upgrader(t Target, timeout time.Duration) Upgrader {
 		opts.Timeout = timeout
 	}
 	opts.Host = t.Host
+	opts.Probe = probe
 	return func(ctx context.Context, conn net.Conn, t Target) error {
-		opts := opts
-		slot, _ := ctx.Value(dialogueKey{}).(*dialogueSlot)
-		// One dialogue of the endpoint runs the protocol's probe.
-		opts.Probe = opts.Probe && slot != nil && slot.claimProbe()
 		dl, err := p.Upgrade(ctx, conn, opts)
-		// What the server said is a finding when the upgrade succeeded
-		// and when the dialogue completed but will not upgrade.
-		if dl != nil && (err == nil || errors.Is(err, protocols.ErrNoSTARTTLS) || errors.Is(err, protocols.ErrSTARTTLSRefused)) {
-			if slot != nil {
-				slot.set(dl, opts.Probe)
+		// What the server said is a finding when the upgrade succeeded,
+		// when the dialogue completed but will not upgrade, and, for the
+		// probing dialogue, when only its last request failed.
+		var pe *protocols.Error
+		keep := err == nil || errors.Is(err, protocols.ErrNoSTARTTLS) || errors.Is(err, protocols.ErrSTARTTLSRefused) ||
+			probe && errors.As(err, &pe) && pe.Stage == protocols.StageSTARTTLS
+		if dl != nil && keep {
+			if s, ok := ctx.Value(dialogueKey{}).(*dialogueSlot); ok {
+				s.set(dl, probe)
 			}
 			if d.Record != nil {
 				d.Record(t, dl)

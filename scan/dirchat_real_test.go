@@ -2,6 +2,10 @@ package scan_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,66 +17,100 @@ import (
 
 // TestDirChatRealServers scans the real directory, file-transfer and chat
 // servers of internal/protoserver — OpenLDAP's slapd (ldap StartTLS,
-// ldaps) — each configured for TLS 1.0–1.3 with a wide suite list, through
-// the registered dialogues, and requires exactly what openssl s_client
-// alone finds (realserver.OpenSSLTruth, with -starttls ldap … for the
-// STARTTLS modes): the same (version, suite) pairs, the same verdict on
-// server preference, the server's order where it enforces one. It also
-// checks the dialogue kept in the Result.
+// ldaps), vsftpd (ftp AUTH TLS, ftps) — each configured for TLS 1.0–1.3
+// with a wide suite list, through the registered dialogues, and requires
+// exactly what openssl s_client alone finds (realserver.OpenSSLTruth with
+// -starttls ldap|ftp …, one suite per connection): the same (version,
+// suite) pairs, the same verdict on server preference, the server's order
+// where it enforces one. It also checks the dialogue kept in the Result.
+//
+// A server's implicit-TLS port serves the same TLS configuration as its
+// STARTTLS port (the same process, or a twin with the same settings): its
+// scan must equal the same truth, and s_client confirms on it the
+// versions alone (one run a version), which keeps the test at one suite
+// truth a server.
 func TestDirChatRealServers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts slapd and runs hundreds of s_client processes")
+		t.Skip("starts slapd, vsftpd … and runs hundreds of s_client processes")
 	}
 	slapd := protoserver.SlapdT(t, protoserver.SlapdOptions{})
-	modes := []struct {
+	vsftpd := protoserver.VsftpdT(t, protoserver.VsftpdOptions{})
+	servers := []struct {
 		name     string
-		url      string
-		starttls string // s_client -starttls
-		software string // expected Dialogue.Software; "" for implicit TLS (no dialogue)
+		srv      *protoserver.Server
+		starttls string // the STARTTLS scheme, and s_client's -starttls
+		sclient  string
+		implicit string // the implicit-TLS scheme, "" for none
+		software string // expected Dialogue.Software
+		opts     protocols.Options
 	}{
-		{"ldap-starttls", "ldap://" + slapd.Addr("ldap"), "ldap", "OpenLDAP"},
-		{"ldaps", "ldaps://" + slapd.Addr("ldaps"), "", ""},
+		{"slapd", slapd, "ldap", "ldap", "ldaps", "OpenLDAP", protocols.Options{}},
+		{"vsftpd", vsftpd, "ftp", "ftp", "ftps", "vsftpd", protocols.Options{}},
 	}
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
+	for _, sv := range servers {
+		t.Run(sv.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			truth, err := realserver.OpenSSLTruth(ctx, m.url[len(m.url)-len("127.0.0.1:00000"):], realserver.TruthOptions{STARTTLS: m.starttls, Parallel: 4})
+			topts := realserver.TruthOptions{STARTTLS: sv.sclient, Parallel: 4}
+			truth, err := realserver.OpenSSLTruth(ctx, sv.srv.Addr(sv.starttls), topts)
 			if err != nil {
-				t.Fatalf("truth: %v\n%s", err, slapd.Log())
+				t.Fatalf("truth: %v\n%s", err, sv.srv.Log())
 			}
-			target, err := scan.ParseTarget(m.url, scan.TargetOptions{})
-			if err != nil {
-				t.Fatal(err)
+			t.Logf("truth (s_client -starttls %s): %d runs in %v: %s", sv.sclient, truth.Runs, truth.Elapsed.Round(time.Millisecond), summary(truth))
+			schemes := []string{sv.starttls}
+			if sv.implicit != "" {
+				schemes = append(schemes, sv.implicit)
+				vt, err := realserver.OpenSSLTruth(ctx, sv.srv.Addr(sv.implicit), realserver.TruthOptions{VersionsOnly: true})
+				if err != nil {
+					t.Fatalf("truth on %s: %v", sv.implicit, err)
+				}
+				if !maps.Equal(vt.Versions, truth.Versions) {
+					t.Fatalf("%s serves versions %v, %s %v: not one TLS configuration", sv.implicit, vt.Versions, sv.starttls, truth.Versions)
+				}
 			}
-			start := time.Now()
-			res := scan.ScanTarget(ctx, target, scan.Options{
-				Timeout: 10 * time.Second,
-				Dialer:  &scan.NetDialer{Timeout: 10 * time.Second, Dialogue: protocols.Options{Probe: true}},
-			})
-			scanTime := time.Since(start)
-			t.Logf("truth: %d s_client runs in %v; tlsmap: %d handshakes in %v",
-				truth.Runs, truth.Elapsed.Round(time.Millisecond), res.Handshakes.Total, scanTime.Round(time.Millisecond))
-			t.Logf("truth: %s", summary(truth))
-			for _, d := range compareTruth(truth, res) {
-				t.Errorf("%s: %s", m.name, d)
-			}
-			if t.Failed() {
-				t.Logf("truth: %s", describeTruth(truth))
-				t.Logf("tlsmap: %s", describeResult(res))
-			}
-			switch d := res.Dialogue; {
-			case m.software == "" && d != nil:
-				t.Errorf("implicit TLS with a dialogue: %+v", d)
-			case m.software == "":
-			case d == nil:
-				t.Errorf("no dialogue")
-			case d.Software != m.software || !d.STARTTLSAdvertised || len(d.Capabilities) == 0:
-				t.Errorf("dialogue %+v, want software %s, STARTTLS advertised, capabilities", *d, m.software)
-			default:
-				t.Logf("dialogue: %q (%s), %d capabilities, plaintext auth %v, attributes %v", d.Banner, d.Software, len(d.Capabilities), d.PlaintextAuth, d.Attributes)
+			for _, scheme := range schemes {
+				target, err := scan.ParseTarget(scheme+"://"+sv.srv.Addr(scheme), scan.TargetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := sv.opts
+				opts.Probe = true
+				start := time.Now()
+				res := scan.ScanTarget(ctx, target, scan.Options{
+					Timeout: 10 * time.Second,
+					Dialer:  &scan.NetDialer{Timeout: 10 * time.Second, Dialogue: opts},
+				})
+				t.Logf("%s: tlsmap: %d handshakes in %v", scheme, res.Handshakes.Total, time.Since(start).Round(time.Millisecond))
+				for _, d := range compareTruth(truth, res) {
+					t.Errorf("%s: %s", scheme, d)
+				}
+				if t.Failed() {
+					t.Logf("truth: %s", describeTruth(truth))
+					t.Logf("tlsmap: %s", describeResult(res))
+				}
+				switch d := res.Dialogue; {
+				case scheme != sv.starttls:
+					if d != nil {
+						t.Errorf("implicit TLS with a dialogue: %+v", d)
+					}
+				case d == nil:
+					t.Errorf("%s: no dialogue", scheme)
+				case d.Software != sv.software || !d.STARTTLSAdvertised || len(d.Capabilities) == 0:
+					t.Errorf("%s: dialogue %+v, want software %s, STARTTLS advertised, capabilities", scheme, *d, sv.software)
+				default:
+					t.Logf("%s: dialogue %q (%s), %d capabilities, plaintext auth %v, attributes %v", scheme, d.Banner, d.Software, len(d.Capabilities), d.PlaintextAuth, attrs(d.Attributes))
+				}
 			}
 		})
 	}
+}
+
+// attrs renders a dialogue's attributes in a stable order.
+func attrs(m map[string]string) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, fmt.Sprintf("%s=%q", k, m[k]))
+	}
+	return strings.Join(out, " ")
 }

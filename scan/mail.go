@@ -62,8 +62,9 @@ type dialogueKey struct{}
 // dialogueSlot keeps the first dialogue of an endpoint; ScanTarget puts
 // one in the context its dialer sees, and NetDialer fills it. The one
 // dialogue of the endpoint that runs the protocol's probe
-// (protocols.Options.Probe) is the first to claim it, and what it learnt
-// replaces any dialogue kept before it finished.
+// (protocols.Options.Probe, on a connection of its own) is the first
+// Dial's to claim it, and what it learnt replaces any dialogue kept
+// before it finished.
 type dialogueSlot struct {
 	mu      sync.Mutex
 	d       *protocols.Dialogue

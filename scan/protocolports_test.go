@@ -15,6 +15,7 @@ func TestBarePortTakesItsScheme(t *testing.T) {
 		starttls bool
 	}{
 		389: {"ldap", true}, 636: {"ldaps", false}, 3268: {"ldap", true}, 3269: {"ldaps", false},
+		21: {"ftp", true}, 990: {"ftps", false},
 	} {
 		in := "127.0.0.1:" + strconv.Itoa(int(port))
 		tg, err := ParseTarget(in, TargetOptions{})

@@ -228,7 +228,7 @@ capture_start() { # capture_start NAME
 	: >"$work/$1.truth.jsonl"
 	# Started directly (not through a shell function) so that $! is
 	# tcpdump itself and SIGINT reaches it.
-	ip netns exec "$ns" tcpdump -i lo -s 0 -U --immediate-mode -n -Z root -w "$work/$1.pcap" tcp >"$work/$1.tcpdump.log" 2>&1 &
+	ip netns exec "$ns" tcpdump -i lo -s 0 -B 16384 -U --immediate-mode -n -Z root -w "$work/$1.pcap" tcp >"$work/$1.tcpdump.log" 2>&1 &
 	tcpdump_pid=$!
 	pids+=($tcpdump_pid)
 	for _ in $(seq 100); do
@@ -245,6 +245,10 @@ capture_stop() { # capture_stop NAME
 	local n
 	n=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$work/$1.tcpdump.log")
 	[ "${n:-0}" -gt 0 ] || die "$1: tcpdump captured nothing: $(cat "$work/$1.tcpdump.log")"
+	# A capture missing segments would not hold what the clients did.
+	local dropped
+	dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$work/$1.tcpdump.log")
+	[ "${dropped:-0}" -eq 0 ] || die "$1: the kernel dropped $dropped packets of the capture; run again on a quieter machine"
 	mkdir -p "$out"
 	cp "$work/$1.pcap" "$out/$1.pcap"
 	helper truth "$1" "$work/$1.truth.jsonl" "$work" >"$out/$1.truth.json"
@@ -348,17 +352,19 @@ capture_stop starttls
 fi
 
 # ---- directory, file transfer, chat ---------------------------------------------
-# internal/protoserver's servers (slapd …) on their well-known ports in the
-# namespace, started by bench/protoserve, which prints their URLs.
-if want ldap; then
+# internal/protoserver's servers (slapd, vsftpd …) on their well-known
+# ports in the namespace, started by bench/protoserve, which prints their
+# URLs.
+if want ldap || want ftp; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
 	ip netns exec "$ns" "$work/protoserve" -well-known >"$work/protoserve.out" 2>"$work/protoserve.log" &
 	pids+=($!)
-	for _ in $(seq 300); do
-		grep -q '^ldaps://' "$work/protoserve.out" && break
+	# It prints every URL at once, when all its servers accept connections.
+	for _ in $(seq 600); do
+		grep -q '^ftps://' "$work/protoserve.out" && break
 		sleep 0.1
 	done
-	grep -q '^ldaps://' "$work/protoserve.out" || die "protoserve did not start: $(tail -5 "$work/protoserve.log")"
+	grep -q '^ftps://' "$work/protoserve.out" || die "protoserve did not start: $(tail -5 "$work/protoserve.log")"
 fi
 
 # ---- LDAP (slapd: StartTLS on 389, LDAPS on 636) ----------------------------------
@@ -392,6 +398,35 @@ if want ldap; then
 		</dev/null >"$work/o.out" 2>&1 || true
 	truth ldap "openssl s_client -starttls ldap -tls1" 127.0.0.1:389 ldap "$sni" "$work/o.out" s_client
 	capture_stop ldap
+fi
+
+# ---- FTP (vsftpd: AUTH TLS on 21, implicit FTPS on 990) ---------------------------
+if want ftp; then
+	capture_start ftp
+	# curl logs in as anonymous after TLS, which vsftpd refuses: the
+	# handshake, which is what counts here, is done by then.
+	ftp_curl() { # ftp_curl ftp|ftps PORT VERSION
+		local sni=${1}-tls${3/./}.curl.test
+		host_add "$sni"
+		inns curl -v -sk --ssl-reqd --tlsv$3 --tls-max "$3" --ciphers 'DEFAULT:@SECLEVEL=0' \
+			"$1://$sni:$2/" -o /dev/null >"$work/c.out" 2>&1 || true
+		truth ftp "curl $1:// --ssl-reqd --tlsv$3 --tls-max $3" "127.0.0.1:$2" ftp "$sni" "$work/c.out" curl
+	}
+	ftp_curl ftp 21 1.0
+	ftp_curl ftp 21 1.1
+	ftp_curl ftp 21 1.2
+	ftp_curl ftp 21 1.3
+	ftp_curl ftps 990 1.0
+	ftp_curl ftps 990 1.3
+	sni=ftp-tls12.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=ftp --priority "NORMAL:-VERS-ALL:+VERS-TLS1.2" --sni-hostname "$sni" -p 21 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth ftp "gnutls-cli --starttls-proto=ftp --priority NORMAL:-VERS-ALL:+VERS-TLS1.2" 127.0.0.1:21 ftp "$sni" "$work/g.out" gnutls
+	sni=ftp-tls11.openssl.test
+	inns openssl s_client -connect 127.0.0.1:21 -starttls ftp -tls1_1 -cipher 'AES256-SHA:@SECLEVEL=0' -servername "$sni" \
+		</dev/null >"$work/o.out" 2>&1 || true
+	truth ftp "openssl s_client -starttls ftp -tls1_1 -cipher AES256-SHA" 127.0.0.1:21 ftp "$sni" "$work/o.out" s_client
+	capture_stop ftp
 fi
 
 echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2

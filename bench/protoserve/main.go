@@ -1,5 +1,5 @@
 // Command protoserve starts the real servers of internal/protoserver
-// (slapd …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
+// (slapd, vsftpd …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
 // once all accept connections, and stops them on SIGINT or SIGTERM. It is
 // how scripts/make-captures.sh and the protocol benchmarks get servers
 // outside a Go test. It needs root and sends nothing anywhere.
@@ -36,6 +36,7 @@ func run(wellKnown bool) int {
 	}
 	servers := []protoserver.Starter{
 		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636)}),
+		protoserver.Vsftpd(protoserver.VsftpdOptions{Ports: ports(21, 990)}),
 	}
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {
@@ -67,6 +68,9 @@ func run(wellKnown bool) int {
 			return 1
 		}
 		running = append(running, s)
+	}
+	// All at once, when every server accepts connections.
+	for _, s := range running {
 		for _, u := range s.URLs() {
 			fmt.Println(u)
 		}

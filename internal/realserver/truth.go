@@ -34,10 +34,16 @@ type TruthOptions struct {
 	Parallel int
 	// Timeout bounds each s_client run (0: 15 s).
 	Timeout time.Duration
-	// STARTTLS, when set ("smtp", "imap", "pop3"), is passed to every
-	// s_client run as -starttls: the handshake follows that protocol's
-	// plaintext upgrade. "" for implicit TLS.
+	// STARTTLS, when set ("smtp", "imap", "pop3", "ldap", "ftp" …), is
+	// passed to every s_client run as -starttls: the handshake follows
+	// that protocol's plaintext upgrade. "" for implicit TLS.
 	STARTTLS string
+	// XMPPHost is s_client's -xmpphost, the domain of an XMPP stream
+	// header ("" lets s_client use the host of the address).
+	XMPPHost string
+	// VersionsOnly examines the versions alone (Truth.Suites stays
+	// empty): one s_client run a version.
+	VersionsOnly bool
 }
 
 // Truth is what an endpoint accepts according to openssl s_client.
@@ -137,6 +143,12 @@ func OpenSSLTruth(ctx context.Context, addr string, opts TruthOptions) (*Truth, 
 			return nil, errs[i]
 		}
 		tr.Versions[v] = verOK[i]
+	}
+
+	if opts.VersionsOnly {
+		tr.Runs = int(c.runs.Load())
+		tr.Elapsed = time.Since(start)
+		return tr, nil
 	}
 
 	// Suites, one per connection, every version at once.
@@ -329,6 +341,9 @@ func (c *client) handshake(ctx context.Context, v uint16, names []string) (strin
 	}
 	if c.opts.STARTTLS != "" {
 		args = append(args, "-starttls", c.opts.STARTTLS)
+	}
+	if c.opts.XMPPHost != "" {
+		args = append(args, "-xmpphost", c.opts.XMPPHost)
 	}
 	if c.opts.ServerName != "" {
 		args = append(args, "-servername", c.opts.ServerName)

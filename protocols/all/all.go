@@ -5,6 +5,7 @@ package all
 
 import (
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/ftp"
 	"github.com/tlsmap/tlsmap/protocols/httpconnect"
 	"github.com/tlsmap/tlsmap/protocols/https"
 	"github.com/tlsmap/tlsmap/protocols/imap"
@@ -21,6 +22,7 @@ func init() {
 		imap.Protocol,
 		pop3.Protocol,
 		ldap.Protocol,
+		ftp.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

@@ -261,8 +261,8 @@ func TestRegisteredProtocolIsScannedAndSniffed(t *testing.T) {
 }
 
 // TestProbeOncePerEndpoint: a scan asked to probe (Options.Probe) runs
-// the probe on one dialogue of the endpoint, not on each of its many
-// connections, and keeps that dialogue.
+// the probe on one dialogue of the endpoint, on a connection of its own,
+// not on each of its many connections, and keeps that dialogue.
 func TestProbeOncePerEndpoint(t *testing.T) {
 	srv := faketls.Start(t, faketls.Intermediate())
 	front := startToyFront(t, toyGo, srv.Addr())
@@ -322,6 +322,7 @@ func TestRegistry(t *testing.T) {
 		{143, "imap", "imap", protocols.STARTTLS}, {993, "imaps", "imap", protocols.Implicit},
 		{110, "pop3", "pop3", protocols.STARTTLS}, {995, "pop3s", "pop3", protocols.Implicit},
 		{389, "ldap", "ldap", protocols.STARTTLS}, {636, "ldaps", "ldap", protocols.Implicit},
+		{21, "ftp", "ftp", protocols.STARTTLS}, {990, "ftps", "ftp", protocols.Implicit},
 	} {
 		p, s, ok := protocols.ForPort(tc.port)
 		p2, s2, ok2 := protocols.ForScheme(tc.scheme)
