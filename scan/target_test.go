@@ -265,7 +265,7 @@ func TestParseTargetErrors(t *testing.T) {
 
 		// schemes and URLs
 		{in: "http://example.com", want: `unknown scheme "http" (want one of tls, https, smtp, submission, smtps, imap, imaps, pop3, pop3s`},
-		{in: "ftp://example.com", want: `unknown scheme "ftp"`},
+		{in: "gopher://example.com", want: `unknown scheme "gopher"`},
 		{in: "://example.com", want: `missing scheme before "://"`},
 		{in: "https://", want: "missing host"},
 		{in: "https:///path", want: "missing host"},
