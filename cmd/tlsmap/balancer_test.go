@@ -151,6 +151,21 @@ func TestHAProxyBackendCapture(t *testing.T) {
 		}
 	}
 
+	// tlsmap scan --proxy-protocol reaches the backends that take
+	// connections only after a PROXY header: every version they accept is
+	// found (scan's TestProxyProtocolBackends shows that without the
+	// header none is).
+	for _, tc := range []struct{ target, flag string }{
+		{ng.HTTPSProxied, "v2"}, {"imaps://" + dc.IMAPSHAProxy, "v1"},
+	} {
+		var stdout, stderr bytes.Buffer
+		run([]string{"scan", "--versions-only", "--no-cert", "--no-groups", "--versions", "tls1.0,tls1.1,tls1.2,tls1.3",
+			"--format", "jsonl", "--proxy-protocol", tc.flag, tc.target}, nil, &stdout, &stderr)
+		if n := strings.Count(stdout.String(), `"outcome":"accepted"`); n != 4 {
+			t.Errorf("tlsmap scan --proxy-protocol %s %s: %d versions accepted, want 4\n%s%s", tc.flag, tc.target, n, stdout.String(), stderr.String())
+		}
+	}
+
 	// Without PROXY support: the same connections, every one the
 	// balancer's, and no real client's address anywhere.
 	var clients []string

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/proxyproto"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -16,6 +17,29 @@ type mailFlags struct {
 	anyway     *bool
 	xmppDomain *string
 	probe      *bool
+	proxy      proxyProtocolFlag
+}
+
+// proxyProtocolFlag is scan's --proxy-protocol: v1 or v2.
+type proxyProtocolFlag struct {
+	checked
+	v proxyproto.Version
+}
+
+func (f *proxyProtocolFlag) String() string {
+	if f.v == 0 {
+		return ""
+	}
+	return f.v.String()
+}
+
+func (f *proxyProtocolFlag) Set(s string) error {
+	v, err := proxyproto.ParseVersion(strings.ToLower(s))
+	if err != nil {
+		return f.fail(fmt.Errorf("--proxy-protocol: %w", err), "v1 is the text header (HAProxy send-proxy), v2 the binary one (send-proxy-v2)")
+	}
+	f.v = v
+	return nil
 }
 
 // protocolFlag is --starttls: the STARTTLS protocol of bare host:port
@@ -45,13 +69,14 @@ func starttlsNames() []string {
 }
 
 // addMailFlags registers --starttls, --helo, --starttls-anyway,
-// --xmpp-domain and --login-probe on fs.
+// --xmpp-domain, --login-probe and --proxy-protocol on fs.
 func addMailFlags(fs *flag.FlagSet) *mailFlags {
 	m := &mailFlags{}
 	fs.Var(&m.starttls, "starttls", "`protocol` ("+strings.Join(starttlsNames(), ", ")+") of bare host:port targets: upgrade with STARTTLS before TLS")
 	m.helo = fs.String("helo", "", "`name` sent with SMTP EHLO/HELO (default tlsmap.invalid)")
 	m.anyway = fs.Bool("starttls-anyway", false, "send STARTTLS (STLS) even when the server does not advertise it")
 	m.xmppDomain = fs.String("xmpp-domain", "", "XMPP `domain` named in the stream header (default: the target's host name)")
+	fs.Var(&m.proxy, "proxy-protocol", "send a PROXY protocol `version` header (v1 or v2) first on every connection, for backends that require one")
 	m.probe = fs.Bool("login-probe", true, "once per endpoint, try a login with a made-up name before TLS (LDAP simple bind, FTP USER) to learn whether the server takes passwords in clear")
 	return m
 }
@@ -68,7 +93,8 @@ func (m *mailFlags) apply(opts *scan.Options, topts *scan.TargetOptions) {
 		timeout = scan.DefaultTimeout
 	}
 	opts.Dialer = &scan.NetDialer{
-		Timeout:  timeout,
-		Dialogue: protocols.Options{ClientName: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout, Domain: *m.xmppDomain, Probe: *m.probe},
+		Timeout:       timeout,
+		Dialogue:      protocols.Options{ClientName: *m.helo, StartTLSAnyway: *m.anyway, Timeout: timeout, Domain: *m.xmppDomain, Probe: *m.probe},
+		ProxyProtocol: m.proxy.v,
 	}
 }
