@@ -37,7 +37,15 @@ clients that negotiated or offered TLS 1.1 or older.
 The default view (--format table) is the legacy-client report: one row per
 client address, then totals by version and protocol. --format jsonl and csv
 write one record per connection (schema tlsmap.sniff/1, docs/schema/sniff.md)
-unless --report legacy asks for the per-client report.
+unless --report legacy asks for the per-client report, or --report evidence
+for the tlsmap.evidence/1 records tlsmap logs writes (docs/schema/evidence.md).
+
+Behind a load balancer: a PROXY protocol header (v1 or v2) at the start of
+a client stream names the real client, kept with the balancer as its via,
+and a v2 header's SSL TLV gives the client's TLS as the balancer negotiated
+it (--proxy-protocol=false takes the balancer for the client). On plaintext
+HTTP, X-Forwarded-For and Forwarded name each request's client, and
+--tls-header the header a TLS-terminating balancer reports its version in.
 
 Ctrl-C stops reading, reports every connection seen so far and exits.
 Live capture needs root or CAP_NET_RAW.
@@ -48,6 +56,7 @@ Examples:
   tcpdump -i eth0 -w - 'tcp' | tlsmap sniff -r -
   sudo tlsmap sniff -i eth1 --promisc --stats-interval 30s --report legacy
   tlsmap sniff -r span.pcap --fingerprints known-clients.csv --report legacy --format csv
+  tlsmap sniff -r backend.pcap --tls-header X-SSL-Protocol --report evidence --format jsonl
 
 Flags:
 `
