@@ -26,7 +26,8 @@ func requireSeeds(f *testing.F, name string) {
 func FuzzPacket(f *testing.F) {
 	requireSeeds(f, "FuzzPacket")
 	lts := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeNull, layers.LinkTypePPP, layers.LinkTypePPPEthernet}
-	s := New(Config{MaxFlows: 64, MaxBuffer: 8 << 10, MaxMemory: 1 << 20}, func(*Flow) {})
+	s := New(Config{MaxFlows: 64, MaxBuffer: 8 << 10, MaxMemory: 1 << 20, ProxyProtocol: true, HTTPForwarded: true, TLSHeader: "X-SSL-Protocol"},
+		func(f *Flow) { Observations(f, "") })
 	ts := time.Unix(1700000000, 0)
 	f.Fuzz(func(t *testing.T, lt uint8, data []byte) {
 		ts = ts.Add(time.Millisecond)
@@ -62,9 +63,18 @@ func FuzzStream(f *testing.F) {
 			c.send(false, s2c[:n], m)
 			s2c = s2c[n:]
 		}
-		flows, s := run(t, Config{MaxBuffer: 16 << 10}, c.lt, c.pkts)
+		flows, s := run(t, Config{MaxBuffer: 16 << 10, ProxyProtocol: true, HTTPForwarded: true, TLSHeader: "X-SSL-Protocol"}, c.lt, c.pkts)
 		if len(flows) > 1 {
 			t.Fatalf("%d flows from one connection", len(flows))
+		}
+		for _, f := range flows {
+			obs := Observations(f, "")
+			if f.HasEvidence() != (len(obs) > 0) && !(len(f.Requests) == 0 && f.RequestsMore == 0 && f.Proxy != nil && len(obs) > 0) {
+				t.Fatalf("evidence %v, %d observations: %+v", f.HasEvidence(), len(obs), f)
+			}
+			if f.Proxy != nil && f.Client.Addr() == f.Via.Addr() && f.Client.Port() == f.Via.Port() && f.Via.IsValid() {
+				t.Fatalf("client via itself: %+v", f)
+			}
 		}
 		if b := s.Stats().Buffered; b != 0 {
 			t.Fatalf("%d bytes buffered after Flush", b)

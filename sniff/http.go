@@ -345,4 +345,5 @@ func (c *conn) startHTTP(s *Sniffer, side int) {
 	h.buf = nil
 	c.stopSide(s, 1-side)
 	c.http.feed(buf)
+	s.buffered += len(c.http.carry) // a head still incomplete, held as deliver holds it
 }
