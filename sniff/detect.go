@@ -78,6 +78,12 @@ func (c *conn) detect(s *Sniffer) {
 		}
 	}
 	if all {
+		if c.midStreamFirst() {
+			// One segment of a connection joined mid-stream: the next may
+			// be the bytes before it (reordered), which prepend puts in
+			// front; decide then.
+			return
+		}
 		c.startSearch(s)
 	}
 }
@@ -107,4 +113,21 @@ func (c *conn) startTLS(s *Sniffer, off0, off1 int, proto string) {
 			return
 		}
 	}
+}
+
+// midStreamFirst reports whether the connection was joined mid-stream (no
+// SYN) and what it buffered came in a single segment of one direction.
+func (c *conn) midStreamFirst() bool {
+	if c.synSeen {
+		return false
+	}
+	n := 0
+	for side := range c.dir {
+		h := &c.dir[side]
+		if h.synSeen {
+			return false
+		}
+		n += h.pieces
+	}
+	return n == 1
 }

@@ -137,3 +137,26 @@ func TestOutcomesPartitionPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestReorderedHellos: connections joined mid-stream (no SYN) whose
+// ClientHello's two segments were captured in reverse order, and no
+// ServerHello: each hello is put back together and reported.
+func TestReorderedHellos(t *testing.T) {
+	ch, _ := testHellos(t, 200)
+	var pkts [][]byte
+	for i := 0; i < 100; i++ {
+		c := newConv(t, "eth", netip.AddrPortFrom(cliAP.Addr(), uint16(20000+i)), srvAP)
+		c.send(true, ch, len(ch)/2+1)
+		pkts = append(pkts, c.pkts[1], c.pkts[0])
+	}
+	flows, s := run(t, Config{Recognizers: DefaultRecognizers()}, layers.LinkTypeEthernet, pkts)
+	n := 0
+	for _, f := range flows {
+		if f.HasClientHello() && f.SNI == "example.test" {
+			n++
+		}
+	}
+	if o := s.Stats().TCP; n != 100 || o.TLS != 100 {
+		t.Errorf("%d of 100 hellos reported; outcomes %+v", n, o)
+	}
+}

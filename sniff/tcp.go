@@ -51,6 +51,7 @@ type half struct {
 	delivered int // bytes delivered in order so far
 	proxyLen  int // bytes of a PROXY protocol header stripped from buf
 	tlsStart  int // stream offset where TLS decoding began (after a prefix)
+	pieces    int // deliveries while recognising (detect mode)
 	scan      helloScan
 	buf       []byte // the stream prefix while the flow is being recognised
 	dec       decoderState
@@ -79,8 +80,36 @@ func (c *conn) segment(s *Sniffer, side int, seq uint32, payload []byte, cut int
 		c.hold(s, side, seq, payload, cut)
 		return
 	}
+	if d < 0 && c.prepend(s, side, seq, payload) {
+		return
+	}
 	c.take(s, side, payload, cut, -d)
 	c.drain(s, side)
+}
+
+// prepend handles a segment that came after the one the stream was
+// started at (no SYN seen) but holds bytes before it: reordered, or
+// retransmitted late. While the direction is still being recognised and
+// everything it delivered is buffered, the bytes before its start are put
+// in front: a hello whose first segment came second is then whole. It
+// reports whether it did.
+func (c *conn) prepend(s *Sniffer, side int, seq uint32, payload []byte) bool {
+	h := &c.dir[side]
+	if h.synSeen || c.mode != modeDetect || h.delivered != len(h.buf) || h.proxyLen != 0 || len(h.pending) > 0 {
+		return false
+	}
+	start := h.next - uint32(h.delivered)
+	before := seqDiff(start, seq) // bytes of payload before the start
+	if before <= 0 || before > len(payload) || h.delivered+before > s.cfg.MaxBuffer || s.buffered+before > s.cfg.MaxMemory {
+		return false
+	}
+	buf := make([]byte, 0, before+len(h.buf))
+	buf = append(append(buf, payload[:before]...), h.buf...)
+	s.buffered += before
+	h.buf, h.delivered = buf, h.delivered+before
+	h.pieces++
+	c.detect(s)
+	return true
 }
 
 // take delivers a segment that starts skip bytes before the next byte
@@ -262,6 +291,7 @@ func (c *conn) deliver(s *Sniffer, side int, p []byte) {
 			return
 		}
 		h.buf = append(h.buf, p...)
+		h.pieces++
 		s.buffered += len(p)
 		c.detect(s)
 	case modeSearch:
