@@ -284,13 +284,19 @@ type ClientReport struct {
 	ClientSchema, TotalsSchema string
 	Clients                    []*evidence.ClientSummary
 	Totals                     evidence.Totals
+	// Coverage, for a capture: what was read and could not be seen. The
+	// all-clear is said only when it has no gap; nil (logs) writes none.
+	Coverage *Coverage
 }
 
 // WriteLegacyReport writes sniff's legacy-client report (see
-// WriteClientReport).
-func WriteLegacyReport(w io.Writer, f Format, r *sniff.Report) error {
+// WriteClientReport), then cov's coverage: the table's section, the
+// SummaryRecord as the last JSON line, the CSV footer. The verdict says
+// "no legacy client" plainly only when cov has no gap; cov nil writes no
+// coverage and takes the input as complete.
+func WriteLegacyReport(w io.Writer, f Format, r *sniff.Report, cov *Coverage) error {
 	return WriteClientReport(w, f, ClientReport{ClientSchema: SniffClientSchema, TotalsSchema: SniffTotalsSchema,
-		Clients: r.Clients(), Totals: r.Totals()})
+		Clients: r.Clients(), Totals: r.Totals(), Coverage: cov})
 }
 
 // WriteClientReport writes the legacy-client report: in a table, one row
@@ -326,25 +332,38 @@ func WriteClientReport(w io.Writer, f Format, rep ClientReport) error {
 	if err := rw.Flush(); err != nil {
 		return err
 	}
-	if f != FormatTable {
+	var gaps []sniff.Gap
+	if rep.Coverage != nil {
+		gaps = rep.Coverage.Gaps
+	}
+	if f == FormatTable {
+		if err := writeTotals(w, len(rep.Clients) > 0, rep.Totals, gaps); err != nil {
+			return err
+		}
+	}
+	if rep.Coverage == nil {
 		return nil
 	}
-	return writeTotals(w, len(rep.Clients) > 0, rep.Totals)
+	return WriteCoverage(w, f, rep.Coverage)
 }
 
 // writeTotals writes the totals under the table. An unknown-version
 // connection is never counted as modern: with some, the all-clear line
-// says how many the evidence could not tell.
-func writeTotals(w io.Writer, table bool, t evidence.Totals) error {
+// says how many the evidence could not tell; and with gaps of the
+// capture, it names them.
+func writeTotals(w io.Writer, table bool, t evidence.Totals, gaps []sniff.Gap) error {
 	var b strings.Builder
 	if table {
 		b.WriteString("\n")
 	}
 	conns := func(n int) string { return snPlural(n, "connection", "connections") }
 	switch {
-	case t.LegacyClients == 0 && t.UnknownFlows == 0:
+	case t.LegacyClients == 0 && t.UnknownFlows == 0 && len(gaps) == 0:
 		fmt.Fprintf(&b, "No client negotiated or offered TLS 1.1 or older (%d TLS %s from %d %s).\n",
 			t.Flows, conns(t.Flows), t.Clients, snPlural(t.Clients, "client", "clients"))
+	case t.LegacyClients == 0 && t.UnknownFlows == 0:
+		fmt.Fprintf(&b, "No client negotiated or offered TLS 1.1 or older among %d TLS %s from %d %s — but %s: legacy clients may hide there.\n",
+			t.Flows, conns(t.Flows), t.Clients, snPlural(t.Clients, "client", "clients"), gapPhrases(gaps))
 	case t.LegacyClients == 0:
 		fmt.Fprintf(&b, "No client is known to have used TLS 1.1 or older, but %d of %d TLS %s (from %d %s) are of a version the evidence does not name.\n",
 			t.UnknownFlows, t.Flows, conns(t.Flows), t.UnknownClients, snPlural(t.UnknownClients, "client", "clients"))

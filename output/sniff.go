@@ -99,6 +99,12 @@ type FlowRecord struct {
 	// requests grouped by the client a forwarded-for header named and the
 	// TLS version the balancer's TLS header reported.
 	Forwarded []ForwardedRecord `json:"forwarded"`
+
+	// ProxyTarget is the destination of a proxy's tunnel (http-connect,
+	// socks4, socks4a, socks5); Prefix the first bytes of the client
+	// stream of a tls-after-prefix flow. Both "" otherwise.
+	ProxyTarget string `json:"proxy_target"`
+	Prefix      string `json:"prefix"`
 }
 
 // ForwardedRecord is one group of forwarded requests of a flow.
@@ -118,6 +124,8 @@ func NewFlowRecord(f *sniff.Flow, label string) FlowRecord {
 		Server:              addrPort(f.Server.String(), f.Server.IsValid()),
 		Protocol:            f.Protocol,
 		StartTLS:            f.StartTLS,
+		ProxyTarget:         f.ProxyTarget,
+		Prefix:              f.Prefix,
 		SNI:                 f.SNI,
 		ALPN:                nonNil(f.ALPN),
 		OfferedVersions:     versionNames(f.OfferedVersions),
@@ -223,7 +231,7 @@ var flowColumns = []string{"schema", "client", "server", "protocol", "starttls",
 	"offered_versions", "version", "cipher", "cipher_name", "offered_ciphers", "groups",
 	"signature_algorithms", "key_share_groups", "hrr", "alert", "alert_from", "sslv2", "legacy",
 	"legacy_reasons", "label", "ja3", "ja3s", "ja4", "first_seen", "last_seen", "packets", "bytes", "truncated", "quic_version",
-	"via", "proxy_version", "proxy_destination", "proxy_authority", "proxy_tls", "proxy_tls_version", "proxy_tls_cipher", "forwarded"}
+	"via", "proxy_version", "proxy_destination", "proxy_authority", "proxy_tls", "proxy_tls_version", "proxy_tls_cipher", "forwarded", "proxy_target", "prefix"}
 
 // Columns implements Tabular.
 func (r FlowRecord) Columns() []string { return flowColumns }
@@ -238,7 +246,7 @@ func (r FlowRecord) Cells() []string {
 		j(r.LegacyReasons), r.Label, r.JA3, r.JA3S, r.JA4, r.FirstSeen, r.LastSeen,
 		strconv.FormatUint(r.Packets, 10), strconv.FormatUint(r.Bytes, 10), r.Truncated, r.QUICVersion,
 		r.Via, strconv.Itoa(r.ProxyVersion), r.ProxyDestination, r.ProxyAuthority, b(r.ProxyTLS), r.ProxyTLSVersion,
-		r.ProxyTLSCipher, forwardedCell(r.Forwarded)}
+		r.ProxyTLSCipher, forwardedCell(r.Forwarded), r.ProxyTarget, r.Prefix}
 }
 
 // forwardedCell is the CSV cell of the forwarded requests:
@@ -277,7 +285,11 @@ func (r FlowTableRecord) Cells() []string {
 	if r.StartTLS {
 		proto += "+starttls"
 	}
-	return []string{r.Client, r.Server, proto, r.SNI, offered, r.Version, r.CipherName, r.Alert, legacy, r.Label, r.JA4}
+	server := r.Server
+	if r.ProxyTarget != "" {
+		server += "→" + r.ProxyTarget
+	}
+	return []string{r.Client, server, proto, r.SNI, offered, r.Version, r.CipherName, r.Alert, legacy, r.Label, r.JA4}
 }
 
 // FlowWriter streams flows in one format: jsonl and csv as they come, the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/protocols/quic"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/sniff"
 )
@@ -67,7 +68,31 @@ func sniffFixture() []*sniff.Flow {
 			JA4:       "q13d0310h3_55b375c5d22e_cd85d2d88918",
 			FirstSeen: sniffT0.Add(5 * time.Minute), LastSeen: sniffT0.Add(5 * time.Minute), Packets: 6, Bytes: 7000,
 		},
+		{
+			Client: ap("192.0.2.12:41000"), Server: ap("198.51.100.9:1080"), Protocol: "socks5", ProxyTarget: "legacy.example:443",
+			SNI: "legacy.example", OfferedVersions: []uint16{0x0301}, CipherSuites: []uint16{0xC014}, ClientHello: []byte{1},
+			Version: 0x0301, Cipher: 0xC014,
+			FirstSeen: sniffT0.Add(6 * time.Minute), LastSeen: sniffT0.Add(6 * time.Minute), Packets: 10, Bytes: 900,
+		},
+		{
+			Client: ap("192.0.2.13:42000"), Server: ap("198.51.100.10:6667"), Protocol: sniff.ProtocolTLSAfterPrefix,
+			Prefix: `CAP LS 302\r\nNICK t\r\n`, SNI: "irc.example", OfferedVersions: []uint16{0x0303},
+			CipherSuites: []uint16{0xC02F}, ClientHello: []byte{1}, Version: 0x0303, Cipher: 0xC02F,
+			FirstSeen: sniffT0.Add(7 * time.Minute), LastSeen: sniffT0.Add(7 * time.Minute), Packets: 14, Bytes: 2900,
+		},
 	}
+}
+
+// sniffCoverage is a coverage with a gap of most kinds.
+func sniffCoverage() *Coverage {
+	st := sniff.Stats{Packets: 1234, Bytes: 567890,
+		NotDecoded: map[sniff.Skip]uint64{{Kind: sniff.SkipLinkType, Code: 147}: 300, {Kind: sniff.SkipEtherType, Code: 0x0806}: 12},
+		TCP: sniff.TCPOutcomes{Total: 15, TLS: 5, TLSAfter: map[string]uint64{"smtp": 1, "socks5": 1}, TLSAfterPrefix: 1,
+			Plaintext: map[string]uint64{"imap": 1}, Unknown: 3, UnknownPorts: map[uint16]uint64{8080: 2, 9000: 1},
+			NoPayload: 1, MidStream: 1, Truncated: 1, TruncatedBy: map[string]uint64{"snaplen": 1}},
+		UDPFlows: 4, QUICFlowsDecoded: 1, QUICConns: 1, QUICFlowsUndecryptable: map[quic.Version]uint64{0x51303530: 1}, UDPFlowsOther: 2,
+		CorruptBlocks: 1}
+	return NewCoverage(st, 0)
 }
 
 func renderFlows(t *testing.T, f Format) []byte {
@@ -100,7 +125,7 @@ func renderLegacy(t *testing.T, f Format) []byte {
 	extra.Protocol = "pop3"
 	r.Add(&extra)
 	var buf bytes.Buffer
-	if err := WriteLegacyReport(&buf, f, r); err != nil {
+	if err := WriteLegacyReport(&buf, f, r, sniffCoverage()); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -126,10 +151,41 @@ func TestSniffGolden(t *testing.T) {
 	r.Add(sniffFixture()[2])
 	for _, f := range []Format{FormatTable, FormatCSV} {
 		var buf bytes.Buffer
-		if err := WriteLegacyReport(&buf, f, r); err != nil {
+		if err := WriteLegacyReport(&buf, f, r, NewCoverage(sniff.Stats{Packets: 9, Bytes: 4100, TCP: sniff.TCPOutcomes{Total: 1, TLS: 1}}, 0)); err != nil {
 			t.Fatal(err)
 		}
 		sniffGolden(t, "legacy-none."+f.String()+".golden", buf.Bytes())
+	}
+	// No legacy client, but gaps: no all-clear.
+	var buf bytes.Buffer
+	if err := WriteLegacyReport(&buf, FormatTable, r, sniffCoverage()); err != nil {
+		t.Fatal(err)
+	}
+	sniffGolden(t, "legacy-gaps.table.golden", buf.Bytes())
+	if bytes.Contains(buf.Bytes(), []byte("(1 TLS connection from 1 client).")) {
+		t.Errorf("all-clear wording despite gaps:\n%s", buf.Bytes())
+	}
+	for _, want := range []string{"— but 300 frames were not decoded (link type 147 300)", "1 connection began before the capture (no hello seen)", "1 hello was cut (snaplen 1)",
+		"1 QUIC flow was of a version tlsmap cannot decrypt (0x51303530 1)", "and 1 damaged block was skipped: legacy clients may hide there."} {
+		if !bytes.Contains(buf.Bytes(), []byte(want)) {
+			t.Errorf("verdict without %q:\n%s", want, buf.Bytes())
+		}
+	}
+}
+
+// TestSniffSummaryJSONL: the summary record is the last line, with the
+// counts of the coverage.
+func TestSniffSummaryJSONL(t *testing.T) {
+	lines := bytes.Split(bytes.TrimSpace(renderLegacy(t, FormatJSONL)), []byte("\n"))
+	var m map[string]any
+	if err := json.Unmarshal(lines[len(lines)-1], &m); err != nil {
+		t.Fatal(err)
+	}
+	tcp, udp := m["tcp"].(map[string]any), m["udp"].(map[string]any)
+	if m["schema"] != SniffSummarySchema || m["complete"] != false || m["packets"] != 1234.0 ||
+		tcp["connections"] != 15.0 || tcp["mid_stream"] != 1.0 || tcp["unknown_ports"].(map[string]any)["8080"] != 2.0 ||
+		udp["quic_undecryptable"].(map[string]any)["0x51303530"] != 1.0 || len(m["gaps"].([]any)) != 5 {
+		t.Errorf("summary %s", lines[len(lines)-1])
 	}
 }
 
@@ -142,8 +198,11 @@ func TestSniffFlowJSONL(t *testing.T) {
 		}
 		recs = append(recs, m)
 	}
-	if len(recs) != 5 {
-		t.Fatalf("%d records, want 5", len(recs))
+	if len(recs) != 7 {
+		t.Fatalf("%d records, want 7", len(recs))
+	}
+	if tun, pre := recs[5], recs[6]; tun["proxy_target"] != "legacy.example:443" || tun["protocol"] != "socks5" || pre["prefix"] != `CAP LS 302\r\nNICK t\r\n` || recs[0]["prefix"] != "" {
+		t.Errorf("tunnel %v, prefix %v", tun, pre)
 	}
 	first, v6, sslv2, q := recs[0], recs[2], recs[3], recs[4]
 	if q["protocol"] != "quic" || q["quic_version"] != "v1" || first["quic_version"] != "" {
@@ -184,18 +243,31 @@ func TestSniffSchemaDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{SniffFlowSchema, SniffClientSchema, SniffTotalsSchema} {
+	for _, name := range []string{SniffFlowSchema, SniffClientSchema, SniffTotalsSchema, SniffSummarySchema} {
 		if !bytes.Contains(doc, []byte(name)) {
 			t.Errorf("docs/schema/sniff.md does not name %s", name)
 		}
 	}
-	for _, v := range []any{FlowRecord{}, ClientRecord{}, TotalsRecord{}} {
-		typ := reflect.TypeOf(v)
+	// Nested objects are documented as parent.field (tcp.mid_stream).
+	var check func(typ reflect.Type, prefix string)
+	check = func(typ reflect.Type, prefix string) {
 		for i := range typ.NumField() {
-			tag := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+			tag := prefix + strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
 			if !regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(tag) + "` ").Match(doc) {
 				t.Errorf("%s.%s (%q) is not documented in docs/schema/sniff.md", typ.Name(), typ.Field(i).Name, tag)
 			}
+			if ft := typ.Field(i).Type; ft.Kind() == reflect.Struct {
+				check(ft, tag+".")
+			}
+		}
+	}
+	for _, v := range []any{FlowRecord{}, ClientRecord{}, TotalsRecord{}, SummaryRecord{}, GapRecord{}} {
+		check(reflect.TypeOf(v), "")
+	}
+	// Every gap kind is documented.
+	for k := sniff.GapNotDecoded; k <= sniff.GapKernelDrops; k++ {
+		if !bytes.Contains(doc, []byte("`"+k.String()+"`")) {
+			t.Errorf("gap kind %s is not documented", k)
 		}
 	}
 	// The CSV columns are the JSON names.

@@ -31,8 +31,9 @@ const sniffHelp = `Usage: tlsmap sniff -r FILE... | -i IFACE [flags]
 
 Reads captures (pcap or pcapng, optionally gzip-compressed; "-" is standard
 input) or captures live on an interface, decodes every TLS ClientHello and
-ServerHello on any port (also after STARTTLS in SMTP), and reports the
-clients that negotiated or offered TLS 1.1 or older.
+ServerHello on any port (also after STARTTLS, through HTTP CONNECT and SOCKS
+proxies, after any plaintext prefix, and in QUIC), and reports the clients
+that negotiated or offered TLS 1.1 or older.
 
 The default view (--format table) is the legacy-client report: one row per
 client address, then totals by version and protocol. --format jsonl and csv
@@ -46,6 +47,12 @@ and a v2 header's SSL TLV gives the client's TLS as the balancer negotiated
 it (--proxy-protocol=false takes the balancer for the client). On plaintext
 HTTP, X-Forwarded-For and Forwarded name each request's client, and
 --tls-header the header a TLS-terminating balancer reports its version in.
+
+Every report ends with its coverage (schema tlsmap.sniff.summary/1): packets
+read, frames not decoded, connections by outcome, UDP flows, damage of the
+input, and the gaps that could hide a handshake. "No client negotiated or
+offered TLS 1.1 or older" is said only when there is no gap; --strict exits 2
+when there is one.
 
 Ctrl-C stops reading, reports every connection seen so far and exits.
 Live capture needs root or CAP_NET_RAW.
@@ -78,6 +85,8 @@ type sniffFlags struct {
 	proxyProtocol bool
 	forwarded     bool
 	tlsHeader     string
+	prefixWindow  int
+	strict        bool
 }
 
 func runSniff(e *env, args []string) int {
@@ -129,6 +138,8 @@ func runSniff(e *env, args []string) int {
 	fs.IntVar(&o.maxFlows, "max-flows", sniff.DefaultMaxFlows, "connections tracked at once; the oldest is reported early beyond it")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", sniff.DefaultIdleTimeout, "report a connection idle this `long` (packet time)")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "print capture statistics on stderr this `often` (0: only at the end of a live capture)")
+	fs.IntVar(&o.prefixWindow, "prefix-window", sniff.DefaultPrefixWindow, "search this many `bytes` of each direction of a connection no protocol claims for TLS after plaintext (0: no search)")
+	fs.BoolVar(&o.strict, "strict", false, "exit 2 when the capture has gaps that could hide a handshake (frames not decoded, cut hellos, connections joined mid-stream …)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), sniffHelp)
 		fs.PrintDefaults()
@@ -155,6 +166,9 @@ func runSniff(e *env, args []string) int {
 	}
 	if o.maxFlows <= 0 || o.snaplen <= 0 || o.bufferMB <= 0 || o.idleTimeout <= 0 || o.statsInterval < 0 {
 		return e.fail(exitUsage, errors.New("sniff: --max-flows, --snaplen, --buffer and --idle-timeout must be positive"), "")
+	}
+	if o.prefixWindow < 0 {
+		return e.fail(exitUsage, errors.New("sniff: --prefix-window must not be negative"), "0 turns the search off")
 	}
 
 	var fp sniff.Fingerprints
@@ -228,10 +242,15 @@ func runSniff(e *env, args []string) int {
 			writeErr = out.Flush() // live: each record as it comes
 		}
 	}
+	window := o.prefixWindow
+	if window == 0 {
+		window = -1 // off
+	}
 	cfg := sniff.Config{
-		Recognizers: sniff.DefaultRecognizers(),
-		MaxFlows:    o.maxFlows,
-		IdleTimeout: o.idleTimeout,
+		Recognizers:  sniff.DefaultRecognizers(),
+		MaxFlows:     o.maxFlows,
+		IdleTimeout:  o.idleTimeout,
+		PrefixWindow: window,
 		// A balancer's PROXY header and forwarded-for headers name the
 		// clients behind it.
 		ProxyProtocol: o.proxyProtocol,
@@ -273,6 +292,14 @@ func runSniff(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "tlsmap: interrupted; reporting the connections seen so far")
 	}
 
+	st := sn.Stats()
+	var drops uint64
+	if live != nil {
+		if ks, err := live.Stats(); err == nil {
+			drops = ks.Drops
+		}
+	}
+	cov := output.NewCoverage(st, drops)
 	if flows != nil {
 		if writeErr == nil {
 			writeErr = flows.Flush()
@@ -282,10 +309,16 @@ func runSniff(e *env, args []string) int {
 			_, writeErr = fmt.Fprintf(out, "\n%d TLS connections, %d legacy (TLS 1.1 or older negotiated or offered) from %d clients\n",
 				t.Flows, t.LegacyFlows, t.LegacyClients)
 		}
+		if writeErr == nil {
+			writeErr = output.WriteCoverage(out, format, cov)
+		}
 	} else if writeErr == nil && agg != nil && format != output.FormatTable {
 		writeErr = output.WriteEvidence(out, format, agg, report.Totals())
+		if writeErr == nil {
+			writeErr = output.WriteCoverage(out, format, cov)
+		}
 	} else if writeErr == nil {
-		writeErr = output.WriteLegacyReport(out, format, report)
+		writeErr = output.WriteLegacyReport(out, format, report, cov)
 	}
 	if writeErr == nil {
 		writeErr = out.Flush()
@@ -294,7 +327,6 @@ func runSniff(e *env, args []string) int {
 		return e.fail(exitFail, fmt.Errorf("sniff: writing results: %w", writeErr), "")
 	}
 
-	st := sn.Stats()
 	for _, w := range st.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
@@ -303,6 +335,14 @@ func runSniff(e *env, args []string) int {
 	}
 	if live != nil || o.statsInterval > 0 {
 		mon.final()
+	}
+	if o.strict && !cov.Complete() {
+		kinds := make([]string, len(cov.Gaps))
+		for i, g := range cov.Gaps {
+			kinds[i] = g.Kind.String()
+		}
+		return e.fail(exitStrict, fmt.Errorf("sniff: --strict: the capture has gaps that could hide a handshake: %s", strings.Join(kinds, ", ")),
+			"the report's coverage counts them; without --strict the same report exits 0 (1 when damage cost part of a file)")
 	}
 	if st.CorruptFiles > 0 {
 		// Damage cost the rest of a file: the report covers less than
@@ -344,6 +384,11 @@ func exePath() string {
 	}
 	return "$(command -v tlsmap)"
 }
+
+// exitStrict is sniff's exit code under --strict when the capture has
+// gaps that could hide a handshake (docs/exit-codes.md): 2, as a usage
+// error, since a script must not act on the report.
+const exitStrict = 2
 
 // captureHint follows an error about a file that is not a capture.
 const captureHint = "tlsmap sniff reads pcap and pcapng files (tcpdump -w, dumpcap, Wireshark), optionally gzip-compressed"

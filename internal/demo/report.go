@@ -249,7 +249,7 @@ func (r *Result) writeClients(ew *errWriter) {
 		ew.printf("\n")
 	}
 	if r.Sniff != nil && ew.err == nil {
-		ew.err = output.WriteLegacyReport(ew.w, output.FormatTable, r.Sniff)
+		ew.err = output.WriteLegacyReport(ew.w, output.FormatTable, r.Sniff, output.NewCoverage(r.SniffStats, r.LiveDrops))
 	}
 
 	ew.printf("\nThe demo's clients (each from its own loopback address)\n")
