@@ -25,7 +25,9 @@ const balancerAddr = "127.0.0.200"
 // TestHAProxyBackendCapture puts HAProxy in front of nginx and Dovecot —
 // passing TLS through after a PROXY v1 header (send-proxy), and
 // terminating it with the client's TLS reported in a PROXY v2 header
-// (send-proxy-v2-ssl) — connects real clients from distinct loopback
+// (send-proxy-v2-ssl), and terminating HTTP with the client named in
+// X-Forwarded-For and its version in X-SSL-Protocol — connects real
+// clients from distinct loopback
 // addresses with TLS 1.0 to 1.3, and captures with tcpdump only the
 // balancer-to-backend side. From that capture the sniffer names every
 // real client with the version it used, as the client itself reported —
@@ -40,9 +42,13 @@ func TestHAProxyBackendCapture(t *testing.T) {
 		{Name: "web-term", Mode: "tcp", TLS: true, Backend: ng.HTTPProxied, ServerOptions: "send-proxy-v2-ssl", Source: balancerAddr},
 		{Name: "imap-pass", Mode: "tcp", Backend: dc.IMAPSHAProxy, ServerOptions: "send-proxy", Source: balancerAddr},
 		{Name: "imap-term", Mode: "tcp", TLS: true, Backend: dc.IMAPHAProxy, ServerOptions: "send-proxy-v2-ssl", Source: balancerAddr},
+		// HTTP terminated, forwarded in plaintext with the client in
+		// X-Forwarded-For and its TLS version in X-SSL-Protocol.
+		{Name: "web-http", Mode: "http", TLS: true, Backend: ng.HTTP, Source: balancerAddr, Lines: []string{
+			"option forwardfor", "http-request set-header X-SSL-Protocol %[ssl_fc_protocol]"}},
 	}
 	hp := webserver.StartHAProxy(t, webserver.HAProxyOptions{Frontends: frontends})
-	capture := webserver.StartCapture(t, "lo", webserver.PortFilter(ng.HTTPSProxied, ng.HTTPProxied, dc.IMAPSHAProxy, dc.IMAPHAProxy))
+	capture := webserver.StartCapture(t, "lo", webserver.PortFilter(ng.HTTPSProxied, ng.HTTPProxied, ng.HTTP, dc.IMAPSHAProxy, dc.IMAPHAProxy))
 
 	const web = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
 	const imap = "a LOGOUT\r\n"
@@ -79,7 +85,18 @@ func TestHAProxyBackendCapture(t *testing.T) {
 	}
 
 	got := map[string]string{}
-	for _, f := range read(sniff.Config{ProxyProtocol: true, Recognizers: sniff.DefaultRecognizers()}) {
+	for _, f := range read(sniff.Config{ProxyProtocol: true, HTTPForwarded: true, TLSHeader: "X-SSL-Protocol", Recognizers: sniff.DefaultRecognizers()}) {
+		if len(f.Requests) > 0 && f.Proxy == nil {
+			// The forwarded requests: each names its client and the
+			// version the balancer negotiated with it.
+			if f.Client.Addr() != netip.MustParseAddr(balancerAddr) {
+				t.Errorf("forwarded requests from %v", f.Client)
+			}
+			for _, r := range f.Requests {
+				got[r.Client.String()] = r.TLSVersion
+			}
+			continue
+		}
 		if f.Via.Addr() != netip.MustParseAddr(balancerAddr) {
 			t.Errorf("flow from %v via %v: not through the balancer", f.Client, f.Via)
 		}
@@ -118,7 +135,14 @@ func TestHAProxyBackendCapture(t *testing.T) {
 		return recs
 	}
 	cli := map[string]string{}
-	for _, r := range sniffJSONL() {
+	for _, r := range sniffJSONL("--tls-header", "X-SSL-Protocol") {
+		if fw := r["forwarded"].([]any); len(fw) > 0 && r["proxy_version"].(float64) == 0 {
+			for _, x := range fw {
+				m := x.(map[string]any)
+				cli[m["client"].(string)] = m["tls_version"].(string)
+			}
+			continue
+		}
 		client, _, _ := strings.Cut(r["client"].(string), ":")
 		via, _, _ := strings.Cut(r["via"].(string), ":")
 		if via != balancerAddr {
@@ -139,7 +163,7 @@ func TestHAProxyBackendCapture(t *testing.T) {
 			legacyWant = append(legacyWant, c)
 		}
 	}
-	for _, r := range sniffJSONL("--report", "legacy") {
+	for _, r := range sniffJSONL("--report", "legacy", "--tls-header", "X-SSL-Protocol") {
 		if r["schema"] == "tlsmap.sniff.client/1" {
 			legacyGot = append(legacyGot, r["client"].(string))
 		}

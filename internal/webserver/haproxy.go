@@ -34,6 +34,9 @@ type Frontend struct {
 	// Source is the address HAProxy connects to the backend from
 	// ("127.0.0.200"); "" lets the kernel choose.
 	Source string
+	// Lines are extra configuration lines of the frontend ("option
+	// forwardfor", "http-request set-header …").
+	Lines []string
 }
 
 // HAProxy is a running HAProxy.
@@ -101,6 +104,9 @@ func StartHAProxy(t testing.TB, opts HAProxyOptions) *HAProxy {
 				w("  bind %s ssl crt %s", addr, both)
 			} else {
 				w("  bind %s", addr)
+			}
+			for _, l := range f.Lines {
+				w("  %s", l)
 			}
 			w("  default_backend be_%s", f.Name)
 			w("backend be_%s", f.Name)
