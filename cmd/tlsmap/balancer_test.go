@@ -27,9 +27,8 @@ const balancerAddr = "127.0.0.200"
 // terminating it with the client's TLS reported in a PROXY v2 header
 // (send-proxy-v2-ssl), and terminating HTTP with the client named in
 // X-Forwarded-For and its version in X-SSL-Protocol — connects real
-// clients from distinct loopback
-// addresses with TLS 1.0 to 1.3, and captures with tcpdump only the
-// balancer-to-backend side. From that capture the sniffer names every
+// clients from distinct loopback addresses with TLS 1.0 to 1.3, and
+// captures with tcpdump only the balancer-to-backend side. From that capture the sniffer names every
 // real client with the version it used, as the client itself reported —
 // through the library and through tlsmap sniff's output — and with PROXY
 // support off the same capture names the balancer alone.
