@@ -498,3 +498,46 @@ func TestProbe(t *testing.T) {
 		t.Errorf("Probe(unknown): %v", err)
 	}
 }
+
+// TestTruncatedGzip: a gzip stream cut short is an error after the lines
+// before the cut were read.
+func TestTruncatedGzip(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	for i := 0; i < 2000; i++ {
+		zw.Write([]byte(postfixLog))
+	}
+	zw.Close()
+	cut := gz.Bytes()[:gz.Len()/2]
+	var n int
+	r := NewReader(Config{Now: func() time.Time { return fixedNow }}, func(*evidence.Observation) { n++ })
+	err := r.Read(context.Background(), bytes.NewReader(cut), "mail.log.2.gz")
+	st := r.Stats()
+	if err == nil || st.Files[0].Err == "" {
+		t.Fatalf("a cut gzip stream read without error (%d lines)", st.Lines)
+	}
+	if st.Lines < 1000 || n == 0 {
+		t.Errorf("%d lines, %d observations before the cut", st.Lines, n)
+	}
+}
+
+// TestPostfixMissingLines: connections whose connect or disconnect line
+// is missing (a log starting mid-session, syslog losing lines) still
+// count once each.
+func TestPostfixMissingLines(t *testing.T) {
+	const log = `Dec  3 05:57:27 mx postfix/smtpd[7]: Anonymous TLS connection established from unknown[192.0.2.1]: TLSv1 with cipher AES128-SHA (128/128 bits)
+Dec  3 05:57:28 mx postfix/smtpd[7]: Anonymous TLS connection established from unknown[192.0.2.2]: TLSv1.2 with cipher AES128-SHA (128/128 bits)
+Dec  3 05:57:29 mx postfix/smtpd[7]: connect from unknown[192.0.2.3]
+Dec  3 05:57:29 mx postfix/smtpd[7]: Anonymous TLS connection established from unknown[192.0.2.3]: TLSv1.1 with cipher AES128-SHA (128/128 bits)
+Dec  3 05:57:30 mx postfix/smtpd[7]: disconnect from unknown[192.0.2.3] ehlo=1 starttls=1 commands=2
+`
+	obs, st := read(t, Config{}, "maillog", log)
+	wantLines(t, obs,
+		"postfix 192.0.2.1 → -/mx smtp legacy TLSv1.0 [TLS_RSA_WITH_AES_128_CBC_SHA]",
+		"postfix 192.0.2.2 → -/mx smtp modern TLSv1.2 [TLS_RSA_WITH_AES_128_CBC_SHA]",
+		"postfix 192.0.2.3 → -/mx smtp legacy TLSv1.1 [TLS_RSA_WITH_AES_128_CBC_SHA]",
+	)
+	if st.Incomplete != 2 {
+		t.Errorf("incomplete %d, want 2", st.Incomplete)
+	}
+}

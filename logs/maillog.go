@@ -134,6 +134,12 @@ func (m *maillog) postfix(l *syslogLine, e *env) string {
 			return ""
 		}
 		m.tlsLogged[e.str(l.host)] = true
+		if old := m.procs[m.key(l, e)]; old != nil && old.tls {
+			// A second TLS line on the process: the first connection
+			// ended without its disconnect line.
+			e.r.st.Incomplete++
+			m.conclude(l, e)
+		}
 		s := m.session(l, e)
 		s.client, s.clientName = addr, e.str(name)
 		if s.time.IsZero() {
@@ -158,9 +164,13 @@ func (m *maillog) postfix(l *syslogLine, e *env) string {
 		}
 		if old := m.procs[m.key(l, e)]; old != nil {
 			// A new connection on a process whose last one ended
-			// unseen.
+			// unseen: its TLS line, if any, is evidence.
 			e.r.st.Incomplete++
-			m.drop(l, e)
+			if old.tls {
+				m.conclude(l, e)
+			} else {
+				m.drop(l, e)
+			}
 		}
 		s := m.session(l, e)
 		s.time, s.client, s.clientName, s.connected = l.time, addr, e.str(name), true
