@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // WireLine returns the line of a captured stream starting at pos (without
@@ -66,17 +67,16 @@ func NotThis(name, reason string) protocols.Recognition {
 	return protocols.Recognition{Protocol: name, State: protocols.NotThis, Reason: reason}
 }
 
-// Upgraded checks that what follows each offset can be TLS before calling
-// the flow of protocol name Upgraded: a ClientHello (0x16) or an SSLv2
-// CLIENT-HELLO (high bit set) from the client, a handshake record or an
-// alert (0x15) from the server. Otherwise the flow stays Plaintext: verb
-// (the protocol's word for it, "STARTTLS", "STLS") was accepted but a side
-// went on in plaintext.
+// Upgraded checks that what follows each offset can be TLS (tls.MaybeTLS:
+// a hello or an alert record, an SSLv2 record, or too few bytes yet to
+// tell) before calling the flow of protocol name Upgraded. Otherwise the
+// flow stays Plaintext: verb (the protocol's word for it, "STARTTLS",
+// "STLS") was accepted but a side went on in plaintext.
 func Upgraded(name, verb string, c2s, s2c []byte, co, so int) protocols.Recognition {
-	if co < len(c2s) && c2s[co] != 0x16 && c2s[co] < 0x80 {
+	if co < len(c2s) && !tls.MaybeTLS(c2s[co:]) {
 		return protocols.Recognition{Protocol: name, State: protocols.Plaintext, Reason: verb + " accepted but the client went on in plaintext"}
 	}
-	if so < len(s2c) && s2c[so] != 0x16 && s2c[so] != 0x15 && s2c[so] < 0x80 {
+	if so < len(s2c) && !tls.MaybeTLS(s2c[so:]) {
 		return protocols.Recognition{Protocol: name, State: protocols.Plaintext, Reason: verb + " accepted but the server went on in plaintext"}
 	}
 	return protocols.Recognition{Protocol: name, State: protocols.Upgraded, ClientOffset: co, ServerOffset: so}
