@@ -111,30 +111,22 @@ var versionSetBits = [...]tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.Ve
 
 // versionBit returns the bit of a wire version; TLS 1.3's drafts count as
 // TLS 1.3. It returns 0 for SSLv2 and anything unknown.
-func versionBit(wire uint16) VersionSet {
-	switch {
-	case wire == VersionSSL30:
-		return VSSL30
-	case wire == VersionTLS10:
-		return VTLS10
-	case wire == VersionTLS11:
-		return VTLS11
-	case wire == VersionTLS12:
-		return VTLS12
-	case wire == VersionTLS13:
-		return VTLS13
+func versionBit(v tls.Version) VersionSet {
+	for i, b := range versionSetBits {
+		if v == b {
+			return 1 << i
+		}
 	}
-	if n, ok := tls.Version(wire).Draft(); ok && n >= tls.FirstShippedDraft && n <= tls.LastShippedDraft {
+	if n, ok := v.Draft(); ok && n >= tls.FirstShippedDraft && n <= tls.LastShippedDraft {
 		return VTLS13
 	}
 	return 0
 }
 
-// Has reports whether the set holds the protocol version with this wire
-// value (0x0303 for TLS 1.2). TLS 1.3 draft versions (0x7F0E–0x7F1C) count
-// as TLS 1.3.
-func (v VersionSet) Has(wireVersion uint16) bool {
-	b := versionBit(wireVersion)
+// Has reports whether the set holds the protocol version v. TLS 1.3 draft
+// versions (0x7F0E–0x7F1C) count as TLS 1.3.
+func (v VersionSet) Has(version tls.Version) bool {
+	b := versionBit(version)
 	return b != 0 && v&b != 0
 }
 
@@ -245,8 +237,8 @@ func ByID(id uint16) (Suite, bool) {
 }
 
 // ForVersion returns the cipher suites (KindSuite only) that the protocol
-// version with wire value v can negotiate, sorted by ID; nil for SSLv2 and
-// unknown versions. The slice is a copy.
-func ForVersion(v uint16) []Suite {
+// version v can negotiate, sorted by ID; nil for SSLv2 and unknown
+// versions. The slice is a copy.
+func ForVersion(v tls.Version) []Suite {
 	return slices.Clone(theIndex().forVersion[versionBit(v)])
 }

@@ -371,27 +371,27 @@ func TestVersionSet(t *testing.T) {
 	if VersionSet(0).Names() != nil || VersionSet(0).String() != "none" {
 		t.Error("empty set")
 	}
-	for wire, want := range map[uint16]bool{0x0301: true, 0x0302: true, 0x0300: false, 0x0303: false, 0x0002: false, 0x7F17: false} {
+	for wire, want := range map[tls.Version]bool{0x0301: true, 0x0302: true, 0x0300: false, 0x0303: false, 0x0002: false, 0x7F17: false} {
 		if v.Has(wire) != want {
 			t.Errorf("Has(0x%04X) = %v", wire, !want)
 		}
 	}
-	if !VTLS13.Has(0x7F17) || !VTLS13.Has(VersionTLS13) || VTLS13.Has(0x7F0D) {
+	if !VTLS13.Has(0x7F17) || !VTLS13.Has(tls.VersionTLS13) || VTLS13.Has(0x7F0D) {
 		t.Error("TLS 1.3 drafts 14–28 count as TLS 1.3, and only they")
 	}
 }
 
 func TestForVersion(t *testing.T) {
-	counts := map[uint16]int{}
-	for _, v := range []uint16{VersionSSL30, VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13} {
+	counts := map[tls.Version]int{}
+	for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
 		list := ForVersion(v)
 		counts[v] = len(list)
 		if len(list) == 0 {
-			t.Errorf("ForVersion(%s) is empty", tls.Version(v))
+			t.Errorf("ForVersion(%s) is empty", v)
 		}
 		for _, s := range list {
 			if s.Kind != KindSuite || !s.Versions.Has(v) {
-				t.Errorf("ForVersion(%s) has %s %s (%v, %v)", tls.Version(v), s.HexID(), s.Name, s.Kind, s.Versions)
+				t.Errorf("ForVersion(%s) has %s %s (%v, %v)", v, s.HexID(), s.Name, s.Kind, s.Versions)
 			}
 		}
 		n := 0
@@ -401,20 +401,20 @@ func TestForVersion(t *testing.T) {
 			}
 		}
 		if n != len(list) {
-			t.Errorf("ForVersion(%s): %d suites, want %d", tls.Version(v), len(list), n)
+			t.Errorf("ForVersion(%s): %d suites, want %d", v, len(list), n)
 		}
 	}
 	t.Logf("suites per version: %v", counts)
-	if ForVersion(VersionSSL20) != nil || ForVersion(0x1234) != nil {
+	if ForVersion(tls.VersionSSL20) != nil || ForVersion(0x1234) != nil {
 		t.Error("ForVersion of SSLv2 or an unknown version is not empty")
 	}
-	if !slices.ContainsFunc(ForVersion(VersionSSL30), func(s Suite) bool { return s.ID == 0x0003 }) ||
-		slices.ContainsFunc(ForVersion(VersionTLS11), func(s Suite) bool { return s.Export }) {
+	if !slices.ContainsFunc(ForVersion(tls.VersionSSL30), func(s Suite) bool { return s.ID == 0x0003 }) ||
+		slices.ContainsFunc(ForVersion(tls.VersionTLS11), func(s Suite) bool { return s.Export }) {
 		t.Error("export suites are SSLv3 and TLS 1.0 only")
 	}
-	a := ForVersion(VersionTLS13)
+	a := ForVersion(tls.VersionTLS13)
 	a[0].Name = "changed"
-	if ForVersion(VersionTLS13)[0].Name == "changed" {
+	if ForVersion(tls.VersionTLS13)[0].Name == "changed" {
 		t.Error("ForVersion returns shared memory")
 	}
 }

@@ -7,23 +7,6 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
-// Wire values of the protocol versions (ClientHello.legacy_version,
-// supported_versions), as uint16 for the registry's lookups. They are
-// tls.Version's constants: the names, parsing and ordering of versions are
-// tls.Version's (String, tls.ParseVersion, Rank).
-const (
-	VersionSSL20 = uint16(tls.VersionSSL20)
-	VersionSSL30 = uint16(tls.VersionSSL30)
-	VersionTLS10 = uint16(tls.VersionTLS10)
-	VersionTLS11 = uint16(tls.VersionTLS11)
-	VersionTLS12 = uint16(tls.VersionTLS12)
-	VersionTLS13 = uint16(tls.VersionTLS13)
-
-	VersionDTLS10 = uint16(tls.VersionDTLS10)
-	VersionDTLS12 = uint16(tls.VersionDTLS12)
-	VersionDTLS13 = uint16(tls.VersionDTLS13)
-)
-
 // protocolVersions is built once, sorted by code point.
 var protocolVersions = sync.OnceValue(func() []tls.Version {
 	vs := []tls.Version{tls.VersionSSL20, tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12,

@@ -17,9 +17,9 @@ import (
 	// no dependencies outside golang.org/x/text.
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -34,9 +34,9 @@ func gateFixture(t *testing.T) *GateReport {
 	target := func(port uint16) scan.Target {
 		return scan.Target{Protocol: scan.ProtoTLS, Addr: "192.0.2.1", Port: port, Host: "example.com"}
 	}
-	versions := func(accept map[uint16][]uint16) []scan.VersionResult {
+	versions := func(accept map[tls.Version][]uint16) []scan.VersionResult {
 		var vs []scan.VersionResult
-		for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+		for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
 			vr := scan.VersionResult{Version: v, Outcome: scan.Rejected, Reason: "alert protocol_version", Suites: []uint16{}}
 			if s, ok := accept[v]; ok {
 				vr.Outcome, vr.Reason, vr.Suites = scan.Accepted, "", s
@@ -47,13 +47,13 @@ func gateFixture(t *testing.T) *GateReport {
 	}
 	sslv2 := &scan.SSLv2Result{Outcome: scan.Rejected}
 	pass := &scan.Result{Target: target(443), Status: scan.StatusOK, SSLv2: sslv2,
-		Versions: versions(map[uint16][]uint16{ciphers.VersionTLS12: {0xC02F}, ciphers.VersionTLS13: {0x1301}})}
+		Versions: versions(map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F}, tls.VersionTLS13: {0x1301}})}
 	fail := &scan.Result{Target: target(8443), Status: scan.StatusOK, SSLv2: sslv2,
-		Versions: versions(map[uint16][]uint16{ciphers.VersionTLS10: {0x002F}, ciphers.VersionTLS12: {0xC02F, 0x009C}})}
+		Versions: versions(map[tls.Version][]uint16{tls.VersionTLS10: {0x002F}, tls.VersionTLS12: {0xC02F, 0x009C}})}
 	incon := &scan.Result{Target: target(9443), Status: scan.StatusOK, SSLv2: sslv2,
-		Versions: versions(map[uint16][]uint16{ciphers.VersionTLS12: {0xC02F}})}
-	incon.Version(ciphers.VersionTLS11).Outcome = scan.Inconclusive
-	incon.Version(ciphers.VersionTLS11).Reason = "timeout after 5s <&\"'>" // escaping
+		Versions: versions(map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F}})}
+	incon.Version(tls.VersionTLS11).Outcome = scan.Inconclusive
+	incon.Version(tls.VersionTLS11).Reason = "timeout after 5s <&\"'>" // escaping
 	down := &scan.Result{Target: target(1), Status: scan.StatusUnreachable, Error: scan.Failure{Stage: scan.StageDial, Reason: "connection refused"}}
 	r := &GateReport{
 		Policy: p.Name, Rules: p.RuleIDs(), ToolVersion: "test", Hostname: "ci-runner",

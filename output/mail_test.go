@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -18,7 +18,7 @@ func mailResult() *scan.Result {
 		Address: "192.0.2.25:25",
 		Status:  scan.StatusOK,
 		Versions: []scan.VersionResult{
-			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02F}, Candidates: 337},
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02F}, Candidates: 337},
 		},
 		Dialogue: &protocols.Dialogue{
 			Protocol: "smtp", Banner: "mx.example.com ESMTP Postfix", Software: "Postfix",

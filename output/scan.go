@@ -181,7 +181,7 @@ func newFindingRecords(fs []policy.Finding) []FindingRecord {
 	for _, f := range fs {
 		fr := FindingRecord{ID: f.ID, Severity: f.Severity, Message: f.Message}
 		for _, v := range f.Versions {
-			fr.Versions = append(fr.Versions, tls.Version(v).String())
+			fr.Versions = append(fr.Versions, v.String())
 		}
 		for _, id := range f.Suites {
 			fr.Suites = append(fr.Suites, hex16(id))
@@ -270,7 +270,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 	}
 	for _, g := range r.Groups {
 		gr := GroupRecord{
-			Kind: string(g.Kind), Version: tls.Version(g.Version).String(), Outcome: string(g.Outcome), Reason: g.Reason,
+			Kind: string(g.Kind), Version: g.Version.String(), Outcome: string(g.Outcome), Reason: g.Reason,
 			ServerOrder: g.ServerOrder, Groups: []GroupRef{}, Inconclusive: hexList(g.Inconclusive),
 			InconclusiveReason: g.InconclusiveReason,
 		}

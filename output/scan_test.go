@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -38,10 +38,10 @@ func fixtureResults() []*scan.Result {
 			Kinds:   []uint32{0x0700C0, 0x020080},
 		},
 		Versions: []scan.VersionResult{
-			{Version: ciphers.VersionSSL30, Outcome: scan.Rejected, Reason: "alert handshake_failure", Suites: []uint16{}, Candidates: 120},
-			{Version: ciphers.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013, 0xC02F}, ServerOrder: ptr(true), Candidates: 370},
-			{Version: ciphers.VersionTLS11, Outcome: scan.Inconclusive, Reason: "timeout after 5s", Suites: []uint16{}, Candidates: 140},
-			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted,
+			{Version: tls.VersionSSL30, Outcome: scan.Rejected, Reason: "alert handshake_failure", Suites: []uint16{}, Candidates: 120},
+			{Version: tls.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013, 0xC02F}, ServerOrder: ptr(true), Candidates: 370},
+			{Version: tls.VersionTLS11, Outcome: scan.Inconclusive, Reason: "timeout after 5s", Suites: []uint16{}, Candidates: 140},
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted,
 				Suites:      []uint16{0xC030, 0xC02F, 0xCCA8, 0x009E, 0x002F, 0x0018},
 				ServerOrder: ptr(true), ChaChaPriority: ptr(true),
 				Inconclusive: []uint16{0xC0A0, 0x00BA}, InconclusiveReason: "server closed the connection after the ClientHello",
@@ -50,12 +50,12 @@ func fixtureResults() []*scan.Result {
 				Poisons:                  []uint16{0x008C},
 				PoisonReason:             "a hello listing 0x008C and 0xC02F is refused (alert handshake_failure); without 0x008C's kind the server chooses 0xC02F",
 				Candidates:               370},
-			{Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}, ServerOrder: ptr(false), Candidates: 5},
+			{Version: tls.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}, ServerOrder: ptr(false), Candidates: 5},
 		},
 		Groups: []scan.GroupResult{
-			{Kind: scan.GroupTLS13, Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001D, 0x0017}, ServerOrder: ptr(true)},
-			{Kind: scan.GroupECDHE, Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0017, 0x0018, 0x001D}, ServerOrder: ptr(false)},
-			{Kind: scan.GroupFFDHE, Version: ciphers.VersionTLS12, Outcome: scan.Rejected, Reason: "server sends its own prime", Groups: []uint16{}},
+			{Kind: scan.GroupTLS13, Version: tls.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001D, 0x0017}, ServerOrder: ptr(true)},
+			{Kind: scan.GroupECDHE, Version: tls.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0017, 0x0018, 0x001D}, ServerOrder: ptr(false)},
+			{Kind: scan.GroupFFDHE, Version: tls.VersionTLS12, Outcome: scan.Rejected, Reason: "server sends its own prime", Groups: []uint16{}},
 		},
 		DHPrimeBits: 1024,
 		Cert: &scan.CertInfo{
@@ -73,7 +73,7 @@ func fixtureResults() []*scan.Result {
 			}},
 			Verified: false, VerifyError: "x509: certificate signed by unknown authority",
 			HostnameMatch: false, HostnameError: "x509: certificate is valid for www.example.org, example.org, not legacy.example.com",
-			Version: ciphers.VersionTLS12, CipherSuite: 0xC030, Library: scan.LibraryZcrypto,
+			Version: tls.VersionTLS12, CipherSuite: 0xC030, Library: scan.LibraryZcrypto,
 		},
 		Handshakes: scan.Handshakes{SSLv2: 1, Versions: 5, Suites: 19, Order: 9, Groups: 8, Certificate: 1, Retries: 2, Total: 43},
 		Started:    t0,
@@ -91,8 +91,8 @@ func fixtureResults() []*scan.Result {
 		Address: "[2001:db8::1]:443",
 		Status:  scan.StatusInconclusive, Error: scan.Failure{Reason: scan.ReasonCancelled},
 		Versions: []scan.VersionResult{
-			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02B}, Candidates: 337},
-			{Version: ciphers.VersionTLS13, Outcome: scan.Inconclusive, Reason: scan.ReasonCancelled, Suites: []uint16{}, Candidates: 5},
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02B}, Candidates: 337},
+			{Version: tls.VersionTLS13, Outcome: scan.Inconclusive, Reason: scan.ReasonCancelled, Suites: []uint16{}, Candidates: 5},
 		},
 		CertError:  "scan: handshake: cancelled",
 		Handshakes: scan.Handshakes{Versions: 2, Suites: 1, Certificate: 1, Total: 4},

@@ -151,7 +151,7 @@ func NewFlowRecord(f *sniff.Flow, label string) FlowRecord {
 		r.QUICVersion = quic.Version(f.QUICVersion).String()
 	}
 	if f.HasServerHello() {
-		r.Version = tls.Version(f.Version).String()
+		r.Version = f.Version.String()
 		r.Cipher = fmt.Sprintf("0x%04X", f.Cipher)
 		r.CipherName = snSuiteName(f.Cipher)
 	}
@@ -191,11 +191,11 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func versionNames(vs []uint16) []string {
+func versionNames(vs []tls.Version) []string {
 	out := []string{}
 	for _, v := range vs {
-		if !tls.IsGREASE(v) {
-			out = append(out, tls.Version(v).String())
+		if !tls.IsGREASE(uint16(v)) {
+			out = append(out, v.String())
 		}
 	}
 	return out

@@ -28,7 +28,7 @@ func sniffFixture() []*sniff.Flow {
 		{
 			Client: ap("192.0.2.10:50001"), Server: ap("198.51.100.1:443"), Protocol: "https",
 			SNI: "legacy.example", ALPN: []string{"http/1.1"},
-			OfferedVersions: []uint16{0x0301}, CipherSuites: []uint16{0xC014, 0xC013, 0x002F, 0x00FF},
+			OfferedVersions: []tls.Version{0x0301}, CipherSuites: []uint16{0xC014, 0xC013, 0x002F, 0x00FF},
 			Groups: []uint16{0x001D, 0x0017}, ClientHello: []byte{1},
 			Version: 0x0301, Cipher: 0xC014,
 			JA3: "4e9d43688ef48b6b1fbe71f290acfc8f", JA3S: "bd665c27797205a73c67f1be8b8ed90f",
@@ -37,7 +37,7 @@ func sniffFixture() []*sniff.Flow {
 		},
 		{
 			Client: ap("192.0.2.10:50002"), Server: ap("198.51.100.2:25"), Protocol: "smtp", StartTLS: true,
-			SNI: "mail.example", OfferedVersions: []uint16{0x0302, 0x0301}, CipherSuites: []uint16{0xC014},
+			SNI: "mail.example", OfferedVersions: []tls.Version{0x0302, 0x0301}, CipherSuites: []uint16{0xC014},
 			ClientHello: []byte{1}, Version: 0x0302, Cipher: 0xC014,
 			JA4:       "t11d010000_aaaaaaaaaaaa_bbbbbbbbbbbb",
 			FirstSeen: sniffT0.Add(time.Minute), LastSeen: sniffT0.Add(2 * time.Minute), Packets: 20, Bytes: 3000,
@@ -45,7 +45,7 @@ func sniffFixture() []*sniff.Flow {
 		{
 			Client: ap("[2001:db8::7]:40000"), Server: ap("[2001:db8::1]:443"), Protocol: "https",
 			SNI: "modern.example", ALPN: []string{"h2", "http/1.1"},
-			OfferedVersions: []uint16{0x0304, 0x0303}, CipherSuites: []uint16{0x2A2A, 0x1301, 0x1302, 0xC02F},
+			OfferedVersions: []tls.Version{0x0304, 0x0303}, CipherSuites: []uint16{0x2A2A, 0x1301, 0x1302, 0xC02F},
 			Groups: []uint16{0x2A2A, 0x11EC, 0x001D}, SignatureAlgorithms: []uint16{0x0403, 0x0804},
 			KeyShareGroups: []uint16{0x11EC}, ClientHello: []byte{1},
 			Version: 0x0304, Cipher: 0x1301, HelloRetryRequest: true,
@@ -54,7 +54,7 @@ func sniffFixture() []*sniff.Flow {
 		},
 		{
 			Client: ap("203.0.113.5:1234"), Server: ap("198.51.100.1:443"), Protocol: "https",
-			OfferedVersions: []uint16{0x0303, 0x0302, 0x0301, 0x0300}, CipherSuites: []uint16{0x000A},
+			OfferedVersions: []tls.Version{0x0303, 0x0302, 0x0301, 0x0300}, CipherSuites: []uint16{0x000A},
 			ClientHello: []byte{1}, SSLv2: true,
 			Alert: &tls.Alert{Level: 2, Description: 40}, AlertFrom: "server",
 			FirstSeen: sniffT0.Add(4 * time.Minute), LastSeen: sniffT0.Add(4 * time.Minute), Packets: 4, Bytes: 200,
@@ -62,7 +62,7 @@ func sniffFixture() []*sniff.Flow {
 		},
 		{
 			Client: ap("192.0.2.11:55000"), Server: ap("198.51.100.3:443"), Protocol: "quic", QUICVersion: 1,
-			SNI: "h3.example", ALPN: []string{"h3"}, OfferedVersions: []uint16{0x0304, 0x0303},
+			SNI: "h3.example", ALPN: []string{"h3"}, OfferedVersions: []tls.Version{0x0304, 0x0303},
 			CipherSuites: []uint16{0x1301, 0x1302, 0x1303}, Groups: []uint16{0x11EC, 0x001D},
 			KeyShareGroups: []uint16{0x11EC, 0x001D}, ClientHello: []byte{1}, Version: 0x0304, Cipher: 0x1301,
 			JA4:       "q13d0310h3_55b375c5d22e_cd85d2d88918",

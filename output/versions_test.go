@@ -44,7 +44,7 @@ func TestScanAndSniffSpellVersionsAlike(t *testing.T) {
 
 		flow := &sniff.Flow{
 			Client: netip.MustParseAddrPort("192.0.2.9:50000"), Server: netip.MustParseAddrPort("192.0.2.1:443"),
-			Protocol: "https", ClientHello: []byte{1}, OfferedVersions: []uint16{v}, Version: v, Cipher: 0x002F,
+			Protocol: "https", ClientHello: []byte{1}, OfferedVersions: []tls.Version{v}, Version: v, Cipher: 0x002F,
 		}
 		var fb bytes.Buffer
 		if err := NewFlowWriter(&fb, FormatJSONL, nil).Write(flow); err != nil {
@@ -63,11 +63,11 @@ func TestScanAndSniffSpellVersionsAlike(t *testing.T) {
 			"sniff version": fr.Version, "sniff offered_versions[]": fr.OfferedVersions[0],
 		} {
 			if got != want {
-				t.Errorf("0x%04X: %s is %q, want %q", v, what, got, want)
+				t.Errorf("0x%04X: %s is %q, want %q", uint16(v), what, got, want)
 			}
 		}
-		if back, err := tls.ParseVersion(sr.Versions[0].Version); err != nil || uint16(back) != v {
-			t.Errorf("0x%04X: %q parses to 0x%04X, %v", v, sr.Versions[0].Version, uint16(back), err)
+		if back, err := tls.ParseVersion(sr.Versions[0].Version); err != nil || back != v {
+			t.Errorf("0x%04X: %q parses to 0x%04X, %v", uint16(v), sr.Versions[0].Version, uint16(back), err)
 		}
 	}
 }
@@ -77,7 +77,7 @@ func TestScanAndSniffSpellVersionsAlike(t *testing.T) {
 func TestSniffDraftSpelling(t *testing.T) {
 	flow := &sniff.Flow{
 		Client: netip.MustParseAddrPort("192.0.2.9:50000"), Server: netip.MustParseAddrPort("192.0.2.1:443"),
-		ClientHello: []byte{1}, OfferedVersions: []uint16{0x0304, 0x7F1C, 0x7F17, 0x0303}, Version: 0x7F17,
+		ClientHello: []byte{1}, OfferedVersions: []tls.Version{0x0304, 0x7F1C, 0x7F17, 0x0303}, Version: 0x7F17,
 	}
 	r := NewFlowRecord(flow, "")
 	if r.Version != "TLSv1.3-draft-23" || r.Version != tls.Version(0x7F17).String() {

@@ -33,7 +33,7 @@ type Violation struct {
 	Message string // "accepts TLSv1.0 (the minimum is TLSv1.2)"
 	// Version is the wire version the violation is about (0: none, as for
 	// certificate rules).
-	Version uint16
+	Version tls.Version
 	// Suite is the cipher suite it is about, when HasSuite.
 	Suite    uint16
 	HasSuite bool
@@ -97,7 +97,7 @@ type Options struct {
 	// enumerated (scan.Options.VersionsOnly, or a version outside
 	// scan.Options.SuitesFor): its accepted suite rules are then
 	// inconclusive unless a violation was seen. nil: every version was.
-	NotEnumerated func(version uint16) bool
+	NotEnumerated func(version tls.Version) bool
 }
 
 // EvaluateWith is Evaluate for a scan run with o.
@@ -109,10 +109,10 @@ type evaluator struct {
 	p             *Policy
 	r             *scan.Result
 	v             *Verdict
-	notEnumerated func(uint16) bool
+	notEnumerated func(tls.Version) bool
 }
 
-func evaluate(p *Policy, r *scan.Result, notEnumerated func(uint16) bool) Verdict {
+func evaluate(p *Policy, r *scan.Result, notEnumerated func(tls.Version) bool) Verdict {
 	v := Verdict{Target: r.Target, Policy: p.Name, Rules: p.RuleIDs()}
 	e := &evaluator{p: p, r: r, v: &v, notEnumerated: notEnumerated}
 	switch r.Status {
@@ -144,7 +144,7 @@ func evaluate(p *Policy, r *scan.Result, notEnumerated func(uint16) bool) Verdic
 	return v
 }
 
-func (e *evaluator) fail(rule string, version uint16, suite *uint16, format string, args ...any) {
+func (e *evaluator) fail(rule string, version tls.Version, suite *uint16, format string, args ...any) {
 	x := Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Version: version}
 	if suite != nil {
 		x.Suite, x.HasSuite = *suite, true
@@ -161,8 +161,8 @@ func (e *evaluator) undecided(rule, format string, args ...any) {
 
 // outcome returns the scan's outcome for version v; probed is false when
 // v was not asked for.
-func outcome(r *scan.Result, v uint16) (o scan.Outcome, reason string, probed bool) {
-	if v == ciphers.VersionSSL20 {
+func outcome(r *scan.Result, v tls.Version) (o scan.Outcome, reason string, probed bool) {
+	if v == tls.VersionSSL20 {
 		if r.SSLv2 == nil {
 			return "", "", false
 		}
@@ -182,7 +182,7 @@ func (e *evaluator) versions() {
 		if rule == "" {
 			continue
 		}
-		name := tls.Version(ver).String()
+		name := ver.String()
 		o, reason, probed := outcome(e.r, ver)
 		switch {
 		case !probed:
@@ -293,7 +293,7 @@ func (e *evaluator) suites() {
 		}
 		return n
 	}
-	candidates := func(v uint16) []uint16 {
+	candidates := func(v tls.Version) []uint16 {
 		var ids []uint16
 		for _, s := range ciphers.ForVersion(v) {
 			ids = append(ids, s.ID)
@@ -302,8 +302,8 @@ func (e *evaluator) suites() {
 	}
 
 	// SSLv2, when the policy does not forbid it outright.
-	if e.p.forbidsVersion(ciphers.VersionSSL20) == "" {
-		o, reason, probed := outcome(e.r, ciphers.VersionSSL20)
+	if e.p.forbidsVersion(tls.VersionSSL20) == "" {
+		o, reason, probed := outcome(e.r, tls.VersionSSL20)
 		for _, c := range checks {
 			switch {
 			case !probed:
@@ -317,7 +317,7 @@ func (e *evaluator) suites() {
 						continue
 					}
 					if why := c.bad(sslv2Suite(kind)); why != "" {
-						e.fail(c.rule, ciphers.VersionSSL20, nil, "SSLv2 accepts %s (0x%06X): %s", kind.OpenSSLName, k, why)
+						e.fail(c.rule, tls.VersionSSL20, nil, "SSLv2 accepts %s (0x%06X): %s", kind.OpenSSLName, k, why)
 					}
 				}
 			}
@@ -328,7 +328,7 @@ func (e *evaluator) suites() {
 		if e.p.forbidsVersion(ver) != "" {
 			continue // the version rule reports it; its suites would only repeat it
 		}
-		name := tls.Version(ver).String()
+		name := ver.String()
 		vr := e.r.Version(ver)
 		for _, c := range checks {
 			if vr == nil {
@@ -380,7 +380,7 @@ func (e *evaluator) accepted() bool {
 func (e *evaluator) allowedAccepted(tls13 bool) []ciphers.Suite {
 	var out []ciphers.Suite
 	for _, vr := range e.r.Versions {
-		if vr.Outcome != scan.Accepted || (vr.Version == ciphers.VersionTLS13) != tls13 || e.p.forbidsVersion(vr.Version) != "" {
+		if vr.Outcome != scan.Accepted || (vr.Version == tls.VersionTLS13) != tls13 || e.p.forbidsVersion(vr.Version) != "" {
 			continue
 		}
 		for _, id := range vr.Suites {
@@ -480,7 +480,7 @@ func (e *evaluator) groups(k scan.GroupKind, needed bool, groupKind string, min 
 	}
 	for _, id := range g.Groups {
 		if gi, bad := small(id); bad {
-			e.fail(rule, g.Version, nil, "%s accepts group %s (%d bits; the minimum is %d)", tls.Version(g.Version).String(), gi.Name, size(gi), min)
+			e.fail(rule, g.Version, nil, "%s accepts group %s (%d bits; the minimum is %d)", g.Version.String(), gi.Name, size(gi), min)
 		}
 	}
 	undecided := g.Inconclusive
@@ -545,7 +545,7 @@ func (p *Policy) Gate() func(scan.GateEvent) bool {
 		if p.forbidsVersion(ev.Version) != "" {
 			return true
 		}
-		if ev.Version == ciphers.VersionSSL20 {
+		if ev.Version == tls.VersionSSL20 {
 			for _, k := range ev.SSLv2Kinds {
 				kind, ok := ciphers.SSLv2KindByID(k)
 				if !ok {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -102,8 +103,8 @@ type Finding struct {
 	Severity Severity
 	Message  string
 	// Versions are the wire versions the finding is about
-	// (ciphers.VersionSSL20 for SSLv2), in the order found.
-	Versions []uint16
+	// (tls.VersionSSL20 for SSLv2), in the order found.
+	Versions []tls.Version
 	// Suites are the cipher suites it is about: accepted ones, but for
 	// chosen-not-completed (the suites the server failed on) and
 	// list-poison (the poisons); SSLv2Kinds the accepted SSL 2.0 cipher
@@ -154,20 +155,20 @@ func Findings(r *scan.Result) []Finding {
 		return &fs[len(fs)-1]
 	}
 	if r.SSLv2 != nil && r.SSLv2.Outcome == scan.Accepted {
-		add(FindingSSLv2, SeverityCritical, "accepts SSLv2").Versions = []uint16{ciphers.VersionSSL20}
+		add(FindingSSLv2, SeverityCritical, "accepts SSLv2").Versions = []tls.Version{tls.VersionSSL20}
 	}
 	for _, v := range []struct {
-		ver uint16
+		ver tls.Version
 		id  FindingID
 		sev Severity
 		msg string
 	}{
-		{ciphers.VersionSSL30, FindingSSLv3, SeverityCritical, "accepts SSLv3"},
-		{ciphers.VersionTLS10, FindingTLS10, SeverityHigh, "accepts TLS 1.0"},
-		{ciphers.VersionTLS11, FindingTLS11, SeverityHigh, "accepts TLS 1.1"},
+		{tls.VersionSSL30, FindingSSLv3, SeverityCritical, "accepts SSLv3"},
+		{tls.VersionTLS10, FindingTLS10, SeverityHigh, "accepts TLS 1.0"},
+		{tls.VersionTLS11, FindingTLS11, SeverityHigh, "accepts TLS 1.1"},
 	} {
 		if vr := r.Version(v.ver); vr != nil && vr.Outcome == scan.Accepted {
-			add(v.id, v.sev, v.msg).Versions = []uint16{v.ver}
+			add(v.id, v.sev, v.msg).Versions = []tls.Version{v.ver}
 		}
 	}
 
@@ -181,7 +182,8 @@ func Findings(r *scan.Result) []Finding {
 	// per suite, over all versions.
 	accepted := acceptedSuites(r)
 	for _, rule := range suiteFindings {
-		var ids, vers []uint16
+		var ids []uint16
+		var vers []tls.Version
 		for _, a := range accepted {
 			if s, ok := ciphers.ByID(a.id); ok && rule.match(s) {
 				ids = appendNew(ids, s.ID)
@@ -202,11 +204,12 @@ func Findings(r *scan.Result) []Finding {
 		}
 		if len(exp) > 0 {
 			f := add(FindingSSLv2Export, SeverityCritical, "accepts SSLv2 EXPORT cipher kinds")
-			f.SSLv2Kinds, f.Versions = exp, []uint16{ciphers.VersionSSL20}
+			f.SSLv2Kinds, f.Versions = exp, []tls.Version{tls.VersionSSL20}
 		}
 	}
 	if len(accepted) > 0 {
-		var noPFS, vers []uint16
+		var noPFS []uint16
+		var vers []tls.Version
 		pfs := 0
 		for _, a := range accepted {
 			s, ok := ciphers.ByID(a.id)
@@ -268,7 +271,7 @@ func Findings(r *scan.Result) []Finding {
 	}
 	// What the enumeration saw beyond accepted and rejected.
 	var cnc, poisons, oos []uint16
-	var cncVers, poisonVers, oosVers []uint16
+	var cncVers, poisonVers, oosVers []tls.Version
 	cncReason, poisonReason := "", ""
 	for _, v := range r.Versions {
 		for _, id := range v.ChosenNotCompleted {
@@ -314,7 +317,7 @@ func Findings(r *scan.Result) []Finding {
 }
 
 type versionSuite struct {
-	version uint16
+	version tls.Version
 	id      uint16
 }
 

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -18,11 +18,11 @@ func legacyEndpoint() *scan.Result {
 		Status: scan.StatusOK,
 		SSLv2:  &scan.SSLv2Result{Outcome: scan.Accepted, Kinds: []uint32{0x0700C0, 0x020080}},
 		Versions: []scan.VersionResult{
-			{Version: ciphers.VersionSSL30, Outcome: scan.Rejected},
-			{Version: ciphers.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013}},
-			{Version: ciphers.VersionTLS11, Outcome: scan.Inconclusive},
-			{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC030, 0xC02F, 0xCCA8, 0x009E, 0x002F, 0x0018}},
-			{Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}},
+			{Version: tls.VersionSSL30, Outcome: scan.Rejected},
+			{Version: tls.VersionTLS10, Outcome: scan.Accepted, Suites: []uint16{0x002F, 0x000A, 0x0005, 0xC013}},
+			{Version: tls.VersionTLS11, Outcome: scan.Inconclusive},
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC030, 0xC02F, 0xCCA8, 0x009E, 0x002F, 0x0018}},
+			{Version: tls.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}},
 		},
 		DHPrimeBits: 1024,
 		Cert: &scan.CertInfo{
@@ -53,14 +53,14 @@ func TestFindings(t *testing.T) {
 	for _, f := range fs {
 		about[f.ID] = f
 	}
-	if f := about[FindingRC4Suites]; !slices.Equal(f.Suites, []uint16{0x0005, 0x0018}) || !slices.Equal(f.Versions, []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12}) {
+	if f := about[FindingRC4Suites]; !slices.Equal(f.Suites, []uint16{0x0005, 0x0018}) || !slices.Equal(f.Versions, []tls.Version{tls.VersionTLS10, tls.VersionTLS12}) {
 		t.Errorf("rc4-suites about %v at %v", f.Suites, f.Versions)
 	}
 	if f := about[FindingSSLv2Export]; !slices.Equal(f.SSLv2Kinds, []uint32{0x020080}) || len(f.Suites) != 0 {
 		t.Errorf("sslv2-export about kinds %v, suites %v", f.SSLv2Kinds, f.Suites)
 	}
 	if f := about[FindingSomeNoPFS]; !slices.Equal(f.Suites, []uint16{0x002F, 0x000A, 0x0005}) ||
-		!slices.Equal(f.Versions, []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12}) || f.Message != "3 suites without forward secrecy" {
+		!slices.Equal(f.Versions, []tls.Version{tls.VersionTLS10, tls.VersionTLS12}) || f.Message != "3 suites without forward secrecy" {
 		t.Errorf("some-no-pfs: %+v", f)
 	}
 
@@ -70,7 +70,7 @@ func TestFindings(t *testing.T) {
 
 	// Only static RSA: no forward secrecy at all; an expired certificate.
 	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
-		{Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0x009C, 0x002F}},
+		{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0x009C, 0x002F}},
 	}, Cert: &scan.CertInfo{Chain: []scan.CertSummary{{DaysToExpiry: -3}}, Verified: true, HostnameMatch: true}}
 	got = got[:0]
 	for _, f := range Findings(r) {
@@ -84,8 +84,8 @@ func TestFindings(t *testing.T) {
 
 func TestFindingNoVersion(t *testing.T) {
 	r := &scan.Result{Status: scan.StatusOK, Versions: []scan.VersionResult{
-		{Version: ciphers.VersionTLS12, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
-		{Version: ciphers.VersionTLS13, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
+		{Version: tls.VersionTLS12, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
+		{Version: tls.VersionTLS13, Outcome: scan.Rejected, Reason: "connection closed after ClientHello"},
 	}}
 	if f := Findings(r); len(f) != 1 || f[0].ID != FindingNoVersion {
 		t.Errorf("findings %v, want no-version", f)

@@ -18,7 +18,6 @@ import (
 	// the same strictness and line numbers.
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -55,7 +54,7 @@ type file struct {
 
 // versionValue is a protocol version written "TLSv1.2", "tls1.2", "1.2",
 // "ssl3", "sslv2".
-type versionValue uint16
+type versionValue tls.Version
 
 func (v *versionValue) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
@@ -64,21 +63,21 @@ func (v *versionValue) UnmarshalYAML(n *yaml.Node) error {
 	s := strings.TrimSpace(n.Value)
 	switch strings.ToLower(s) {
 	case "ssl2", "sslv2", "ssl2.0", "sslv2.0":
-		*v = versionValue(ciphers.VersionSSL20)
+		*v = versionValue(tls.VersionSSL20)
 		return nil
 	}
 	w, err := tls.ParseVersion(s)
-	if err != nil || !slices.Contains(scannable, uint16(w)) {
+	if err != nil || !slices.Contains(scannable, w) {
 		return fmt.Errorf("line %d: protocol version %q: want one of sslv2, sslv3, tls1.0, tls1.1, tls1.2, tls1.3", n.Line, s)
 	}
-	*v = versionValue(uint16(w))
+	*v = versionValue(w)
 	return nil
 }
 
 // scannable are the versions tlsmap scan decides, oldest first.
-var scannable = []uint16{
-	ciphers.VersionSSL20, ciphers.VersionSSL30, ciphers.VersionTLS10,
-	ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13,
+var scannable = []tls.Version{
+	tls.VersionSSL20, tls.VersionSSL30, tls.VersionTLS10,
+	tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13,
 }
 
 // suiteRuleValue is a suite rule written as a string ("grade:weak",
@@ -179,11 +178,11 @@ func (f *file) policy(fallbackName string) (*Policy, error) {
 		p.Description = f.Description
 	}
 	if f.MinVersion != nil {
-		p.MinVersion = uint16(*f.MinVersion)
+		p.MinVersion = tls.Version(*f.MinVersion)
 	}
 	for _, v := range f.ForbiddenVersions {
-		if !slices.Contains(p.ForbiddenVersions, uint16(v)) {
-			p.ForbiddenVersions = append(p.ForbiddenVersions, uint16(v))
+		if !slices.Contains(p.ForbiddenVersions, tls.Version(v)) {
+			p.ForbiddenVersions = append(p.ForbiddenVersions, tls.Version(v))
 		}
 	}
 	slices.Sort(p.ForbiddenVersions)

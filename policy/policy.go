@@ -38,11 +38,11 @@ type Policy struct {
 	Description string
 
 	// MinVersion forbids every version below it (rule min-version), by
-	// wire value (ciphers.VersionTLS12); SSLv2 (0x0002) is below them all.
-	MinVersion uint16
+	// wire value (tls.VersionTLS12); SSLv2 (0x0002) is below them all.
+	MinVersion tls.Version
 	// ForbiddenVersions are forbidden whatever MinVersion says (rule
 	// forbidden-version).
-	ForbiddenVersions []uint16
+	ForbiddenVersions []tls.Version
 
 	// ForbiddenSuites: an accepted suite matching any of them is a
 	// violation (rule forbidden-suite).
@@ -187,7 +187,7 @@ func (p *Policy) validate() error {
 }
 
 // forbidsVersion returns the rule that forbids version v, or "".
-func (p *Policy) forbidsVersion(v uint16) string {
+func (p *Policy) forbidsVersion(v tls.Version) string {
 	switch {
 	case p.MinVersion != 0 && v < p.MinVersion:
 		return RuleMinVersion
@@ -202,12 +202,12 @@ func (p *Policy) forbidsVersion(v uint16) string {
 func (p *Policy) Describe() []string {
 	var out []string
 	if p.MinVersion != 0 {
-		out = append(out, fmt.Sprintf("%s: %s", RuleMinVersion, tls.Version(p.MinVersion).String()))
+		out = append(out, fmt.Sprintf("%s: %s", RuleMinVersion, p.MinVersion.String()))
 	}
 	if len(p.ForbiddenVersions) > 0 {
 		var names []string
 		for _, v := range p.ForbiddenVersions {
-			names = append(names, tls.Version(v).String())
+			names = append(names, v.String())
 		}
 		out = append(out, fmt.Sprintf("%s: %s", RuleForbiddenVersion, strings.Join(names, ", ")))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -24,7 +25,7 @@ func id(t *testing.T, name string) uint16 {
 
 // result builds a scan result: every version of scannable probed, those
 // in accepted accepted with their suites, the rest rejected.
-func result(t *testing.T, accepted map[uint16][]string) *scan.Result {
+func result(t *testing.T, accepted map[tls.Version][]string) *scan.Result {
 	t.Helper()
 	r := &scan.Result{Target: scan.Target{Protocol: scan.ProtoTLS, Addr: "192.0.2.1", Port: 443, Host: "example.com"}, Status: scan.StatusOK}
 	r.SSLv2 = &scan.SSLv2Result{Outcome: scan.Rejected, Reason: "alert"}
@@ -45,13 +46,13 @@ func result(t *testing.T, accepted map[uint16][]string) *scan.Result {
 // mozilla-modern: TLS 1.2 ECDHE-GCM and TLS 1.3, x25519, an RSA 2048
 // certificate, trusted, matching, 90 days left.
 func modernResult(t *testing.T) *scan.Result {
-	r := result(t, map[uint16][]string{
-		ciphers.VersionTLS12: {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305"},
-		ciphers.VersionTLS13: {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"},
+	r := result(t, map[tls.Version][]string{
+		tls.VersionTLS12: {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305"},
+		tls.VersionTLS13: {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"},
 	})
 	r.Groups = []scan.GroupResult{
-		{Kind: scan.GroupTLS13, Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001D, 0x0017}},
-		{Kind: scan.GroupECDHE, Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x001D}},
+		{Kind: scan.GroupTLS13, Version: tls.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001D, 0x0017}},
+		{Kind: scan.GroupECDHE, Version: tls.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x001D}},
 	}
 	r.Cert = &scan.CertInfo{Verified: true, HostnameMatch: true, Chain: []scan.CertSummary{{
 		KeyType: "RSA", KeyBits: 2048, DaysToExpiry: 90, NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -99,10 +100,9 @@ func TestEvaluateRules(t *testing.T) {
 		violations []string // rule IDs
 		undecided  []string
 	}
-	tls := func(r *scan.Result, v uint16) *scan.VersionResult { return r.Version(v) }
-	accept := func(v uint16, names ...string) func(r *scan.Result) {
+	accept := func(v tls.Version, names ...string) func(r *scan.Result) {
 		return func(r *scan.Result) {
-			vr := tls(r, v)
+			vr := r.Version(v)
 			vr.Outcome, vr.Reason = scan.Accepted, ""
 			for _, n := range names {
 				vr.Suites = append(vr.Suites, id(t, n))
@@ -110,61 +110,61 @@ func TestEvaluateRules(t *testing.T) {
 		}
 	}
 	tests := []tc{
-		{name: "min-version pass", policy: Policy{MinVersion: ciphers.VersionTLS12}, status: Pass},
-		{name: "min-version TLS1.0 accepted", policy: Policy{MinVersion: ciphers.VersionTLS12},
-			edit: accept(ciphers.VersionTLS10, "AES128-SHA"), status: Fail, violations: []string{RuleMinVersion}},
-		{name: "min-version SSLv2 accepted", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "min-version pass", policy: Policy{MinVersion: tls.VersionTLS12}, status: Pass},
+		{name: "min-version TLS1.0 accepted", policy: Policy{MinVersion: tls.VersionTLS12},
+			edit: accept(tls.VersionTLS10, "AES128-SHA"), status: Fail, violations: []string{RuleMinVersion}},
+		{name: "min-version SSLv2 accepted", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit:   func(r *scan.Result) { r.SSLv2 = &scan.SSLv2Result{Outcome: scan.Accepted, Kinds: []uint32{0x010080}} },
 			status: Fail, violations: []string{RuleMinVersion}},
-		{name: "min-version TLS1.0 inconclusive", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "min-version TLS1.0 inconclusive", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
-				vr := tls(r, ciphers.VersionTLS10)
+				vr := r.Version(tls.VersionTLS10)
 				vr.Outcome, vr.Reason = scan.Inconclusive, "timeout after 5s"
 			}, status: Inconclusive, undecided: []string{RuleMinVersion}},
-		{name: "min-version SSLv3 not probed", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "min-version SSLv3 not probed", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
-				r.Versions = slices.DeleteFunc(r.Versions, func(v scan.VersionResult) bool { return v.Version == ciphers.VersionSSL30 })
+				r.Versions = slices.DeleteFunc(r.Versions, func(v scan.VersionResult) bool { return v.Version == tls.VersionSSL30 })
 			}, status: Inconclusive, undecided: []string{RuleMinVersion}},
-		{name: "violation beats inconclusive", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "violation beats inconclusive", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
-				accept(ciphers.VersionTLS11, "AES128-SHA")(r)
-				vr := tls(r, ciphers.VersionTLS10)
+				accept(tls.VersionTLS11, "AES128-SHA")(r)
+				vr := r.Version(tls.VersionTLS10)
 				vr.Outcome, vr.Reason = scan.Inconclusive, "timeout after 5s"
 			}, status: Fail, violations: []string{RuleMinVersion}, undecided: []string{RuleMinVersion}},
-		{name: "forbidden-version", policy: Policy{ForbiddenVersions: []uint16{ciphers.VersionTLS11}},
-			edit: accept(ciphers.VersionTLS11, "AES128-SHA"), status: Fail, violations: []string{RuleForbiddenVersion}},
-		{name: "forbidden-version other accepted", policy: Policy{ForbiddenVersions: []uint16{ciphers.VersionTLS11}},
-			edit: accept(ciphers.VersionTLS10, "AES128-SHA"), status: Pass},
+		{name: "forbidden-version", policy: Policy{ForbiddenVersions: []tls.Version{tls.VersionTLS11}},
+			edit: accept(tls.VersionTLS11, "AES128-SHA"), status: Fail, violations: []string{RuleForbiddenVersion}},
+		{name: "forbidden-version other accepted", policy: Policy{ForbiddenVersions: []tls.Version{tls.VersionTLS11}},
+			edit: accept(tls.VersionTLS10, "AES128-SHA"), status: Pass},
 		{name: "forbidden-suite by grade", policy: Policy{ForbiddenSuites: mustRules("grade:weak")},
-			edit: accept(ciphers.VersionTLS12, "AES128-GCM-SHA256"), status: Fail, violations: []string{RuleForbiddenSuite}},
+			edit: accept(tls.VersionTLS12, "AES128-GCM-SHA256"), status: Fail, violations: []string{RuleForbiddenSuite}},
 		{name: "forbidden-suite by grade, secure passes", policy: Policy{ForbiddenSuites: mustRules("grade:weak")},
-			edit: accept(ciphers.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Pass},
+			edit: accept(tls.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Pass},
 		{name: "forbidden-suite by attribute", policy: Policy{ForbiddenSuites: mustRules("cbc")},
-			edit: accept(ciphers.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Fail, violations: []string{RuleForbiddenSuite}},
+			edit: accept(tls.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Fail, violations: []string{RuleForbiddenSuite}},
 		{name: "forbidden-suite by name", policy: Policy{ForbiddenSuites: mustRules("ECDHE-RSA-AES128-SHA")},
-			edit: accept(ciphers.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Fail, violations: []string{RuleForbiddenSuite}},
+			edit: accept(tls.VersionTLS12, "ECDHE-RSA-AES128-SHA"), status: Fail, violations: []string{RuleForbiddenSuite}},
 		{name: "forbidden-suite by id", policy: Policy{ForbiddenSuites: mustRules("id:0xC02F")},
 			status: Fail, violations: []string{RuleForbiddenSuite}},
 		{name: "forbidden-suite undecided candidates", policy: Policy{ForbiddenSuites: mustRules("3des")},
 			edit: func(r *scan.Result) {
-				vr := tls(r, ciphers.VersionTLS12)
+				vr := r.Version(tls.VersionTLS12)
 				vr.Inconclusive, vr.InconclusiveReason = []uint16{id(t, "DES-CBC3-SHA")}, "timeout after 5s"
 			}, status: Inconclusive, undecided: []string{RuleForbiddenSuite}},
 		{name: "forbidden-suite undecided harmless candidates", policy: Policy{ForbiddenSuites: mustRules("3des")},
 			edit: func(r *scan.Result) {
-				vr := tls(r, ciphers.VersionTLS12)
+				vr := r.Version(tls.VersionTLS12)
 				vr.Inconclusive, vr.InconclusiveReason = []uint16{id(t, "AES128-SHA")}, "timeout after 5s"
 			}, status: Pass},
-		{name: "suites of a forbidden version are the version rule's", policy: Policy{MinVersion: ciphers.VersionTLS12, RequireAEAD: true},
-			edit: accept(ciphers.VersionTLS10, "AES128-SHA"), status: Fail, violations: []string{RuleMinVersion}},
+		{name: "suites of a forbidden version are the version rule's", policy: Policy{MinVersion: tls.VersionTLS12, RequireAEAD: true},
+			edit: accept(tls.VersionTLS10, "AES128-SHA"), status: Fail, violations: []string{RuleMinVersion}},
 		{name: "allowed-suites", policy: Policy{AllowedSuites: mustRules("ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "ECDHE-RSA-CHACHA20-POLY1305")},
 			status: Pass},
 		{name: "allowed-suites other", policy: Policy{AllowedSuites: mustRules("ECDHE-RSA-AES128-GCM-SHA256")},
 			status: Fail, violations: []string{RuleAllowedSuites}},
 		{name: "require-pfs", policy: Policy{RequirePFS: true},
-			edit: accept(ciphers.VersionTLS12, "AES256-GCM-SHA384"), status: Fail, violations: []string{RuleRequirePFS}},
+			edit: accept(tls.VersionTLS12, "AES256-GCM-SHA384"), status: Fail, violations: []string{RuleRequirePFS}},
 		{name: "require-aead", policy: Policy{RequireAEAD: true},
-			edit: accept(ciphers.VersionTLS12, "ECDHE-RSA-AES256-SHA384"), status: Fail, violations: []string{RuleRequireAEAD}},
+			edit: accept(tls.VersionTLS12, "ECDHE-RSA-AES256-SHA384"), status: Fail, violations: []string{RuleRequireAEAD}},
 		{name: "require-aead SSLv2 kinds", policy: Policy{RequireAEAD: true},
 			edit:   func(r *scan.Result) { r.SSLv2 = &scan.SSLv2Result{Outcome: scan.Accepted, Kinds: []uint32{0x010080}} },
 			status: Fail, violations: []string{RuleRequireAEAD}},
@@ -187,24 +187,24 @@ func TestEvaluateRules(t *testing.T) {
 			edit: func(r *scan.Result) {
 				r.Cert.Chain[0].KeyType, r.Cert.Chain[0].KeyBits = "ECDSA", 256
 				r.Groups = []scan.GroupResult{
-					{Kind: scan.GroupTLS13, Version: ciphers.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001E}},
-					{Kind: scan.GroupECDHE, Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0018}},
+					{Kind: scan.GroupTLS13, Version: tls.VersionTLS13, Outcome: scan.Accepted, Groups: []uint16{0x001E}},
+					{Kind: scan.GroupECDHE, Version: tls.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0018}},
 				}
 			}, status: Fail, violations: []string{RuleMinECBits}},
 		{name: "min-ec-bits groups not scanned", policy: Policy{MinECBits: 256},
 			edit: func(r *scan.Result) { r.Groups = nil }, status: Inconclusive, undecided: []string{RuleMinECBits}},
 		{name: "min-dh-bits", policy: Policy{MinDHBits: 2048},
 			edit: func(r *scan.Result) {
-				accept(ciphers.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256")(r)
+				accept(tls.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256")(r)
 				r.DHPrimeBits = 1024
 			}, status: Fail, violations: []string{RuleMinDHBits}},
 		{name: "min-dh-bits 2048 ok", policy: Policy{MinDHBits: 2048},
 			edit: func(r *scan.Result) {
-				accept(ciphers.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256")(r)
+				accept(tls.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256")(r)
 				r.DHPrimeBits = 2048
 			}, status: Pass},
 		{name: "min-dh-bits unknown prime", policy: Policy{MinDHBits: 2048},
-			edit: accept(ciphers.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256"), status: Inconclusive, undecided: []string{RuleMinDHBits}},
+			edit: accept(tls.VersionTLS12, "DHE-RSA-AES128-GCM-SHA256"), status: Inconclusive, undecided: []string{RuleMinDHBits}},
 		{name: "min-dh-bits no DHE", policy: Policy{MinDHBits: 2048}, status: Pass},
 		{name: "cert-expiry", policy: Policy{CertExpiryDays: 100}, status: Fail, violations: []string{RuleCertExpiry}},
 		{name: "cert-expiry expired", policy: Policy{CertExpiryDays: 1},
@@ -216,11 +216,11 @@ func TestEvaluateRules(t *testing.T) {
 			edit: func(r *scan.Result) { r.Cert.HostnameMatch, r.Cert.HostnameError = false, "valid for other.example" }, status: Fail, violations: []string{RuleCertHostname}},
 		{name: "cert-hostname no name", policy: Policy{RequireHostnameMatch: true},
 			edit: func(r *scan.Result) { r.Cert.HostnameMatch = false }, status: Inconclusive, undecided: []string{RuleCertHostname}},
-		{name: "unreachable", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "unreachable", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
 				*r = scan.Result{Target: r.Target, Status: scan.StatusUnreachable, Error: scan.Failure{Stage: scan.StageDial, Reason: "connection refused"}}
 			}, status: Inconclusive, undecided: []string{RuleReachable}},
-		{name: "endpoint inconclusive", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "endpoint inconclusive", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
 				r.Status, r.Error = scan.StatusInconclusive, scan.Failure{Stage: scan.StageHello, Reason: "no probe was answered decisively"}
 				for i := range r.Versions {
@@ -228,11 +228,11 @@ func TestEvaluateRules(t *testing.T) {
 				}
 				r.SSLv2.Outcome = scan.Inconclusive
 			}, status: Inconclusive, undecided: []string{RuleReachable, RuleMinVersion}},
-		{name: "gated endpoint fails", policy: Policy{MinVersion: ciphers.VersionTLS12},
+		{name: "gated endpoint fails", policy: Policy{MinVersion: tls.VersionTLS12},
 			edit: func(r *scan.Result) {
-				accept(ciphers.VersionTLS10, "AES128-SHA")(r)
-				for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS11} {
-					vr := tls(r, v)
+				accept(tls.VersionTLS10, "AES128-SHA")(r)
+				for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS11} {
+					vr := r.Version(v)
 					vr.Outcome, vr.Reason = scan.Inconclusive, scan.ReasonGated
 				}
 				r.Cert = nil
@@ -268,12 +268,12 @@ func TestEvaluateRules(t *testing.T) {
 func TestEvaluateNotEnumerated(t *testing.T) {
 	r := modernResult(t)
 	p := &Policy{Name: "t", RequireAEAD: true}
-	v := EvaluateWith(p, r, Options{NotEnumerated: func(uint16) bool { return true }})
+	v := EvaluateWith(p, r, Options{NotEnumerated: func(tls.Version) bool { return true }})
 	if v.Status != Inconclusive || !slices.Contains(undecidedRules(v.Inconclusive), RuleRequireAEAD) {
 		t.Errorf("versions-only: %s %+v, want inconclusive require-aead", v.Status, v.Inconclusive)
 	}
-	r.Version(ciphers.VersionTLS12).Suites = []uint16{id(t, "ECDHE-RSA-AES128-SHA")}
-	if v := EvaluateWith(p, r, Options{NotEnumerated: func(uint16) bool { return true }}); v.Status != Fail {
+	r.Version(tls.VersionTLS12).Suites = []uint16{id(t, "ECDHE-RSA-AES128-SHA")}
+	if v := EvaluateWith(p, r, Options{NotEnumerated: func(tls.Version) bool { return true }}); v.Status != Fail {
 		t.Errorf("versions-only with a CBC suite seen: %s, want fail", v.Status)
 	}
 }
@@ -282,17 +282,17 @@ func TestEvaluateNotEnumerated(t *testing.T) {
 // one and a TLS 1.3-only one.
 func TestProfiles(t *testing.T) {
 	legacy := func(t *testing.T) *scan.Result {
-		r := result(t, map[uint16][]string{
-			ciphers.VersionTLS10: {"AES128-SHA", "DES-CBC3-SHA"},
-			ciphers.VersionTLS12: {"ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA"},
+		r := result(t, map[tls.Version][]string{
+			tls.VersionTLS10: {"AES128-SHA", "DES-CBC3-SHA"},
+			tls.VersionTLS12: {"ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA"},
 		})
 		r.Cert = &scan.CertInfo{Verified: true, HostnameMatch: true, Chain: []scan.CertSummary{{KeyType: "RSA", KeyBits: 2048, DaysToExpiry: 90}}}
-		r.Groups = []scan.GroupResult{{Kind: scan.GroupECDHE, Version: ciphers.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0017}}}
+		r.Groups = []scan.GroupResult{{Kind: scan.GroupECDHE, Version: tls.VersionTLS12, Outcome: scan.Accepted, Groups: []uint16{0x0017}}}
 		return r
 	}
 	only13 := func(t *testing.T) *scan.Result {
 		r := modernResult(t)
-		vr := r.Version(ciphers.VersionTLS12)
+		vr := r.Version(tls.VersionTLS12)
 		vr.Outcome, vr.Suites = scan.Rejected, []uint16{}
 		r.Groups = r.Groups[:1]
 		return r
@@ -326,17 +326,17 @@ func TestProfiles(t *testing.T) {
 // states.
 func TestProfileContents(t *testing.T) {
 	mi := mustProfile(t, "mozilla-intermediate")
-	if mi.MinVersion != ciphers.VersionTLS12 || len(mi.AllowedSuites) != 12 || mi.MinDHBits != 2048 || mi.MinRSABits != 2048 || mi.MinECBits != 256 {
+	if mi.MinVersion != tls.VersionTLS12 || len(mi.AllowedSuites) != 12 || mi.MinDHBits != 2048 || mi.MinRSABits != 2048 || mi.MinECBits != 256 {
 		t.Errorf("mozilla-intermediate: %+v", mi)
 	}
 	for _, s := range mi.AllowedSuites {
 		suite, _ := ciphers.ByID(s.ID)
-		if !suite.AEAD || !suite.PFS || !(suite.Kex == "ECDHE" || suite.Kex == "DHE" || suite.Versions.Has(ciphers.VersionTLS13)) {
+		if !suite.AEAD || !suite.PFS || !(suite.Kex == "ECDHE" || suite.Kex == "DHE" || suite.Versions.Has(tls.VersionTLS13)) {
 			t.Errorf("mozilla-intermediate allows %s", suite.Name)
 		}
 	}
 	mm := mustProfile(t, "mozilla-modern")
-	if mm.MinVersion != ciphers.VersionTLS13 || len(mm.AllowedSuites) != 3 {
+	if mm.MinVersion != tls.VersionTLS13 || len(mm.AllowedSuites) != 3 {
 		t.Errorf("mozilla-modern: %+v", mm)
 	}
 	if _, err := Profile("nope"); !errors.Is(err, ErrUnknownProfile) {
@@ -383,7 +383,7 @@ require_hostname_match: true
 	if !slices.Equal(p.RuleIDs(), want) {
 		t.Errorf("rules %q", p.RuleIDs())
 	}
-	if p.Name != "corp" || p.MinVersion != ciphers.VersionTLS12 || !slices.Equal(p.ForbiddenVersions, []uint16{ciphers.VersionTLS13}) ||
+	if p.Name != "corp" || p.MinVersion != tls.VersionTLS12 || !slices.Equal(p.ForbiddenVersions, []tls.Version{tls.VersionTLS13}) ||
 		len(p.ForbiddenSuites) != 5 || len(p.AllowedSuites) != 2 || p.ForbiddenSuites[3].ID != 0xC013 || p.CertExpiryDays != 14 {
 		t.Errorf("parsed %+v", p)
 	}
@@ -393,7 +393,7 @@ require_hostname_match: true
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pj.Name != "j" || pj.MinVersion != ciphers.VersionTLS12 || len(pj.ForbiddenSuites) != 2 || !pj.RequirePFS {
+	if pj.Name != "j" || pj.MinVersion != tls.VersionTLS12 || len(pj.ForbiddenSuites) != 2 || !pj.RequirePFS {
 		t.Errorf("json %+v", pj)
 	}
 
@@ -502,21 +502,21 @@ func TestSuiteRules(t *testing.T) {
 
 func TestGate(t *testing.T) {
 	stop := mustProfile(t, "tls12-min").Gate()
-	if !stop(scan.GateEvent{Version: ciphers.VersionTLS10, Suite: id(t, "AES128-SHA")}) {
+	if !stop(scan.GateEvent{Version: tls.VersionTLS10, Suite: id(t, "AES128-SHA")}) {
 		t.Error("TLS 1.0 did not stop tls12-min")
 	}
-	if stop(scan.GateEvent{Version: ciphers.VersionTLS12, Suite: id(t, "AES128-SHA")}) {
+	if stop(scan.GateEvent{Version: tls.VersionTLS12, Suite: id(t, "AES128-SHA")}) {
 		t.Error("TLS 1.2 stopped tls12-min")
 	}
 	modern := mustProfile(t, "modern").Gate()
-	if !modern(scan.GateEvent{Version: ciphers.VersionTLS12, Suite: id(t, "AES128-SHA")}) {
+	if !modern(scan.GateEvent{Version: tls.VersionTLS12, Suite: id(t, "AES128-SHA")}) {
 		t.Error("AES128-SHA did not stop modern")
 	}
-	if modern(scan.GateEvent{Version: ciphers.VersionTLS12, Suite: id(t, "ECDHE-RSA-AES128-GCM-SHA256")}) {
+	if modern(scan.GateEvent{Version: tls.VersionTLS12, Suite: id(t, "ECDHE-RSA-AES128-GCM-SHA256")}) {
 		t.Error("ECDHE-GCM stopped modern")
 	}
 	aead := (&Policy{RequireAEAD: true}).Gate()
-	if !aead(scan.GateEvent{Version: ciphers.VersionSSL20, SSLv2Kinds: []uint32{0x010080}}) {
+	if !aead(scan.GateEvent{Version: tls.VersionSSL20, SSLv2Kinds: []uint32{0x010080}}) {
 		t.Error("SSLv2 RC4 did not stop require-aead")
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // mozillaTLS13 are the TLS 1.3 suites of Mozilla's Server Side TLS
@@ -32,12 +32,12 @@ func profiles() []*Policy {
 		{
 			Name:        "tls12-min",
 			Description: "TLS 1.2 or later only: no SSLv2, SSLv3, TLS 1.0 or TLS 1.1",
-			MinVersion:  ciphers.VersionTLS12,
+			MinVersion:  tls.VersionTLS12,
 		},
 		{
 			Name:        "modern",
 			Description: "TLS 1.2 and 1.3 only, every suite forward secret and AEAD",
-			MinVersion:  ciphers.VersionTLS12,
+			MinVersion:  tls.VersionTLS12,
 			RequirePFS:  true,
 			RequireAEAD: true,
 		},
@@ -45,7 +45,7 @@ func profiles() []*Policy {
 			Name: "mozilla-intermediate",
 			Description: "Mozilla Server Side TLS v5.7 intermediate: TLS 1.2 and 1.3, its 12 ECDHE/DHE AEAD suites, " +
 				"DHE ≥ 2048 bits, RSA keys ≥ 2048 bits, curves ≥ 256 bits",
-			MinVersion:    ciphers.VersionTLS12,
+			MinVersion:    tls.VersionTLS12,
 			AllowedSuites: mustRules(slices.Concat(mozillaTLS13, mozillaIntermediate12)...),
 			MinRSABits:    2048,
 			MinECBits:     256,
@@ -54,7 +54,7 @@ func profiles() []*Policy {
 		{
 			Name:          "mozilla-modern",
 			Description:   "Mozilla Server Side TLS v5.7 modern: TLS 1.3 only, its 3 suites, curves ≥ 256 bits",
-			MinVersion:    ciphers.VersionTLS13,
+			MinVersion:    tls.VersionTLS13,
 			AllowedSuites: mustRules(mozillaTLS13...),
 			MinECBits:     256,
 		},

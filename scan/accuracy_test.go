@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
@@ -22,8 +21,8 @@ func TestPoisonServerOrder(t *testing.T) {
 		ServerPreference: true,
 		Poisons:          []uint16{0x00A8},
 	}
-	res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-	vr := res.Version(ciphers.VersionTLS12)
+	res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+	vr := res.Version(tls.VersionTLS12)
 	want := []uint16{0xC030, 0xC02F, 0x0034, 0x009C}
 	if !slices.Equal(vr.Suites, want) || vr.ServerOrder == nil || !*vr.ServerOrder {
 		t.Errorf("suites %04x (server order %v), want %04x in server order", vr.Suites, vr.ServerOrder, want)
@@ -48,8 +47,8 @@ func TestPoisonClientOrder(t *testing.T) {
 		Suites:  map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F, 0x009C, 0x0034, 0x008C}},
 		Poisons: []uint16{0x0034},
 	}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-	vr := res.Version(ciphers.VersionTLS12)
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+	vr := res.Version(tls.VersionTLS12)
 	if got := sorted(vr.Suites); !slices.Equal(got, []uint16{0x008C, 0x009C, 0xC02F}) {
 		t.Errorf("suites %04x, want 008c 009c c02f", got)
 	}
@@ -69,13 +68,13 @@ func TestNoPoisonCost(t *testing.T) {
 	for _, pref := range []bool{false, true} {
 		cfg := faketls.Old()
 		cfg.ServerPreference, cfg.PrioritizeChaCha = pref, false
-		res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12))
+		res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12))
 		want := 3
 		if pref {
 			want = 6
 		}
 		for _, v := range res.Versions {
-			if !slices.Equal(sorted(v.Suites), sorted(cfg.Suites[tls.Version(v.Version)])) || len(v.Poisons) > 0 {
+			if !slices.Equal(sorted(v.Suites), sorted(cfg.Suites[v.Version])) || len(v.Poisons) > 0 {
 				t.Errorf("server order %v: %s: suites %04x poisons %04x", pref, v.Name(), v.Suites, v.Poisons)
 			}
 		}
@@ -95,9 +94,9 @@ func TestOutOfSpec(t *testing.T) {
 		tls.VersionTLS10: {0x002F, 0xC076, 0xC077},
 		tls.VersionTLS11: {0xC02F, 0xD001, 0x003C},
 	}}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11))
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11))
 	for _, v := range res.Versions {
-		want := sorted(cfg.Suites[tls.Version(v.Version)])
+		want := sorted(cfg.Suites[v.Version])
 		if got := sorted(v.Suites); !slices.Equal(got, want) {
 			t.Errorf("%s: suites %04x, want %04x", v.Name(), got, want)
 		}
@@ -121,8 +120,8 @@ func TestChosenNotCompleted(t *testing.T) {
 		},
 		Incomplete: []uint16{0x0032, 0x0038},
 	}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS10, ciphers.VersionTLS12))
-	vr := res.Version(ciphers.VersionTLS12)
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS10, tls.VersionTLS12))
+	vr := res.Version(tls.VersionTLS12)
 	if got := sorted(vr.Suites); !slices.Equal(got, []uint16{0x009C, 0xC02F}) || vr.Outcome != Accepted {
 		t.Errorf("TLS 1.2: %s %04x, want accepted 009c c02f", vr.Outcome, got)
 	}
@@ -130,7 +129,7 @@ func TestChosenNotCompleted(t *testing.T) {
 		!strings.Contains(vr.ChosenNotCompletedReason, "internal_error") {
 		t.Errorf("TLS 1.2 chosen-not-completed %04x %q", got, vr.ChosenNotCompletedReason)
 	}
-	v10 := res.Version(ciphers.VersionTLS10)
+	v10 := res.Version(tls.VersionTLS10)
 	if v10.Outcome != Rejected || !slices.Equal(v10.ChosenNotCompleted, []uint16{0x0032}) || len(v10.Suites) != 0 {
 		t.Errorf("TLS 1.0: %s (%s) suites %04x chosen-not-completed %04x", v10.Outcome, v10.Reason, v10.Suites, v10.ChosenNotCompleted)
 	}
@@ -143,10 +142,10 @@ func TestDecodeErrorPastLength(t *testing.T) {
 	t.Parallel()
 	cfg := faketls.FullRegistry(tls.VersionTLS12)
 	cfg.MaxSuites, cfg.Intolerance, cfg.IntoleranceAlert = 150, faketls.RefuseAlert, tls.AlertDecodeError
-	res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-	vr := res.Version(ciphers.VersionTLS12)
-	if got := sorted(vr.Suites); !slices.Equal(got, registryIDs(ciphers.VersionTLS12)) || len(vr.Inconclusive) > 0 {
-		t.Errorf("suites %d of %d, inconclusive %d (%s)", len(got), len(registryIDs(ciphers.VersionTLS12)), len(vr.Inconclusive), vr.InconclusiveReason)
+	res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+	vr := res.Version(tls.VersionTLS12)
+	if got := sorted(vr.Suites); !slices.Equal(got, registryIDs(tls.VersionTLS12)) || len(vr.Inconclusive) > 0 {
+		t.Errorf("suites %d of %d, inconclusive %d (%s)", len(got), len(registryIDs(tls.VersionTLS12)), len(vr.Inconclusive), vr.InconclusiveReason)
 	}
 	for _, h := range srv.Hellos() {
 		if len(h.CipherSuites) > 150 && len(h.CipherSuites) < 300 {
@@ -169,12 +168,12 @@ func TestRequireExtensions(t *testing.T) {
 	cfg := faketls.Old()
 	cfg.Suites[tls.VersionSSL30] = []uint16{0x002F}
 	cfg.RequireExtensions = true
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS12))
-	if v := res.Version(ciphers.VersionSSL30); v.Outcome != Rejected {
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS12))
+	if v := res.Version(tls.VersionSSL30); v.Outcome != Rejected {
 		t.Errorf("SSLv3: %s (%s)", v.Outcome, v.Reason)
 	}
 	for _, v := range res.Versions[1:] {
-		if got := sorted(v.Suites); !slices.Equal(got, sorted(cfg.Suites[tls.Version(v.Version)])) {
+		if got := sorted(v.Suites); !slices.Equal(got, sorted(cfg.Suites[v.Version])) {
 			t.Errorf("%s: %04x", v.Name(), got)
 		}
 	}

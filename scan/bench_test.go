@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
@@ -14,9 +13,9 @@ import (
 // certificate.
 func BenchmarkScanFullRegistry(b *testing.B) {
 	cfg := faketls.Config{Suites: map[tls.Version][]uint16{}, ServerPreference: true}
-	sizes := map[uint16]int{ciphers.VersionTLS10: 12, ciphers.VersionTLS11: 12, ciphers.VersionTLS12: 30, ciphers.VersionTLS13: 5}
+	sizes := map[tls.Version]int{tls.VersionTLS10: 12, tls.VersionTLS11: 12, tls.VersionTLS12: 30, tls.VersionTLS13: 5}
 	for v, n := range sizes {
-		cfg.Suites[tls.Version(v)] = pick(v, n, uint64(v))
+		cfg.Suites[v] = pick(v, n, uint64(v))
 	}
 	srv := faketls.Start(b, cfg)
 	tg := targetOf(b, srv.Addr())

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	wire "github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // The handshake libraries CertInfo.Library names.
@@ -46,8 +48,8 @@ type CertInfo struct {
 
 	// Version and CipherSuite are what the handshake negotiated (the
 	// ServerHello's choice, when the handshake failed after it).
-	Version     uint16 `json:"version"`
-	CipherSuite uint16 `json:"cipher_suite"`
+	Version     wire.Version `json:"version"` // a number in JSON
+	CipherSuite uint16       `json:"cipher_suite"`
 
 	// Library is the handshake that produced this: LibraryZcrypto or,
 	// when zcrypto could not finish, LibraryCryptoTLS. (Off Linux, where
@@ -187,7 +189,8 @@ func (b certBackend) fetch(ctx context.Context, conn net.Conn, redial func(ctx c
 type attempt struct {
 	library        string
 	raw            [][]byte // the Certificate message's chain; nil if it never came
-	version, suite uint16
+	version        wire.Version
+	suite          uint16
 	fallbackReason string
 	err            error // nil when the handshake completed
 }
@@ -270,7 +273,7 @@ func handshakeStd(ctx context.Context, conn net.Conn, opts CertOptions, now func
 			return nil
 		},
 		VerifyConnection: func(st tls.ConnectionState) error {
-			a.version, a.suite = st.Version, st.CipherSuite
+			a.version, a.suite = wire.Version(st.Version), st.CipherSuite
 			return nil
 		},
 	}
@@ -279,7 +282,7 @@ func handshakeStd(ctx context.Context, conn net.Conn, opts CertOptions, now func
 	settle(ctx, a.err)
 	if a.err == nil {
 		st := tc.ConnectionState()
-		a.version, a.suite = st.Version, st.CipherSuite
+		a.version, a.suite = wire.Version(st.Version), st.CipherSuite
 	}
 	tc.Close()
 	return a

@@ -259,7 +259,7 @@ func TestFetchCertificateValidChain(t *testing.T) {
 		t.Errorf("Library = %q (fallback reason %q), want %q", info.Library, info.FallbackReason, LibraryZcrypto)
 	}
 	if info.Version != tls.VersionTLS13 || !slices.Contains([]uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, tls.TLS_CHACHA20_POLY1305_SHA256}, info.CipherSuite) {
-		t.Errorf("Version %#04x, CipherSuite %#04x; want TLS 1.3 and a TLS 1.3 suite", info.Version, info.CipherSuite)
+		t.Errorf("Version %#04x, CipherSuite %#04x; want TLS 1.3 and a TLS 1.3 suite", uint16(info.Version), info.CipherSuite)
 	}
 	if len(info.Chain) != 2 {
 		t.Fatalf("Chain has %d certificates, want leaf and intermediate: %+v", len(info.Chain), info.Chain)
@@ -479,8 +479,8 @@ func TestFetchCertificateOpenSSL(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FetchCertificate: %v", err)
 			}
-			if info.Library != LibraryZcrypto || info.Version != tt.version || (tt.suite != 0 && info.CipherSuite != tt.suite) {
-				t.Errorf("Library %q (%s), Version %#04x, CipherSuite %#04x; want zcrypto, %#04x, %#04x", info.Library, info.FallbackReason, info.Version, info.CipherSuite, tt.version, tt.suite)
+			if info.Library != LibraryZcrypto || uint16(info.Version) != tt.version || (tt.suite != 0 && info.CipherSuite != tt.suite) {
+				t.Errorf("Library %q (%s), Version %#04x, CipherSuite %#04x; want zcrypto, %#04x, %#04x", info.Library, info.FallbackReason, uint16(info.Version), info.CipherSuite, tt.version, tt.suite)
 			}
 			if len(info.Chain) != 1 || !info.Verified || !info.HostnameMatch {
 				t.Fatalf("%d certificates, Verified %v (%s), HostnameMatch %v (%s)", len(info.Chain), info.Verified, info.VerifyError, info.HostnameMatch, info.HostnameError)

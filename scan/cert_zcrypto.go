@@ -25,6 +25,8 @@ import (
 	zrsa "github.com/zmap/zcrypto/rsa"
 	ztls "github.com/zmap/zcrypto/tls"
 	"github.com/zmap/zcrypto/x509"
+
+	wire "github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 var platformBackend = certBackend{
@@ -128,16 +130,16 @@ func handshakeZcrypto(ctx context.Context, conn net.Conn, opts CertOptions, now 
 	a := attempt{library: LibraryZcrypto, err: err}
 	if err == nil {
 		st := zc.ConnectionState()
-		a.version, a.suite = st.Version, st.CipherSuite
+		a.version, a.suite = wire.Version(st.Version), st.CipherSuite
 		for _, c := range st.PeerCertificates {
 			a.raw = append(a.raw, c.Raw)
 		}
 	} else if log := zc.GetHandshakeLog(); log != nil {
 		// The handshake log keeps what the server sent before the failure.
 		if sh := log.ServerHello; sh != nil {
-			a.version, a.suite = uint16(sh.Version), uint16(sh.CipherSuite)
+			a.version, a.suite = wire.Version(sh.Version), uint16(sh.CipherSuite)
 			if sv := sh.SupportedVersions; sv != nil {
-				a.version = uint16(sv.SelectedVersion)
+				a.version = wire.Version(sv.SelectedVersion)
 			}
 		}
 		if sc := log.ServerCertificates; sc != nil && len(sc.Certificate.Raw) > 0 {

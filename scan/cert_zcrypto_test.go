@@ -50,8 +50,8 @@ func TestFetchCertificateVersions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FetchCertificate: %v", err)
 			}
-			if info.Version != tt.version {
-				t.Errorf("Version = %#04x, want %#04x", info.Version, tt.version)
+			if uint16(info.Version) != tt.version {
+				t.Errorf("Version = %#04x, want %#04x", uint16(info.Version), tt.version)
 			}
 			if len(cfg.CipherSuites) == 1 && info.CipherSuite != cfg.CipherSuites[0] {
 				t.Errorf("CipherSuite = %#04x, want %#04x", info.CipherSuite, cfg.CipherSuites[0])
@@ -91,7 +91,7 @@ func TestFetchCertificateFallback(t *testing.T) {
 		t.Errorf("Library = %q, FallbackReason = %q; want crypto/tls after zcrypto's internal error alert", info.Library, info.FallbackReason)
 	}
 	if info.Version != tls.VersionTLS13 || len(info.Chain) != 2 || !info.Verified || !info.HostnameMatch {
-		t.Errorf("Version %#04x, %d certificates, Verified %v (%s), HostnameMatch %v", info.Version, len(info.Chain), info.Verified, info.VerifyError, info.HostnameMatch)
+		t.Errorf("Version %#04x, %d certificates, Verified %v (%s), HostnameMatch %v", uint16(info.Version), len(info.Chain), info.Verified, info.VerifyError, info.HostnameMatch)
 	}
 	if n := hellos.Load(); n != 2 {
 		t.Errorf("server saw %d ClientHellos, want 2", n)
@@ -120,7 +120,7 @@ func TestFetchCertificateFailsAfterCertificate(t *testing.T) {
 	}
 	if info.Library != LibraryZcrypto || info.Version != tls.VersionTLS12 || len(info.Chain) != 2 || !info.Verified || !info.HostnameMatch {
 		t.Errorf("partial CertInfo: Library %q, Version %#04x, %d certificates, Verified %v (%s), HostnameMatch %v",
-			info.Library, info.Version, len(info.Chain), info.Verified, info.VerifyError, info.HostnameMatch)
+			info.Library, uint16(info.Version), len(info.Chain), info.Verified, info.VerifyError, info.HostnameMatch)
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
+	wire "github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // startStdTLS serves crypto/tls with cfg on loopback; every connection
@@ -67,7 +67,7 @@ func TestCryptoTLS12(t *testing.T) {
 	opts.SkipCert = false
 	res := ScanTarget(context.Background(), targetOf(t, addr), opts)
 	for _, vr := range res.Versions {
-		if vr.Version != ciphers.VersionTLS12 {
+		if vr.Version != wire.VersionTLS12 {
 			if vr.Outcome != Rejected {
 				t.Errorf("%s: %s %q", vr.Name(), vr.Outcome, vr.Reason)
 			}
@@ -91,13 +91,13 @@ func TestCryptoTLS12(t *testing.T) {
 func TestCryptoTLS13(t *testing.T) {
 	t.Parallel()
 	addr := startStdTLS(t, &tls.Config{MinVersion: tls.VersionTLS13})
-	opts := groupOptions(ciphers.VersionTLS12, ciphers.VersionTLS13)
+	opts := groupOptions(wire.VersionTLS12, wire.VersionTLS13)
 	res := ScanTarget(context.Background(), targetOf(t, addr), opts)
-	v13 := res.Version(ciphers.VersionTLS13)
+	v13 := res.Version(wire.VersionTLS13)
 	if want := []uint16{0x1301, 0x1302, 0x1303}; !slices.Equal(sorted(v13.Suites), want) {
 		t.Errorf("TLS 1.3: %04x", v13.Suites)
 	}
-	if v12 := res.Version(ciphers.VersionTLS12); v12.Outcome != Rejected || v12.Reason != "alert protocol_version" {
+	if v12 := res.Version(wire.VersionTLS12); v12.Outcome != Rejected || v12.Reason != "alert protocol_version" {
 		t.Errorf("TLS 1.2: %s %q", v12.Outcome, v12.Reason)
 	}
 	g := res.Group(GroupTLS13)

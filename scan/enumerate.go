@@ -24,9 +24,9 @@ const (
 
 // tlsVersions are the versions with cipher suites, oldest first: the order
 // of Result.Versions.
-var tlsVersions = []uint16{
-	ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11,
-	ciphers.VersionTLS12, ciphers.VersionTLS13,
+var tlsVersions = []tls.Version{
+	tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11,
+	tls.VersionTLS12, tls.VersionTLS13,
 }
 
 // scanVersions runs the SSLv2 probe and every version's enumeration into
@@ -38,16 +38,16 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	var asked []uint16
+	var asked []tls.Version
 	for _, v := range tlsVersions {
 		if slices.Contains(e.opts.Versions, v) {
 			asked = append(asked, v)
 		}
 	}
 	res.Versions = make([]VersionResult, len(asked))
-	lead := uint16(0)
+	lead := tls.Version(0)
 	for _, v := range asked {
-		if v <= ciphers.VersionTLS12 {
+		if v <= tls.VersionTLS12 {
 			lead = v // the highest up to TLS 1.2
 		}
 	}
@@ -56,7 +56,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	}
 
 	var wg sync.WaitGroup
-	if slices.Contains(e.opts.Versions, ciphers.VersionSSL20) {
+	if slices.Contains(e.opts.Versions, tls.VersionSSL20) {
 		res.SSLv2 = &SSLv2Result{}
 		wg.Go(func() {
 			*res.SSLv2 = e.scanSSLv2(ctx)
@@ -64,11 +64,11 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		})
 	}
 	leadFirst := make(chan answer, 1)
-	run := func(i int, v uint16, seed int, first chan<- answer) {
+	run := func(i int, v tls.Version, seed int, first chan<- answer) {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
 		res.Versions[i] = vs.run(ctx)
-		e.progress(tls.Version(v).String(), res.Versions[i].Outcome)
+		e.progress(v.String(), res.Versions[i].Outcome)
 	}
 	leadIndex := slices.Index(asked, lead)
 	if lead != 0 {
@@ -77,8 +77,8 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		close(leadFirst)
 	}
 	// TLS 1.3 lists are short enough not to need the seed.
-	if i := slices.Index(asked, ciphers.VersionTLS13); i >= 0 && lead != ciphers.VersionTLS13 {
-		wg.Go(func() { run(i, ciphers.VersionTLS13, 0, nil) })
+	if i := slices.Index(asked, tls.VersionTLS13); i >= 0 && lead != tls.VersionTLS13 {
+		wg.Go(func() { run(i, tls.VersionTLS13, 0, nil) })
 	}
 	first, ok := <-leadFirst
 	if ok && first.kind == ansDialError {
@@ -106,7 +106,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		seed = firstLen(lead)
 	}
 	for i, v := range asked {
-		if v == lead || v == ciphers.VersionTLS13 {
+		if v == lead || v == tls.VersionTLS13 {
 			continue
 		}
 		wg.Go(func() { run(i, v, seed, nil) })
@@ -125,7 +125,7 @@ func (e *endpoint) scanSSLv2(ctx context.Context) SSLv2Result {
 	if err != nil {
 		return SSLv2Result{Outcome: Inconclusive, Reason: err.Error()}
 	}
-	a := e.probe(ctx, probeReq{purpose: forSSLv2, version: ciphers.VersionSSL20, hello: hello})
+	a := e.probe(ctx, probeReq{purpose: forSSLv2, version: tls.VersionSSL20, hello: hello})
 	if a.kind != ansSSLv2Hello {
 		return SSLv2Result{Outcome: a.outcome(), Reason: a.reason}
 	}
@@ -138,7 +138,7 @@ func (e *endpoint) scanSSLv2(ctx context.Context) SSLv2Result {
 	if len(r.Kinds) == 0 {
 		r = SSLv2Result{Outcome: Rejected, Reason: "SSLv2 SERVER-HELLO with no offered cipher kind"}
 	} else {
-		e.accepted(ciphers.VersionSSL20, 0, slices.Clone(r.Kinds))
+		e.accepted(tls.VersionSSL20, 0, slices.Clone(r.Kinds))
 	}
 	return r
 }
@@ -160,7 +160,7 @@ type pendingList struct {
 // versionScan enumerates one version's suites by elimination.
 type versionScan struct {
 	e       *endpoint
-	v       uint16
+	v       tls.Version
 	cands   []uint16
 	rank    map[uint16]int
 	onFirst chan<- answer // receives the first probe's answer, then is closed
@@ -189,7 +189,7 @@ type versionScan struct {
 	poisonReason   string
 }
 
-func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
+func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
 	vs := &versionScan{
 		e: e, v: v, cands: candidates(v), proven: seed,
 		rank:    candidateRank(v), // shared, read-only
@@ -199,16 +199,16 @@ func newVersionScan(e *endpoint, v uint16, seed int) *versionScan {
 	for k := range vs.refusedWithout {
 		vs.refusedWithout[k] = map[uint16]bool{}
 	}
-	if v == ciphers.VersionSSL30 {
+	if v == tls.VersionSSL30 {
 		vs.cap = sslv3MaxSuites
 	}
 	return vs
 }
 
 // firstLen is the length of version v's first list.
-func firstLen(v uint16) int {
+func firstLen(v tls.Version) int {
 	n := min(firstChunk, len(candidates(v)))
-	if v == ciphers.VersionSSL30 {
+	if v == tls.VersionSSL30 {
 		n = min(n, sslv3MaxSuites)
 	}
 	return n

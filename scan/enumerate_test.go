@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 func TestSSLv2AllKinds(t *testing.T) {
 	t.Parallel()
-	res, srv := scanFake(t, faketls.FullRegistry(tls.VersionSSL20), testOptions(ciphers.VersionSSL20))
+	res, srv := scanFake(t, faketls.FullRegistry(tls.VersionSSL20), testOptions(tls.VersionSSL20))
 	if res.SSLv2 == nil || res.SSLv2.Outcome != Accepted {
 		t.Fatalf("SSLv2: %+v", res.SSLv2)
 	}
@@ -29,11 +28,11 @@ func TestSSLv2AllKinds(t *testing.T) {
 func TestSSLv2Refused(t *testing.T) {
 	t.Parallel()
 	cfg := faketls.Config{SSLv2Kinds: []uint32{0x0700C0}}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionSSL20))
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionSSL20))
 	if res.SSLv2.Outcome != Accepted || !slices.Equal(res.SSLv2.Kinds, []uint32{0x0700C0}) {
 		t.Errorf("SSLv2: %+v", res.SSLv2)
 	}
-	res, _ = scanFake(t, faketls.Config{Suites: map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F}}}, testOptions(ciphers.VersionSSL20))
+	res, _ = scanFake(t, faketls.Config{Suites: map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F}}}, testOptions(tls.VersionSSL20))
 	if res.SSLv2.Outcome != Rejected || res.SSLv2.Reason != "alert protocol_version" {
 		t.Errorf("SSLv2 on a TLS server: %+v", res.SSLv2)
 	}
@@ -44,8 +43,8 @@ func TestChaChaPriority(t *testing.T) {
 	for _, prioritize := range []bool{true, false} {
 		cfg := faketls.Old()
 		cfg.PrioritizeChaCha = prioritize
-		res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13))
-		vr := res.Version(ciphers.VersionTLS12)
+		res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS12, tls.VersionTLS13))
+		vr := res.Version(tls.VersionTLS12)
 		want := cfg.Suites[tls.VersionTLS12]
 		if !slices.Equal(vr.Suites, want) {
 			t.Errorf("suites %04x, want %04x", vr.Suites, want)
@@ -56,7 +55,7 @@ func TestChaChaPriority(t *testing.T) {
 		if vr.ChaChaPriority == nil || *vr.ChaChaPriority != prioritize {
 			t.Errorf("PrioritizeChaCha %v: ChaChaPriority %v", prioritize, vr.ChaChaPriority)
 		}
-		v13 := res.Version(ciphers.VersionTLS13)
+		v13 := res.Version(tls.VersionTLS13)
 		if !slices.Equal(v13.Suites, cfg.Suites[tls.VersionTLS13]) || v13.ChaChaPriority == nil || *v13.ChaChaPriority != prioritize {
 			t.Errorf("TLS 1.3: %04x chacha %v", v13.Suites, v13.ChaChaPriority)
 		}
@@ -72,13 +71,13 @@ func TestLengthIntolerance(t *testing.T) {
 			t.Run(fmt.Sprintf("%d/%s", max, refusal), func(t *testing.T) {
 				t.Parallel()
 				full := faketls.FullRegistry(tls.VersionTLS12)
-				subset := pick(ciphers.VersionTLS12, 40, uint64(max))
+				subset := pick(tls.VersionTLS12, 40, uint64(max))
 				for _, suites := range [][]uint16{full.Suites[tls.VersionTLS12], subset, subset[:1]} {
 					cfg := faketls.FullRegistry(tls.VersionTLS12)
 					cfg.Suites[tls.VersionTLS12] = suites
 					cfg.MaxSuites, cfg.Intolerance = max, refusal
-					res, srv := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-					vr := res.Version(ciphers.VersionTLS12)
+					res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+					vr := res.Version(tls.VersionTLS12)
 					if !slices.Equal(sorted(vr.Suites), sorted(suites)) || len(vr.Inconclusive) > 0 {
 						t.Errorf("max %d, %d suites: got %d, inconclusive %d %q", max, len(suites), len(vr.Suites), len(vr.Inconclusive), vr.InconclusiveReason)
 					}
@@ -95,7 +94,7 @@ func TestLengthIntolerance(t *testing.T) {
 
 func TestIntolerant256to511(t *testing.T) {
 	t.Parallel()
-	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+	for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS12, tls.VersionTLS13} {
 		cfg := faketls.FullRegistry(tls.Version(v))
 		cfg.Intolerant256to511 = true
 		cfg.HangFor = time.Second
@@ -121,8 +120,8 @@ func TestUnofferedSuite(t *testing.T) {
 		Suites:         map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F, 0xC030}},
 		UnofferedSuite: 0xFEFE, // not in the registry: never offered
 	}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-	vr := res.Version(ciphers.VersionTLS12)
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+	vr := res.Version(tls.VersionTLS12)
 	if vr.Outcome != Inconclusive || !strings.Contains(vr.Reason, "0xFEFE which was not offered") {
 		t.Errorf("outcome %s %q", vr.Outcome, vr.Reason)
 	}
@@ -134,8 +133,8 @@ func TestUnofferedSuite(t *testing.T) {
 	// suite is accepted while offered, everything else is inconclusive,
 	// never rejected.
 	cfg.UnofferedSuite = 0xC02F
-	res, _ = scanFake(t, cfg, testOptions(ciphers.VersionTLS12))
-	vr = res.Version(ciphers.VersionTLS12)
+	res, _ = scanFake(t, cfg, testOptions(tls.VersionTLS12))
+	vr = res.Version(tls.VersionTLS12)
 	if !slices.Equal(vr.Suites, []uint16{0xC02F}) || len(vr.Inconclusive) != vr.Candidates-1 {
 		t.Errorf("suites %04x, inconclusive %d of %d", vr.Suites, len(vr.Inconclusive), vr.Candidates)
 	}
@@ -148,16 +147,16 @@ func TestVersionOverride(t *testing.T) {
 		Suites:          map[tls.Version][]uint16{tls.VersionTLS12: {0xC02F, 0xC013, 0x1301}},
 		VersionOverride: tls.VersionTLS12,
 	}
-	res, _ := scanFake(t, cfg, testOptions(ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13))
-	if v := res.Version(ciphers.VersionTLS10); v.Outcome != Inconclusive || v.Reason != "server answered TLSv1.2 to a TLSv1.0 hello" {
+	res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS10, tls.VersionTLS12, tls.VersionTLS13))
+	if v := res.Version(tls.VersionTLS10); v.Outcome != Inconclusive || v.Reason != "server answered TLSv1.2 to a TLSv1.0 hello" {
 		t.Errorf("TLS 1.0: %s %q", v.Outcome, v.Reason)
 	}
-	if v := res.Version(ciphers.VersionTLS13); v.Outcome != Rejected || v.Reason != "server answered TLSv1.2 to a TLSv1.3 hello" {
+	if v := res.Version(tls.VersionTLS13); v.Outcome != Rejected || v.Reason != "server answered TLSv1.2 to a TLSv1.3 hello" {
 		t.Errorf("TLS 1.3: %s %q", v.Outcome, v.Reason)
 	}
 	// 0x1301 is offered in TLS 1.2 hellos too (every code point is), and
 	// this server takes it there.
-	if v := res.Version(ciphers.VersionTLS12); !slices.Equal(sorted(v.Suites), []uint16{0x1301, 0xC013, 0xC02F}) {
+	if v := res.Version(tls.VersionTLS12); !slices.Equal(sorted(v.Suites), []uint16{0x1301, 0xC013, 0xC02F}) {
 		t.Errorf("TLS 1.2: %04x", v.Suites)
 	}
 }
@@ -166,17 +165,17 @@ func TestNegotiateDown(t *testing.T) {
 	t.Parallel()
 	cfg := faketls.Legacy()
 	res, srv := scanFake(t, cfg, testOptions(AllVersions...))
-	for _, v := range []uint16{ciphers.VersionTLS11, ciphers.VersionTLS12} {
+	for _, v := range []tls.Version{tls.VersionTLS11, tls.VersionTLS12} {
 		if vr := res.Version(v); vr.Outcome != Rejected || vr.Reason != "server answered TLSv1.0 to a "+tls.Version(v).String()+" hello" {
 			t.Errorf("%s: %s %q", vr.Name(), vr.Outcome, vr.Reason)
 		}
 	}
 	// Legacy's RejectVersion is negotiate-down; a TLS 1.3 hello offers
 	// only TLS 1.3 suites, so the TLS 1.0 answer has no suite to name.
-	if vr := res.Version(ciphers.VersionTLS13); vr.Outcome != Rejected {
+	if vr := res.Version(tls.VersionTLS13); vr.Outcome != Rejected {
 		t.Errorf("TLS 1.3: %s %q", vr.Outcome, vr.Reason)
 	}
-	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10} {
+	for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10} {
 		vr := res.Version(v)
 		if !slices.Equal(sorted(vr.Suites), sorted(cfg.Suites[tls.Version(v)])) {
 			t.Errorf("%s: %04x", vr.Name(), vr.Suites)
@@ -207,7 +206,7 @@ func TestMisbehavingServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13)
+			opts := testOptions(tls.VersionTLS12, tls.VersionTLS13)
 			opts.Timeout = 300 * time.Millisecond
 			start := time.Now()
 			res, srv := scanFake(t, tt.cfg, opts)
@@ -241,7 +240,7 @@ func TestVersionsOnly(t *testing.T) {
 	opts.VersionsOnly = true
 	res, srv := scanFake(t, cfg, opts)
 	for _, vr := range res.Versions {
-		_, has := cfg.Suites[tls.Version(vr.Version)]
+		_, has := cfg.Suites[vr.Version]
 		if has != (vr.Outcome == Accepted) || (has && len(vr.Suites) != 1) {
 			t.Errorf("%s: %s %04x", vr.Name(), vr.Outcome, vr.Suites)
 		}

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
@@ -34,7 +33,7 @@ func TestGateStops(t *testing.T) {
 	opts.Gate = func(ev GateEvent) bool {
 		calls.Add(1)
 		seen = append(seen, ev) // the gate is called under the endpoint's lock
-		return ev.Version == ciphers.VersionTLS10
+		return ev.Version == tls.VersionTLS10
 	}
 	r := ScanTarget(context.Background(), targetOf(t, gated.Addr()), opts)
 	t.Logf("connections: %d without the gate, %d with; gate called %d times", full.Connections(), gated.Connections(), calls.Load())
@@ -47,11 +46,11 @@ func TestGateStops(t *testing.T) {
 	if gated.Connections() >= full.Connections() || gated.Connections() > 12 {
 		t.Errorf("gated scan opened %d connections (full: %d)", gated.Connections(), full.Connections())
 	}
-	if v := r.Version(ciphers.VersionTLS10); v == nil || v.Outcome != Accepted {
+	if v := r.Version(tls.VersionTLS10); v == nil || v.Outcome != Accepted {
 		t.Fatalf("TLS 1.0: %+v, want accepted", v)
 	}
 	last := seen[len(seen)-1]
-	if last.Version != ciphers.VersionTLS10 || last.Target.Port != targetOf(t, gated.Addr()).Port {
+	if last.Version != tls.VersionTLS10 || last.Target.Port != targetOf(t, gated.Addr()).Port {
 		t.Errorf("last gate event %+v", last)
 	}
 	if r.Cert != nil || r.Groups != nil || r.Handshakes.Certificate != 0 || r.Handshakes.Groups != 0 {
@@ -75,7 +74,7 @@ func TestGateStops(t *testing.T) {
 
 	// Once stopped, the gate is not asked again.
 	n := calls.Load()
-	if slices.IndexFunc(seen, func(ev GateEvent) bool { return ev.Version == ciphers.VersionTLS10 }) != int(n)-1 {
+	if slices.IndexFunc(seen, func(ev GateEvent) bool { return ev.Version == tls.VersionTLS10 }) != int(n)-1 {
 		t.Errorf("gate called after it said stop: %+v", seen)
 	}
 }

@@ -43,7 +43,7 @@ func (e *endpoint) scanGroups(ctx context.Context, res *Result) {
 		results[g.Kind] = g
 		mu.Unlock()
 	}
-	if v := res.Version(ciphers.VersionTLS13); v != nil && v.Outcome == Accepted {
+	if v := res.Version(tls.VersionTLS13); v != nil && v.Outcome == Accepted {
 		suites := slices.Clone(v.Suites)
 		wg.Go(func() { put(e.groupsTLS13(ctx, suites)) })
 	}
@@ -73,10 +73,10 @@ func (e *endpoint) scanGroups(ctx context.Context, res *Result) {
 
 // bestVersion returns the highest accepted TLS ≤ 1.2 version with accepted
 // suites that keep, and those suites.
-func bestVersion(res *Result, keep func(uint16) bool) (uint16, []uint16) {
+func bestVersion(res *Result, keep func(uint16) bool) (tls.Version, []uint16) {
 	for i := len(res.Versions) - 1; i >= 0; i-- {
 		v := res.Versions[i]
-		if v.Version > ciphers.VersionTLS12 || v.Outcome != Accepted {
+		if v.Version > tls.VersionTLS12 || v.Outcome != Accepted {
 			continue
 		}
 		var suites []uint16
@@ -111,13 +111,13 @@ func isDHESuite(id uint16) bool {
 func (e *endpoint) groupsTLS13(ctx context.Context, suites []uint16) GroupResult {
 	try := func(ctx context.Context, offer []uint16) groupAnswer {
 		hello, err := buildHello(helloParams{
-			version: ciphers.VersionTLS13, suites: suites, host: e.target.Host,
+			version: tls.VersionTLS13, suites: suites, host: e.target.Host,
 			groups: offer, rand: e.opts.Rand,
 		})
 		if err != nil {
 			return groupAnswer{kind: groupInconclusive, reason: err.Error()}
 		}
-		a := e.probe(ctx, probeReq{purpose: forGroups, version: ciphers.VersionTLS13, hello: hello, offered: suites})
+		a := e.probe(ctx, probeReq{purpose: forGroups, version: tls.VersionTLS13, hello: hello, offered: suites})
 		switch {
 		case a.kind == ansHello && !a.hrr:
 			// RFC 8446 §4.2.8: a server_share must be for a group the
@@ -132,14 +132,14 @@ func (e *endpoint) groupsTLS13(ctx context.Context, suites []uint16) GroupResult
 		return groupAnswer{kind: groupInconclusive, reason: a.reason}
 	}
 	g := eliminateGroups(ctx, groups13(), try)
-	g.Kind, g.Version = GroupTLS13, ciphers.VersionTLS13
+	g.Kind, g.Version = GroupTLS13, tls.VersionTLS13
 	return g
 }
 
 // groupsECDHE finds the TLS ≤ 1.2 curves: only ECDHE suites offered,
 // supported_groups the remaining curves, the ServerKeyExchange names the
 // choice.
-func (e *endpoint) groupsECDHE(ctx context.Context, v uint16, suites []uint16) GroupResult {
+func (e *endpoint) groupsECDHE(ctx context.Context, v tls.Version, suites []uint16) GroupResult {
 	try := func(ctx context.Context, offer []uint16) groupAnswer {
 		a := e.skeProbe(ctx, v, suites, offer)
 		switch {
@@ -165,7 +165,7 @@ func (e *endpoint) groupsECDHE(ctx context.Context, v uint16, suites []uint16) G
 // ffdhe groups in supported_groups; dh_p identifies the group. A server
 // that answers with a prime of its own ignores RFC 7919: ownBits is then
 // that prime's size.
-func (e *endpoint) groupsFFDHE(ctx context.Context, v uint16, suites []uint16) (g GroupResult, ownBits int) {
+func (e *endpoint) groupsFFDHE(ctx context.Context, v tls.Version, suites []uint16) (g GroupResult, ownBits int) {
 	try := func(ctx context.Context, offer []uint16) groupAnswer {
 		a := e.skeProbe(ctx, v, suites, offer)
 		switch {
@@ -199,7 +199,7 @@ func (e *endpoint) groupsFFDHE(ctx context.Context, v uint16, suites []uint16) (
 // dhPrimeBits reads the size of the server's own DHE prime: DHE suites
 // offered with elliptic curves only in supported_groups, so that no RFC
 // 7919 group is negotiated.
-func (e *endpoint) dhPrimeBits(ctx context.Context, v uint16, suites []uint16) int {
+func (e *endpoint) dhPrimeBits(ctx context.Context, v tls.Version, suites []uint16) int {
 	a := e.skeProbe(ctx, v, suites, registryGroups("ecdhe"))
 	if a.kind == ansHello && a.ske != nil && a.ske.Kind == tls.KeyExchangeDHE {
 		return a.ske.DHPrimeBits
@@ -209,7 +209,7 @@ func (e *endpoint) dhPrimeBits(ctx context.Context, v uint16, suites []uint16) i
 
 // skeProbe offers suites with groups in supported_groups and reads on to
 // the ServerKeyExchange.
-func (e *endpoint) skeProbe(ctx context.Context, v uint16, suites, groups []uint16) answer {
+func (e *endpoint) skeProbe(ctx context.Context, v tls.Version, suites, groups []uint16) answer {
 	hello, err := buildHello(helloParams{version: v, suites: suites, host: e.target.Host, groups: groups, rand: e.opts.Rand})
 	if err != nil {
 		return answer{kind: ansMalformed, reason: err.Error()}

@@ -11,7 +11,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
-func groupOptions(versions ...uint16) Options {
+func groupOptions(versions ...tls.Version) Options {
 	o := testOptions(versions...)
 	o.SkipGroups = false
 	return o
@@ -32,7 +32,7 @@ func TestGroups(t *testing.T) {
 		FFDHE:       []uint16{tls.GroupFFDHE3072, tls.GroupFFDHE2048},
 		DHPrimeBits: 1024,
 	}
-	res, srv := scanFake(t, cfg, groupOptions(ciphers.VersionTLS12, ciphers.VersionTLS13))
+	res, srv := scanFake(t, cfg, groupOptions(tls.VersionTLS12, tls.VersionTLS13))
 	check := func(k GroupKind, want []uint16) {
 		t.Helper()
 		g := res.Group(k)
@@ -67,7 +67,7 @@ func TestGroupsClientOrderAndOwnPrime(t *testing.T) {
 		Curves:      []uint16{tls.GroupP256, tls.GroupX25519},
 		DHPrimeBits: 2048,
 	}
-	res, _ := scanFake(t, cfg, groupOptions(ciphers.VersionTLS12))
+	res, _ := scanFake(t, cfg, groupOptions(tls.VersionTLS12))
 	g := res.Group(GroupECDHE)
 	// faketls always prefers its own curve order.
 	if !slices.Equal(g.Groups, cfg.Curves) || g.ServerOrder == nil || !*g.ServerOrder {

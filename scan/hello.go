@@ -115,7 +115,7 @@ var kexRank = map[string]int{"ECDHE/ECDSA": 0, "ECDHE/RSA": 1, "DHE/RSA": 2, "DH
 // The order depends on v alone and is computed once per version (sorting
 // the registry for every version of every endpoint was a third of a
 // sweep's CPU); each call returns a fresh copy.
-func candidates(v uint16) []uint16 {
+func candidates(v tls.Version) []uint16 {
 	candidatesOnce.Do(initCandidates)
 	if ids, ok := candidatesByVersion[v]; ok {
 		return slices.Clone(ids)
@@ -160,14 +160,14 @@ func suspectPart(id uint16) int {
 
 // inSpec reports whether version v can negotiate suite id by its RFCs
 // (ciphers.Suite.Versions).
-func inSpec(v, id uint16) bool {
+func inSpec(v tls.Version, id uint16) bool {
 	s, ok := ciphers.ByID(id)
 	return ok && s.Versions.Has(v)
 }
 
 // candidateRank returns the position of each of candidates(v) in it. The
 // map is shared: read it, never write it.
-func candidateRank(v uint16) map[uint16]int {
+func candidateRank(v tls.Version) map[uint16]int {
 	candidatesOnce.Do(initCandidates)
 	if r, ok := candidateRanks[v]; ok {
 		return r
@@ -177,13 +177,13 @@ func candidateRank(v uint16) map[uint16]int {
 
 var (
 	candidatesOnce      sync.Once
-	candidatesByVersion map[uint16][]uint16
-	candidateRanks      map[uint16]map[uint16]int
+	candidatesByVersion map[tls.Version][]uint16
+	candidateRanks      map[tls.Version]map[uint16]int
 )
 
 func initCandidates() {
-	candidatesByVersion = map[uint16][]uint16{}
-	candidateRanks = map[uint16]map[uint16]int{}
+	candidatesByVersion = map[tls.Version][]uint16{}
+	candidateRanks = map[tls.Version]map[uint16]int{}
 	for _, v := range AllVersions {
 		candidatesByVersion[v] = sortedCandidates(v)
 		candidateRanks[v] = rankOf(candidatesByVersion[v])
@@ -199,9 +199,9 @@ func rankOf(ids []uint16) map[uint16]int {
 }
 
 // sortedCandidates computes candidates(v).
-func sortedCandidates(v uint16) []uint16 {
+func sortedCandidates(v tls.Version) []uint16 {
 	var suites []ciphers.Suite
-	if v == ciphers.VersionTLS13 {
+	if v == tls.VersionTLS13 {
 		suites = ciphers.ForVersion(v)
 	} else {
 		for _, s := range ciphers.All() {
@@ -211,7 +211,7 @@ func sortedCandidates(v uint16) []uint16 {
 		}
 	}
 	slices.SortStableFunc(suites, func(a, b ciphers.Suite) int {
-		if v == ciphers.VersionTLS13 {
+		if v == tls.VersionTLS13 {
 			ra, rb := 1, 1
 			if a.ID >= 0x1301 && a.ID <= 0x1305 {
 				ra = 0
@@ -262,9 +262,9 @@ func noChaChaFirst(list []uint16) []uint16 {
 
 // helloParams describes one probe's ClientHello.
 type helloParams struct {
-	version uint16   // ciphers.VersionSSL30 … VersionTLS13
-	suites  []uint16 // in order, sent as given
-	host    string   // SNI; "" sends none
+	version tls.Version // tls.VersionSSL30 … VersionTLS13
+	suites  []uint16    // in order, sent as given
+	host    string      // SNI; "" sends none
 	// groups is supported_groups; nil means the default of the version
 	// (groups12 or groups13).
 	groups []uint16
@@ -295,11 +295,11 @@ func buildHello(p helloParams) ([]byte, error) {
 		CipherSuites:  p.suites,
 	}
 	switch {
-	case p.version == ciphers.VersionSSL30:
+	case p.version == tls.VersionSSL30:
 		ch.RecordVersion = tls.VersionSSL30
 		return ch.MarshalRecords()
 
-	case p.version == ciphers.VersionTLS13:
+	case p.version == tls.VersionTLS13:
 		ch.Version = tls.VersionTLS12
 		ch.SessionID = make([]byte, 32)
 		if _, err := io.ReadFull(p.rand, ch.SessionID); err != nil {
@@ -323,7 +323,7 @@ func buildHello(p helloParams) ([]byte, error) {
 		ch.Extensions = append(ch.Extensions,
 			tls.SupportedGroupsExtension(groups...),
 			tls.SignatureAlgorithmsExtension(signatureSchemes...),
-			tls.SupportedVersionsExtension(ciphers.VersionTLS13),
+			tls.SupportedVersionsExtension(uint16(tls.VersionTLS13)),
 			tls.PSKKeyExchangeModesExtension(1), // psk_dhe_ke
 			tls.KeyShareExtension(shares...),
 		)

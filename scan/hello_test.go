@@ -31,7 +31,7 @@ func TestBuildHello(t *testing.T) {
 	for _, v := range tlsVersions {
 		cands := candidates(v)
 		for n := 1; n <= len(cands); n += 7 {
-			if v == ciphers.VersionSSL30 && n > sslv3MaxSuites {
+			if v == tls.VersionSSL30 && n > sslv3MaxSuites {
 				break
 			}
 			b, err := buildHello(helloParams{version: v, suites: cands[:n], host: "example.com", rand: seeded(uint64(n))})
@@ -46,11 +46,11 @@ func TestBuildHello(t *testing.T) {
 				t.Errorf("%s: suites changed", tls.Version(v).String())
 			}
 			switch v {
-			case ciphers.VersionSSL30:
+			case tls.VersionSSL30:
 				if ch.HasExtensions || ch.RecordVersion != tls.VersionSSL30 || ch.Version != tls.VersionSSL30 {
 					t.Errorf("SSLv3 hello: extensions %v record %s", ch.HasExtensions, ch.RecordVersion)
 				}
-			case ciphers.VersionTLS13:
+			case tls.VersionTLS13:
 				if ch.Version != tls.VersionTLS12 || !slices.Equal(ch.SupportedVersions, []uint16{0x0304}) ||
 					ch.KeyShareGroups == nil || len(ch.KeyShareGroups) != 0 || len(ch.SessionID) != 32 {
 					t.Errorf("TLS 1.3 hello: %+v", ch)
@@ -63,7 +63,7 @@ func TestBuildHello(t *testing.T) {
 			}
 		}
 	}
-	b, err := buildHello(helloParams{version: ciphers.VersionTLS13, suites: []uint16{0x1301}, keyShare13: true, rand: seeded(1)})
+	b, err := buildHello(helloParams{version: tls.VersionTLS13, suites: []uint16{0x1301}, keyShare13: true, rand: seeded(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestCandidates(t *testing.T) {
 	for _, v := range tlsVersions {
 		c := candidates(v)
 		want := registryIDs(v)
-		if v != ciphers.VersionTLS13 {
+		if v != tls.VersionTLS13 {
 			want = allSuiteIDs()
 		}
 		if !slices.Equal(sorted(c), want) {
@@ -94,10 +94,10 @@ func TestCandidates(t *testing.T) {
 			}
 		}
 	}
-	if c := candidates(ciphers.VersionTLS12); c[0] != 0xC02B {
+	if c := candidates(tls.VersionTLS12); c[0] != 0xC02B {
 		t.Errorf("TLS 1.2 starts with %04x", c[0])
 	}
-	if c := candidates(ciphers.VersionTLS13); !slices.Equal(c[:5], []uint16{0x1301, 0x1302, 0x1303, 0x1304, 0x1305}) {
+	if c := candidates(tls.VersionTLS13); !slices.Equal(c[:5], []uint16{0x1301, 0x1302, 0x1303, 0x1304, 0x1305}) {
 		t.Errorf("TLS 1.3 starts with %04x", c[:5])
 	}
 }

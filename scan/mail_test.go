@@ -10,7 +10,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/fakemail"
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
@@ -53,7 +52,7 @@ func scanMail(t *testing.T, f mailFake, m fakemail.Mode, nd scan.NetDialer) *sca
 		VersionsOnly: true,
 		SkipGroups:   true,
 		SkipCert:     true,
-		Versions:     []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13},
+		Versions:     []tls.Version{tls.VersionTLS10, tls.VersionTLS12, tls.VersionTLS13},
 		Dialer:       &nd,
 	})
 }
@@ -82,7 +81,7 @@ func TestMailDialogue(t *testing.T) {
 			if res.Status != scan.StatusOK {
 				t.Fatalf("status %s (%s)", res.Status, res.Error)
 			}
-			for _, v := range []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+			for _, v := range []tls.Version{tls.VersionTLS10, tls.VersionTLS12, tls.VersionTLS13} {
 				if vr := res.Version(v); vr == nil || vr.Outcome != scan.Accepted {
 					t.Errorf("%s: %+v, want accepted", tls.Version(v).String(), vr)
 				}

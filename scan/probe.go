@@ -52,10 +52,10 @@ type answer struct {
 	kind   answerKind
 	reason string // readable: "alert handshake_failure", "timeout after 5s"
 
-	version uint16 // the negotiated version of a ServerHello
-	suite   uint16 // the chosen suite of a ServerHello or HelloRetryRequest
-	hrr     bool   // a HelloRetryRequest
-	group   uint16 // HelloRetryRequest selected_group or ServerHello key_share group
+	version tls.Version // the negotiated version of a ServerHello
+	suite   uint16      // the chosen suite of a ServerHello or HelloRetryRequest
+	hrr     bool        // a HelloRetryRequest
+	group   uint16      // HelloRetryRequest selected_group or ServerHello key_share group
 	alert   tls.Alert
 	ske     *tls.ServerKeyExchange // with probeReq.readSKE, when one came
 	sslv2   *tls.SSLv2ServerHello
@@ -101,10 +101,10 @@ const (
 // against.
 type probeReq struct {
 	purpose purpose
-	version uint16   // asked: ciphers.VersionSSL20 … VersionTLS13
-	hello   []byte   // the records to send
-	offered []uint16 // the suites offered (TLS)
-	readSKE bool     // read on to the ServerKeyExchange (TLS ≤ 1.2)
+	version tls.Version // asked: tls.VersionSSL20 … VersionTLS13
+	hello   []byte      // the records to send
+	offered []uint16    // the suites offered (TLS)
+	readSKE bool        // read on to the ServerKeyExchange (TLS ≤ 1.2)
 }
 
 // probe runs req, repeating it up to opts.Retries times while the answer
@@ -215,7 +215,7 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 	d := tls.NewDecoder(r.limit)
 	buf := make([]byte, 4096)
 	var got *answer // the ServerHello's answer, when reading on to the SKE
-	asked := tls.Version(req.version).String()
+	asked := req.version.String()
 	for {
 		ev, err := tls.ReadEvent(r, d, buf)
 		if err != nil {
@@ -240,8 +240,8 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 			if got != nil {
 				return incomplete(*got, "an SSLv2 record")
 			}
-			if req.version != ciphers.VersionSSL20 {
-				return answer{kind: ansLower, version: ciphers.VersionSSL20,
+			if req.version != tls.VersionSSL20 {
+				return answer{kind: ansLower, version: tls.VersionSSL20,
 					reason: fmt.Sprintf("server answered SSLv2 to a %s hello", asked)}
 			}
 			return sslv2Answer(ev.Message)
@@ -258,7 +258,7 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 				// algorithm.md, "Chosen, not completed"). A HelloRetryRequest
 				// or a TLS 1.3 ServerHello is the end: the rest is
 				// encrypted.
-				if a.kind != ansHello || a.version == ciphers.VersionTLS13 || a.hrr {
+				if a.kind != ansHello || a.version == tls.VersionTLS13 || a.hrr {
 					return a
 				}
 				got = &a
@@ -330,22 +330,22 @@ func helloAnswer(msg []byte, req probeReq) answer {
 	if err != nil {
 		return answer{kind: ansMalformed, reason: "malformed ServerHello: " + err.Error()}
 	}
-	asked := tls.Version(req.version).String()
-	if req.version == ciphers.VersionSSL20 {
-		return answer{kind: ansHigher, version: uint16(sh.NegotiatedVersion()),
+	asked := req.version.String()
+	if req.version == tls.VersionSSL20 {
+		return answer{kind: ansHigher, version: sh.NegotiatedVersion(),
 			reason: fmt.Sprintf("server answered %s to an SSLv2 hello", sh.NegotiatedVersion())}
 	}
-	v := uint16(sh.NegotiatedVersion())
+	v := sh.NegotiatedVersion()
 	a := answer{version: v, suite: sh.CipherSuite, hrr: sh.HelloRetryRequest, group: sh.KeyShareGroup}
 	switch {
 	case v == req.version:
-	case v >= ciphers.VersionSSL30 && v < req.version:
+	case v >= tls.VersionSSL30 && v < req.version:
 		a.kind = ansLower
-		a.reason = fmt.Sprintf("server answered %s to a %s hello", tls.Version(v).String(), asked)
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", v, asked)
 		return a
 	default:
 		a.kind = ansHigher
-		a.reason = fmt.Sprintf("server answered %s to a %s hello", tls.Version(v).String(), asked)
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", v, asked)
 		return a
 	}
 	if !slices.Contains(req.offered, sh.CipherSuite) {
@@ -353,7 +353,7 @@ func helloAnswer(msg []byte, req probeReq) answer {
 		a.reason = fmt.Sprintf("server chose 0x%04X which was not offered", sh.CipherSuite)
 		return a
 	}
-	if sh.HelloRetryRequest && v != ciphers.VersionTLS13 {
+	if sh.HelloRetryRequest && v != tls.VersionTLS13 {
 		a.kind = ansMalformed
 		a.reason = "HelloRetryRequest without TLS 1.3"
 		return a
@@ -375,7 +375,7 @@ func sslv2Answer(msg []byte) answer {
 	if err != nil {
 		return answer{kind: ansMalformed, reason: "malformed SSLv2 SERVER-HELLO: " + err.Error()}
 	}
-	return answer{kind: ansSSLv2Hello, version: ciphers.VersionSSL20, sslv2: sh}
+	return answer{kind: ansSSLv2Hello, version: tls.VersionSSL20, sslv2: sh}
 }
 
 // ioAnswer classifies a read or write error. r is nil for a write error.

@@ -3,7 +3,6 @@ package scan
 import (
 	"testing"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -18,7 +17,7 @@ func serverHello(t *testing.T, v tls.Version, suite uint16, exts ...tls.Extensio
 }
 
 func TestHelloAnswer(t *testing.T) {
-	req := probeReq{version: ciphers.VersionTLS11, offered: []uint16{0xC013, 0x002F}}
+	req := probeReq{version: tls.VersionTLS11, offered: []uint16{0xC013, 0x002F}}
 	tests := []struct {
 		msg    []byte
 		kind   answerKind
@@ -39,7 +38,7 @@ func TestHelloAnswer(t *testing.T) {
 	hrr := &tls.ServerHello{Version: tls.VersionTLS12, Random: []byte(tls.HelloRetryRequestRandom), CipherSuite: 0x1301,
 		Extensions: []tls.Extension{tls.ServerHelloSupportedVersion(tls.VersionTLS13), tls.HRRKeyShare(tls.GroupX25519)}}
 	b, _ := hrr.Marshal()
-	a := helloAnswer(b, probeReq{version: ciphers.VersionTLS13, offered: []uint16{0x1301}})
+	a := helloAnswer(b, probeReq{version: tls.VersionTLS13, offered: []uint16{0x1301}})
 	if a.kind != ansHello || !a.hrr || a.group != tls.GroupX25519 || a.outcome() != Accepted {
 		t.Errorf("HRR: %+v", a)
 	}

@@ -36,12 +36,12 @@ func TestProxyProtocolBackends(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 5 * time.Second, VersionsOnly: true, SkipCert: true, SkipGroups: true,
 				Retries: -1, Dialer: &scan.NetDialer{Timeout: 5 * time.Second, ProxyProtocol: v},
-				Versions: []uint16{uint16(tls.VersionTLS10), uint16(tls.VersionTLS11), uint16(tls.VersionTLS12), uint16(tls.VersionTLS13)}})
+				Versions: []tls.Version{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}})
 			cancel()
 			for _, vr := range res.Versions {
 				accepted := vr.Outcome == scan.Accepted
 				if accepted != (v != 0) {
-					t.Errorf("%s, PROXY %v: %v %v (%s)", tc.name, v, tls.Version(vr.Version), vr.Outcome, vr.Reason)
+					t.Errorf("%s, PROXY %v: %v %v (%s)", tc.name, v, vr.Version, vr.Outcome, vr.Reason)
 				}
 			}
 			if v != 0 && len(res.Versions) != 4 {

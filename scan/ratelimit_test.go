@@ -13,9 +13,9 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // hammer dials the targets through d from many goroutines, as fast as the
@@ -275,7 +275,7 @@ func testSweep(t *testing.T) {
 		}
 		return nil, &StageError{Stage: StageDial, Err: errors.New("connect: connection refused")}
 	})
-	opts := Options{Dialer: slow, PerHost: 1, Versions: []uint16{ciphers.VersionTLS12}}
+	opts := Options{Dialer: slow, PerHost: 1, Versions: []tls.Version{tls.VersionTLS12}}
 	in := make(chan Target, 4)
 	go func() {
 		defer close(in)
@@ -345,10 +345,10 @@ func (f dialerFunc) Dial(ctx context.Context, t Target) (net.Conn, error) { retu
 // others are decided with one hello.
 func TestSuitesFor(t *testing.T) {
 	srv := faketls.Start(t, faketls.Intermediate())
-	opts := testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13)
-	opts.SuitesFor = []uint16{ciphers.VersionTLS12}
+	opts := testOptions(tls.VersionTLS12, tls.VersionTLS13)
+	opts.SuitesFor = []tls.Version{tls.VersionTLS12}
 	res := ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
-	v12, v13 := res.Version(ciphers.VersionTLS12), res.Version(ciphers.VersionTLS13)
+	v12, v13 := res.Version(tls.VersionTLS12), res.Version(tls.VersionTLS13)
 	if v12 == nil || v13 == nil || v12.Outcome != Accepted || v13.Outcome != Accepted {
 		t.Fatalf("versions: %+v", res.Versions)
 	}
@@ -358,9 +358,9 @@ func TestSuitesFor(t *testing.T) {
 	if len(v13.Suites) != 1 || len(v13.Inconclusive) != 0 {
 		t.Errorf("TLS 1.3 (detection only): suites %v, inconclusive %v", v13.Suites, v13.Inconclusive)
 	}
-	full := ScanTarget(context.Background(), targetOf(t, srv.Addr()), testOptions(ciphers.VersionTLS12, ciphers.VersionTLS13))
-	if !slices.Equal(full.Version(ciphers.VersionTLS12).Suites, v12.Suites) {
-		t.Errorf("TLS 1.2 suites %v, a full scan finds %v", v12.Suites, full.Version(ciphers.VersionTLS12).Suites)
+	full := ScanTarget(context.Background(), targetOf(t, srv.Addr()), testOptions(tls.VersionTLS12, tls.VersionTLS13))
+	if !slices.Equal(full.Version(tls.VersionTLS12).Suites, v12.Suites) {
+		t.Errorf("TLS 1.2 suites %v, a full scan finds %v", v12.Suites, full.Version(tls.VersionTLS12).Suites)
 	}
 	if res.Handshakes.Total >= full.Handshakes.Total {
 		t.Errorf("%d handshakes, a full scan takes %d", res.Handshakes.Total, full.Handshakes.Total)

@@ -74,13 +74,13 @@ func compareTruth(truth *realserver.Truth, res *scan.Result) []string {
 	if res.SSLv2 != nil && res.SSLv2.Outcome != scan.Rejected {
 		diffs = append(diffs, fmt.Sprintf("SSLv2 %s (%s), want rejected", res.SSLv2.Outcome, res.SSLv2.Reason))
 	}
-	if v := res.Version(ciphers.VersionSSL30); v != nil && v.Outcome != scan.Rejected {
+	if v := res.Version(tls.VersionSSL30); v != nil && v.Outcome != scan.Rejected {
 		diffs = append(diffs, fmt.Sprintf("SSLv3 %s (%s), want rejected", v.Outcome, v.Reason))
 	}
 	for _, ver := range []uint16{realserver.TLS10, realserver.TLS11, realserver.TLS12, realserver.TLS13} {
 		vname := tls.Version(ver).String()
 		want := truth.Suites[ver]
-		v := res.Version(ver)
+		v := res.Version(tls.Version(ver))
 		if v == nil {
 			diffs = append(diffs, vname+": not in the result")
 			continue

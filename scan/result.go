@@ -109,7 +109,7 @@ type Result struct {
 }
 
 // Version returns the entry of Versions for wire version v, or nil.
-func (r *Result) Version(v uint16) *VersionResult {
+func (r *Result) Version(v tls.Version) *VersionResult {
 	for i := range r.Versions {
 		if r.Versions[i].Version == v {
 			return &r.Versions[i]
@@ -131,7 +131,7 @@ func (r *Result) Group(k GroupKind) *GroupResult {
 // VersionResult is the verdict on one protocol version (SSLv3 … TLS 1.3)
 // and its cipher suites.
 type VersionResult struct {
-	Version uint16 `json:"version"` // wire value, ciphers.VersionTLS12 …
+	Version tls.Version `json:"version"` // a number in JSON: 771 for TLS 1.2
 	// Outcome is Accepted when at least one suite was accepted; Rejected
 	// when the server refused the version (protocol_version alert,
 	// lower-version ServerHello) or every candidate suite; Inconclusive
@@ -189,7 +189,7 @@ type VersionResult struct {
 }
 
 // Name returns the version's name, "TLSv1.2".
-func (v *VersionResult) Name() string { return tls.Version(v.Version).String() }
+func (v *VersionResult) Name() string { return v.Version.String() }
 
 // SSLv2Result is the verdict of the single SSL 2.0 probe.
 type SSLv2Result struct {
@@ -220,7 +220,7 @@ const (
 type GroupResult struct {
 	Kind GroupKind `json:"kind"`
 	// Version is the protocol version the probes used.
-	Version uint16 `json:"version"`
+	Version tls.Version `json:"version"`
 	// Outcome is Accepted when at least one group was found, Rejected when
 	// the server refused every candidate (for GroupFFDHE: also when it
 	// ignores RFC 7919 and sends its own prime), Inconclusive otherwise.

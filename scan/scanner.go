@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // Defaults of Options.
@@ -22,9 +22,9 @@ const (
 
 // AllVersions are the versions ScanTarget enumerates by default, oldest
 // first: SSLv2, SSLv3, TLS 1.0, 1.1, 1.2 and 1.3.
-var AllVersions = []uint16{
-	ciphers.VersionSSL20, ciphers.VersionSSL30, ciphers.VersionTLS10,
-	ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13,
+var AllVersions = []tls.Version{
+	tls.VersionSSL20, tls.VersionSSL30, tls.VersionTLS10,
+	tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13,
 }
 
 // Options configures a scan. The zero value scans every version, suite
@@ -49,16 +49,16 @@ type Options struct {
 	// Resolver resolves host names, once per target (nil: the default).
 	Resolver *net.Resolver
 	// Versions are the versions to enumerate, by wire value
-	// (ciphers.VersionSSL20 … VersionTLS13); nil means AllVersions.
-	Versions []uint16
+	// (tls.VersionSSL20 … VersionTLS13); nil means AllVersions.
+	Versions []tls.Version
 	// VersionsOnly stops after the first probe of each version: versions
 	// are decided, suites are not enumerated (Suites then holds the one
 	// suite each accepted version chose).
 	VersionsOnly bool
-	// SuitesFor, when non-nil, lists the versions (wire values) whose
+	// SuitesFor, when non-nil, lists the versions whose
 	// suites are enumerated; the other versions are probed as with
 	// VersionsOnly (one hello decides the version). VersionsOnly wins.
-	SuitesFor []uint16
+	SuitesFor []tls.Version
 	// SkipCert skips the certificate handshake.
 	SkipCert bool
 	// SkipGroups skips the group scans and the DHE prime probe.
@@ -95,8 +95,8 @@ const ReasonGated = "stopped by --gate"
 type GateEvent struct {
 	Target Target
 	// Version is the wire version the suite was accepted at
-	// (ciphers.VersionSSL20 for SSLv2).
-	Version uint16
+	// (tls.VersionSSL20 for SSLv2).
+	Version tls.Version
 	// Suite is the accepted suite (TLS and SSLv3).
 	Suite uint16
 	// SSLv2Kinds are the accepted SSL 2.0 cipher kinds (SSLv2 only).
@@ -147,7 +147,7 @@ func (o Options) normalized() Options {
 
 // versionsOnly reports whether version v is only detected, its suites not
 // enumerated (VersionsOnly, or v not in SuitesFor).
-func (o *Options) versionsOnly(v uint16) bool {
+func (o *Options) versionsOnly(v tls.Version) bool {
 	return o.VersionsOnly || o.SuitesFor != nil && !slices.Contains(o.SuitesFor, v)
 }
 
@@ -177,7 +177,7 @@ type endpoint struct {
 
 // accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and
 // stops the endpoint's probes when it says so.
-func (e *endpoint) accepted(version, suite uint16, kinds []uint32) {
+func (e *endpoint) accepted(version tls.Version, suite uint16, kinds []uint32) {
 	if e.opts.Gate == nil || e.gated.Load() {
 		return
 	}

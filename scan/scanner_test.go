@@ -22,7 +22,7 @@ func seeded(seed uint64) *rand.ChaCha8 {
 
 // testOptions are hermetic defaults: no certificate, no groups, a short
 // timeout, deterministic randomness.
-func testOptions(versions ...uint16) Options {
+func testOptions(versions ...tls.Version) Options {
 	return Options{
 		Timeout:    2 * time.Second,
 		Rand:       seeded(1),
@@ -49,7 +49,7 @@ func scanFake(t testing.TB, cfg faketls.Config, opts Options) (*Result, *faketls
 	return res, srv
 }
 
-func registryIDs(v uint16) []uint16 {
+func registryIDs(v tls.Version) []uint16 {
 	var ids []uint16
 	for _, s := range ciphers.ForVersion(v) {
 		ids = append(ids, s.ID)
@@ -76,7 +76,7 @@ func sorted(ids []uint16) []uint16 {
 }
 
 func TestFullRegistry(t *testing.T) {
-	for _, v := range []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13} {
+	for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(tls.Version(v).String(), func(t *testing.T) {
 			t.Parallel()
 			res, srv := scanFake(t, faketls.FullRegistry(tls.Version(v)), testOptions(v))
@@ -97,9 +97,9 @@ func TestFullRegistry(t *testing.T) {
 			// for SSLv3, whose hellos carry at most 106 suites).
 			extra := 0
 			switch v {
-			case ciphers.VersionSSL30:
+			case tls.VersionSSL30:
 				extra = 3
-			case ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12:
+			case tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12:
 				extra = 1
 			}
 			if got := h.Versions + h.Suites; got != len(want)+extra {
@@ -112,7 +112,7 @@ func TestFullRegistry(t *testing.T) {
 
 // pick returns n suites of version v chosen by seed, in a random order
 // (the server's order under server preference).
-func pick(v uint16, n int, seed uint64) []uint16 {
+func pick(v tls.Version, n int, seed uint64) []uint16 {
 	ids := registryIDs(v)
 	r := rand.New(seeded(seed))
 	r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
@@ -130,7 +130,7 @@ func lowerBound(a, c int) int {
 }
 
 func TestRandomSubsets(t *testing.T) {
-	versions := []uint16{ciphers.VersionSSL30, ciphers.VersionTLS10, ciphers.VersionTLS11, ciphers.VersionTLS12, ciphers.VersionTLS13}
+	versions := []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13}
 	for _, serverPref := range []bool{false, true} {
 		for seed := uint64(1); seed <= 6; seed++ {
 			name := "client"
@@ -141,16 +141,16 @@ func TestRandomSubsets(t *testing.T) {
 				t.Parallel()
 				cfg := faketls.Config{Suites: map[tls.Version][]uint16{}, ServerPreference: serverPref}
 				// Version subsets vary with the seed; sizes 1 … 60.
-				sizes := map[uint16]int{
-					ciphers.VersionSSL30: int(seed*7) % 12,
-					ciphers.VersionTLS10: 1 + int(seed*13)%40,
-					ciphers.VersionTLS11: int(seed*5) % 3,
-					ciphers.VersionTLS12: 1 + int(seed*17)%60,
-					ciphers.VersionTLS13: 1 + int(seed)%6,
+				sizes := map[tls.Version]int{
+					tls.VersionSSL30: int(seed*7) % 12,
+					tls.VersionTLS10: 1 + int(seed*13)%40,
+					tls.VersionTLS11: int(seed*5) % 3,
+					tls.VersionTLS12: 1 + int(seed*17)%60,
+					tls.VersionTLS13: 1 + int(seed)%6,
 				}
 				for i, v := range versions {
 					if sizes[v] > 0 {
-						cfg.Suites[tls.Version(v)] = pick(v, sizes[v], seed*10+uint64(i))
+						cfg.Suites[v] = pick(v, sizes[v], seed*10+uint64(i))
 					}
 				}
 				opts := testOptions(versions...)

@@ -88,7 +88,7 @@ func TestStackServers(t *testing.T) {
 				bound, 100*float64(h.Total-bound)/float64(bound))
 			for _, v := range res.Versions {
 				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, poisons %04x (%s)", v.Name(),
-					len(truth.Accepted[v.Version]), len(truth.ChosenNotCompleted[v.Version]), len(v.Suites), len(v.ChosenNotCompleted), v.Poisons, v.PoisonReason)
+					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), v.Poisons, v.PoisonReason)
 			}
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
@@ -111,7 +111,7 @@ func compareProbeTruth(ctx context.Context, opts truthprobe.Options, truth *trut
 		return strings.Join(s, " ")
 	}
 	for _, v := range truthprobe.AllVersions {
-		vr := res.Version(v)
+		vr := res.Version(tls.Version(v))
 		name := tls.Version(v).String()
 		if vr == nil {
 			diffs = append(diffs, name+": not in the result")

@@ -102,7 +102,7 @@ func TestProjectCaptures(t *testing.T) {
 					t.Errorf("%s (SNI %s): no flow", c.ClientTool, c.SNI)
 					continue
 				}
-				got := fmt.Sprintf("%s %s 0x%04X %s %s", f.Server, f.Protocol, f.Cipher, tls.Version(f.Version), f.SNI)
+				got := fmt.Sprintf("%s %s 0x%04X %s %s", f.Server, f.Protocol, f.Cipher, f.Version, f.SNI)
 				want := fmt.Sprintf("%s %s %s %s %s", c.Server, c.Protocol, c.Cipher, c.Version, c.SNI)
 				if got != want {
 					t.Errorf("%s:\n got %s\nwant %s (cipher %s)", c.ClientTool, got, want, c.CipherName)

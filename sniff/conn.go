@@ -24,10 +24,10 @@ func fillClientHello(f *Flow, ch *tls.ClientHello, raw []byte) {
 
 // offeredVersions is legacy_version plus supported_versions, GREASE
 // removed, deduplicated, newest first.
-func offeredVersions(ch *tls.ClientHello) []uint16 {
-	vs := make([]uint16, 0, 1+len(ch.SupportedVersions))
-	add := func(v uint16) {
-		if tls.IsGREASE(v) {
+func offeredVersions(ch *tls.ClientHello) []tls.Version {
+	vs := make([]tls.Version, 0, 1+len(ch.SupportedVersions))
+	add := func(v tls.Version) {
+		if tls.IsGREASE(uint16(v)) {
 			return
 		}
 		for _, w := range vs {
@@ -37,12 +37,12 @@ func offeredVersions(ch *tls.ClientHello) []uint16 {
 		}
 		vs = append(vs, v)
 	}
-	add(uint16(ch.Version))
+	add(ch.Version)
 	for _, v := range ch.SupportedVersions {
-		add(v)
+		add(tls.Version(v))
 	}
 	// Newest first: TLS 1.3, its drafts, TLS 1.2 … (tls.Version.Rank).
-	slices.SortStableFunc(vs, func(a, b uint16) int { return tls.Version(b).Compare(tls.Version(a)) })
+	slices.SortStableFunc(vs, func(a, b tls.Version) int { return b.Compare(a) })
 	return vs
 }
 

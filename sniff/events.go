@@ -76,7 +76,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 				f.HelloRetryRequest = true
 				return
 			}
-			f.Version = uint16(sh.NegotiatedVersion())
+			f.Version = sh.NegotiatedVersion()
 			f.Cipher = sh.CipherSuite
 			f.JA3SFull, f.JA3S = ja3s(sh)
 			c.shDone = true
@@ -130,7 +130,7 @@ func (c *conn) event(s *Sniffer, side int, ev *tls.Event) {
 			if c.clientWhy < 2 {
 				c.setClient(1-side, 2)
 			}
-			f.Version = uint16(tls.VersionSSL20)
+			f.Version = tls.VersionSSL20
 			c.shDone = true
 			c.finish(s)
 		}

@@ -38,16 +38,14 @@ func Observations(f *Flow, label string) []evidence.Observation {
 	case f.HasClientHello() || f.HasServerHello():
 		o := base
 		o.Transport = evidence.TransportTLS
-		o.Version = tls.Version(f.Version)
-		if f.HasServerHello() && f.Version != uint16(tls.VersionSSL20) {
+		o.Version = f.Version
+		if f.HasServerHello() && f.Version != tls.VersionSSL20 {
 			o.Cipher = evidence.SuiteCipher(f.Cipher)
 		}
-		o.MaxOffered = tls.Version(MaxOffered(f))
+		o.MaxOffered = MaxOffered(f)
 		o.SSLv2Hello = f.SSLv2
 		o.JA3, o.JA4, o.Label = f.JA3, f.JA4, label
-		for _, v := range f.OfferedVersions {
-			o.Offered = append(o.Offered, tls.Version(v))
-		}
+		o.Offered = append(o.Offered, f.OfferedVersions...)
 		return []evidence.Observation{o}
 	case f.Proxy != nil && f.Proxy.SSL:
 		o := base
@@ -55,7 +53,7 @@ func Observations(f *Flow, label string) []evidence.Observation {
 		o.Transport = evidence.TransportPlaintext
 		if f.Proxy.ClientTLS {
 			o.Transport = evidence.TransportTLS
-			o.Version = tls.Version(f.Proxy.NegotiatedVersion)
+			o.Version = f.Proxy.NegotiatedVersion
 			o.Cipher = evidence.LookupCipher(f.Proxy.TLSCipher)
 		}
 		return []evidence.Observation{o}
@@ -71,7 +69,7 @@ func Observations(f *Flow, label string) []evidence.Observation {
 			}
 			switch {
 			case r.TLSVersion != "":
-				o.Protocol, o.Transport, o.Version = "https", evidence.TransportTLS, tls.Version(r.Version)
+				o.Protocol, o.Transport, o.Version = "https", evidence.TransportTLS, r.Version
 			case o.Client != peer:
 				o.Transport = evidence.TransportUnknown // its connection to the balancer is not in the capture
 			default:

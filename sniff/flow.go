@@ -62,7 +62,7 @@ type Flow struct {
 	ALPN []string
 	// OfferedVersions are legacy_version followed by the supported_versions
 	// entries not already listed, GREASE removed, sorted highest first.
-	OfferedVersions []uint16
+	OfferedVersions []tls.Version
 	// CipherSuites, Groups, SignatureAlgorithms and KeyShareGroups are as
 	// offered, in wire order, GREASE values and SCSVs kept (raw: the
 	// fingerprints need them; a reader can drop them with tls.IsGREASE).
@@ -80,7 +80,7 @@ type Flow struct {
 	// and cipher suite; both 0 when no ServerHello was seen. When a
 	// HelloRetryRequest was followed by a second ServerHello, these are the
 	// second one's.
-	Version uint16
+	Version tls.Version
 	Cipher  uint16
 	// HelloRetryRequest is true when the server sent a HelloRetryRequest.
 	HelloRetryRequest bool
@@ -128,7 +128,7 @@ func (f *Flow) HasServerHello() bool { return f.Version != 0 }
 // NegotiatedVersion is the version the server chose (Version) or, without
 // a ServerHello, the version a balancer reported in a PROXY header for
 // the client's connection to it; 0 when neither is known.
-func (f *Flow) NegotiatedVersion() uint16 {
+func (f *Flow) NegotiatedVersion() tls.Version {
 	if f.Version != 0 {
 		return f.Version
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"strconv"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // A balancer that terminates TLS and forwards plain HTTP to a backend
@@ -27,7 +29,7 @@ type ForwardedRequest struct {
 	// TLSVersion is the Config.TLSHeader value, as sent ("TLSv1.2"); ""
 	// when absent. Version is the version it names (0 when unknown).
 	TLSVersion string
-	Version    uint16
+	Version    tls.Version
 	Count      int
 }
 
@@ -207,7 +209,7 @@ func (h *httpScan) group(client netip.Addr, host, ua, tlsv []byte) {
 	}
 	g := ForwardedRequest{Client: client, Host: string(host), UserAgent: string(ua), TLSVersion: string(tlsv), Count: 1}
 	if len(tlsv) > 0 {
-		g.Version = uint16(opensslVersion(g.TLSVersion))
+		g.Version = opensslVersion(g.TLSVersion)
 	}
 	h.groups = append(h.groups, g)
 }

@@ -30,7 +30,7 @@ func TestHTTPForwarded(t *testing.T) {
 		f := flows[0]
 		var got []string
 		for _, r := range f.Requests {
-			got = append(got, fmt.Sprintf("%s %s %q %s/%x ×%d", r.Client, r.Host, r.UserAgent, r.TLSVersion, r.Version, r.Count))
+			got = append(got, fmt.Sprintf("%s %s %q %s/%x ×%d", r.Client, r.Host, r.UserAgent, r.TLSVersion, uint16(r.Version), r.Count))
 		}
 		want := []string{
 			`198.51.100.7 www.example.test "old/1.0" TLSv1/301 ×2`,

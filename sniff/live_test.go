@@ -117,9 +117,9 @@ func TestLiveLoopback(t *testing.T) {
 			t.Errorf("%s: no flow", sni)
 			continue
 		}
-		if f.Version != w.version || f.Cipher != w.cipher {
+		if f.Version != wire.Version(w.version) || f.Cipher != w.cipher {
 			t.Errorf("%s: negotiated %v 0x%04X, the client says %v 0x%04X", sni,
-				wire.Version(f.Version), f.Cipher, wire.Version(w.version), w.cipher)
+				f.Version, f.Cipher, wire.Version(w.version), w.cipher)
 		}
 		if f.Server != netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port) {
 			t.Errorf("%s: server %v", sni, f.Server)

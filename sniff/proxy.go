@@ -33,7 +33,7 @@ type ProxyHeader struct {
 	SSL                   bool
 	ClientTLS             bool
 	TLSVersion, TLSCipher string
-	NegotiatedVersion     uint16
+	NegotiatedVersion     tls.Version
 }
 
 // proxyState is what detectProxy concluded.
@@ -109,7 +109,7 @@ func proxyInfo(h *proxyproto.Header) *ProxyHeader {
 		p.ClientTLS = ssl.Client&proxyproto.ClientSSL != 0
 		p.TLSVersion, p.TLSCipher = ssl.Version, ssl.Cipher
 		if p.ClientTLS {
-			p.NegotiatedVersion = uint16(opensslVersion(ssl.Version))
+			p.NegotiatedVersion = opensslVersion(ssl.Version)
 		}
 	}
 	return p

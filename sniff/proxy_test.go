@@ -52,8 +52,8 @@ func TestProxyV1ThenTLS(t *testing.T) {
 		if f.Proxy == nil || f.Proxy.Version != 1 || f.Proxy.Destination != frontend {
 			t.Errorf("mss %d: proxy %+v", mss, f.Proxy)
 		}
-		if f.Version != uint16(tls.VersionTLS11) || f.SNI != "example.test" || !IsLegacy(f) {
-			t.Errorf("mss %d: version %x sni %q", mss, f.Version, f.SNI)
+		if f.Version != tls.VersionTLS11 || f.SNI != "example.test" || !IsLegacy(f) {
+			t.Errorf("mss %d: version %s sni %q", mss, f.Version, f.SNI)
 		}
 	}
 	// Without PROXY support the flow is the balancer's: the prefix
@@ -85,8 +85,8 @@ func TestProxyV2SSL(t *testing.T) {
 		p.TLSVersion != "TLSv1" || p.TLSCipher != "ECDHE-RSA-AES256-SHA" || p.Authority != "www.example.test" {
 		t.Fatalf("flow %+v proxy %+v", f, p)
 	}
-	if f.NegotiatedVersion() != uint16(tls.VersionTLS10) || !f.HasTLS() || !IsLegacy(f) || f.Protocol != "https" {
-		t.Errorf("negotiated %x, legacy %v, protocol %q", f.NegotiatedVersion(), IsLegacy(f), f.Protocol)
+	if f.NegotiatedVersion() != tls.VersionTLS10 || !f.HasTLS() || !IsLegacy(f) || f.Protocol != "https" {
+		t.Errorf("negotiated %s, legacy %v, protocol %q", f.NegotiatedVersion(), IsLegacy(f), f.Protocol)
 	}
 	r := NewReport(ReportConfig{})
 	r.Add(f)
@@ -107,7 +107,7 @@ func TestProxyLocal(t *testing.T) {
 	ch, sh := testHellos(t, 0)
 	pkts := proxied(t, &proxyproto.Header{Version: proxyproto.V2, Command: proxyproto.CommandLocal}, ch, sh, 1400)
 	flows, _ := run(t, Config{ProxyProtocol: true}, 1, pkts)
-	if len(flows) != 1 || flows[0].Client != balancer || flows[0].Via.IsValid() || flows[0].Version != uint16(tls.VersionTLS11) {
+	if len(flows) != 1 || flows[0].Client != balancer || flows[0].Via.IsValid() || flows[0].Version != tls.VersionTLS11 {
 		t.Errorf("%+v", flows)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/pcaptest"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
 // expectation is one upstream tool's claim about one connection (or,
@@ -352,12 +353,12 @@ func check(e expectation, field, want string, f *Flow) string {
 		gv := f.Version
 		if gv == 0 && strings.HasPrefix(e.source, "suricata:") && len(f.ClientHello) > 5 && !f.SSLv2 {
 			// Suricata logs the client's version when no ServerHello came.
-			gv = uint16(f.ClientHello[4])<<8 | uint16(f.ClientHello[5])
+			gv = tls.Version(f.ClientHello[4])<<8 | tls.Version(f.ClientHello[5])
 		}
-		if gv == v {
+		if gv == tls.Version(v) {
 			return ""
 		}
-		return fmt.Sprintf("version %04x, want %04x (%s)", gv, v, want)
+		return fmt.Sprintf("version %s, want %s (%s)", gv, tls.Version(v), want)
 	case "cipher":
 		s, err := ciphers.Lookup(want)
 		if err != nil {

@@ -332,7 +332,7 @@ func helloFlow(c *quic.Conn) (*Flow, []string) {
 			notes = append(notes, "unparsable ServerHello in server Initial packets: "+trimErr(err))
 			break
 		}
-		f.Version = uint16(sh.NegotiatedVersion())
+		f.Version = sh.NegotiatedVersion()
 		f.Cipher = sh.CipherSuite
 		f.JA3SFull, f.JA3S = ja3s(sh)
 	case c.Close != nil && c.CloseFrom == quic.Server:

@@ -238,7 +238,7 @@ func TestQUICSynthetic(t *testing.T) {
 	}
 	f := flows[0]
 	if f.Protocol != "quic" || f.Client != qcli || f.Server != qsrv || f.SNI != "synthetic.quic.test" ||
-		!bytes.Equal(f.ClientHello, ch) || f.Version != uint16(tls.VersionTLS13) || f.Cipher != 0x1302 ||
+		!bytes.Equal(f.ClientHello, ch) || f.Version != tls.VersionTLS13 || f.Cipher != 0x1302 ||
 		f.QUICVersion != 1 || f.Truncated != "" || f.Packets != 6 || !strings.HasPrefix(f.JA4, "q13d0206h3_") {
 		t.Fatalf("flow %+v", f)
 	}
@@ -292,7 +292,7 @@ func TestQUICIncomplete(t *testing.T) {
 	for i, b := range pkts {
 		s.Packet(b, gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(b), Length: len(b)}, layers.LinkTypeEthernet)
 	}
-	if len(got) != 1 || got[0].QUICVersion != uint32(quic.Version2) || got[0].Version != uint16(tls.VersionTLS13) {
+	if len(got) != 1 || got[0].QUICVersion != uint32(quic.Version2) || got[0].Version != tls.VersionTLS13 {
 		t.Fatalf("EmitEarly: %d flows before Flush", len(got))
 	}
 	s.Flush()

@@ -30,10 +30,10 @@ const (
 // that is not legacy (or carried no TLS hello at all).
 func LegacyReasons(f *Flow) []string {
 	var r []string
-	if v := f.NegotiatedVersion(); v != 0 && v <= uint16(tls.VersionTLS11) {
+	if v := f.NegotiatedVersion(); v != 0 && v <= tls.VersionTLS11 {
 		r = append(r, ReasonNegotiated)
 	}
-	if v := MaxOffered(f); v != 0 && v <= uint16(tls.VersionTLS11) {
+	if v := MaxOffered(f); v != 0 && v <= tls.VersionTLS11 {
 		r = append(r, ReasonOffered)
 	}
 	if f.SSLv2 {
@@ -48,17 +48,17 @@ func IsLegacy(f *Flow) bool { return len(LegacyReasons(f)) > 0 }
 // MaxOffered is the newest version the client offered (by
 // tls.Version.Rank; GREASE and unknown code points ignored, a TLS 1.3
 // draft counts as TLS 1.3), or 0 when no ClientHello was seen.
-func MaxOffered(f *Flow) uint16 {
+func MaxOffered(f *Flow) tls.Version {
 	var m tls.Version
 	for _, v := range f.OfferedVersions {
-		if w := tls.Version(v); w.Rank() > m.Rank() {
-			m = w
+		if v.Rank() > m.Rank() {
+			m = v
 		}
 	}
 	if m.IsTLS13() {
-		return uint16(tls.VersionTLS13)
+		return tls.VersionTLS13
 	}
-	return uint16(m)
+	return m
 }
 
 // Fingerprints names known clients by fingerprint: a JA3 hash (32 hex

@@ -15,7 +15,7 @@ var reportT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // reportFlow is a flow from client to server that offered the versions
 // offered (highest first) and negotiated version (0: no ServerHello).
-func reportFlow(client, server string, version uint16, offered ...uint16) *Flow {
+func reportFlow(client, server string, version tls.Version, offered ...tls.Version) *Flow {
 	f := &Flow{
 		Client:          netip.MustParseAddrPort(client),
 		Server:          netip.MustParseAddrPort(server),
@@ -33,11 +33,11 @@ func reportFlow(client, server string, version uint16, offered ...uint16) *Flow 
 }
 
 const (
-	v10 = uint16(tls.VersionTLS10)
-	v11 = uint16(tls.VersionTLS11)
-	v12 = uint16(tls.VersionTLS12)
-	v13 = uint16(tls.VersionTLS13)
-	v30 = uint16(tls.VersionSSL30)
+	v10 = tls.VersionTLS10
+	v11 = tls.VersionTLS11
+	v12 = tls.VersionTLS12
+	v13 = tls.VersionTLS13
+	v30 = tls.VersionSSL30
 )
 
 func TestLegacyReasons(t *testing.T) {

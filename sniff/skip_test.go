@@ -130,6 +130,6 @@ func TestSnaplenCutHello(t *testing.T) {
 		t.Errorf("hello parsed %v, truncated %q; want no hello and the snaplen named", f.HasClientHello(), f.Truncated)
 	}
 	if f.Version != 0x0302 {
-		t.Errorf("the ServerHello was captured whole: version %04x, want 0302", f.Version)
+		t.Errorf("the ServerHello was captured whole: version %s, want TLSv1.1", f.Version)
 	}
 }

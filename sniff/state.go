@@ -128,7 +128,7 @@ func (c *conn) checkDone(s *Sniffer) {
 	if c.shDone {
 		// TLS 1.3, a draft (0x7FNN) or any newer code point: the rest
 		// is encrypted.
-		if f.Version >= uint16(tls.VersionTLS13) || c.clientCCS {
+		if f.Version >= tls.VersionTLS13 || c.clientCCS {
 			c.finish(s)
 			return
 		}

@@ -261,10 +261,10 @@ func wantTLS11(t *testing.T, flows []*Flow, cli, srv netip.AddrPort) {
 	}
 	f := flows[0]
 	if f.Client != cli || f.Server != srv || f.SNI != "example.test" || f.Version != 0x0302 || f.Cipher != 0xc013 {
-		t.Fatalf("flow %s->%s sni %q version %04x cipher %04x truncated %q", f.Client, f.Server, f.SNI, f.Version, f.Cipher, f.Truncated)
+		t.Fatalf("flow %s->%s sni %q version %s cipher %04x truncated %q", f.Client, f.Server, f.SNI, f.Version, f.Cipher, f.Truncated)
 	}
 	if len(f.OfferedVersions) != 3 || f.OfferedVersions[0] != 0x0303 || f.OfferedVersions[2] != 0x0301 {
-		t.Errorf("offered %x", f.OfferedVersions)
+		t.Errorf("offered %s", f.OfferedVersions)
 	}
 }
 

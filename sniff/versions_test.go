@@ -14,28 +14,28 @@ func TestOfferedVersionsOrder(t *testing.T) {
 	ch := &tls.ClientHello{Version: tls.VersionTLS12,
 		SupportedVersions: []uint16{0x7A7A, 0x7F17, 0x0305, 0x0301, 0x0304, 0x7F1C, 0x0303, 0x7F12}}
 	got := offeredVersions(ch)
-	want := []uint16{0x0304, 0x7F1C, 0x7F17, 0x7F12, 0x0303, 0x0301, 0x0305}
+	want := []tls.Version{0x0304, 0x7F1C, 0x7F17, 0x7F12, 0x0303, 0x0301, 0x0305}
 	if !slices.Equal(got, want) {
-		t.Errorf("offeredVersions = %04X, want %04X", got, want)
+		t.Errorf("offeredVersions = %s, want %s", got, want)
 	}
 }
 
 func TestMaxOffered(t *testing.T) {
 	tests := []struct {
-		offered []uint16
-		want    uint16
+		offered []tls.Version
+		want    tls.Version
 	}{
 		{nil, 0},
-		{[]uint16{0x0301, 0x0300}, 0x0301},
-		{[]uint16{0x7F17, 0x0303}, 0x0304}, // a draft counts as TLS 1.3
-		{[]uint16{0x0303, 0x7F1C, 0x0304}, 0x0304},
-		{[]uint16{0x0A0A, 0x0301}, 0x0301},
-		{[]uint16{0x0305, 0x0301}, 0x0301}, // unknown code points are ignored
-		{[]uint16{0x0002}, 0x0002},
+		{[]tls.Version{0x0301, 0x0300}, 0x0301},
+		{[]tls.Version{0x7F17, 0x0303}, 0x0304}, // a draft counts as TLS 1.3
+		{[]tls.Version{0x0303, 0x7F1C, 0x0304}, 0x0304},
+		{[]tls.Version{0x0A0A, 0x0301}, 0x0301},
+		{[]tls.Version{0x0305, 0x0301}, 0x0301}, // unknown code points are ignored
+		{[]tls.Version{0x0002}, 0x0002},
 	}
 	for _, tt := range tests {
 		if got := MaxOffered(&Flow{OfferedVersions: tt.offered}); got != tt.want {
-			t.Errorf("MaxOffered(%04X) = 0x%04X, want 0x%04X", tt.offered, got, tt.want)
+			t.Errorf("MaxOffered(%s) = %s, want %s", tt.offered, got, tt.want)
 		}
 	}
 }

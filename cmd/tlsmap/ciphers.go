@@ -89,13 +89,13 @@ func runCiphers(e *env, args []string) int {
 		return exitOK
 	}
 
-	var vfilter uint16
+	var vfilter tls.Version
 	if *ver != "" {
 		v, err := tls.ParseVersion(*ver)
 		if err != nil {
 			return e.fail(exitUsage, err, "versions are ssl3, tls1.0, tls1.1, tls1.2, tls1.3")
 		}
-		vfilter = uint16(v)
+		vfilter = v
 	}
 	var gfilter ciphers.Grade
 	if *grade != "" {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/demo"
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/protocols/tls"
@@ -78,7 +77,7 @@ func (v *formatFlag) Set(s string) error {
 type versionsFlag struct {
 	checked
 	name string // the flag, for errors: "--versions"
-	vs   []uint16
+	vs   []tls.Version
 }
 
 func (v *versionsFlag) String() string {
@@ -100,23 +99,23 @@ func (v *versionsFlag) Set(s string) error {
 
 // parseVersions parses "tls1.0,tls1.2" into wire versions, oldest first;
 // flag names the flag in errors.
-func parseVersions(flag, s string) ([]uint16, error) {
-	var vs []uint16
+func parseVersions(flag, s string) ([]tls.Version, error) {
+	var vs []tls.Version
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
-		var v uint16
+		var v tls.Version
 		switch strings.ToLower(part) {
 		case "ssl2", "sslv2", "ssl2.0", "sslv2.0":
-			v = ciphers.VersionSSL20
+			v = tls.VersionSSL20
 		default:
 			tv, err := tls.ParseVersion(part)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", flag, err)
 			}
-			v = uint16(tv)
+			v = tv
 		}
 		if !slices.Contains(scan.AllVersions, v) {
-			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, tls.Version(v).String())
+			return nil, fmt.Errorf("%s: %s cannot be scanned (want ssl2, ssl3, tls1.0 … tls1.3)", flag, v)
 		}
 		if !slices.Contains(vs, v) {
 			vs = append(vs, v)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -50,12 +51,12 @@ func addPolicyFlags(fs *flag.FlagSet) *policyFlags {
 // notEnumerated is the policy.Options.NotEnumerated of a scan with
 // --versions-only and --ciphers: nil when every version's suites are
 // enumerated.
-func notEnumerated(versionsOnly bool, suitesFor []uint16) func(uint16) bool {
+func notEnumerated(versionsOnly bool, suitesFor []tls.Version) func(tls.Version) bool {
 	switch {
 	case versionsOnly:
-		return func(uint16) bool { return true }
+		return func(tls.Version) bool { return true }
 	case suitesFor != nil:
-		return func(v uint16) bool { return !slices.Contains(suitesFor, v) }
+		return func(v tls.Version) bool { return !slices.Contains(suitesFor, v) }
 	}
 	return nil
 }
@@ -63,7 +64,7 @@ func notEnumerated(versionsOnly bool, suitesFor []uint16) func(uint16) bool {
 // load returns the gate for the parsed flags, nil without --policy:
 // report is the --format report (junit, sarif or ""), notEnumerated says
 // which versions' suites the scan does not enumerate.
-func (pf *policyFlags) load(report string, notEnumerated func(uint16) bool) (*policyGate, error) {
+func (pf *policyFlags) load(report string, notEnumerated func(tls.Version) bool) (*policyGate, error) {
 	if pf.spec == "" {
 		switch {
 		case pf.gate:
@@ -114,7 +115,7 @@ type policyGate struct {
 	policy        *policy.Policy
 	report        string // junit, sarif, or "" (verdicts on stderr only)
 	gate          bool
-	notEnumerated func(uint16) bool
+	notEnumerated func(tls.Version) bool
 	started       time.Time
 	endpoints     []output.GateEndpoint
 }

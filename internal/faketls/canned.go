@@ -22,7 +22,7 @@ func FullRegistry(v tls.Version) Config {
 		return cfg
 	}
 	var ids []uint16
-	for _, s := range ciphers.ForVersion(uint16(v)) {
+	for _, s := range ciphers.ForVersion(v) {
 		ids = append(ids, s.ID)
 	}
 	cfg.Suites = map[tls.Version][]uint16{v: ids}
@@ -163,7 +163,7 @@ func SuiteIDs(names ...string) []uint16 {
 func negotiable(v tls.Version, ids []uint16) []uint16 {
 	var out []uint16
 	for _, id := range ids {
-		if s, ok := ciphers.ByID(id); ok && s.Versions.Has(uint16(v)) {
+		if s, ok := ciphers.ByID(id); ok && s.Versions.Has(v) {
 			out = append(out, id)
 		}
 	}

@@ -1130,7 +1130,7 @@ func TestFullRegistry(t *testing.T) {
 	for _, v := range []tls.Version{tls.VersionSSL30, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
 		t.Run(v.String(), func(t *testing.T) {
 			s := start(t, FullRegistry(v))
-			suites := ciphers.ForVersion(uint16(v))
+			suites := ciphers.ForVersion(v)
 			if len(suites) == 0 {
 				t.Fatal("no suites")
 			}

@@ -16,7 +16,6 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
-	"github.com/tlsmap/tlsmap/ciphers"
 	"github.com/tlsmap/tlsmap/internal/faketls"
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
@@ -203,15 +202,15 @@ func TestRegisteredProtocolIsScannedAndSniffed(t *testing.T) {
 	defer cancel()
 	opts := scan.Options{
 		Timeout: 5 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
-		Versions: []uint16{ciphers.VersionTLS10, ciphers.VersionTLS12, ciphers.VersionTLS13},
+		Versions: []tls.Version{tls.VersionTLS10, tls.VersionTLS12, tls.VersionTLS13},
 	}
 	res := scan.ScanTarget(ctx, target, opts)
 	if res.Status != scan.StatusOK {
 		t.Fatalf("status %s (%s)", res.Status, res.Error)
 	}
-	for v, want := range map[uint16]scan.Outcome{ciphers.VersionTLS10: scan.Rejected, ciphers.VersionTLS12: scan.Accepted, ciphers.VersionTLS13: scan.Accepted} {
+	for v, want := range map[tls.Version]scan.Outcome{tls.VersionTLS10: scan.Rejected, tls.VersionTLS12: scan.Accepted, tls.VersionTLS13: scan.Accepted} {
 		if vr := res.Version(v); vr == nil || vr.Outcome != want {
-			t.Errorf("%s: %+v, want %s", tls.Version(v), vr, want)
+			t.Errorf("%s: %+v, want %s", v, vr, want)
 		}
 	}
 	if d := res.Dialogue; d == nil || d.Protocol != "toy" || d.Banner != "GO" || !d.STARTTLSAdvertised {
