@@ -44,9 +44,14 @@ type ScanRecord struct {
 	Ciphers    []CipherRecord   `json:"ciphers"`
 	Groups     []GroupRecord    `json:"groups"`
 
-	DHPrimeBits      int         `json:"dh_prime_bits"` // 0: unknown or no DHE suite
-	Certificate      *CertRecord `json:"certificate"`   // null when not fetched
-	CertificateError string      `json:"certificate_error"`
+	DHPrimeBits int         `json:"dh_prime_bits"` // 0: unknown or no DHE suite
+	Certificate *CertRecord `json:"certificate"`   // null when not fetched
+	// CertificateError is why the certificate handshake failed
+	// (scan.Result.CertError, a scan.Failure) as "stage: reason";
+	// CertificateErrorStage the stage alone (dial, handshake, verify; ""
+	// when it did not fail).
+	CertificateError      string `json:"certificate_error"`
+	CertificateErrorStage string `json:"certificate_error_stage"`
 
 	// Dialogue is the plaintext mail dialogue (output/mail.go); null for
 	// implicit TLS.
@@ -220,13 +225,14 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			},
 			Retries: r.Handshakes.Retries,
 		},
-		Versions:         []VersionRecord{},
-		Ciphers:          []CipherRecord{},
-		Groups:           []GroupRecord{},
-		DHPrimeBits:      r.DHPrimeBits,
-		CertificateError: r.CertError,
-		Dialogue:         dialogueRecord(r.Dialogue),
-		Findings:         newFindingRecords(fs),
+		Versions:              []VersionRecord{},
+		Ciphers:               []CipherRecord{},
+		Groups:                []GroupRecord{},
+		DHPrimeBits:           r.DHPrimeBits,
+		CertificateError:      r.CertError.String(),
+		CertificateErrorStage: string(r.CertError.Stage),
+		Dialogue:              dialogueRecord(r.Dialogue),
+		Findings:              newFindingRecords(fs),
 	}
 	if r.SSLv2 != nil {
 		rec.Versions = append(rec.Versions, VersionRecord{

@@ -94,7 +94,7 @@ func fixtureResults() []*scan.Result {
 			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC02B}, Candidates: 337},
 			{Version: tls.VersionTLS13, Outcome: scan.Inconclusive, Reason: scan.ReasonCancelled, Suites: []uint16{}, Candidates: 5},
 		},
-		CertError:  "scan: handshake: cancelled",
+		CertError:  scan.Failure{Stage: scan.StageHandshake, Reason: scan.ReasonCancelled},
 		Handshakes: scan.Handshakes{Versions: 2, Suites: 1, Certificate: 1, Total: 4},
 		Started:    t0.Add(2 * time.Second),
 		Duration:   800 * time.Millisecond,

@@ -396,8 +396,8 @@ func (e *evaluator) allowedAccepted(tls13 bool) []ciphers.Suite {
 func (e *evaluator) leaf() (*scan.CertSummary, string) {
 	c := e.r.Cert
 	switch {
-	case c == nil && e.r.CertError != "":
-		return nil, "no certificate: " + e.r.CertError
+	case c == nil && !e.r.CertError.IsZero():
+		return nil, "no certificate: " + e.r.CertError.String()
 	case c == nil:
 		return nil, "no certificate (the certificate handshake did not run: --no-cert, or the scan stopped early)"
 	case len(c.Chain) == 0:

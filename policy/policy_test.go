@@ -171,7 +171,9 @@ func TestEvaluateRules(t *testing.T) {
 		{name: "require-aead versions-only", policy: Policy{RequireAEAD: true}, status: Pass},
 		{name: "min-rsa-bits", policy: Policy{MinRSABits: 3072}, status: Fail, violations: []string{RuleMinRSABits}},
 		{name: "min-rsa-bits no cert", policy: Policy{MinRSABits: 2048},
-			edit: func(r *scan.Result) { r.Cert, r.CertError = nil, "scan: handshake: timeout" }, status: Inconclusive, undecided: []string{RuleMinRSABits}},
+			edit: func(r *scan.Result) {
+				r.Cert, r.CertError = nil, scan.Failure{Stage: scan.StageHandshake, Reason: "timed out"}
+			}, status: Inconclusive, undecided: []string{RuleMinRSABits}},
 		{name: "min-rsa-bits nothing accepted", policy: Policy{MinRSABits: 2048},
 			edit: func(r *scan.Result) {
 				for i := range r.Versions {

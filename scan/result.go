@@ -93,8 +93,11 @@ type Result struct {
 
 	// Cert is the certificate handshake (nil with Options.SkipCert, or
 	// when it failed before a chain arrived: see CertError).
-	Cert      *CertInfo `json:"cert,omitempty"`
-	CertError string    `json:"cert_error,omitempty"`
+	Cert *CertInfo `json:"cert,omitempty"`
+	// CertError is why the certificate handshake failed (the zero Failure
+	// when it did not): the stage (dial, handshake, verify) and the
+	// reason, as Error gives them.
+	CertError Failure `json:"cert_error,omitzero"`
 
 	// Dialogue is what the plaintext dialogue of the endpoint's first
 	// STARTTLS upgrade that completed revealed (NetDialer, through the

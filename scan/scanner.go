@@ -399,13 +399,13 @@ func (e *endpoint) fetchCert(ctx context.Context, res *Result) {
 	}
 	conn, err := dial(ctx)
 	if err != nil {
-		res.CertError = err.Error()
+		res.CertError = failureOf(StageDial, err)
 		return
 	}
 	info, err := FetchCertificate(ctx, conn, dial, co)
 	res.Cert = info
 	if err != nil {
-		res.CertError = err.Error()
+		res.CertError = failureOf(StageHandshake, err)
 	}
 }
 
