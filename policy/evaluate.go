@@ -37,6 +37,13 @@ type Violation struct {
 	// Suite is the cipher suite it is about, when HasSuite.
 	Suite    uint16
 	HasSuite bool
+	// Fact is what the violation is about: the accepted version, suite
+	// or group, the certificate or the DHE prime.
+	Fact Fact
+	// Findings are the findings of the same Fact (Judge fills them in;
+	// nil from Evaluate, or when no finding judges that fact: TLS 1.2
+	// under a TLS 1.3 minimum).
+	Findings []FindingID
 }
 
 // Undecided is a rule that could not be checked on some part, and why.
@@ -144,10 +151,11 @@ func evaluate(p *Policy, r *scan.Result, notEnumerated func(tls.Version) bool) V
 	return v
 }
 
-func (e *evaluator) fail(rule string, version tls.Version, suite *uint16, format string, args ...any) {
-	x := Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Version: version}
-	if suite != nil {
-		x.Suite, x.HasSuite = *suite, true
+// fail records a violation of rule about fact f.
+func (e *evaluator) fail(rule string, f Fact, format string, args ...any) {
+	x := Violation{Rule: rule, Message: fmt.Sprintf(format, args...), Version: f.Version, Fact: f}
+	if f.Kind == FactSuite {
+		x.Suite, x.HasSuite = f.Suite, true
 	}
 	e.v.Violations = append(e.v.Violations, x)
 }
@@ -188,9 +196,9 @@ func (e *evaluator) versions() {
 		case !probed:
 			e.undecided(rule, "%s was not probed", name)
 		case o == scan.Accepted && rule == RuleMinVersion:
-			e.fail(rule, ver, nil, "accepts %s (the minimum is %s)", name, tls.Version(e.p.MinVersion).String())
+			e.fail(rule, versionFact(ver), "accepts %s (the minimum is %s)", name, e.p.MinVersion)
 		case o == scan.Accepted:
-			e.fail(rule, ver, nil, "accepts %s, which the policy forbids", name)
+			e.fail(rule, versionFact(ver), "accepts %s, which the policy forbids", name)
 		case o == scan.Inconclusive:
 			e.undecided(rule, "%s is inconclusive (%s)", name, reason)
 		}
@@ -317,7 +325,7 @@ func (e *evaluator) suites() {
 						continue
 					}
 					if why := c.bad(sslv2Suite(kind)); why != "" {
-						e.fail(c.rule, tls.VersionSSL20, nil, "SSLv2 accepts %s (0x%06X): %s", kind.OpenSSLName, k, why)
+						e.fail(c.rule, sslv2Fact(k), "SSLv2 accepts %s (0x%06X): %s", kind.OpenSSLName, k, why)
 					}
 				}
 			}
@@ -343,7 +351,7 @@ func (e *evaluator) suites() {
 					continue
 				}
 				if why := c.bad(s); why != "" {
-					e.fail(c.rule, ver, &id, "%s accepts %s: %s", name, suiteLabel(s), why)
+					e.fail(c.rule, suiteFact(ver, id), "%s accepts %s: %s", name, suiteLabel(s), why)
 				}
 			}
 			undecided, reason := vr.Inconclusive, vr.InconclusiveReason
@@ -432,7 +440,7 @@ func (e *evaluator) keys() {
 		case leaf == nil:
 			e.undecided(RuleMinRSABits, "%s", why)
 		case leaf.KeyType == "RSA" && leaf.KeyBits < p.MinRSABits:
-			e.fail(RuleMinRSABits, 0, nil, "certificate RSA key of %d bits (the minimum is %d)", leaf.KeyBits, p.MinRSABits)
+			e.fail(RuleMinRSABits, Fact{Kind: FactCertKey}, "certificate RSA key of %d bits (the minimum is %d)", leaf.KeyBits, p.MinRSABits)
 		}
 	}
 	if p.MinECBits > 0 {
@@ -440,7 +448,7 @@ func (e *evaluator) keys() {
 		case leaf == nil:
 			e.undecided(RuleMinECBits, "%s", why)
 		case leaf.KeyType == "ECDSA" && leaf.KeyBits < p.MinECBits:
-			e.fail(RuleMinECBits, 0, nil, "certificate ECDSA key of %d bits (the minimum is %d)", leaf.KeyBits, p.MinECBits)
+			e.fail(RuleMinECBits, Fact{Kind: FactCertKey}, "certificate ECDSA key of %d bits (the minimum is %d)", leaf.KeyBits, p.MinECBits)
 		}
 		ecdhe := slices.ContainsFunc(e.allowedAccepted(false), func(s ciphers.Suite) bool { return strings.HasPrefix(s.Kex, "ECDHE") })
 		tls13 := len(e.allowedAccepted(true)) > 0
@@ -453,7 +461,7 @@ func (e *evaluator) keys() {
 		case dhe && e.r.DHPrimeBits == 0:
 			e.undecided(RuleMinDHBits, "a DHE suite is accepted but the size of its prime is unknown (the DHE prime probe did not run: --no-groups?)")
 		case dhe && e.r.DHPrimeBits < p.MinDHBits:
-			e.fail(RuleMinDHBits, 0, nil, "DHE prime of %d bits (the minimum is %d)", e.r.DHPrimeBits, p.MinDHBits)
+			e.fail(RuleMinDHBits, Fact{Kind: FactDHPrime}, "DHE prime of %d bits (the minimum is %d)", e.r.DHPrimeBits, p.MinDHBits)
 		}
 		bits := func(g ciphers.Group) int { return g.Bits }
 		e.groups(scan.GroupFFDHE, false, "ffdhe", p.MinDHBits, RuleMinDHBits, bits)
@@ -480,7 +488,7 @@ func (e *evaluator) groups(k scan.GroupKind, needed bool, groupKind string, min 
 	}
 	for _, id := range g.Groups {
 		if gi, bad := small(id); bad {
-			e.fail(rule, g.Version, nil, "%s accepts group %s (%d bits; the minimum is %d)", g.Version.String(), gi.Name, size(gi), min)
+			e.fail(rule, groupFact(g.Version, id), "%s accepts group %s (%d bits; the minimum is %d)", g.Version.String(), gi.Name, size(gi), min)
 		}
 	}
 	undecided := g.Inconclusive
@@ -507,9 +515,9 @@ func (e *evaluator) cert() {
 		case leaf == nil:
 			e.undecided(RuleCertExpiry, "%s", why)
 		case leaf.DaysToExpiry < 0:
-			e.fail(RuleCertExpiry, 0, nil, "certificate expired %d days ago (%s)", -leaf.DaysToExpiry, leaf.NotAfter.UTC().Format("2006-01-02"))
+			e.fail(RuleCertExpiry, Fact{Kind: FactCertExpiry}, "certificate expired %d days ago (%s)", -leaf.DaysToExpiry, leaf.NotAfter.UTC().Format("2006-01-02"))
 		case leaf.DaysToExpiry < p.CertExpiryDays:
-			e.fail(RuleCertExpiry, 0, nil, "certificate expires in %d days (%s; the policy wants at least %d)", leaf.DaysToExpiry, leaf.NotAfter.UTC().Format("2006-01-02"), p.CertExpiryDays)
+			e.fail(RuleCertExpiry, Fact{Kind: FactCertExpiry}, "certificate expires in %d days (%s; the policy wants at least %d)", leaf.DaysToExpiry, leaf.NotAfter.UTC().Format("2006-01-02"), p.CertExpiryDays)
 		}
 	}
 	c := e.r.Cert
@@ -518,9 +526,9 @@ func (e *evaluator) cert() {
 		case leaf == nil:
 			e.undecided(RuleCertTrusted, "%s", why)
 		case !c.Verified && c.VerifyError != "":
-			e.fail(RuleCertTrusted, 0, nil, "certificate not trusted: %s", c.VerifyError)
+			e.fail(RuleCertTrusted, Fact{Kind: FactCertTrust}, "certificate not trusted: %s", c.VerifyError)
 		case !c.Verified:
-			e.fail(RuleCertTrusted, 0, nil, "certificate not trusted")
+			e.fail(RuleCertTrusted, Fact{Kind: FactCertTrust}, "certificate not trusted")
 		}
 	}
 	if p.RequireHostnameMatch {
@@ -528,7 +536,7 @@ func (e *evaluator) cert() {
 		case leaf == nil:
 			e.undecided(RuleCertHostname, "%s", why)
 		case !c.HostnameMatch && c.HostnameError != "":
-			e.fail(RuleCertHostname, 0, nil, "certificate does not match the host name: %s", c.HostnameError)
+			e.fail(RuleCertHostname, Fact{Kind: FactCertName}, "certificate does not match the host name: %s", c.HostnameError)
 		case !c.HostnameMatch:
 			e.undecided(RuleCertHostname, "no host name to check the certificate against (an IP target: give --sni)")
 		}

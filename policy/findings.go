@@ -111,6 +111,12 @@ type Finding struct {
 	// kinds.
 	Suites     []uint16
 	SSLv2Kinds []uint32
+	// Facts are the facts the finding reports: each accepted version,
+	// (version, suite) pair or SSL 2.0 kind it is about, or the
+	// certificate or DHE fact it judges; none for chosen-not-completed and
+	// list-poison, about suites that were not accepted. A policy violation
+	// of the same fact names the finding (Judge).
+	Facts []Fact
 }
 
 // Thresholds of the findings.
@@ -155,7 +161,8 @@ func Findings(r *scan.Result) []Finding {
 		return &fs[len(fs)-1]
 	}
 	if r.SSLv2 != nil && r.SSLv2.Outcome == scan.Accepted {
-		add(FindingSSLv2, SeverityCritical, "accepts SSLv2").Versions = []tls.Version{tls.VersionSSL20}
+		f := add(FindingSSLv2, SeverityCritical, "accepts SSLv2")
+		f.Versions, f.Facts = []tls.Version{tls.VersionSSL20}, []Fact{versionFact(tls.VersionSSL20)}
 	}
 	for _, v := range []struct {
 		ver tls.Version
@@ -168,7 +175,8 @@ func Findings(r *scan.Result) []Finding {
 		{tls.VersionTLS11, FindingTLS11, SeverityHigh, "accepts TLS 1.1"},
 	} {
 		if vr := r.Version(v.ver); vr != nil && vr.Outcome == scan.Accepted {
-			add(v.id, v.sev, v.msg).Versions = []tls.Version{v.ver}
+			f := add(v.id, v.sev, v.msg)
+			f.Versions, f.Facts = []tls.Version{v.ver}, []Fact{versionFact(v.ver)}
 		}
 	}
 
@@ -184,32 +192,37 @@ func Findings(r *scan.Result) []Finding {
 	for _, rule := range suiteFindings {
 		var ids []uint16
 		var vers []tls.Version
+		var facts []Fact
 		for _, a := range accepted {
 			if s, ok := ciphers.ByID(a.id); ok && rule.match(s) {
 				ids = appendNew(ids, s.ID)
 				vers = appendNew(vers, a.version)
+				facts = append(facts, suiteFact(a.version, a.id))
 			}
 		}
 		if len(ids) > 0 {
 			f := add(rule.id, rule.sev, rule.msg)
-			f.Suites, f.Versions = ids, vers
+			f.Suites, f.Versions, f.Facts = ids, vers, facts
 		}
 	}
 	if r.SSLv2 != nil && r.SSLv2.Outcome == scan.Accepted {
 		var exp []uint32
+		var facts []Fact
 		for _, k := range r.SSLv2.Kinds {
 			if kind, ok := ciphers.SSLv2KindByID(k); ok && kind.Export {
 				exp = append(exp, k)
+				facts = append(facts, sslv2Fact(k))
 			}
 		}
 		if len(exp) > 0 {
 			f := add(FindingSSLv2Export, SeverityCritical, "accepts SSLv2 EXPORT cipher kinds")
-			f.SSLv2Kinds, f.Versions = exp, []tls.Version{tls.VersionSSL20}
+			f.SSLv2Kinds, f.Versions, f.Facts = exp, []tls.Version{tls.VersionSSL20}, facts
 		}
 	}
 	if len(accepted) > 0 {
 		var noPFS []uint16
 		var vers []tls.Version
+		var facts []Fact
 		pfs := 0
 		for _, a := range accepted {
 			s, ok := ciphers.ByID(a.id)
@@ -220,19 +233,20 @@ func Findings(r *scan.Result) []Finding {
 			default:
 				noPFS = appendNew(noPFS, s.ID)
 				vers = appendNew(vers, a.version)
+				facts = append(facts, suiteFact(a.version, a.id))
 			}
 		}
 		switch {
 		case pfs == 0 && len(noPFS) > 0:
 			f := add(FindingNoPFS, SeverityHigh, "no forward secrecy suites")
-			f.Suites, f.Versions = noPFS, vers
+			f.Suites, f.Versions, f.Facts = noPFS, vers, facts
 		case len(noPFS) > 0:
 			what := "suites"
 			if len(noPFS) == 1 {
 				what = "suite"
 			}
 			f := add(FindingSomeNoPFS, SeverityLow, fmt.Sprintf("%d %s without forward secrecy", len(noPFS), what))
-			f.Suites, f.Versions = noPFS, vers
+			f.Suites, f.Versions, f.Facts = noPFS, vers, facts
 		}
 	}
 	if r.DHPrimeBits > 0 && r.DHPrimeBits < MinDHPrimeBits {
@@ -240,26 +254,26 @@ func Findings(r *scan.Result) []Finding {
 		if r.DHPrimeBits < 1024 {
 			sev = SeverityHigh
 		}
-		add(FindingDHPrime, sev, fmt.Sprintf("DHE prime %d bits (< %d)", r.DHPrimeBits, MinDHPrimeBits))
+		add(FindingDHPrime, sev, fmt.Sprintf("DHE prime %d bits (< %d)", r.DHPrimeBits, MinDHPrimeBits)).Facts = []Fact{{Kind: FactDHPrime}}
 	}
 	if c := r.Cert; c != nil && len(c.Chain) > 0 {
 		leaf := c.Chain[0]
 		switch {
 		case leaf.ParseError != "":
 		case leaf.DaysToExpiry < 0:
-			add(FindingCertExpired, SeverityCritical, fmt.Sprintf("certificate expired %d days ago", -leaf.DaysToExpiry))
+			add(FindingCertExpired, SeverityCritical, fmt.Sprintf("certificate expired %d days ago", -leaf.DaysToExpiry)).Facts = []Fact{{Kind: FactCertExpiry}}
 		case leaf.DaysToExpiry < CertExpiryWarnDays:
-			add(FindingCertExpiring, SeverityMedium, fmt.Sprintf("certificate expires in %d days", leaf.DaysToExpiry))
+			add(FindingCertExpiring, SeverityMedium, fmt.Sprintf("certificate expires in %d days", leaf.DaysToExpiry)).Facts = []Fact{{Kind: FactCertExpiry}}
 		}
 		if !c.Verified {
 			msg := "certificate not trusted"
 			if c.VerifyError != "" {
 				msg += ": " + c.VerifyError
 			}
-			add(FindingCertUntrusted, SeverityHigh, msg)
+			add(FindingCertUntrusted, SeverityHigh, msg).Facts = []Fact{{Kind: FactCertTrust}}
 		}
 		if !c.HostnameMatch && c.HostnameError != "" {
-			add(FindingCertHostname, SeverityHigh, "hostname mismatch: "+c.HostnameError)
+			add(FindingCertHostname, SeverityHigh, "hostname mismatch: "+c.HostnameError).Facts = []Fact{{Kind: FactCertName}}
 		}
 	}
 	// The plaintext mail dialogue: authentication offered before TLS
@@ -272,6 +286,7 @@ func Findings(r *scan.Result) []Finding {
 	// What the enumeration saw beyond accepted and rejected.
 	var cnc, poisons, oos []uint16
 	var cncVers, poisonVers, oosVers []tls.Version
+	var oosFacts []Fact
 	cncReason, poisonReason := "", ""
 	for _, v := range r.Versions {
 		for _, id := range v.ChosenNotCompleted {
@@ -292,6 +307,7 @@ func Findings(r *scan.Result) []Finding {
 			if s, ok := ciphers.ByID(id); ok && !s.Versions.Has(v.Version) {
 				oos = appendNew(oos, id)
 				oosVers = appendNew(oosVers, v.Version)
+				oosFacts = append(oosFacts, suiteFact(v.Version, id))
 			}
 		}
 	}
@@ -307,7 +323,7 @@ func Findings(r *scan.Result) []Finding {
 	if len(oos) > 0 {
 		f := add(FindingOutOfSpec, SeverityLow, fmt.Sprintf("accepts %d %s at versions their RFCs do not allow (the TLS implementation is out of spec)",
 			len(oos), plural(len(oos), "suite", "suites")))
-		f.Suites, f.Versions = oos, oosVers
+		f.Suites, f.Versions, f.Facts = oos, oosVers, oosFacts
 	}
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 	if fs == nil {

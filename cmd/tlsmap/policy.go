@@ -127,10 +127,16 @@ func (g *policyGate) Configure(opts *scan.Options) {
 	}
 }
 
-// Check evaluates one endpoint.
-func (g *policyGate) Check(r *scan.Result) {
-	v := policy.EvaluateWith(g.policy, r, policy.Options{NotEnumerated: g.notEnumerated})
-	g.endpoints = append(g.endpoints, output.GateEndpoint{Verdict: v, Duration: r.Duration})
+// Judge judges one endpoint once (policy.Judge): its findings, which the
+// scan's report writes, and with a gate (g not nil) the verdict over the
+// same findings, which the gate records.
+func (g *policyGate) Judge(r *scan.Result) policy.Judgement {
+	if g == nil {
+		return policy.Judge(r, nil, policy.Options{})
+	}
+	j := policy.Judge(r, g.policy, policy.Options{NotEnumerated: g.notEnumerated})
+	g.endpoints = append(g.endpoints, output.GateEndpoint{Verdict: *j.Verdict, Duration: r.Duration})
+	return j
 }
 
 // verdicts returns the verdicts so far.

@@ -19,7 +19,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tlsmap/tlsmap/output"
-	"github.com/tlsmap/tlsmap/policy"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/scan/targets"
 )
@@ -273,11 +272,9 @@ func runScan(e *env, args []string) int {
 	}, func(r *scan.Result) {
 		finished++
 		byStatus[r.Status]++
+		j := gate.Judge(r) // gate may be nil: the findings alone
 		if writeErr == nil {
-			writeErr = sw.Write(r, policy.Findings(r))
-		}
-		if gate != nil {
-			gate.Check(r)
+			writeErr = sw.Write(r, j.Findings)
 		}
 		if prog != nil {
 			prog.done(r)
