@@ -70,13 +70,13 @@ func sniffFixture() []*sniff.Flow {
 		},
 		{
 			Client: ap("192.0.2.12:41000"), Server: ap("198.51.100.9:1080"), Protocol: "socks5", ProxyTarget: "legacy.example:443",
-			SNI: "legacy.example", OfferedVersions: []uint16{0x0301}, CipherSuites: []uint16{0xC014}, ClientHello: []byte{1},
+			SNI: "legacy.example", OfferedVersions: []tls.Version{0x0301}, CipherSuites: []uint16{0xC014}, ClientHello: []byte{1},
 			Version: 0x0301, Cipher: 0xC014,
 			FirstSeen: sniffT0.Add(6 * time.Minute), LastSeen: sniffT0.Add(6 * time.Minute), Packets: 10, Bytes: 900,
 		},
 		{
 			Client: ap("192.0.2.13:42000"), Server: ap("198.51.100.10:6667"), Protocol: sniff.ProtocolTLSAfterPrefix,
-			Prefix: `CAP LS 302\r\nNICK t\r\n`, SNI: "irc.example", OfferedVersions: []uint16{0x0303},
+			Prefix: `CAP LS 302\r\nNICK t\r\n`, SNI: "irc.example", OfferedVersions: []tls.Version{0x0303},
 			CipherSuites: []uint16{0xC02F}, ClientHello: []byte{1}, Version: 0x0303, Cipher: 0xC02F,
 			FirstSeen: sniffT0.Add(7 * time.Minute), LastSeen: sniffT0.Add(7 * time.Minute), Packets: 14, Bytes: 2900,
 		},
