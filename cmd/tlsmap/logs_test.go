@@ -67,7 +67,7 @@ func TestLogsRealServers(t *testing.T) {
 	}
 	webserver.WaitLines(t, ng.AccessLog, 4)
 	dovecotLog := filepath.Join(dc.Dir, "dovecot.log")
-	got := map[string]string{}
+	var got map[string]string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got = map[string]string{}
