@@ -295,7 +295,9 @@ def ep(addr, port):
 ours, our_rows = set(), 0
 for line in open(f"{work}/tlsmap.jsonl"):
     r = json.loads(line)
-    if r["offered_versions"]:          # flows with a ClientHello
+    # flows with a ClientHello (the last record is the summary,
+    # tlsmap.sniff.summary/1)
+    if r.get("schema") == "tlsmap.sniff/1" and r["offered_versions"]:
         our_rows += 1
         ours.add((r["client"], r["server"]))
 theirs, their_rows = set(), 0
