@@ -56,19 +56,24 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	}
 
 	var wg sync.WaitGroup
+	var sslv2Drop answer // the SSLv2 probe's answer when a dropped connection refused it
 	if slices.Contains(e.opts.Versions, tls.VersionSSL20) {
 		res.SSLv2 = &SSLv2Result{}
 		wg.Go(func() {
-			*res.SSLv2 = e.scanSSLv2(ctx)
-			e.progress("SSLv2", res.SSLv2.Outcome)
+			a := e.sslv2Probe(ctx, forSSLv2)
+			*res.SSLv2 = e.sslv2Result(a)
+			if res.SSLv2.Outcome == Rejected && a.drop != dropNone {
+				sslv2Drop = a
+			}
 		})
 	}
 	leadFirst := make(chan answer, 1)
+	scans := make([]*versionScan, len(asked))
 	run := func(i int, v tls.Version, seed int, first chan<- answer) {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
-		res.Versions[i] = vs.run(ctx)
-		e.progress(v.String(), res.Versions[i].Outcome)
+		scans[i] = vs
+		vs.enumerate(ctx)
 	}
 	leadIndex := slices.Index(asked, lead)
 	if lead != 0 {
@@ -112,20 +117,36 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		wg.Go(func() { run(i, v, seed, nil) })
 	}
 	wg.Wait()
+
+	// The decisions that rest on dropped connections, settled now that
+	// the endpoint's stability is known; then the order and the results.
+	e.settle(ctx, scans, res.SSLv2, sslv2Drop)
+	if res.SSLv2 != nil {
+		e.progress("SSLv2", res.SSLv2.Outcome)
+	}
+	for i, vs := range scans {
+		wg.Go(func() {
+			res.Versions[i] = vs.finish(ctx)
+			e.progress(tls.Version(vs.v).String(), res.Versions[i].Outcome)
+		})
+	}
+	wg.Wait()
 	return nil
 }
 
-// scanSSLv2 sends one SSL 2.0 CLIENT-HELLO listing every cipher kind.
-func (e *endpoint) scanSSLv2(ctx context.Context) SSLv2Result {
+// sslv2Kinds are the cipher kinds of the SSL 2.0 CLIENT-HELLO: every one.
+func sslv2Kinds() []uint32 {
 	var kinds []uint32
 	for _, k := range ciphers.SSLv2Kinds() {
 		kinds = append(kinds, k.ID)
 	}
-	hello, err := buildSSLv2Hello(kinds, e.opts.Rand)
-	if err != nil {
-		return SSLv2Result{Outcome: Inconclusive, Reason: err.Error()}
-	}
-	a := e.probe(ctx, probeReq{purpose: forSSLv2, version: tls.VersionSSL20, hello: hello})
+	return kinds
+}
+
+// sslv2Result is the verdict of the SSL 2.0 probe (sslv2Probe: one
+// CLIENT-HELLO listing every cipher kind) from its answer.
+func (e *endpoint) sslv2Result(a answer) SSLv2Result {
+	kinds := sslv2Kinds()
 	if a.kind != ansSSLv2Hello {
 		return SSLv2Result{Outcome: a.outcome(), Reason: a.reason}
 	}
@@ -154,7 +175,7 @@ type probeRecord struct {
 // pendingList is a list refused at a length not yet proven tolerated.
 type pendingList struct {
 	list   []uint16
-	reason string
+	answer answer // the refusal
 }
 
 // versionScan enumerates one version's suites by elimination.
@@ -179,6 +200,7 @@ type versionScan struct {
 	reasons  map[uint16]string // for rejected, inconclusive and chosen-not-completed candidates
 	probes   int
 	refused  string // the version was refused outright, with this reason
+	lowerTo  tls.Version // the version of a lower-version ServerHello that refused it
 	stopped  bool
 
 	// refusedWithout[k] holds the candidates refused in a list without
@@ -187,6 +209,14 @@ type versionScan struct {
 	refusedWithout [3]map[uint16]bool
 	poisons        []uint16
 	poisonReason   string
+
+	// fragile are the decisions that rest on a dropped connection, for
+	// endpoint.settle.
+	fragile []fragile
+	// so, soKnown: whether the server enforces its order, when known;
+	// enumerated is how many suites were accepted when it was asked.
+	so, soKnown bool
+	enumerated  int
 }
 
 func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
@@ -248,6 +278,14 @@ func halves(list []uint16) [][]uint16 { return split(list, (len(list)+1)/2) }
 
 // run enumerates the version and returns its result.
 func (vs *versionScan) run(ctx context.Context) VersionResult {
+	vs.enumerate(ctx)
+	return vs.finish(ctx)
+}
+
+// enumerate runs the elimination, the poison check and the server order
+// probe; finish ranks and assembles the result. Between the two, the
+// endpoint settles the fragile decisions (endpoint.settle).
+func (vs *versionScan) enumerate(ctx context.Context) {
 	first := vs.cands[:firstLen(vs.v)]
 	vs.pending = [][]uint16{first}
 	if rest := vs.cands[len(first):]; len(rest) > 0 {
@@ -258,16 +296,29 @@ func (vs *versionScan) run(ctx context.Context) VersionResult {
 		close(vs.onFirst) // no probe was sent (cancelled)
 		vs.onFirst = nil
 	}
-	var so, soKnown bool
 	if !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil && !vs.stopped {
 		if len(vs.accepted) >= 2 {
-			so, soKnown = vs.serverOrder(ctx)
+			vs.so, vs.soKnown = vs.serverOrder(ctx)
 		}
-		vs.poisonCheck(ctx, soKnown && !so)
-		if len(vs.accepted) >= 2 && !soKnown && ctx.Err() == nil {
-			so, soKnown = vs.serverOrder(ctx)
+		vs.poisonCheck(ctx, vs.soKnown && !vs.so)
+		if len(vs.accepted) >= 2 && !vs.soKnown && ctx.Err() == nil {
+			vs.so, vs.soKnown = vs.serverOrder(ctx)
 		}
 	}
+	vs.enumerated = len(vs.accepted)
+}
+
+// finish ranks the accepted suites under server order and returns the
+// result. When settling changed the accepted suites (accepted > the
+// count enumerate ended with), the order is asked again.
+func (vs *versionScan) finish(ctx context.Context) VersionResult {
+	if len(vs.accepted) != vs.enumerated && !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil {
+		vs.so, vs.soKnown = false, false
+		if len(vs.accepted) >= 2 {
+			vs.so, vs.soKnown = vs.serverOrder(ctx)
+		}
+	}
+	so, soKnown := vs.so, vs.soKnown
 	r := vs.result()
 	if r.Outcome == Accepted && soKnown && ctx.Err() == nil {
 		r.ServerOrder = &so
@@ -299,7 +350,7 @@ func (vs *versionScan) loop(ctx context.Context) {
 			}
 			d := vs.deferred[0]
 			vs.deferred = vs.deferred[1:]
-			vs.resolve(ctx, d.list, d.reason)
+			vs.resolve(ctx, d.list, d.answer)
 			continue
 		}
 		l := vs.pending[0]
@@ -322,7 +373,9 @@ func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) 
 	vs.probes++
 	hello, err := buildHello(helloParams{
 		version: vs.v, suites: list, host: vs.e.target.Host,
-		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
+		// Detecting TLS 1.3 alone, a key share gets the ServerHello that
+		// proves it at once (a HelloRetryRequest must be retried).
+		keyShare13: vs.e.opts.KeyShare13 || vs.e.opts.versionsOnly(vs.v), rand: vs.e.opts.Rand,
 	})
 	if err != nil {
 		return answer{kind: ansMalformed, reason: err.Error()}
@@ -383,6 +436,9 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 		default:
 			if first && (a.kind == ansLower || a.kind == ansAlert && a.alert.Description == tls.AlertProtocolVersion) {
 				vs.refused = a.reason
+				if a.kind == ansLower {
+					vs.lowerTo = a.version
+				}
 				vs.stopped = true
 				return
 			}
@@ -394,6 +450,7 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 			switch {
 			case len(l) <= vs.trusted() && a.outcome() == Rejected:
 				vs.reject(l, a.reason)
+				vs.noteFragile(l, a, false, false)
 			case len(l) <= vs.trusted():
 				// No answer at a length that is not in question: the
 				// server will not answer this version's hellos (a
@@ -422,10 +479,10 @@ func (vs *versionScan) ambiguous(ctx context.Context, l []uint16, a answer) {
 	}
 	if a.outcome() == Rejected && (vs.ceiling == 0 || len(l) < vs.ceiling) {
 		if len(vs.accepted) == 0 {
-			vs.deferred = append(vs.deferred, pendingList{list: l, reason: a.reason})
+			vs.deferred = append(vs.deferred, pendingList{list: l, answer: a})
 			return
 		}
-		vs.resolve(ctx, l, a.reason)
+		vs.resolve(ctx, l, a)
 		return
 	}
 	// No answer to a long list: it may be a hang on the length. A list
@@ -446,12 +503,15 @@ func (vs *versionScan) suspect(l []uint16) {
 	vs.pending = append(halves(l), vs.pending...)
 }
 
-// resolve decides a refusal of l (for reason) at an unproven length: final
-// once the length is proven, else checked with a canary, else split.
-func (vs *versionScan) resolve(ctx context.Context, l []uint16, reason string) {
+// resolve decides a refusal of l (the answer refusal) at an unproven
+// length: final once the length is proven, else checked with a canary,
+// else split.
+func (vs *versionScan) resolve(ctx context.Context, l []uint16, refusal answer) {
+	reason := refusal.reason
 	switch {
 	case len(l) <= vs.trusted():
 		vs.reject(l, reason)
+		vs.noteFragile(l, refusal, false, false)
 	case vs.ceiling > 0 && len(l) >= vs.ceiling, len(vs.accepted) == 0:
 		vs.suspect(l)
 	default:
@@ -495,6 +555,7 @@ func (vs *versionScan) chosen(a answer) {
 			vs.cnc = append(vs.cnc, a.suite)
 			vs.status[a.suite] = ChosenNotCompleted
 			vs.reasons[a.suite] = a.reason
+			vs.noteFragile([]uint16{a.suite}, a, true, false)
 		}
 		return
 	}
@@ -581,6 +642,7 @@ func (vs *versionScan) result() VersionResult {
 		}
 	case vs.refused != "":
 		r.Outcome, r.Reason = Rejected, vs.refused
+		r.lowerTo = vs.lowerTo
 		r.Inconclusive, r.InconclusiveReason = nil, ""
 	case len(vs.cnc) > 0 && len(r.Inconclusive) == 0:
 		// The server speaks the version but completes none of the suites
@@ -828,6 +890,7 @@ func (vs *versionScan) unpoison(ctx context.Context, chunk []uint16, k int) (uin
 		return a.suite, true
 	case a.outcome() == Rejected:
 		vs.reject(chunk, a.reason)
+		vs.noteFragile(chunk, a, false, true)
 	default:
 		// Neither answered nor refused: the earlier refusal is not
 		// confirmed.
@@ -883,9 +946,10 @@ func (vs *versionScan) namePoison(ctx context.Context, k int, x uint16) {
 				vs.loop(ctx)
 			}
 			return false, "", false
-		case a.outcome() == Rejected:
+		case a.outcome() == Rejected && a.drop == dropNone:
 			return true, a.reason, true
 		}
+		// A drop names no poison: a flaky connection refuses anything.
 		return false, "", false
 	}
 	for _, chunk := range split(q, max(vs.maxLen()-1, 1)) {

@@ -199,8 +199,11 @@ func TestMisbehavingServers(t *testing.T) {
 		{"silent", faketls.Config{Silent: true, HangFor: 5 * time.Second}, Inconclusive, "timeout after 300ms"},
 		{"garbage", faketls.Config{Garbage: true}, Inconclusive, "not TLS: first bytes "},
 		{"http", faketls.Config{HTTP: true}, Inconclusive, `not TLS: first bytes "HTTP/1.1 400"`},
-		{"close", faketls.Config{CloseAfterHello: true}, Rejected, "connection closed after ClientHello"},
-		{"reset", faketls.Config{RejectVersion: faketls.RefuseReset}, Rejected, "connection reset after ClientHello"},
+		// A close or reset is a refusal only where the endpoint answers
+		// other hellos in TLS (docs/scan-algorithm.md, "Consistent
+		// refusals"): after every hello it decides nothing.
+		{"close", faketls.Config{CloseAfterHello: true}, Inconclusive, "no TLS answer to any hello: closed early on "},
+		{"reset", faketls.Config{RejectVersion: faketls.RefuseReset}, Inconclusive, "no TLS answer to any hello: connection reset on "},
 		{"hang", faketls.Config{RejectVersion: faketls.RefuseHang, HangFor: 5 * time.Second}, Inconclusive, "timeout after 300ms"},
 	}
 	for _, tt := range tests {
@@ -216,8 +219,7 @@ func TestMisbehavingServers(t *testing.T) {
 				}
 			}
 			// A server that only ever closes or resets gave no TLS answer:
-			// the endpoint is inconclusive even though each version's
-			// probe reads as a refusal.
+			// the endpoint is inconclusive, and so is each version.
 			if res.Status != StatusInconclusive {
 				t.Errorf("status %s (%s)", res.Status, res.Error)
 			}

@@ -126,7 +126,7 @@ func (e *endpoint) groupsTLS13(ctx context.Context, suites []uint16) GroupResult
 				reason: fmt.Sprintf("protocol error: ServerHello with a key share for 0x%04X though none was sent", a.group)}
 		case a.kind == ansHello:
 			return groupAnswer{kind: groupFound, group: a.group}
-		case a.outcome() == Rejected:
+		case a.outcome() == Rejected && a.drop == dropNone: // a drop is no refusal of a group
 			return groupAnswer{kind: groupRefused, reason: a.reason}
 		}
 		return groupAnswer{kind: groupInconclusive, reason: a.reason}
@@ -151,7 +151,7 @@ func (e *endpoint) groupsECDHE(ctx context.Context, v tls.Version, suites []uint
 			return groupAnswer{kind: groupInconclusive, reason: "explicit curve parameters instead of a named curve"}
 		case a.kind == ansHello:
 			return groupAnswer{kind: groupFound, group: a.ske.Group}
-		case a.outcome() == Rejected:
+		case a.outcome() == Rejected && a.drop == dropNone: // a drop is no refusal of a group
 			return groupAnswer{kind: groupRefused, reason: a.reason}
 		}
 		return groupAnswer{kind: groupInconclusive, reason: a.reason}
@@ -177,7 +177,7 @@ func (e *endpoint) groupsFFDHE(ctx context.Context, v tls.Version, suites []uint
 			}
 			return groupAnswer{kind: groupRefused, bits: a.ske.DHPrimeBits,
 				reason: fmt.Sprintf("server uses its own %d-bit prime, not an RFC 7919 group", a.ske.DHPrimeBits)}
-		case a.outcome() == Rejected:
+		case a.outcome() == Rejected && a.drop == dropNone: // a drop is no refusal of a group
 			return groupAnswer{kind: groupRefused, reason: a.reason}
 		}
 		return groupAnswer{kind: groupInconclusive, reason: a.reason}

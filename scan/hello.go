@@ -271,7 +271,10 @@ type helloParams struct {
 	// keyShare13 adds an x25519 key share to a TLS 1.3 hello; without it
 	// key_share is empty and the server answers with a HelloRetryRequest.
 	keyShare13 bool
-	rand       io.Reader
+	// shares13, when set, are the groups of a TLS 1.3 hello's key shares
+	// (instead of keyShare13's x25519).
+	shares13 []uint16
+	rand     io.Reader
 }
 
 // buildHello returns the records of a ClientHello for p (docs/scan-
@@ -310,8 +313,12 @@ func buildHello(p helloParams) ([]byte, error) {
 			groups = groups13()
 		}
 		var shares []tls.KeyShare
-		if p.keyShare13 && slices.Contains(groups, tls.GroupX25519) {
-			ks, err := tls.GenerateKeyShare(tls.GroupX25519, p.rand)
+		with := p.shares13
+		if with == nil && p.keyShare13 && slices.Contains(groups, tls.GroupX25519) {
+			with = []uint16{tls.GroupX25519}
+		}
+		for _, g := range with {
+			ks, err := tls.GenerateKeyShare(g, p.rand)
 			if err != nil {
 				return nil, fmt.Errorf("scan: hello key share: %w", err)
 			}
@@ -350,6 +357,26 @@ func buildHello(p helloParams) ([]byte, error) {
 	}
 	return ch.MarshalRecords()
 }
+
+// sentExtensions are the extension types a probe hello of version v may
+// carry (buildHello; server_name counted whether or not a name was sent):
+// the only ones a ServerHello may answer.
+func sentExtensions(v tls.Version) []uint16 {
+	switch v {
+	case tls.VersionSSL20, tls.VersionSSL30:
+		return nil
+	case tls.VersionTLS13:
+		return ext13
+	}
+	return ext12
+}
+
+var (
+	ext12 = []uint16{tls.ExtServerName, tls.ExtSupportedGroups, tls.ExtECPointFormats, tls.ExtSignatureAlgorithms,
+		tls.ExtRenegotiationInfo, tls.ExtExtendedMasterSecret, tls.ExtSessionTicket, tls.ExtPadding}
+	ext13 = []uint16{tls.ExtServerName, tls.ExtSupportedGroups, tls.ExtSignatureAlgorithms, tls.ExtSupportedVersions,
+		tls.ExtPSKKeyExchangeModes, tls.ExtKeyShare, tls.ExtPadding}
+)
 
 // buildSSLv2Hello returns an SSL 2.0 CLIENT-HELLO record offering kinds
 // with a 16-byte challenge.

@@ -45,6 +45,13 @@ func TestBuildHello(t *testing.T) {
 			if !slices.Equal(ch.CipherSuites, cands[:n]) {
 				t.Errorf("%s: suites changed", tls.Version(v).String())
 			}
+			// A ServerHello is checked against sentExtensions: it must
+			// name every extension the hello carries.
+			for _, x := range ch.Extensions {
+				if !slices.Contains(sentExtensions(v), x.Type) {
+					t.Errorf("%s: hello sends extension 0x%04X that sentExtensions does not list", tls.Version(v).String(), x.Type)
+				}
+			}
 			switch v {
 			case tls.VersionSSL30:
 				if ch.HasExtensions || ch.RecordVersion != tls.VersionSSL30 || ch.Version != tls.VersionSSL30 {

@@ -138,12 +138,21 @@ func (e *endpoint) waitThrottle(ctx context.Context) bool {
 }
 
 // endpointError is the status and failure of an endpoint whose first
-// probe could not connect: a throttling server leaves it inconclusive, a
-// STARTTLS not advertised or refused unreachable with a clear reason.
+// probe could not connect: a throttling server leaves it inconclusive; a
+// STARTTLS not advertised or refused is unreachable (TLS cannot be
+// reached there), with a clear reason; a dialogue that failed otherwise
+// (an endless reply, an overlong line, a reply that is not the protocol,
+// a timeout mid-dialogue) is a dialogue error: the connection opened.
 func endpointError(err error) (Status, Failure) {
 	f := failureOf(StageDial, err)
-	if errors.Is(err, protocols.ErrThrottled) {
+	var pe *protocols.Error
+	switch {
+	case errors.Is(err, protocols.ErrThrottled):
 		return StatusInconclusive, f
+	case errors.Is(err, protocols.ErrNoSTARTTLS), errors.Is(err, protocols.ErrSTARTTLSRefused):
+		return StatusUnreachable, f
+	case errors.As(err, &pe):
+		return StatusDialogueError, f
 	}
 	return StatusUnreachable, f
 }

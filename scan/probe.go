@@ -60,6 +60,34 @@ type answer struct {
 	ske     *tls.ServerKeyExchange // with probeReq.readSKE, when one came
 	sslv2   *tls.SSLv2ServerHello
 	err     error // the underlying error, for dial failures
+	// drop says how the connection failed when it did at the transport
+	// level: a reset, a close before the answer was complete, a TCP
+	// refusal (docs/scan-algorithm.md, "Consistent refusals").
+	drop dropKind
+}
+
+// dropKind is a connection failure below TLS: what a flaky network, a
+// connection limiter or a firewall does as well as a server refusing.
+type dropKind uint8
+
+const (
+	dropNone    dropKind = iota
+	dropReset            // TCP reset
+	dropClosed           // FIN before the answer was complete
+	dropRefused          // the TCP connection was refused
+)
+
+// String names the drop as the reasons do: "reset", "closed", "refused".
+func (d dropKind) String() string {
+	switch d {
+	case dropReset:
+		return "reset"
+	case dropClosed:
+		return "closed"
+	case dropRefused:
+		return "refused"
+	}
+	return ""
 }
 
 // outcome maps an answer to the outcome of what it probed. A chosen suite
@@ -73,6 +101,16 @@ func (a answer) outcome() Outcome {
 		return Rejected
 	}
 	return Inconclusive
+}
+
+// spokeTLS reports whether the server answered in TLS (or SSLv2): a
+// ServerHello of any kind, an alert, an SSLv2 message.
+func (a answer) spokeTLS() bool {
+	switch a.kind {
+	case ansHello, ansIncomplete, ansSSLv2Hello, ansAlert, ansSSLv2Error, ansLower, ansHigher, ansUnoffered:
+		return true
+	}
+	return false
 }
 
 // retryable reports whether the same probe may answer otherwise: network
@@ -95,6 +133,7 @@ const (
 	forOrder
 	forGroups
 	forPoison
+	forVerify // re-probes of a refusal on a dropped connection, and their control
 )
 
 // probeReq is one probe: the hello bytes and what to check the answer
@@ -157,7 +196,12 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 		if ctx.Err() != nil {
 			return answer{kind: ansCancelled, reason: ReasonCancelled}
 		}
-		return answer{kind: ansDialError, reason: dialReason(err), err: err}
+		a := answer{kind: ansDialError, reason: dialReason(err), err: err}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			a.drop = dropRefused
+		}
+		e.observe(a)
+		return a
 	}
 	defer conn.Close()
 	e.count(req.purpose, retry)
@@ -168,7 +212,9 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 	defer stop()
 
 	if _, err := conn.Write(req.hello); err != nil {
-		return e.ioAnswer(ctx, err, nil, "sending the ClientHello")
+		a := e.ioAnswer(ctx, err, nil, "sending the ClientHello")
+		e.observe(a)
+		return a
 	}
 	limit := maxHelloBytes
 	if req.readSKE {
@@ -176,10 +222,25 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 	}
 	r := &probeReader{r: conn, limit: limit}
 	a := e.readAnswer(ctx, r, req)
-	switch a.kind {
-	case ansHello, ansIncomplete, ansSSLv2Hello, ansAlert, ansSSLv2Error, ansLower, ansHigher, ansUnoffered:
+	if a.spokeTLS() {
 		e.spokeTLS.Store(true)
 	}
+	if a.kind == ansHello {
+		e.mu.Lock()
+		if e.control == nil {
+			c := req
+			e.control = &c
+		}
+		if a.version == tls.VersionTLS13 {
+			if a.hrr && e.hrrGroup == 0 {
+				e.hrrGroup = a.group
+			} else if !a.hrr {
+				e.serverHello13 = true
+			}
+		}
+		e.mu.Unlock()
+	}
+	e.observe(a)
 	return a
 }
 
@@ -241,6 +302,14 @@ func (e *endpoint) readAnswer(ctx context.Context, r *probeReader, req probeReq)
 				return incomplete(*got, "an SSLv2 record")
 			}
 			if req.version != tls.VersionSSL20 {
+				// SSLv2-framed bytes to a TLS hello: an SSLv2 server
+				// answering in its own version, or garbage that happens
+				// to look like an SSLv2 record header. Only a well-formed
+				// SSLv2 message is the former.
+				v2 := sslv2Answer(ev.Message)
+				if v2.kind != ansSSLv2Hello && v2.kind != ansSSLv2Error {
+					return answer{kind: ansGarbage, reason: "not TLS: SSLv2-framed bytes that are no SSLv2 message (" + v2.reason + ")"}
+				}
 				return answer{kind: ansLower, version: tls.VersionSSL20,
 					reason: fmt.Sprintf("server answered SSLv2 to a %s hello", asked)}
 			}
@@ -308,9 +377,13 @@ func (e *endpoint) afterHello(ctx context.Context, got answer, err error) answer
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, errTooLarge):
 		return got
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return incomplete(got, "connection closed")
+		a := incomplete(got, "connection closed")
+		a.drop = dropClosed
+		return a
 	case isReset(err):
-		return incomplete(got, "connection reset")
+		a := incomplete(got, "connection reset")
+		a.drop = dropReset
+		return a
 	}
 	return incomplete(got, "malformed record")
 }
@@ -337,13 +410,12 @@ func helloAnswer(msg []byte, req probeReq) answer {
 	}
 	v := sh.NegotiatedVersion()
 	a := answer{version: v, suite: sh.CipherSuite, hrr: sh.HelloRetryRequest, group: sh.KeyShareGroup}
-	switch {
-	case v == req.version:
-	case v >= tls.VersionSSL30 && v < req.version:
-		a.kind = ansLower
-		a.reason = fmt.Sprintf("server answered %s to a %s hello", v, asked)
-		return a
-	default:
+	// Every field is checked against what was offered before any rule
+	// reads it (docs/scan-algorithm.md, "Outcomes"): a ServerHello that
+	// names an unoffered suite or answers an extension that was not sent
+	// is nonsense whatever its version says, so it decides nothing — a
+	// lower version in it is not a refusal.
+	if v > req.version || v < tls.VersionSSL30 {
 		a.kind = ansHigher
 		a.reason = fmt.Sprintf("server answered %s to a %s hello", v, asked)
 		return a
@@ -353,6 +425,16 @@ func helloAnswer(msg []byte, req probeReq) answer {
 		a.reason = fmt.Sprintf("server chose 0x%04X which was not offered", sh.CipherSuite)
 		return a
 	}
+	if x, ok := unsentExtension(sh, req); ok {
+		a.kind = ansUnoffered
+		a.reason = fmt.Sprintf("server answered extension 0x%04X which was not sent", x)
+		return a
+	}
+	if v < req.version {
+		a.kind = ansLower
+		a.reason = fmt.Sprintf("server answered %s to a %s hello", tls.Version(v).String(), asked)
+		return a
+	}
 	if sh.HelloRetryRequest && v != tls.VersionTLS13 {
 		a.kind = ansMalformed
 		a.reason = "HelloRetryRequest without TLS 1.3"
@@ -360,6 +442,21 @@ func helloAnswer(msg []byte, req probeReq) answer {
 	}
 	a.kind = ansHello
 	return a
+}
+
+// unsentExtension returns the first extension of sh that answers none
+// the probe's hello sent (RFC 5246 §7.4.1.4, RFC 8446 §4.2: a server
+// must not send an extension the client did not offer; a
+// HelloRetryRequest may carry a cookie, RFC 8446 §4.2.2).
+func unsentExtension(sh *tls.ServerHello, req probeReq) (uint16, bool) {
+	sent := sentExtensions(req.version)
+	for _, x := range sh.Extensions {
+		if slices.Contains(sent, x.Type) || sh.HelloRetryRequest && x.Type == tls.ExtCookie {
+			continue
+		}
+		return x.Type, true
+	}
+	return 0, false
 }
 
 // sslv2Answer classifies an SSLv2 record answering an SSLv2 hello.
@@ -392,9 +489,9 @@ func (e *endpoint) ioAnswer(ctx context.Context, err error, r *probeReader, when
 	case errors.Is(err, errTooLarge):
 		return answer{kind: ansTooLarge, reason: fmt.Sprintf("no decision in the first %d bytes of the answer", r.limit)}
 	case received == 0 && errors.Is(err, io.EOF):
-		return answer{kind: ansClosed, reason: "connection closed " + when}
+		return answer{kind: ansClosed, reason: "connection closed " + when, drop: dropClosed}
 	case received == 0 && isReset(err):
-		return answer{kind: ansReset, reason: "connection reset " + when}
+		return answer{kind: ansReset, reason: "connection reset " + when, drop: dropReset}
 	case errors.Is(err, tls.ErrMalformed), errors.Is(err, tls.ErrUnexpected), errors.Is(err, tls.ErrTooLarge):
 		if r != nil && !tls.MaybeTLS(r.first) {
 			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
@@ -404,9 +501,9 @@ func (e *endpoint) ioAnswer(ctx context.Context, err error, r *probeReader, when
 		if r != nil && !tls.MaybeTLS(r.first) {
 			return answer{kind: ansGarbage, reason: "not TLS: first bytes " + quoteFirst(r.first)}
 		}
-		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection closed after %d bytes, inside a record", received)}
+		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection closed after %d bytes, inside a record", received), drop: dropClosed}
 	case isReset(err):
-		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection reset after %d bytes", received)}
+		return answer{kind: ansMalformed, reason: fmt.Sprintf("connection reset after %d bytes", received), drop: dropReset}
 	}
 	return answer{kind: ansMalformed, reason: fmt.Sprintf("%s: %v", when, err)}
 }

@@ -48,7 +48,25 @@ const (
 	// endpoint never answered a single probe decisively; the parts that
 	// finished are kept, the others are inconclusive with their reason.
 	StatusInconclusive Status = "inconclusive"
+	// StatusPartial: the endpoint answered, but at least one version
+	// (SSLv2 included) is inconclusive: what was decided is final, the
+	// rest is not known (Result.Error names the versions).
+	StatusPartial Status = "partial"
+	// StatusDialogueError: the connection opened but the plaintext
+	// dialogue before TLS failed (an endless reply, an overlong line, a
+	// reply that is not the protocol); Result.Error says how.
+	StatusDialogueError Status = "dialogue-error"
+	// StatusNotStarted: the scan of the target never began (a sweep's
+	// --max-time ran out first); nothing but Target is filled
+	// (NotStarted).
+	StatusNotStarted Status = "not-started"
 )
+
+// NotStarted is the result of a target whose scan never began, for
+// reason.
+func NotStarted(t Target, reason string) *Result {
+	return &Result{Target: t, Status: StatusNotStarted, Error: Failure{Reason: reason}}
+}
 
 // String returns the status's name.
 func (s Status) String() string { return string(s) }
@@ -98,6 +116,14 @@ type Result struct {
 	// when it did not): the stage (dial, handshake, verify) and the
 	// reason, as Error gives them.
 	CertError Failure `json:"cert_error,omitzero"`
+
+	// Contradictions are the answers of the endpoint that disagree with
+	// each other (docs/scan-algorithm.md, "Cross-checks"): the
+	// certificate handshake negotiated a version or suite the enumeration
+	// did not accept, a version was refused with a lower version that is
+	// refused itself, TLS 1.3 was only ever answered with
+	// HelloRetryRequests. Each made the versions it names inconclusive.
+	Contradictions []string `json:"contradictions,omitempty"`
 
 	// Dialogue is what the plaintext dialogue of the endpoint's first
 	// STARTTLS upgrade that completed revealed (NetDialer, through the
@@ -189,6 +215,10 @@ type VersionResult struct {
 	// their RFCs allow are reported as such), the TLS 1.3 suites for
 	// TLS 1.3.
 	Candidates int `json:"candidates"`
+
+	// lowerTo is the version a lower-version ServerHello that refused the
+	// version named (for the cross-check); 0 otherwise.
+	lowerTo tls.Version
 }
 
 // Name returns the version's name, "TLSv1.2".
@@ -249,6 +279,7 @@ type Handshakes struct {
 	Order       int `json:"order"`       // server preference, ranking and ChaCha20 priority probes
 	Groups      int `json:"groups"`      // group and DHE prime probes
 	Poison      int `json:"poison"`      // the poison check: refused suites offered again without a suspect kind, and the naming of a poison
+	Verify      int `json:"verify"`      // re-probes of refusals that rested on a dropped connection, and their control probes
 	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls)
 	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
 	Total       int `json:"total"`

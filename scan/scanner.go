@@ -173,6 +173,22 @@ type endpoint struct {
 	// throttled answers so far, and until when every probe waits.
 	throttles     int
 	throttleUntil time.Time
+
+	// stab counts what happened to the probes' connections, and control
+	// is a hello the endpoint answered with a ServerHello (stability.go);
+	// both under mu.
+	stab    stability
+	control *probeReq
+	// hrrGroup is the group of the first TLS 1.3 HelloRetryRequest;
+	// serverHello13 is set once a TLS 1.3 probe got a ServerHello (not a
+	// HelloRetryRequest). Both under mu.
+	hrrGroup      uint16
+	serverHello13 bool
+	// controlFailed: a control probe of settle was dropped (settle's
+	// goroutine only).
+	controlFailed bool
+	// certWait, when set, waits for the certificate handshake in flight.
+	certWait func()
 }
 
 // accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and
@@ -226,6 +242,8 @@ func (e *endpoint) count(p purpose, retry bool) {
 		h.Groups++
 	case forPoison:
 		h.Poison++
+	case forVerify:
+		h.Verify++
 	}
 	if retry {
 		h.Retries++
@@ -306,6 +324,7 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	if !opts.SkipCert && opts.Gate == nil {
 		e.onServerHello = startCert
 	}
+	e.certWait = certWG.Wait
 	if !opts.SkipCert && opts.CertOptions.Roots == nil {
 		preloadRoots() // parsed while the probes run
 	}
@@ -347,8 +366,17 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 	}
 	wg.Wait()
 	certWG.Wait()
+	if ctx.Err() == nil {
+		e.crossCheck(ctx, res)
+	}
 	if ctx.Err() != nil {
 		res.Status, res.Error = StatusInconclusive, cancelled
+		return res
+	}
+	if res.Status == StatusOK {
+		if f, partial := partialFailure(res); partial {
+			res.Status, res.Error = StatusPartial, f
+		}
 	}
 	return res
 }
