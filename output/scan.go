@@ -29,7 +29,7 @@ type ScanRecord struct {
 	Protocol string `json:"protocol"` // https, tls, smtp …
 	Address  string `json:"address"`  // ip:port dialed; "" when resolution failed
 
-	Status string `json:"status"` // ok, unreachable, inconclusive
+	Status string `json:"status"` // ok, partial, unreachable, dialogue-error, inconclusive, not-started
 	// Error is why status is not ok (scan.Failure): "stage: reason", or
 	// the reason alone when no stage failed ("cancelled"); ErrorStage the
 	// stage alone (resolve, dial, preamble, hello; "" when none).
@@ -41,8 +41,11 @@ type ScanRecord struct {
 
 	Handshakes HandshakesRecord `json:"handshakes"`
 	Versions   []VersionRecord  `json:"versions"`
-	Ciphers    []CipherRecord   `json:"ciphers"`
-	Groups     []GroupRecord    `json:"groups"`
+	// Contradictions are answers of the endpoint that disagree with each
+	// other (scan.Result.Contradictions); [] when none.
+	Contradictions []string       `json:"contradictions"`
+	Ciphers        []CipherRecord `json:"ciphers"`
+	Groups         []GroupRecord  `json:"groups"`
 
 	DHPrimeBits int         `json:"dh_prime_bits"` // 0: unknown or no DHE suite
 	Certificate *CertRecord `json:"certificate"`   // null when not fetched
@@ -221,11 +224,12 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			ByPurpose: map[string]int{
 				"sslv2": r.Handshakes.SSLv2, "versions": r.Handshakes.Versions, "suites": r.Handshakes.Suites,
 				"order": r.Handshakes.Order, "groups": r.Handshakes.Groups, "certificate": r.Handshakes.Certificate,
-				"poison": r.Handshakes.Poison,
+				"poison": r.Handshakes.Poison, "verify": r.Handshakes.Verify,
 			},
 			Retries: r.Handshakes.Retries,
 		},
 		Versions:              []VersionRecord{},
+		Contradictions:        append([]string{}, r.Contradictions...),
 		Ciphers:               []CipherRecord{},
 		Groups:                []GroupRecord{},
 		DHPrimeBits:           r.DHPrimeBits,

@@ -31,6 +31,9 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 	p("  status\t%s", status)
 	p("  duration\t%s", time.Duration(rec.DurationMS*int64(time.Millisecond)))
 	p("  handshakes\t%d (%s)", rec.Handshakes.Total, purposeSummary(rec.Handshakes))
+	for _, c := range rec.Contradictions {
+		p("  contradiction\t%s", c)
+	}
 	writeDialogue(p, rec.Dialogue)
 	if err := tw.Flush(); err != nil {
 		return err
@@ -214,7 +217,7 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 
 func purposeSummary(h HandshakesRecord) string {
 	var parts []string
-	for _, k := range []string{"sslv2", "versions", "suites", "order", "groups", "certificate"} {
+	for _, k := range []string{"sslv2", "versions", "suites", "order", "groups", "certificate", "poison", "verify"} {
 		if n := h.ByPurpose[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}
