@@ -123,8 +123,9 @@ func evaluate(p *Policy, r *scan.Result, notEnumerated func(tls.Version) bool) V
 	v := Verdict{Target: r.Target, Policy: p.Name, Rules: p.RuleIDs()}
 	e := &evaluator{p: p, r: r, v: &v, notEnumerated: notEnumerated}
 	switch r.Status {
-	case scan.StatusUnreachable:
-		e.undecided(RuleReachable, "unreachable: %s", r.Error)
+	case scan.StatusUnreachable, scan.StatusDialogueError, scan.StatusNotStarted:
+		// Nothing of TLS was seen.
+		e.undecided(RuleReachable, "%s: %s", r.Status, r.Error)
 		v.Status = Inconclusive
 		return v
 	case scan.StatusInconclusive:

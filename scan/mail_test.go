@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -226,5 +227,22 @@ func TestMailAlertAfterSTARTTLS(t *testing.T) {
 				t.Errorf("dialogue %+v", res.Dialogue)
 			}
 		})
+	}
+}
+
+// TestMailDialogueError: a dialogue that breaks the protocol (an endless
+// reply, an overlong line, a close mid-reply) opened a connection: the
+// endpoint is "dialogue-error", not "unreachable".
+func TestMailDialogueError(t *testing.T) {
+	for _, f := range mailFakes {
+		for _, m := range []fakemail.Mode{fakemail.Endless, fakemail.LongLine, fakemail.CloseMid} {
+			t.Run(fmt.Sprintf("%s-%d", f.name, m), func(t *testing.T) {
+				t.Parallel()
+				res := scanMail(t, f, m, scan.NetDialer{})
+				if res.Status != scan.StatusDialogueError || res.Error.Stage != scan.StagePreamble {
+					t.Errorf("status %s (%q), want dialogue-error at the preamble", res.Status, res.Error)
+				}
+			})
+		}
 	}
 }

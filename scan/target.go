@@ -115,11 +115,17 @@ type Target struct {
 	Addr     string   // host name or IP literal to dial, without brackets; an IPv6 zone stays attached ("fe80::1%eth0")
 	Port     uint16   // never 0 in a parsed Target
 	Protocol Protocol // how the connection reaches its handshake
+	// Name is the host name as written when a target list resolved it
+	// and Addr holds one of its addresses (scan/targets); "" otherwise.
+	// String names the target by it.
+	Name string
 }
 
 // String returns the canonical "scheme://host:port" form of t, which
-// ParseTarget reads back to the same Target (but for Input). IPv6 literals
-// are bracketed; an IPv6 zone is written "%25zone" as RFC 6874 asks.
+// ParseTarget reads back to the same Target (but for Input, and for Addr
+// when Name is set: the host is then Name, the name as written). IPv6
+// literals are bracketed; an IPv6 zone is written "%25zone" as RFC 6874
+// asks.
 func (t Target) String() string { return string(t.AppendCanonical(nil)) }
 
 // AppendCanonical appends t.String() to b, without allocating when b has
@@ -131,13 +137,17 @@ func (t Target) AppendCanonical(b []byte) []byte {
 	}
 	b = append(b, p...)
 	b = append(b, "://"...)
-	if !strings.Contains(t.Addr, ":") {
-		b = append(b, t.Addr...)
-	} else if i := strings.IndexByte(t.Addr, '%'); i >= 0 {
-		b = append(append(append(append(b, '['), t.Addr[:i]...), "%25"...), t.Addr[i+1:]...)
+	addr := t.Addr
+	if t.Name != "" {
+		addr = t.Name
+	}
+	if !strings.Contains(addr, ":") {
+		b = append(b, addr...)
+	} else if i := strings.IndexByte(addr, '%'); i >= 0 {
+		b = append(append(append(append(b, '['), addr[:i]...), "%25"...), addr[i+1:]...)
 		b = append(b, ']')
 	} else {
-		b = append(append(append(b, '['), t.Addr...), ']')
+		b = append(append(append(b, '['), addr...), ']')
 	}
 	b = append(b, ':')
 	return strconv.AppendUint(b, uint64(t.Port), 10)

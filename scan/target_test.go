@@ -416,3 +416,16 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetNameKept: a target a list resolved keeps its name in String
+// (the record's target field); the address is Addr.
+func TestTargetNameKept(t *testing.T) {
+	tg := Target{Host: "example.com", Addr: "192.0.2.7", Name: "example.com", Port: 443, Protocol: ProtoHTTPS}
+	if got := tg.String(); got != "https://example.com:443" {
+		t.Errorf("String() = %q, want the name", got)
+	}
+	tg.Name = ""
+	if got := tg.String(); got != "https://192.0.2.7:443" {
+		t.Errorf("String() = %q without Name", got)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"unicode/utf8"
 )
 
 // Exit codes shared by every command. docs/exit-codes.md documents them.
@@ -91,11 +93,33 @@ func usage(w io.Writer) {
 // fail prints an error and an optional hint, the only place errors reach
 // the user, and returns code.
 func (e *env) fail(code int, err error, hint string) int {
-	fmt.Fprintf(e.stderr, "error: %v\n", err)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if h, ok := strings.CutPrefix(line, "hint: "); ok { // a hint carried in the error (policy.go)
+			fmt.Fprintf(e.stderr, "hint: %s\n", clip(h))
+			continue
+		}
+		fmt.Fprintf(e.stderr, "error: %s\n", clip(line))
+	}
 	if hint != "" {
-		fmt.Fprintf(e.stderr, "hint: %s\n", hint)
+		fmt.Fprintf(e.stderr, "hint: %s\n", clip(hint))
 	}
 	return code
+}
+
+// maxMessage is the longest line of an error or warning: an input quoted
+// in it (a 1 MB target) is cut there.
+const maxMessage = 240
+
+// clip cuts s to maxMessage bytes, at a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
 }
 
 // parseFlags parses a command's flags, which may stand before, between or
@@ -118,8 +142,9 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) (pos []string, code in
 			if u := failedValue(fs); u != nil {
 				return nil, e.fail(exitUsage, u.err, u.hint), true
 			}
-			e.stderr.Write(msgs.Bytes())
-			return nil, exitUsage, true
+			// flag's own text and the whole usage are replaced by the
+			// error: and hint: lines.
+			return nil, e.fail(exitUsage, flagError(fs.Name(), err), "run 'tlsmap help "+fs.Name()+"' for the flags"), true
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -131,6 +156,15 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) (pos []string, code in
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagError rewrites an error of flag.FlagSet.Parse for the error: line.
+func flagError(cmd string, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("%s: unknown flag %s", cmd, name)
+	}
+	return fmt.Errorf("%s: %s", cmd, msg)
 }
 
 // failedValue returns the error of the typed flag value whose Set failed,

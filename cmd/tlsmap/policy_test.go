@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tlsmap/tlsmap/internal/faketls"
+	"github.com/tlsmap/tlsmap/internal/hostile"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 	"github.com/tlsmap/tlsmap/output"
@@ -257,5 +260,50 @@ func TestPolicyUsage(t *testing.T) {
 	code, stdout, _ := gateRun(t, "scan", "--list-policies")
 	if code != exitOK || !strings.Contains(stdout, "mozilla-intermediate") || !strings.Contains(stdout, "- min-version: TLSv1.2") {
 		t.Errorf("--list-policies: %d\n%s", code, stdout)
+	}
+}
+
+// TestPolicyBehindLimiter runs the built binary with --policy tls12-min
+// against a TLS 1.0-accepting server behind a connection limiter that
+// serves the first N connections and then closes, resets or refuses every
+// later one: whatever N, the gate exits 1 (TLS 1.0 seen) or 2 (not seen),
+// never 0.
+func TestPolicyBehindLimiter(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "tlsmap")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	back := faketls.Start(t, faketls.Config{
+		Suites: map[wire.Version][]uint16{
+			wire.VersionTLS10: {0xC013, 0x002F},
+			wire.VersionTLS12: {0xC02F, 0xC013},
+		},
+	})
+	for _, drop := range []hostile.Drop{hostile.FIN, hostile.RST, hostile.Refuse} {
+		for _, limit := range []int{1, 3, 6, 12, 25, 1000} {
+			t.Run(fmt.Sprintf("%s-after-%d", drop, limit), func(t *testing.T) {
+				t.Parallel()
+				h := hostile.Start(t, hostile.Config{Backend: back.Addr(), Limit: limit, LimitDrop: drop})
+				cmd := exec.Command(bin, "scan", "--policy", "tls12-min", "--format", "jsonl", "--no-groups",
+					"--timeout", "500ms", "--backoff-after", "0", h.Addr())
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				code := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					code = ee.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("exit %d, %d connections", code, h.Connections())
+				if code != 1 && code != 2 {
+					t.Errorf("exit %d, want 1 or 2 (never 0 on a TLS 1.0 server); %d connections\nstdout:\n%s\nstderr:\n%s", code, h.Connections(), stdout.String(), stderr.String())
+				}
+				if limit == 1000 && code != 1 {
+					t.Errorf("no limit reached: exit %d, want 1 (TLS 1.0 accepted)\nstderr:\n%s", code, stderr.String())
+				}
+			})
+		}
 	}
 }

@@ -44,8 +44,10 @@ Targets (docs/targets.md):
 
 Exit status: 0 every endpoint passes (scanned; with a policy: meets it);
 1 at least one endpoint violates the policy; 2 no violation, but at least
-one endpoint unreachable or inconclusive (or an input line was invalid, or
---max-time cut the sweep); 3 bad flags or targets, or an internal error;
+one endpoint partial (a version undecided), unreachable, failing its
+STARTTLS dialogue or inconclusive (or an input line was invalid, or
+--max-time cut the sweep: the targets not started are reported
+"not-started"); 3 bad flags or targets, or an internal error;
 130 interrupted (what finished is printed). See docs/exit-codes.md.
 
 Examples:
@@ -234,12 +236,15 @@ func runScan(e *env, args []string) int {
 		// Only list lines get here (arguments were checked above); the
 		// first ones are named, the rest counted.
 		if badLines.Add(1) <= 20 {
-			fmt.Fprintf(e.stderr, "warning: %s: %v\n", source, err)
+			fmt.Fprintf(e.stderr, "warning: %s\n", clip(source+": "+err.Error()))
 		}
 	}
 	jobs := make(chan scan.Target, 2**concurrency)
 	produced := make(chan error, 1)
-	go func() { produced <- targets.Stream(ctx, inputs, sopts, jobs) }()
+	// The producer runs on when --max-time cuts the sweep: every target
+	// of the input gets a record, the ones never started "not-started"
+	// (enumerating them dials nothing).
+	go func() { produced <- targets.Stream(sigCtx, inputs, sopts, jobs) }()
 
 	limits := scan.Limits{Rate: *rateFlag, PerIPRate: *perIPRate, BackoffAfter: *backoffAfter}
 	if *backoffAfter == 0 {
@@ -260,16 +265,7 @@ func runScan(e *env, args []string) int {
 		finished int
 		byStatus = map[scan.Status]int{}
 	)
-	scan.Sweep(ctx, jobs, opts, scan.SweepOptions{
-		Concurrency: *concurrency,
-		Limiter:     limiter,
-		Started: func(scan.Target) {
-			started.Add(1)
-			if prog != nil {
-				prog.inFlight.Add(1)
-			}
-		},
-	}, func(r *scan.Result) {
+	emit := func(r *scan.Result) {
 		finished++
 		byStatus[r.Status]++
 		j := gate.Judge(r) // gate may be nil: the findings alone
@@ -279,12 +275,35 @@ func runScan(e *env, args []string) int {
 		if prog != nil {
 			prog.done(r)
 		}
-	})
+	}
+	scan.Sweep(ctx, jobs, opts, scan.SweepOptions{
+		Concurrency: *concurrency,
+		Limiter:     limiter,
+		Started: func(scan.Target) {
+			started.Add(1)
+			if prog != nil {
+				prog.inFlight.Add(1)
+			}
+		},
+	}, emit)
+	interrupted := sigCtx.Err() != nil
+	timedOut := !interrupted && ctx.Err() != nil
+	notStarted := 0
+	if timedOut {
+		// What the sweep never took, and the rest of the input.
+		reason := fmt.Sprintf("--max-time %v reached before the scan started", *maxTime)
+		for t := range jobs {
+			if prog != nil {
+				prog.inFlight.Add(1)
+			}
+			emit(scan.NotStarted(t, reason))
+			notStarted++
+		}
+	}
 	if err := sw.Flush(); writeErr == nil {
 		writeErr = err
 	}
-	interrupted := sigCtx.Err() != nil
-	timedOut := !interrupted && ctx.Err() != nil
+	interrupted = sigCtx.Err() != nil
 	stop()
 	prodErr := <-produced
 	producerDone := prodErr == nil
@@ -296,10 +315,14 @@ func runScan(e *env, args []string) int {
 	}
 
 	emitted := stats.Emitted.Load()
-	notStarted := emitted - started.Load()
+	queued := emitted - started.Load() - int64(notStarted) // interrupted: queued, never reported
 	summary := func() {
-		fmt.Fprintf(e.stderr, "tlsmap: %d %s reported: %d ok, %d inconclusive, %d unreachable", finished, scanPlural(finished, "target", "targets"),
-			byStatus[scan.StatusOK], byStatus[scan.StatusInconclusive], byStatus[scan.StatusUnreachable])
+		fmt.Fprintf(e.stderr, "tlsmap: %d %s reported: %d ok", finished, scanPlural(finished, "target", "targets"), byStatus[scan.StatusOK])
+		for _, st := range []scan.Status{scan.StatusPartial, scan.StatusInconclusive, scan.StatusUnreachable, scan.StatusDialogueError, scan.StatusNotStarted} {
+			if n := byStatus[st]; n > 0 || st == scan.StatusInconclusive || st == scan.StatusUnreachable {
+				fmt.Fprintf(e.stderr, ", %d %s", n, st)
+			}
+		}
 		if d := stats.Duplicates.Load(); d > 0 {
 			fmt.Fprintf(e.stderr, "; %d %s removed", d, scanPlural(int(d), "duplicate", "duplicates"))
 		}
@@ -328,11 +351,11 @@ func runScan(e *env, args []string) int {
 		summary()
 		if producerDone {
 			return e.fail(exitInterrupted,
-				fmt.Errorf("scan: interrupted; %d of %d targets reported, %d not started", finished, emitted, notStarted),
+				fmt.Errorf("scan: interrupted; %d of %d targets reported, %d not started", finished, emitted, queued),
 				"the reported targets' unfinished parts are inconclusive \"cancelled\"")
 		}
 		return e.fail(exitInterrupted,
-			fmt.Errorf("scan: interrupted; %d targets reported, %d queued not started, the rest of the input not read", finished, notStarted),
+			fmt.Errorf("scan: interrupted; %d targets reported, %d queued not started, the rest of the input not read", finished, queued),
 			"the reported targets' unfinished parts are inconclusive \"cancelled\"")
 	}
 
@@ -340,22 +363,19 @@ func runScan(e *env, args []string) int {
 	if gate != nil {
 		code = gate.Finish(e.stdout, e.stderr)
 	}
-	incomplete := byStatus[scan.StatusInconclusive] + byStatus[scan.StatusUnreachable]
+	// Every status but ok is something not seen (partial: a version).
+	incomplete := finished - byStatus[scan.StatusOK]
 	if code == scanExitPass && (incomplete > 0 || badLines.Load() > 0 || timedOut) {
 		code = scanExitIncomplete
 	}
 	switch {
 	case timedOut:
 		summary()
-		fmt.Fprintf(e.stderr, "tlsmap: --max-time %v reached: %d queued targets not started", *maxTime, notStarted)
-		if !producerDone {
-			fmt.Fprint(e.stderr, ", the rest of the input not read")
-		}
-		fmt.Fprintln(e.stderr)
+		fmt.Fprintf(e.stderr, "tlsmap: --max-time %v reached: %d %s not started (reported \"not-started\")\n", *maxTime, notStarted, scanPlural(notStarted, "target", "targets"))
 	case incomplete > 0 || badLines.Load() > 0:
 		summary()
 		if incomplete > 0 {
-			fmt.Fprintf(e.stderr, "tlsmap: %d of %d targets unreachable or inconclusive\n", incomplete, finished)
+			fmt.Fprintf(e.stderr, "tlsmap: %d of %d targets not ok (partial, unreachable, dialogue error or inconclusive)\n", incomplete, finished)
 		}
 	}
 	return code

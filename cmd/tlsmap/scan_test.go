@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,7 +95,7 @@ func TestScanBadEndpoints(t *testing.T) {
 	if code != scanExitIncomplete {
 		t.Errorf("exit code %d, want %d; stderr:\n%s", code, scanExitIncomplete, stderr)
 	}
-	if !strings.Contains(stderr, "unreachable or inconclusive") {
+	if !strings.Contains(stderr, "targets not ok") {
 		t.Errorf("stderr does not summarise the failures:\n%s", stderr)
 	}
 	if len(recs) != len(endpoints)+1 {
@@ -421,5 +422,46 @@ func TestScanSIGINTStreaming(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "targets reported:") || !strings.Contains(stderr.String(), "error: scan: interrupted;") {
 		t.Errorf("no partial summary on stderr:\n%s", stderr.String())
+	}
+}
+
+// TestScanMaxTimeNotStarted: --max-time cuts a sweep; every input still
+// gets a record, those never started "not-started" — from the arguments
+// and from a list the producer goes on reading — and the summary counts
+// them.
+func TestScanMaxTimeNotStarted(t *testing.T) {
+	t.Parallel()
+	tarpit := faketls.Start(t, faketls.Config{Silent: true, HangFor: 10 * time.Second})
+	_, port, _ := net.SplitHostPort(tarpit.Addr())
+	list := filepath.Join(t.TempDir(), "targets.txt")
+	var lines []string
+	for i := 2; i <= 40; i++ {
+		lines = append(lines, fmt.Sprintf("127.0.0.%d:%s", i, port))
+	}
+	if err := os.WriteFile(list, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs, code, stderr := scanRecords(t, "--concurrency", "1", "--no-cert", "--timeout", "2s", "--max-time", "300ms",
+		tarpit.Addr(), "-iL", list)
+	if code != scanExitIncomplete {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, scanExitIncomplete, stderr)
+	}
+	if len(recs) != 40 {
+		t.Errorf("%d records, want 40 (every input)", len(recs))
+	}
+	notStarted := 0
+	for _, r := range recs {
+		if r.Status == "not-started" {
+			notStarted++
+			if !strings.Contains(r.Error, "--max-time") || r.Handshakes.Total != 0 {
+				t.Errorf("%s: error %q, %d handshakes", r.Target, r.Error, r.Handshakes.Total)
+			}
+		}
+	}
+	if notStarted < 38 {
+		t.Errorf("%d not-started records, want at least 38", notStarted)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("%d not-started", notStarted)) || !strings.Contains(stderr, "reported \"not-started\"") {
+		t.Errorf("stderr does not count the not-started targets:\n%s", stderr)
 	}
 }

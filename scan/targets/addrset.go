@@ -96,6 +96,7 @@ func (s *AddrSet) ParseExclude(v string) error {
 		}
 		defer f.Close()
 		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 4096), maxListLine)
 		line := 0
 		var errs []error
 		for sc.Scan() {
@@ -107,7 +108,7 @@ func (s *AddrSet) ParseExclude(v string) error {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("targets: reading %s: %w", name, err))
+			errs = append(errs, listError(name, line+1, err))
 		}
 		return errors.Join(errs...)
 	}

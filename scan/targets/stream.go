@@ -12,6 +12,7 @@ package targets
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -242,7 +243,7 @@ func (p *producer) readFile(name string) error {
 // readList reads one expression a line.
 func (p *producer) readList(name string, r io.Reader) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxListLine)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -255,9 +256,21 @@ func (p *producer) readList(name string, r io.Reader) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("targets: reading %s: %w", name, err)
+		return listError(name, line+1, err)
 	}
 	return nil
+}
+
+// maxListLine is the longest line a target list may have.
+const maxListLine = 1 << 20
+
+// listError is the error of reading line of list name: a line too long
+// (binary data, /dev/zero) says so rather than bufio's "token too long".
+func listError(name string, line int, err error) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("targets: %s:%d: a line longer than %d KiB: not a target list", name, line, maxListLine>>10)
+	}
+	return fmt.Errorf("targets: reading %s: %w", name, err)
 }
 
 // ListLine returns the expression of one line of a target list: the line
@@ -530,6 +543,9 @@ func (p *producer) resolver() {
 				continue
 			}
 			u := t
+			if u.Name == "" {
+				u.Name = u.Addr // the target keeps the name it was given
+			}
 			u.Addr = a.String()
 			if p.send(u) != nil {
 				break

@@ -28,6 +28,9 @@ func stream(t *testing.T, inputs []string, opts Options) (got []string, bad []st
 	go func() { errc <- Stream(context.Background(), inputs, opts, out) }()
 	for tg := range out {
 		s := tg.String()
+		if tg.Name != "" {
+			s += " addr=" + tg.Addr // resolved: String keeps the name
+		}
 		if tg.Host != "" {
 			s += " sni=" + tg.Host
 		}
@@ -87,7 +90,7 @@ func TestStreamForms(t *testing.T) {
 		{name: "sni", inputs: []string{"192.0.2.1"}, opts: Options{SNI: "www.example.com"},
 			want: []string{"https://192.0.2.1:443 sni=www.example.com"}},
 		{name: "localhost resolved", inputs: []string{"localhost:8443", "localhost:8443"},
-			want: []string{"tls://127.0.0.1:8443 sni=localhost"}},
+			want: []string{"tls://localhost:8443 addr=127.0.0.1 sni=localhost"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
