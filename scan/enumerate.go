@@ -199,7 +199,7 @@ type versionScan struct {
 	status   map[uint16]Outcome
 	reasons  map[uint16]string // for rejected, inconclusive and chosen-not-completed candidates
 	probes   int
-	refused  string // the version was refused outright, with this reason
+	refused  string      // the version was refused outright, with this reason
 	lowerTo  tls.Version // the version of a lower-version ServerHello that refused it
 	stopped  bool
 
