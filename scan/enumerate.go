@@ -276,14 +276,8 @@ func split(list []uint16, n int) [][]uint16 {
 // halves cuts list in two.
 func halves(list []uint16) [][]uint16 { return split(list, (len(list)+1)/2) }
 
-// run enumerates the version and returns its result.
-func (vs *versionScan) run(ctx context.Context) VersionResult {
-	vs.enumerate(ctx)
-	return vs.finish(ctx)
-}
-
-// enumerate runs the elimination, the poison check and the server order
-// probe; finish ranks and assembles the result. Between the two, the
+// enumerate runs the version's elimination, the poison check and the
+// server order probe; finish ranks and assembles the result. Between the two, the
 // endpoint settles the fragile decisions (endpoint.settle).
 func (vs *versionScan) enumerate(ctx context.Context) {
 	first := vs.cands[:firstLen(vs.v)]

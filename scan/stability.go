@@ -39,9 +39,6 @@ type stability struct {
 	refused   int // TCP connection refused
 }
 
-// dropped is the number of connections that failed below TLS.
-func (s stability) dropped() int { return s.resets + s.closes + s.refused }
-
 // describe says what happened: "connection reset on 7 of 60
 // connections", several kinds joined with ", ".
 func (s stability) describe() string {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -270,7 +269,7 @@ func TestPolicyUsage(t *testing.T) {
 // never 0.
 func TestPolicyBehindLimiter(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "tlsmap")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool := testenv.NeedProgram(t, "go")
 	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
