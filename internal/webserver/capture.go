@@ -17,8 +17,13 @@ import (
 // Capture is a running tcpdump writing a pcap file.
 type Capture struct {
 	Path string
-	cmd  *exec.Cmd
-	done chan error
+	// Dropped is the number of packets tcpdump's statistics say the
+	// kernel dropped ("N packets dropped by kernel"), known after Stop;
+	// -1 when tcpdump printed no such line.
+	Dropped int
+	cmd     *exec.Cmd
+	done    chan error
+	stats   chan string // tcpdump's whole stderr, once it exits
 }
 
 // StartCapture runs tcpdump on iface with the BPF filter, writing
@@ -33,7 +38,9 @@ func StartCapture(t testing.TB, iface, filter string) *Capture {
 	path := filepath.Join(t.TempDir(), "capture.pcap")
 	// --immediate-mode: packets leave the kernel ring as they come, not
 	// when a block fills (they would be lost at SIGINT).
-	cmd := exec.Command(bin, "-i", iface, "--immediate-mode", "-U", "-n", "-s", "0", "-w", path, filter)
+	// -B: a 32 MiB kernel buffer, so a loaded machine (the race tests
+	// run every package at once) does not drop packets.
+	cmd := exec.Command(bin, "-i", iface, "--immediate-mode", "-U", "-n", "-s", "0", "-B", "32768", "-w", path, filter)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -41,18 +48,23 @@ func StartCapture(t testing.TB, iface, filter string) *Capture {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("webserver: tcpdump: %v", err)
 	}
-	c := &Capture{Path: path, cmd: cmd, done: make(chan error, 1)}
+	c := &Capture{Path: path, Dropped: -1, cmd: cmd, done: make(chan error, 1), stats: make(chan string, 1)}
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		var all []string
+		listening := false
 		for sc.Scan() {
 			all = append(all, sc.Text())
-			if strings.Contains(sc.Text(), "listening on") {
+			if !listening && strings.Contains(sc.Text(), "listening on") {
+				listening = true
 				ready <- ""
 			}
 		}
-		ready <- strings.Join(all, "\n")
+		if !listening {
+			ready <- strings.Join(all, "\n")
+		}
+		c.stats <- strings.Join(all, "\n")
 		c.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() { c.Stop(t) })
@@ -80,11 +92,24 @@ func (c *Capture) Stop(t testing.TB) string {
 			<-c.done
 		}
 		c.done = nil
+		c.Dropped = kernelDrops(<-c.stats)
 	}
 	if _, err := os.Stat(c.Path); err != nil {
 		t.Fatalf("webserver: tcpdump wrote no file: %v", err)
 	}
 	return c.Path
+}
+
+// kernelDrops reads "N packets dropped by kernel" from tcpdump's
+// closing statistics; -1 when the line is missing.
+func kernelDrops(stderr string) int {
+	for _, line := range strings.Split(stderr, "\n") {
+		var n int
+		if _, err := fmt.Sscanf(line, "%d packets dropped by kernel", &n); err == nil {
+			return n
+		}
+	}
+	return -1
 }
 
 // PortFilter is a BPF filter for TCP traffic to or from any of the ports
