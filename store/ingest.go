@@ -1,0 +1,882 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlsmap/tlsmap/protocols/tls"
+)
+
+// SourceKind says what an evidence source is.
+type SourceKind string
+
+// The kinds of evidence source. A file is known by its content hash, so
+// that storing it again adds nothing; a stream (standard input) or a live
+// capture is new traffic every time.
+const (
+	KindCapture   SourceKind = "capture"    // a capture file
+	KindStream    SourceKind = "stream"     // a capture read from standard input
+	KindLive      SourceKind = "live"       // a live capture on an interface
+	KindLog       SourceKind = "log"        // a log file
+	KindLogStream SourceKind = "log-stream" // a log read from standard input
+)
+
+// byContent reports whether sources of kind k are known by content hash.
+func (k SourceKind) byContent() bool { return k == KindCapture || k == KindLog }
+
+// Evidence returns the evidence kind of k's facts: capture or log.
+func (k SourceKind) Evidence() Evidence {
+	if k == KindLog || k == KindLogStream {
+		return EvidenceLog
+	}
+	return EvidenceCapture
+}
+
+// Evidence is where a fact comes from.
+type Evidence string
+
+// The kinds of evidence.
+const (
+	EvidenceCapture Evidence = "capture"
+	EvidenceLog     Evidence = "log"
+)
+
+// SourceState is where the ingest of a source stands.
+type SourceState string
+
+// The states of a source.
+const (
+	// StateRunning: a process is storing it (or died doing so: see
+	// Source.Host and PID).
+	StateRunning SourceState = "running"
+	// StateComplete: stored to its end.
+	StateComplete SourceState = "complete"
+	// StateInterrupted: stopped before its end (SIGINT, a read error);
+	// what was committed counts, and storing the same file again goes
+	// on from there.
+	StateInterrupted SourceState = "interrupted"
+)
+
+// Source is one evidence source: a capture file, a stream, a live
+// capture, a log.
+type Source struct {
+	ID   int64
+	Kind SourceKind
+	Name string // the path as given, "-", the interface
+	// SHA256 is the hex content hash: of the file (set before storing
+	// begins) or of the stream (set when it ends); "" for live captures.
+	SHA256 string
+	Size   int64
+	State  SourceState
+	// Settings are the reader's settings that decide which records a
+	// source yields (an interrupted file goes on only with the same).
+	Settings string
+	Tool     string // tlsmap's version
+	// Host and PID are the process storing it (or that last did).
+	Host string
+	PID  int
+	// Owner is the ingest's own token (a process may store several
+	// sources, or take one over).
+	Owner string
+	// Started, Updated (last commit) and Finished are wall-clock times.
+	Started, Updated, Finished time.Time
+	// FirstSeen and LastSeen span the evidence's own times (packet or
+	// log times) of the records committed.
+	FirstSeen, LastSeen time.Time
+	// Records counts the records committed: the point an interrupted
+	// file goes on from.
+	Records int64
+	// Stats are the reader's counters as of the last commit (for a
+	// capture, sniff's packet and connection accounting), JSON.
+	Stats json.RawMessage
+}
+
+// SourceSpec describes a source to store.
+type SourceSpec struct {
+	Kind SourceKind
+	Name string
+	// SHA256 is the content hash of a file (KindCapture, KindLog), hex;
+	// required for those kinds, ignored for the others.
+	SHA256   string
+	Size     int64
+	Settings string
+	Tool     string
+}
+
+// Errors of Begin.
+var (
+	// ErrAlreadyStored: the file's content was stored to its end before;
+	// storing it again would count it twice. The error is an
+	// *AlreadyStoredError naming the earlier source.
+	ErrAlreadyStored = errors.New("store: already stored")
+	// ErrBusy: another process is storing the same file now.
+	ErrBusy = errors.New("store: another process is storing this file")
+	// ErrSettings: an interrupted earlier ingest of the same file used
+	// other settings, so its records cannot be continued exactly.
+	ErrSettings = errors.New("store: the interrupted earlier ingest of this file used other settings")
+	// ErrLost: another process took the source over (this one was
+	// thought dead); nothing more is written.
+	ErrLost = errors.New("store: the source was taken over by another process")
+)
+
+// AlreadyStoredError is the error of Begin for a file stored before.
+type AlreadyStoredError struct{ Source Source }
+
+func (e *AlreadyStoredError) Error() string {
+	return fmt.Sprintf("store: %s was stored before (source %d, %s, %d records, finished %s)",
+		e.Source.Name, e.Source.ID, e.Source.State, e.Source.Records, e.Source.Finished.Format(time.RFC3339))
+}
+
+func (e *AlreadyStoredError) Unwrap() error { return ErrAlreadyStored }
+
+// Lease is how long a source whose process is on another host stays its
+// process's after its last commit: past it, storing the same file again
+// takes it over. (On the same host, a process that is gone is seen at
+// once.)
+const Lease = 2 * time.Minute
+
+// Legacy is why a fact counts as legacy TLS (sniff.LegacyReasons), a bit
+// set; 0 is not legacy.
+type Legacy uint8
+
+// The legacy reasons.
+const (
+	LegacyNegotiated Legacy = 1 << iota // the server chose TLS 1.1 or older
+	LegacyOffered                       // the client offered nothing newer than TLS 1.1
+	LegacySSLv2Hello                    // an SSLv2-format ClientHello
+)
+
+// Strings returns the reasons' names (negotiated, offered, sslv2-hello).
+func (l Legacy) Strings() []string {
+	var out []string
+	if l&LegacyNegotiated != 0 {
+		out = append(out, "negotiated")
+	}
+	if l&LegacyOffered != 0 {
+		out = append(out, "offered")
+	}
+	if l&LegacySSLv2Hello != 0 {
+		out = append(out, "sslv2-hello")
+	}
+	return out
+}
+
+// Fact is one record of evidence: a connection a capture saw, or one
+// connection (or several alike) a log line tells of. Facts are counted
+// per day (of First) × the fields from Client to Legacy.
+type Fact struct {
+	// Client is the client's address; ClientName names it when the
+	// evidence gives no address (an EHLO name), else "".
+	Client     netip.Addr
+	ClientName string
+	// Via is the address the connection came through when it is not the
+	// client's own (a balancer that sent a PROXY protocol header); "".
+	Via string
+	// Server is the server endpoint, "ip:port" ("[v6]:port").
+	Server   string
+	Protocol string // https, smtp, imap, pop3, tls, quic …
+	// Version and Cipher are the negotiated ones; 0 when not seen.
+	Version uint16
+	Cipher  uint16
+	// Offered are the versions the client offered (GREASE left out).
+	Offered []uint16
+	SNI     string
+	JA3     string
+	JA4     string
+	Legacy  Legacy
+	// Count is how many connections the fact stands for (0 means 1).
+	Count int64
+	// First and Last are the evidence's times (packet or log time).
+	First, Last time.Time
+
+	// OfferedCiphers and Label describe the fingerprint (kept once per
+	// JA3 × JA4, not per fact).
+	OfferedCiphers []uint16
+	Label          string
+
+	// Unread marks a connection to Server whose hellos could not be read
+	// (the capture began inside it, bytes were lost): it counts only as
+	// a coverage gap of Server, never as a connection.
+	Unread bool
+
+	// Record is the raw record (tlsmap.sniff/1 JSON) kept with
+	// IngestOptions.Records; nil otherwise.
+	Record []byte
+}
+
+// IngestOptions configure an Ingest.
+type IngestOptions struct {
+	// BatchRecords commits after this many records (default 20000).
+	BatchRecords int
+	// BatchInterval commits when a record arrives this long after the
+	// last commit (default 5s).
+	BatchInterval time.Duration
+	// Records keeps each fact's Record in the flows table.
+	Records bool
+	// Now is the wall clock (default time.Now).
+	Now func() time.Time
+}
+
+// Ingest stores the records of one source in batches, each committed in
+// one transaction: a crash loses at most the open batch, and the source
+// row always says how many records are in the store. Not safe for
+// concurrent use.
+type Ingest struct {
+	s    *Store
+	src  Source
+	opts IngestOptions
+	skip int64 // records committed by an earlier run, not stored again
+	seen int64 // records offered to Add in this run
+
+	evidence map[factKey]*factRow
+	coverage map[covKey]*covRow
+	prints   map[printKey]printRow
+	flows    []flowRow
+	pending  int // records in the open batch
+	stats    json.RawMessage
+	last     time.Time // wall clock of the last commit
+	err      error     // sticky: a failed commit stops the ingest
+}
+
+// Begin starts storing a source. A file (KindCapture, KindLog) is looked
+// up by its content hash first: stored to its end before, it is an
+// *AlreadyStoredError; interrupted before (or its process died), the new
+// ingest goes on after the records already committed (Resumed), given the
+// same settings (else ErrSettings); being stored by a live process, it is
+// ErrBusy.
+func (s *Store) Begin(ctx context.Context, spec SourceSpec, opts IngestOptions) (*Ingest, error) {
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = 20000
+	}
+	if opts.BatchInterval <= 0 {
+		opts.BatchInterval = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if spec.Kind.byContent() && spec.SHA256 == "" {
+		return nil, fmt.Errorf("store: %s: a %s source needs its content hash", spec.Name, spec.Kind)
+	}
+	if !spec.Kind.byContent() {
+		spec.SHA256 = ""
+	}
+	host, _ := os.Hostname()
+	in := &Ingest{s: s, opts: opts, last: opts.Now()}
+	in.reset()
+	for attempt := 0; ; attempt++ {
+		err := s.inTx(ctx, func(tx *sql.Tx) error { return in.claim(ctx, tx, spec, host) })
+		if err == nil {
+			break
+		}
+		// Two processes inserting the same new file at once: one wins
+		// the unique index, the other looks again and finds it.
+		if attempt < 3 && spec.Kind.byContent() && isConflict(err) {
+			continue
+		}
+		return nil, err
+	}
+	return in, nil
+}
+
+// claim finds or creates the source row and makes it this process's.
+func (in *Ingest) claim(ctx context.Context, tx *sql.Tx, spec SourceSpec, host string) error {
+	s := in.s
+	now := ns(in.opts.Now())
+	pid := os.Getpid()
+	owner := newOwner()
+	if spec.Kind.byContent() {
+		src, err := s.sourceWhere(ctx, tx, "sha256 = ? AND kind IN ('capture', 'log')", spec.SHA256)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case src.State == StateComplete:
+			return &AlreadyStoredError{Source: src}
+		default:
+			if src.State == StateRunning && src.PID != pid && !ownerGone(src, host, in.opts.Now()) {
+				return fmt.Errorf("%w: %s (source %d, process %d on %s, last commit %s)", ErrBusy, spec.Name, src.ID, src.PID, src.Host, src.Updated.Format(time.RFC3339))
+			}
+			if src.Settings != spec.Settings {
+				return fmt.Errorf("%w: %s (source %d, %d records): then %q, now %q", ErrSettings, spec.Name, src.ID, src.Records, src.Settings, spec.Settings)
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE sources SET state = ?, host = ?, pid = ?, owner = ?, updated_at = ?, tool = ? WHERE id = ?`),
+				string(StateRunning), host, pid, owner, now, spec.Tool, src.ID); err != nil {
+				return err
+			}
+			src.State, src.Host, src.PID, src.Owner, src.Tool = StateRunning, host, pid, owner, spec.Tool
+			in.src, in.skip = src, src.Records
+			return nil
+		}
+	}
+	var hash any
+	if spec.SHA256 != "" {
+		hash = spec.SHA256
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO sources (kind, name, sha256, size, state, settings, tool, host, pid, owner, started_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		string(spec.Kind), spec.Name, hash, spec.Size, string(StateRunning), spec.Settings, spec.Tool, host, pid, owner, now, now).Scan(&id)
+	if err != nil {
+		return err
+	}
+	in.src = Source{ID: id, Kind: spec.Kind, Name: spec.Name, SHA256: spec.SHA256, Size: spec.Size, State: StateRunning,
+		Settings: spec.Settings, Tool: spec.Tool, Host: host, PID: pid, Owner: owner, Started: fromNS(now), Updated: fromNS(now)}
+	return nil
+}
+
+// ownerGone reports whether the process that last stored src is gone: on
+// this host, when no such process runs; elsewhere, when its lease ran out.
+func ownerGone(src Source, host string, now time.Time) bool {
+	if src.Host == host && canCheckProcess {
+		return !processAlive(src.PID)
+	}
+	return now.Sub(src.Updated) > Lease
+}
+
+// newOwner returns a fresh owner token.
+func newOwner() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// isConflict reports whether err is a unique-constraint violation.
+func isConflict(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") ||
+		strings.Contains(msg, "duplicate key value")
+}
+
+// Source returns the source as this ingest knows it.
+func (in *Ingest) Source() Source { return in.src }
+
+// Resumed returns how many records an earlier, interrupted ingest of the
+// same file committed: the first that many records given to Add are not
+// stored again.
+func (in *Ingest) Resumed() int64 { return in.skip }
+
+// Stored returns how many of the source's records are committed.
+func (in *Ingest) Stored() int64 { return in.src.Records }
+
+// SetStats sets the reader's counters, written with the next commit.
+func (in *Ingest) SetStats(stats json.RawMessage) { in.stats = stats }
+
+// Add stores one record (in the open batch, committed when it is full or
+// old). The records of a source must come in the same order every time
+// it is read, so that an interrupted ingest can go on exactly.
+func (in *Ingest) Add(ctx context.Context, f *Fact) error {
+	if in.err != nil {
+		return in.err
+	}
+	in.seen++
+	if in.seen <= in.skip {
+		return nil
+	}
+	in.add(f)
+	in.pending++
+	if in.pending >= in.opts.BatchRecords || in.opts.Now().Sub(in.last) >= in.opts.BatchInterval {
+		return in.Commit(ctx)
+	}
+	return nil
+}
+
+// Seen returns how many records were given to Add in this run (those
+// skipped as already stored included).
+func (in *Ingest) Seen() int64 { return in.seen }
+
+// Commit commits the open batch (and the counters, and the source's
+// heartbeat, even when the batch is empty).
+func (in *Ingest) Commit(ctx context.Context) error {
+	if in.err != nil {
+		return in.err
+	}
+	if err := in.commit(ctx, ""); err != nil {
+		in.err = err
+		return err
+	}
+	return nil
+}
+
+// Finish commits the open batch and sets the source's state:
+// StateComplete when it was read to its end, StateInterrupted otherwise.
+// A stream's content hash, known only now, is given as sha256 ("" when
+// none).
+func (in *Ingest) Finish(ctx context.Context, state SourceState, sha256 string) error {
+	if in.err != nil {
+		return in.err
+	}
+	if sha256 != "" && !in.src.Kind.byContent() {
+		in.src.SHA256 = sha256
+	}
+	if err := in.commit(ctx, state); err != nil {
+		in.err = err
+		return err
+	}
+	in.err = errors.New("store: ingest finished")
+	return nil
+}
+
+// Duplicate returns, for a finished stream, an earlier complete source
+// with the same content hash (the same bytes were stored before, and are
+// now counted twice), or ok=false.
+func (in *Ingest) Duplicate(ctx context.Context) (src Source, ok bool, err error) {
+	if in.src.SHA256 == "" {
+		return Source{}, false, nil
+	}
+	src, err = in.s.sourceWhere(ctx, in.s.db, "sha256 = ? AND id <> ? AND state = 'complete'", in.src.SHA256, in.src.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Source{}, false, nil
+	}
+	return src, err == nil, err
+}
+
+func (in *Ingest) reset() {
+	in.evidence = map[factKey]*factRow{}
+	in.coverage = map[covKey]*covRow{}
+	in.prints = map[printKey]printRow{}
+	in.flows = in.flows[:0]
+	in.pending = 0
+}
+
+// factKey is the aggregation key of the evidence table.
+type factKey struct {
+	day                           Day
+	evidence                      Evidence
+	client, via, server, protocol string
+	version, cipher               uint16
+	offered, sni, ja3, ja4        string
+	legacy                        Legacy
+}
+
+type factRow struct {
+	connections int64
+	first, last int64
+}
+
+type covKey struct {
+	day    Day
+	server string
+}
+
+type covRow struct {
+	tls, legacy, unread int64
+	first, last         int64
+}
+
+type printKey struct{ ja3, ja4 string }
+
+type printRow struct {
+	label, versions, ciphers string
+	first                    int64
+}
+
+type flowRow struct {
+	seq    int64
+	day    Day
+	client string
+	server string
+	legacy Legacy
+	first  int64
+	record []byte
+}
+
+// add puts f into the open batch.
+func (in *Ingest) add(f *Fact) {
+	first, last := ns(f.First), ns(f.Last)
+	if first == 0 {
+		first = last
+	}
+	if last < first {
+		last = first
+	}
+	day := DayOf(fromNS(first))
+	if first == 0 {
+		day = 0
+	}
+	if first != 0 {
+		if in.src.FirstSeen.IsZero() || first < ns(in.src.FirstSeen) {
+			in.src.FirstSeen = fromNS(first)
+		}
+		if last > ns(in.src.LastSeen) {
+			in.src.LastSeen = fromNS(last)
+		}
+	}
+	n := f.Count
+	if n <= 0 {
+		n = 1
+	}
+	if f.Server != "" {
+		ck := covKey{day, f.Server}
+		c := in.coverage[ck]
+		if c == nil {
+			c = &covRow{first: first, last: last}
+			in.coverage[ck] = c
+		}
+		if f.Unread {
+			c.unread += n
+		} else {
+			c.tls += n
+			if f.Legacy != 0 {
+				c.legacy += n
+			}
+		}
+		c.first, c.last = min(c.first, first), max(c.last, last)
+	}
+	if f.Unread {
+		return
+	}
+	client := f.ClientName
+	if f.Client.IsValid() {
+		client = f.Client.Unmap().String()
+	}
+	k := factKey{day: day, evidence: in.src.Kind.Evidence(), client: client, via: f.Via, server: f.Server,
+		protocol: f.Protocol, version: f.Version, cipher: f.Cipher, offered: versionList(f.Offered),
+		sni: f.SNI, ja3: f.JA3, ja4: f.JA4, legacy: f.Legacy}
+	r := in.evidence[k]
+	if r == nil {
+		r = &factRow{first: first, last: last}
+		in.evidence[k] = r
+	}
+	r.connections += n
+	r.first, r.last = min(r.first, first), max(r.last, last)
+	if f.JA3 != "" || f.JA4 != "" {
+		pk := printKey{f.JA3, f.JA4}
+		if p, ok := in.prints[pk]; !ok || p.label == "" && f.Label != "" {
+			in.prints[pk] = printRow{label: f.Label, versions: k.offered, ciphers: cipherList(f.OfferedCiphers), first: first}
+		}
+	}
+	if in.opts.Records && f.Record != nil {
+		in.flows = append(in.flows, flowRow{seq: in.seen, day: day, client: client, server: f.Server,
+			legacy: f.Legacy, first: first, record: slices.Clone(f.Record)})
+	}
+}
+
+// versionList names versions, newest first, ';'-joined (GREASE dropped).
+func versionList(vs []uint16) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	sorted := make([]tls.Version, 0, len(vs))
+	for _, v := range vs {
+		if !tls.IsGREASE(v) && !slices.Contains(sorted, tls.Version(v)) {
+			sorted = append(sorted, tls.Version(v))
+		}
+	}
+	slices.SortStableFunc(sorted, func(a, b tls.Version) int { return cmp.Compare(b.Rank(), a.Rank()) })
+	var b strings.Builder
+	for i, v := range sorted {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(v.String())
+	}
+	return b.String()
+}
+
+// cipherList writes suites as "0xC02F;0x1301", wire order.
+func cipherList(ids []uint16) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(&b, "0x%04X", id)
+	}
+	return b.String()
+}
+
+// key is the evidence table's 128-bit key of k (a SHA-256 prefix of its
+// fields, each length-prefixed).
+func (k *factKey) key() []byte {
+	h := sha256.New()
+	var buf [8]byte
+	str := func(s string) {
+		binary.BigEndian.PutUint32(buf[:4], uint32(len(s)))
+		h.Write(buf[:4])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(k.day))
+	h.Write(buf[:])
+	str(string(k.evidence))
+	str(k.client)
+	str(k.via)
+	str(k.server)
+	str(k.protocol)
+	binary.BigEndian.PutUint16(buf[:2], k.version)
+	binary.BigEndian.PutUint16(buf[2:4], k.cipher)
+	buf[4] = byte(k.legacy)
+	h.Write(buf[:5])
+	str(k.offered)
+	str(k.sni)
+	str(k.ja3)
+	str(k.ja4)
+	return h.Sum(nil)[:16]
+}
+
+// commit writes the open batch and the source row in one transaction,
+// retried when PostgreSQL picks it as a deadlock or serialization victim.
+func (in *Ingest) commit(ctx context.Context, state SourceState) error {
+	now := in.opts.Now()
+	records := in.src.Records + int64(in.pending)
+	if in.seen < in.skip {
+		records = in.src.Records // still inside what an earlier run stored
+	}
+	b := in.prepare()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = in.s.inTx(ctx, func(tx *sql.Tx) error { return in.write(ctx, tx, b, records, state, now) })
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("store: committing %s: %w", in.src.Name, err)
+	}
+	in.src.Records = records
+	in.src.Updated = now
+	if state != "" {
+		in.src.State = state
+		in.src.Finished = now
+	}
+	in.last = now
+	in.reset()
+	return nil
+}
+
+// retryable reports whether a transaction failed for a deadlock or a
+// serialization conflict (PostgreSQL), or a busy SQLite file.
+func retryable(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 40P01") || strings.Contains(msg, "SQLSTATE 40001") ||
+		strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+// batch is the open batch in a fixed order: rows sorted by key, so that
+// concurrent writers take their row locks in the same order (no
+// deadlocks between them).
+type batch struct {
+	evidence []evRow
+	coverage []cvRow
+	prints   []pRow
+}
+
+type evRow struct {
+	k   factKey
+	key []byte
+	r   *factRow
+}
+
+type cvRow struct {
+	k covKey
+	r *covRow
+}
+
+type pRow struct {
+	k printKey
+	r printRow
+}
+
+func (in *Ingest) prepare() *batch {
+	b := &batch{}
+	for k, r := range in.evidence {
+		b.evidence = append(b.evidence, evRow{k, k.key(), r})
+	}
+	slices.SortFunc(b.evidence, func(x, y evRow) int {
+		return cmp.Or(cmp.Compare(x.k.day, y.k.day), strings.Compare(string(x.key), string(y.key)))
+	})
+	for k, r := range in.coverage {
+		b.coverage = append(b.coverage, cvRow{k, r})
+	}
+	slices.SortFunc(b.coverage, func(x, y cvRow) int {
+		return cmp.Or(cmp.Compare(x.k.day, y.k.day), strings.Compare(x.k.server, y.k.server))
+	})
+	for k, r := range in.prints {
+		b.prints = append(b.prints, pRow{k, r})
+	}
+	slices.SortFunc(b.prints, func(x, y pRow) int {
+		return cmp.Or(strings.Compare(x.k.ja3, y.k.ja3), strings.Compare(x.k.ja4, y.k.ja4))
+	})
+	return b
+}
+
+// Upserts: a row already there gets the counts added and its time span
+// widened, never overwritten, so that concurrent writers add up.
+const (
+	evidenceInsert = `INSERT INTO evidence (day, key, kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy, connections, first_seen, last_seen) VALUES `
+	evidenceUpsert = ` ON CONFLICT (day, key) DO UPDATE SET
+		connections = evidence.connections + excluded.connections,
+		first_seen = CASE WHEN excluded.first_seen < evidence.first_seen THEN excluded.first_seen ELSE evidence.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > evidence.last_seen THEN excluded.last_seen ELSE evidence.last_seen END`
+	coverageInsert = `INSERT INTO coverage (source_id, day, server, tls, legacy, unread, first_seen, last_seen) VALUES `
+	coverageUpsert = ` ON CONFLICT (source_id, day, server) DO UPDATE SET
+		tls = coverage.tls + excluded.tls, legacy = coverage.legacy + excluded.legacy, unread = coverage.unread + excluded.unread,
+		first_seen = CASE WHEN excluded.first_seen < coverage.first_seen THEN excluded.first_seen ELSE coverage.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > coverage.last_seen THEN excluded.last_seen ELSE coverage.last_seen END`
+	printsInsert = `INSERT INTO fingerprints (ja3, ja4, label, offered_versions, offered_ciphers, first_seen) VALUES `
+	printsUpsert = ` ON CONFLICT (ja3, ja4) DO UPDATE SET
+		label = CASE WHEN excluded.label <> '' THEN excluded.label ELSE fingerprints.label END,
+		first_seen = CASE WHEN excluded.first_seen < fingerprints.first_seen THEN excluded.first_seen ELSE fingerprints.first_seen END`
+	flowsInsert = `INSERT INTO flows (source_id, seq, day, client, server, legacy, first_seen, record) VALUES `
+	flowsUpsert = ` ON CONFLICT (source_id, seq) DO NOTHING`
+)
+
+// rowsPerStatement keeps a statement's parameters under SQLite's and
+// PostgreSQL's limits.
+const rowsPerStatement = 400
+
+func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, records int64, state SourceState, now time.Time) error {
+	s := in.s
+	id := in.src.ID
+	if err := s.insertRows(ctx, tx, evidenceInsert, evidenceUpsert, 17, len(b.evidence), func(i int, args []any) []any {
+		e := b.evidence[i]
+		return append(args, int64(e.k.day), e.key, string(e.k.evidence), e.k.client, e.k.via, e.k.server, e.k.protocol,
+			int64(e.k.version), int64(e.k.cipher), e.k.offered, e.k.sni, e.k.ja3, e.k.ja4, int64(e.k.legacy),
+			e.r.connections, e.r.first, e.r.last)
+	}); err != nil {
+		return err
+	}
+	if err := s.insertRows(ctx, tx, coverageInsert, coverageUpsert, 8, len(b.coverage), func(i int, args []any) []any {
+		c := b.coverage[i]
+		return append(args, id, int64(c.k.day), c.k.server, c.r.tls, c.r.legacy, c.r.unread, c.r.first, c.r.last)
+	}); err != nil {
+		return err
+	}
+	if err := s.insertRows(ctx, tx, printsInsert, printsUpsert, 6, len(b.prints), func(i int, args []any) []any {
+		p := b.prints[i]
+		return append(args, p.k.ja3, p.k.ja4, p.r.label, p.r.versions, p.r.ciphers, p.r.first)
+	}); err != nil {
+		return err
+	}
+	if err := s.insertRows(ctx, tx, flowsInsert, flowsUpsert, 8, len(in.flows), func(i int, args []any) []any {
+		f := in.flows[i]
+		return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
+	}); err != nil {
+		return err
+	}
+	stats := string(in.stats)
+	if stats == "" {
+		stats = "{}"
+	}
+	query := `UPDATE sources SET records = ?, updated_at = ?, first_seen = ?, last_seen = ?, stats = ?`
+	args := []any{records, ns(now), ns(in.src.FirstSeen), ns(in.src.LastSeen), stats}
+	if state != "" {
+		query += `, state = ?, finished_at = ?`
+		args = append(args, string(state), ns(now))
+	}
+	if in.src.SHA256 != "" && !in.src.Kind.byContent() {
+		query += `, sha256 = ?`
+		args = append(args, in.src.SHA256)
+	}
+	query += ` WHERE id = ? AND owner = ?`
+	args = append(args, id, in.src.Owner)
+	res, err := tx.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("%w (source %d)", ErrLost, id)
+	}
+	return nil
+}
+
+// insertRows inserts n rows of cols columns with multi-row statements;
+// row appends row i's values.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, insert, upsert string, cols, n int, row func(i int, args []any) []any) error {
+	args := make([]any, 0, rowsPerStatement*cols)
+	for start := 0; start < n; start += rowsPerStatement {
+		end := min(n, start+rowsPerStatement)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(valuesQuery(insert, upsert, cols, end-start)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesQuery builds insert + "(?, …), (?, …)" + upsert.
+func valuesQuery(insert, upsert string, cols, rows int) string {
+	var b strings.Builder
+	b.Grow(len(insert) + len(upsert) + rows*(cols*3+3))
+	b.WriteString(insert)
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(upsert)
+	return b.String()
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+const sourceColumns = `id, kind, name, COALESCE(sha256, ''), size, state, settings, tool, host, pid, owner, started_at, updated_at, finished_at, first_seen, last_seen, records, stats`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSource(r scanner) (Source, error) {
+	var (
+		src                                              Source
+		kind, state, stats                               string
+		pid, started, updated, finished, first, lastSeen int64
+	)
+	err := r.Scan(&src.ID, &kind, &src.Name, &src.SHA256, &src.Size, &state, &src.Settings, &src.Tool, &src.Host, &pid, &src.Owner,
+		&started, &updated, &finished, &first, &lastSeen, &src.Records, &stats)
+	src.Kind, src.State, src.PID = SourceKind(kind), SourceState(state), int(pid)
+	src.Started, src.Updated, src.Finished = fromNS(started), fromNS(updated), fromNS(finished)
+	src.FirstSeen, src.LastSeen = fromNS(first), fromNS(lastSeen)
+	src.Stats = json.RawMessage(stats)
+	return src, err
+}
+
+func (s *Store) sourceWhere(ctx context.Context, q queryer, where string, args ...any) (Source, error) {
+	return scanSource(q.QueryRowContext(ctx, s.q(`SELECT `+sourceColumns+` FROM sources WHERE `+where+` ORDER BY id LIMIT 1`), args...))
+}
+
+// Sources returns every evidence source, oldest first.
+func (s *Store) Sources(ctx context.Context) ([]Source, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sources: %w", err)
+	}
+	defer rows.Close()
+	var out []Source
+	for rows.Next() {
+		src, err := scanSource(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: sources: %w", err)
+		}
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
