@@ -45,6 +45,7 @@ func commands() []command {
 		{"scan", "map the versions and cipher suites servers accept", runScan},
 		{"sniff", "report the clients that negotiate or offer TLS 1.0/1.1, from captures or live", runSniff},
 		{"logs", "report the clients that used TLS 1.0/1.1, from servers' logs (Exchange, IIS, Postfix, Dovecot, nginx, Apache, HAProxy)", runLogs},
+		{"report", "per server: can legacy TLS be switched off, and which clients block it (from a store)", runReport},
 		{"ciphers", "list and look up cipher suites, versions, groups and signature schemes", runCiphers},
 		{"demo", "run the main job on built-in servers and clients on loopback (no outside servers)", runDemo},
 		{"version", "print the version", func(e *env, _ []string) int {

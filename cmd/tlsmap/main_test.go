@@ -9,13 +9,20 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tlsmap/tlsmap/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	// pgtest.Main stops the store tests' PostgreSQL once the tests end.
+	testscript.Main(pgMain{m}, map[string]func(){
 		"tlsmap": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
+
+type pgMain struct{ m *testing.M }
+
+func (p pgMain) Run() int { return pgtest.Main(p.m) }
 
 // TestScripts runs the CLI scripts in testdata/script: each is a txtar file
 // of tlsmap invocations with their expected stdout, stderr and exit codes.

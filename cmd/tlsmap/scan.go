@@ -21,6 +21,7 @@ import (
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/scan/targets"
+	"github.com/tlsmap/tlsmap/store"
 )
 
 const scanHelp = `Usage: tlsmap scan [flags] TARGET...
@@ -56,6 +57,7 @@ Examples:
   tlsmap scan --versions-only -p 443,8443 --rate 500 10.1.0.0/16
   zmap -p 443 -q 10.0.0.0/8 | tlsmap scan --versions-only --format jsonl -
   tlsmap scan --ciphers tls1.0,tls1.1 -iL hosts.txt --shard 2/4
+  tlsmap scan --store postgres://tlsmap@db/tlsmap --store-run week-12 --shard 2/4 -iL hosts.txt
 
 Flags:
 `
@@ -113,6 +115,8 @@ func runScan(e *env, args []string) int {
 	backoffAfter := fs.Int("backoff-after", 5, "slow an IP address down to 5 connections/s, halving to 1/s, after `N` consecutive timeouts, resets or throttling replies (0: never)")
 	maxTime := fs.Duration("max-time", 0, "stop starting targets after this `duration` and cut those in flight (0: no limit)")
 	noProgress := fs.Bool("no-progress", false, "no progress bar (it is drawn on stderr only when stderr is a terminal)")
+	storeDSN := fs.String("store", "", "also store every result in this `store`: an SQLite file or a postgres:// URL (docs/schema/store.md)")
+	storeRun := fs.String("store-run", "", "with --store: the run's `name` (give the shards of one sweep the same name; default: scan-ID)")
 	pol := addPolicyFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), scanHelp)
@@ -216,6 +220,18 @@ func runScan(e *env, args []string) int {
 		gate.Configure(&opts) // --gate sets scan.Options.Gate
 	}
 
+	if *storeRun != "" && *storeDSN == "" {
+		return usage(errors.New("scan: --store-run needs --store"), "e.g. --store tlsmap.db --store-run weekly")
+	}
+	var ss *scanStore
+	if *storeDSN != "" {
+		var err error
+		ss, err = openScanStore(context.Background(), *storeDSN, *storeRun, shard.String(), args)
+		if err != nil {
+			return e.fail(scanExitUsage, err, storeHint)
+		}
+	}
+
 	sigCtx, stop := scanNotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Once interrupted, a second Ctrl-C kills at once.
@@ -272,6 +288,9 @@ func runScan(e *env, args []string) int {
 		if writeErr == nil {
 			writeErr = sw.Write(r, j.Findings)
 		}
+		if ss != nil {
+			ss.add(ctx, r, j.Findings)
+		}
 		if prog != nil {
 			prog.done(r)
 		}
@@ -312,6 +331,15 @@ func runScan(e *env, args []string) int {
 	}
 	if prog != nil {
 		prog.finish(interrupted || timedOut)
+	}
+	if ss != nil {
+		state := store.RunComplete
+		if interrupted || timedOut || prodErr != nil {
+			state = store.RunInterrupted
+		}
+		if err := ss.finish(state); err != nil && writeErr == nil {
+			writeErr = err
+		}
 	}
 
 	emitted := stats.Emitted.Load()

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -64,6 +66,13 @@ Examples:
   sudo tlsmap sniff -i eth1 --promisc --stats-interval 30s --report legacy
   tlsmap sniff -r span.pcap --fingerprints known-clients.csv --report legacy --format csv
   tlsmap sniff -r backend.pcap --tls-header X-SSL-Protocol --report evidence --format jsonl
+  tlsmap sniff -r mon.pcap.gz -r tue.pcap.gz --store tlsmap.db
+
+With --store (an SQLite file or a postgres:// URL, docs/schema/store.md)
+the connections are also stored, aggregated per day: a file is known by its
+content hash (stored again, it adds nothing), an interrupted file goes on
+where it stopped when given again, and standard input and live captures are
+new traffic each time. Then: tlsmap report --store ….
 
 Flags:
 `
@@ -87,6 +96,9 @@ type sniffFlags struct {
 	tlsHeader     string
 	prefixWindow  int
 	strict        bool
+	store         string
+	storeFlows    bool
+	storeBatch    int
 }
 
 func runSniff(e *env, args []string) int {
@@ -140,6 +152,9 @@ func runSniff(e *env, args []string) int {
 	fs.DurationVar(&o.statsInterval, "stats-interval", 0, "print capture statistics on stderr this `often` (0: only at the end of a live capture)")
 	fs.IntVar(&o.prefixWindow, "prefix-window", sniff.DefaultPrefixWindow, "search this many `bytes` of each direction of a connection no protocol claims for TLS after plaintext (0: no search)")
 	fs.BoolVar(&o.strict, "strict", false, "exit 2 when the capture has gaps that could hide a handshake (frames not decoded, cut hellos, connections joined mid-stream …)")
+	fs.StringVar(&o.store, "store", "", "also store the connections, aggregated per day, in this `store`: an SQLite file or a postgres:// URL (docs/schema/store.md)")
+	fs.BoolVar(&o.storeFlows, "store-flows", false, "with --store: keep every connection's tlsmap.sniff/1 record too, not only the daily aggregates")
+	fs.IntVar(&o.storeBatch, "store-batch", 20000, "with --store: commit every `N` connections (and every 5 seconds)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), sniffHelp)
 		fs.PrintDefaults()
@@ -164,8 +179,11 @@ func runSniff(e *env, args []string) int {
 			view = "legacy"
 		}
 	}
-	if o.maxFlows <= 0 || o.snaplen <= 0 || o.bufferMB <= 0 || o.idleTimeout <= 0 || o.statsInterval < 0 {
-		return e.fail(exitUsage, errors.New("sniff: --max-flows, --snaplen, --buffer and --idle-timeout must be positive"), "")
+	if o.maxFlows <= 0 || o.snaplen <= 0 || o.bufferMB <= 0 || o.idleTimeout <= 0 || o.statsInterval < 0 || o.storeBatch <= 0 {
+		return e.fail(exitUsage, errors.New("sniff: --max-flows, --snaplen, --buffer, --idle-timeout and --store-batch must be positive"), "")
+	}
+	if o.storeFlows && o.store == "" {
+		return e.fail(exitUsage, errors.New("sniff: --store-flows needs --store"), "e.g. --store tlsmap.db --store-flows")
 	}
 	if o.prefixWindow < 0 {
 		return e.fail(exitUsage, errors.New("sniff: --prefix-window must not be negative"), "0 turns the search off")
@@ -205,12 +223,43 @@ func runSniff(e *env, args []string) int {
 		defer live.Close()
 		src = live
 	} else {
-		files, err = sniff.OpenFiles(e.stdin, o.files...)
+		names := []string(o.files)
+		if o.store != "" {
+			// Checked here, opened one at a time below: standard input
+			// is not to be touched before its hash is taken as it is
+			// read.
+			names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "-" })
+			if len(o.files)-len(names) > 1 {
+				return e.fail(exitUsage, errors.New("sniff: standard input (-) given twice"), captureHint)
+			}
+		}
+		files, err = sniff.OpenFiles(e.stdin, names...)
 		if err != nil {
 			return e.fail(exitUsage, err, captureHint)
 		}
 		defer files.Close()
 		src = files
+		if len(names) < len(o.files) {
+			files.Close()
+			files, _ = sniff.OpenFiles(nil) // size unknown: no progress bar
+		}
+	}
+
+	// --store: each file is read by a sniffer of its own (its records
+	// and counters are the file's), and stored as it goes.
+	var ss *sniffStore
+	if o.store != "" {
+		if ss, err = openSniffStore(ctx, &o, fp, live, e.stderr); err != nil {
+			return e.fail(exitFail, err, storeHint)
+		}
+		defer ss.close()
+		if live != nil {
+			if err := ss.beginLive(ctx, o.iface); err != nil {
+				return e.fail(exitFail, err, "")
+			}
+		} else {
+			files.Close() // reopened one at a time below
+		}
 	}
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
@@ -228,6 +277,9 @@ func runSniff(e *env, args []string) int {
 		agg = evidence.NewAggregator(0)
 	}
 	handler := func(f *sniff.Flow) {
+		if ss != nil {
+			ss.flow(ctx, f)
+		}
 		report.Add(f)
 		mon.flow(f)
 		if agg != nil {
@@ -258,16 +310,18 @@ func runSniff(e *env, args []string) int {
 		TLSHeader:     o.tlsHeader,
 		// Live: report a connection as soon as its hellos are parsed.
 		EmitEarly: live != nil,
+		// The store counts the connections whose hellos could not be
+		// read, as gaps of their servers' coverage.
+		AllFlows: ss != nil,
 	}
 	if len(o.filter.Hosts)+len(o.filter.Nets)+len(o.filter.Ports) > 0 {
 		cfg.Filter = &o.filter
 	}
-	sn := sniff.New(cfg, handler)
 
 	// Progress and periodic statistics run between packets, in the
 	// goroutine that runs the sniffer (which is not safe for concurrent
 	// use).
-	mon = &monitor{src: src, sn: sn, live: live, stderr: e.stderr}
+	mon = &monitor{src: src, live: live, stderr: e.stderr}
 	if files != nil && files.Size() > 0 && e.stderr == os.Stderr && term.IsTerminal(int(os.Stderr.Fd())) {
 		p := mpb.NewWithContext(ctx, mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
 		mon.bar = p.AddBar(files.Size(),
@@ -277,7 +331,21 @@ func runSniff(e *env, args []string) int {
 		mon.progress = p
 	}
 	stopTick := mon.tick(ctx, o.statsInterval)
-	runErr := sn.Run(ctx, mon)
+	var runErr error
+	if ss == nil || live != nil {
+		// One sniffer over the whole input.
+		mon.sn = sniff.New(cfg, handler)
+		mon.sns = append(mon.sns, mon.sn)
+		runErr = mon.sn.Run(ctx, mon)
+		if ss != nil {
+			mon.sn.Flush() // live: what is open at the stop is stored too
+			if err := ss.finish(true, mon.sn.Stats()); err != nil && runErr == nil {
+				runErr = err
+			}
+		}
+	} else {
+		runErr = runStoredFiles(ctx, e, &o, ss, cfg, handler, mon)
+	}
 	stopTick()
 	mon.finish()
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
@@ -287,12 +355,14 @@ func runSniff(e *env, args []string) int {
 		}
 		return e.fail(exitFail, runErr, "")
 	}
-	sn.Flush()
+	if ss == nil {
+		mon.sn.Flush()
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "tlsmap: interrupted; reporting the connections seen so far")
 	}
 
-	st := sn.Stats()
+	st := mon.stats()
 	var drops uint64
 	if live != nil {
 		if ks, err := live.Stats(); err == nil {
@@ -352,6 +422,52 @@ func runSniff(e *env, args []string) int {
 	return exitOK
 }
 
+// runStoredFiles reads the capture files one at a time, each with a
+// sniffer of its own, storing each as a source (sniffstore.go): a file
+// stored before is only reported, one an interrupted run left is gone on
+// with. An interruption stores what was reported in the order a whole run
+// reports it, and nothing of what the interruption flushed out early.
+func runStoredFiles(ctx context.Context, e *env, o *sniffFlags, ss *sniffStore, cfg sniff.Config, handler sniff.Handler, mon *monitor) error {
+	var base int64 // bytes of the files before the current one, for the progress bar
+	for _, name := range o.files {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := ss.beginFile(ctx, name); err != nil {
+			return err
+		}
+		size := int64(0)
+		if fi, err := os.Stat(name); err == nil && name != "-" {
+			size = fi.Size()
+		}
+		files, err := sniff.OpenFiles(ss.stdin(e.stdin), name)
+		if err != nil {
+			ss.abort(sniff.Stats{})
+			return err
+		}
+		sn := sniff.New(cfg, handler)
+		mon.sn, mon.src, mon.files, mon.base = sn, files, files, base
+		mon.sns = append(mon.sns, sn)
+		runErr := sn.Run(ctx, mon)
+		files.Close()
+		if runErr != nil {
+			// Not stored: what the stop flushes out early.
+			ss.active = false
+			sn.Flush()
+			if err := ss.finish(false, sn.Stats()); err != nil {
+				return err
+			}
+			return runErr
+		}
+		sn.Flush()
+		if err := ss.finish(true, sn.Stats()); err != nil {
+			return err
+		}
+		base += size
+	}
+	return nil
+}
+
 func eachItem(v string, f func(string) error) error {
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -399,7 +515,9 @@ const captureHint = "tlsmap sniff reads pcap and pcapng files (tcpdump -w, dumpc
 // the kernel's counters).
 type monitor struct {
 	src      sniff.PacketSource
-	sn       *sniff.Sniffer
+	sn       *sniff.Sniffer   // the current sniffer
+	sns      []*sniff.Sniffer // every sniffer of the run (--store: one per file)
+	base     int64            // --store: bytes of the files read before the current one
 	live     *sniff.LiveSource
 	files    *sniff.FileSource
 	progress *mpb.Progress
@@ -413,7 +531,7 @@ func (m *monitor) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType, e
 	data, ci, lt, err := m.src.ReadPacket()
 	if err == nil {
 		if n := m.packets.Add(1); n&1023 == 0 && m.bar != nil {
-			m.bar.SetCurrent(m.files.BytesRead())
+			m.bar.SetCurrent(m.base + m.files.BytesRead())
 		}
 	}
 	return data, ci, lt, err
@@ -467,10 +585,58 @@ func (m *monitor) finish() {
 	}
 }
 
+// stats are the counters of every sniffer of the run, added up.
+func (m *monitor) stats() sniff.Stats {
+	if len(m.sns) == 1 {
+		return m.sns[0].Stats()
+	}
+	var sum sniff.Stats
+	for _, sn := range m.sns {
+		addStats(reflect.ValueOf(&sum).Elem(), reflect.ValueOf(sn.Stats()))
+	}
+	return sum
+}
+
+// addStats adds the counters of src to dst: numbers summed, maps merged
+// (values summed), lists appended.
+func addStats(dst, src reflect.Value) {
+	switch dst.Kind() {
+	case reflect.Struct:
+		for i := 0; i < dst.NumField(); i++ {
+			if dst.Type().Field(i).IsExported() {
+				addStats(dst.Field(i), src.Field(i))
+			}
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		dst.SetUint(dst.Uint() + src.Uint())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		dst.SetInt(dst.Int() + src.Int())
+	case reflect.Map:
+		if src.Len() == 0 {
+			return
+		}
+		if dst.IsNil() {
+			dst.Set(reflect.MakeMap(dst.Type()))
+		}
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(dst.Type().Elem()).Elem()
+			if old := dst.MapIndex(it.Key()); old.IsValid() {
+				v.Set(old)
+			}
+			addStats(v, it.Value())
+			dst.SetMapIndex(it.Key(), v)
+		}
+	case reflect.Slice:
+		dst.Set(reflect.AppendSlice(dst, src))
+	case reflect.Bool:
+		dst.SetBool(dst.Bool() || src.Bool())
+	}
+}
+
 // final writes the closing statistics line on stderr (the sniffer has
 // stopped).
 func (m *monitor) final() {
-	st := m.sn.Stats()
+	st := m.stats()
 	line := fmt.Sprintf("done: %d packets, %d TCP, %d connections (%d TLS), %d decode errors",
 		st.Packets, st.Decoded, st.FlowsTotal, st.FlowsTLS, st.DecodeErrors)
 	if m.live != nil {

@@ -159,27 +159,10 @@ func Start(ctx context.Context, cfg Config, dir string) (*Server, error) {
 			return nil, err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		var cmd *exec.Cmd
-		switch cfg.Software {
-		case OpenSSL:
-			cmd, err = openSSLCommand(cfg, cert, addr)
-		case Nginx:
-			cmd, err = nginxCommand(ctx, cfg, cert, dir, addr)
-		case GnuTLSServ:
-			// gnutls-serv cannot bind one address: it listens on every
-			// address of the port; the tests only connect to loopback.
-			cmd = exec.Command("gnutls-serv", "--http", "--port", strconv.Itoa(port),
-				"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
-		default:
-			err = fmt.Errorf("unknown software %v", cfg.Software)
-		}
+		s, err := startOn(ctx, cfg, cert, dir, addr)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
-		}
-		s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
-		if err := s.start(ctx); err != nil {
-			lastErr = fmt.Errorf("%s: %w", cfg.Name, err)
-			if strings.Contains(s.Log(), "in use") || strings.Contains(s.Log(), "bind() failed") {
+			lastErr = err
+			if s != nil && (strings.Contains(s.Log(), "in use") || strings.Contains(s.Log(), "bind() failed")) {
 				continue
 			}
 			return nil, lastErr
@@ -187,6 +170,48 @@ func Start(ctx context.Context, cfg Config, dir string) (*Server, error) {
 		return s, nil
 	}
 	return nil, lastErr
+}
+
+// StartAt is Start on a given address ("127.0.0.1:port"): a server
+// reconfigured on the port of one stopped before (its certificate is made
+// anew in dir).
+func StartAt(ctx context.Context, cfg Config, dir, addr string) (*Server, error) {
+	cert, err := MakeCert(ctx, dir, cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	return startOn(ctx, cfg, cert, dir, addr)
+}
+
+// startOn starts cfg's server on addr; a server that did not start is
+// returned with the error, for its log.
+func startOn(ctx context.Context, cfg Config, cert Cert, dir, addr string) (*Server, error) {
+	var (
+		cmd *exec.Cmd
+		err error
+	)
+	switch cfg.Software {
+	case OpenSSL:
+		cmd, err = openSSLCommand(cfg, cert, addr)
+	case Nginx:
+		cmd, err = nginxCommand(ctx, cfg, cert, dir, addr)
+	case GnuTLSServ:
+		// gnutls-serv cannot bind one address: it listens on every
+		// address of the port; the tests only connect to loopback.
+		_, port, _ := net.SplitHostPort(addr)
+		cmd = exec.Command("gnutls-serv", "--http", "--port", port,
+			"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
+	default:
+		err = fmt.Errorf("unknown software %v", cfg.Software)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	if err := s.start(ctx); err != nil {
+		return s, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	return s, nil
 }
 
 func (s *Server) start(ctx context.Context) error {
