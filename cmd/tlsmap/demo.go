@@ -25,6 +25,10 @@ exists for:
   Endpoints that accept legacy TLS   (what 'tlsmap scan' finds)
   Clients that used legacy TLS       (what 'tlsmap sniff' finds)
 
+and ends with their join, read back from a store (tlsmap report): per
+endpoint, whether legacy TLS can be switched off now or which clients
+block it.
+
 The client report comes from a live capture on the loopback interface when
 tlsmap may capture (root or CAP_NET_RAW, Linux), otherwise from a capture of
 the same demo shipped inside tlsmap. Nothing is sent beyond loopback; it
@@ -38,6 +42,7 @@ Examples:
   tlsmap demo
   tlsmap demo --details            # also every endpoint's full scan report
   sudo tlsmap demo --sniff live    # require the live capture
+  tlsmap demo --store demo.db && tlsmap report --store demo.db --since 3650d --format html > demo.html
 
 Flags:
 `
@@ -50,6 +55,7 @@ func runDemo(e *env, args []string) int {
 	details := fs.Bool("details", false, "also print every endpoint's full scan report")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	timeout := fs.Duration("timeout", demo.DefaultTimeout, "per-connection `timeout` of the scan")
+	storeDSN := fs.String("store", "", "keep the demo's scan and connections in this `store` (an SQLite file or a postgres:// URL) for tlsmap report; default: a temporary file")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), demoHelp)
 		fs.PrintDefaults()
@@ -69,7 +75,7 @@ func runDemo(e *env, args []string) int {
 	defer stop()
 	context.AfterFunc(ctx, stop) // a second Ctrl-C kills at once
 
-	opts := demo.Options{Source: source.src, Interface: *iface, Timeout: *timeout, Log: e.stderr}
+	opts := demo.Options{Source: source.src, Interface: *iface, Timeout: *timeout, Log: e.stderr, Store: *storeDSN}
 	if *quiet {
 		opts.Log = io.Discard
 	}

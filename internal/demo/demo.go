@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/readiness"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/sniff"
 )
@@ -59,6 +60,10 @@ type Options struct {
 	Timeout time.Duration
 	// Log receives a line as each step starts (nil: nothing).
 	Log io.Writer
+	// Store is the store the scan results and the client connections go
+	// into for the readiness report: an SQLite file or a postgres:// URL
+	// ("": a temporary SQLite file, removed at the end).
+	Store string
 }
 
 // DefaultTimeout is the scan's per-connection timeout: generous for
@@ -105,6 +110,10 @@ type Result struct {
 	LiveDrops    uint64
 	ScannerFlows int
 	ClientFlows  int
+
+	// Readiness is the readiness report read back from the store the
+	// scan and the sniffed connections went into.
+	Readiness *readiness.Report
 
 	ScanTime time.Duration
 	Elapsed  time.Duration
@@ -220,6 +229,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Sniff = col.report
 	res.ScannerFlows = col.scanner
 	res.ClientFlows = col.seenCount()
+	if ctx.Err() == nil {
+		logf("storing the scan and the connections, and reading the readiness report back")
+		if res.Readiness, err = storeAndJudge(ctx, opts.Store, res, col.flows); err != nil {
+			return nil, err
+		}
+	}
 	res.Elapsed = time.Since(start)
 	return res, ctx.Err()
 }

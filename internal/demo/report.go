@@ -15,6 +15,7 @@ import (
 	"github.com/tlsmap/tlsmap/output"
 	"github.com/tlsmap/tlsmap/policy"
 	tlswire "github.com/tlsmap/tlsmap/protocols/tls"
+	"github.com/tlsmap/tlsmap/readiness"
 	"github.com/tlsmap/tlsmap/scan"
 )
 
@@ -94,6 +95,7 @@ func (r *Result) WriteText(w io.Writer, details bool) error {
 
 	r.writeEndpoints(ew)
 	r.writeClients(ew)
+	r.writeReadiness(ew)
 
 	if details {
 		ew.printf("\nFull scan reports (what 'tlsmap scan' prints for each endpoint)\n\n")
@@ -277,6 +279,18 @@ func (r *Result) writeClients(ew *errWriter) {
 	ew.printf("  %s  tlsmap scan itself (its probes are not in the client report)\n", scannerAddr)
 }
 
+// writeReadiness ends the demo with the join of both reports: the
+// readiness table tlsmap report prints from the store.
+func (r *Result) writeReadiness(ew *errWriter) {
+	if r.Readiness == nil {
+		return
+	}
+	ew.printf("\n== Readiness: can legacy TLS be switched off? (tlsmap report, from the store) ==\n")
+	if ew.err == nil {
+		ew.err = output.WriteReadinessTable(ew.w, r.Readiness)
+	}
+}
+
 // Check verifies the run against what the demo's servers and clients are
 // configured to do: every endpoint scanned, exactly the legacy ones
 // reported legacy, and every legacy client, and no modern one, in the
@@ -302,6 +316,7 @@ func (r *Result) Check() error {
 	for _, c := range r.Sniff.Clients() {
 		legacy[c.Client.String()] = true
 	}
+	errs = append(errs, r.checkReadiness()...)
 	for _, c := range r.Clients {
 		want := r.legacyVisible(c)
 		if got := legacy[c.Addr.String()]; got != want {
@@ -353,4 +368,47 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// checkReadiness verifies the readiness verdicts: a modern endpoint is
+// done; a legacy one is blocked by exactly the demo clients that use
+// legacy TLS with it where the sniffer can see it, else ready (the modern
+// client's connection is evidence), or no evidence when the sniffer sees
+// none of its traffic.
+func (r *Result) checkReadiness() []error {
+	if r.Readiness == nil {
+		return []error{errors.New("demo: no readiness report")}
+	}
+	var errs []error
+	for i, e := range r.Endpoints {
+		res := r.Scan[i]
+		if res == nil {
+			continue
+		}
+		ep := r.Readiness.Endpoint(res.Address)
+		if ep == nil {
+			errs = append(errs, fmt.Errorf("demo: %s (%s) is not in the readiness report", e.Name, res.Address))
+			continue
+		}
+		want, blockers := readiness.Done, 0
+		if e.Legacy {
+			for _, c := range r.Clients {
+				if slices.ContainsFunc(c.Conns, func(cc ClientConn) bool { return cc.Endpoint == e.Name && cc.Max <= tls.VersionTLS11 }) {
+					blockers++
+				}
+			}
+			switch {
+			case !sniffable(e.Target.Protocol):
+				want, blockers = readiness.NoEvidence, 0
+			case blockers > 0:
+				want = readiness.Blocked
+			default:
+				want = readiness.Ready
+			}
+		}
+		if ep.Verdict != want || ep.BlockedBy() != blockers {
+			errs = append(errs, fmt.Errorf("demo: %s: readiness %s (blocked by %d), want %s (blocked by %d)", e.Name, ep.Verdict, ep.BlockedBy(), want, blockers))
+		}
+	}
+	return errs
 }

@@ -71,6 +71,8 @@ type collector struct {
 
 	scanner int // the scanner's connections, left out
 	first   time.Time
+	// flows are the demo client connections kept, for the store.
+	flows []*sniff.Flow
 
 	mu   sync.Mutex
 	seen int           // demo client connections seen
@@ -99,6 +101,9 @@ func (c *collector) flow(f *sniff.Flow) {
 		c.first = f.FirstSeen
 	}
 	c.report.Add(f)
+	if f.HasClientHello() || f.HasServerHello() {
+		c.flows = append(c.flows, f)
+	}
 	c.mu.Lock()
 	c.seen++
 	if c.seen == c.want {
