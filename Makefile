@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs
+.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs bench-store bench-report
 
 all: lint test build
 
@@ -67,6 +67,14 @@ bench-sniff-quic:
 ## bench-logs: tlsmap logs on a 1 GB generated log (SIZE, KIND=nginx|maillog): lines/s, MB/s, peak RSS, against grep -c
 bench-logs:
 	GO=$(GO) bash bench/logs-bench.sh
+
+## bench-store: what sniff --store (SQLite, PostgreSQL, --store-flows) costs over sniff on the ~450 MB capture of bench-sniff (root, postgresql)
+bench-store:
+	GO=$(GO) bash bench/store-compare.sh
+
+## bench-report: tlsmap report's work over a store of 10 million aggregated rows, SQLite and PostgreSQL (the SQLite store is kept in $$TMPDIR)
+bench-report:
+	TLSMAP_BENCH_ROWS=10000000 $(GO) test -run='^$$' -bench=Report -benchtime=5x -timeout=3h ./readiness
 
 ## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:

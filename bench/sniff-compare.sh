@@ -24,7 +24,9 @@
 # Tunables (environment): HANDSHAKES (10000; QUIC 5000), BULK_MB (400; QUIC
 # 200), BULK_CONNS (4), RATE (80, QUIC 40: bulk MB/s, paced so that tcpdump
 # drops nothing on 2 cores), WORKDIR (a temp dir, removed at the end unless
-# KEEP=1), TLSMAP (the binary; default: built from this tree into WORKDIR).
+# KEEP=1), TLSMAP (the binary; default: built from this tree into WORKDIR),
+# CAPTURE_ONLY=FILE (make the capture, move it to FILE and stop: no
+# tshark needed; bench/store-compare.sh uses it).
 #
 # Needs root, ip, ethtool, tcpdump, tshark, capinfos, go, python3 and GNU
 # time. tshark on Debian/Ubuntu:
@@ -46,7 +48,10 @@ RATE=${RATE:-80}
 
 die() { echo "sniff-compare: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespace, tcpdump)"
-for p in ip ethtool tcpdump tshark capinfos go python3; do
+CAPTURE_ONLY=${CAPTURE_ONLY:-}
+need=(ip ethtool tcpdump capinfos go python3)
+[ -n "$CAPTURE_ONLY" ] || need+=(tshark)
+for p in "${need[@]}"; do
 	command -v "$p" >/dev/null || die "$p is not installed (see the header of $0)"
 done
 [ -x /usr/bin/time ] || die "GNU time is not installed (apt-get install -y time)"
@@ -252,6 +257,11 @@ size=$(stat -c %s "$work/big.pcap")
 packets=$(capinfos -M -c "$work/big.pcap" 2>/dev/null | sed -n 's/^Number of packets:[^0-9]*\([0-9]*\).*/\1/p')
 printf '== capture: %s, %.1f MB, %s packets, made in %.0fs\n' "$work/big.pcap" "$(echo "$size/1000000" | bc -l)" \
 	"$packets" "$(echo "$gen_end - $gen_start" | bc -l)" >&2
+
+if [ -n "$CAPTURE_ONLY" ]; then
+	mv "$work/big.pcap" "$CAPTURE_ONLY"
+	exit 0
+fi
 
 # ---- measure ----------------------------------------------------------------------
 measure() { # measure NAME OUTFILE CMD...

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# store-compare.sh — what --store costs `tlsmap sniff` on a large capture.
+#
+# 1. Makes the ~450 MB capture of bench/sniff-compare.sh (its generator in
+#    a network namespace, recorded with tcpdump; CAPTURE_ONLY), or takes
+#    CAPTURE=FILE.
+# 2. Starts a PostgreSQL of its own (Debian's binaries, as the postgres
+#    user, in WORKDIR, on a free 127.0.0.1 port).
+# 3. Times, RUNS times each, in turn: `tlsmap sniff -r big.pcap` (the
+#    legacy-client report, no store); the same with `--store` into a fresh
+#    SQLite file; into a fresh PostgreSQL database; into SQLite with
+#    `--store-flows`; and once more into the SQLite store that already
+#    holds the file (hashed, reported, not stored again).
+# 4. Prints the median wall and CPU time of each, the overhead over the
+#    plain sniff, and checks that every store holds as many connections as
+#    the sniff reported.
+#
+# Usage: sudo bench/store-compare.sh        (make bench-store)
+# Tunables (environment): RUNS (3), CAPTURE (an existing capture: skips
+# step 1), WORKDIR (removed at the end unless KEEP=1), TLSMAP (the binary;
+# default built from this tree), and sniff-compare.sh's HANDSHAKES,
+# BULK_MB, BULK_CONNS, RATE.
+#
+# Needs root, GNU time, python3 (with its sqlite3 module), PostgreSQL
+# (apt-get install postgresql), and what sniff-compare.sh needs to make
+# the capture (ip, ethtool, tcpdump, capinfos, go).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-3}
+die() { echo "store-compare: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespace, tcpdump, PostgreSQL as postgres)"
+[ -x /usr/bin/time ] || die "GNU time is not installed (apt-get install -y time)"
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$pgbin" ] || die "PostgreSQL is not installed (apt-get install -y postgresql)"
+
+work=${WORKDIR:-$(mktemp -d /tmp/tlsmap-store-bench.XXXXXX)}
+mkdir -p "$work"
+chmod 755 "$work"
+cleanup() {
+	[ -f "$work/pg/data/postmaster.pid" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true
+	if [ "${KEEP:-0}" != 1 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+
+if [ -z "${TLSMAP:-}" ]; then
+	(cd "$here" && CGO_ENABLED=0 "${GO:-go}" build -trimpath -o "$work/tlsmap" ./cmd/tlsmap) || die "building tlsmap failed"
+	TLSMAP=$work/tlsmap
+fi
+capture=${CAPTURE:-}
+if [ -z "$capture" ]; then
+	capture=$work/big.pcap
+	echo "== making the capture (bench/sniff-compare.sh)" >&2
+	CAPTURE_ONLY=$capture TLSMAP=$TLSMAP bash "$here/bench/sniff-compare.sh"
+fi
+size=$(stat -c %s "$capture")
+printf '== capture: %s, %.1f MB\n' "$capture" "$(echo "$size/1000000" | bc -l)" >&2
+
+# ---- PostgreSQL -------------------------------------------------------------------
+mkdir -p "$work/pg"
+chown postgres "$work/pg"
+runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U tlsmap -A trust --no-sync -E UTF8 --locale=C >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
+	-o "-c listen_addresses=127.0.0.1 -p $port -k $work/pg -c shared_buffers=256MB" start >/dev/null
+pg() { echo "postgres://tlsmap@127.0.0.1:$port/$1?sslmode=disable"; }
+psql_() { "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U tlsmap -d "$1" -tA -c "$2"; }
+
+# ---- measure ----------------------------------------------------------------------
+measure() { # measure NAME CMD...
+	local name=$1
+	shift
+	/usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" ||
+		die "$name failed: $(tail -5 "$work/$name.err")"
+}
+for i in $(seq "$RUNS"); do
+	echo "== run $i of $RUNS" >&2
+	measure "plain-$i" "$TLSMAP" sniff -r "$capture"
+	rm -f "$work/s$i.db"*
+	measure "sqlite-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
+	psql_ postgres "CREATE DATABASE b$i"
+	measure "postgres-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg b$i)"
+	rm -f "$work/f$i.db"*
+	measure "flows-$i" "$TLSMAP" sniff -r "$capture" --store "$work/f$i.db" --store-flows
+	measure "again-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
+done
+# What the sniff reported, and what each store holds.
+reported=$(sed -n 's/^Legacy clients: .* (\([0-9]*\) of \([0-9]*\) TLS connections)$/\2/p; s/^No client .*(\([0-9]*\) TLS connections.*/\1/p' "$work/plain-1.out")
+in_sqlite=$(python3 - "$work/s1.db" <<'PY'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT SUM(connections) FROM evidence").fetchone()[0])
+PY
+)
+in_pg=$(psql_ b1 "SELECT SUM(connections) FROM evidence")
+in_flows=$(python3 - "$work/f1.db" <<'PY'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM flows").fetchone()[0])
+PY
+)
+
+python3 - "$work" "$RUNS" "$size" "$reported" "$in_sqlite" "$in_pg" "$in_flows" <<'PY'
+import re, statistics, sys
+work, runs, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+reported, in_sqlite, in_pg, in_flows = sys.argv[4:8]
+
+def gnu_time(name):
+    t = open(f"{work}/{name}.time").read()
+    h, m, s = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", t).groups()
+    wall = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    cpu = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1)) + float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
+    return wall, cpu, rss
+
+rows = {}
+for name, label in (("plain", "tlsmap sniff -r big.pcap"), ("sqlite", "  --store FILE (SQLite)"), ("postgres", "  --store postgres://"),
+                    ("flows", "  --store FILE --store-flows"), ("again", "  --store FILE, stored before")):
+    ts = [gnu_time(f"{name}-{i}") for i in range(1, runs + 1)]
+    rows[name] = (label, statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts), max(t[2] for t in ts))
+base_wall, base_cpu = rows["plain"][1], rows["plain"][2]
+print(f"capture: {size/1e6:.1f} MB; median of {runs} runs")
+print(f"{'':34} {'wall s':>7} {'over':>7} {'cpu s':>7} {'over':>7} {'MB/s':>7} {'RSS MB':>7}")
+for name, (label, wall, cpu, rss) in rows.items():
+    over = "" if name == "plain" else f"{100*(wall/base_wall-1):+.0f}%"
+    cover = "" if name == "plain" else f"{100*(cpu/base_cpu-1):+.0f}%"
+    print(f"{label:34} {wall:7.2f} {over:>7} {cpu:7.2f} {cover:>7} {size/1e6/wall:7.0f} {rss:7.0f}")
+print(f"TLS connections reported {reported}; stored: SQLite {in_sqlite}, PostgreSQL {in_pg}; flow records {in_flows}")
+ok = reported == in_sqlite == in_pg
+print("counts agree" if ok else "COUNTS DIFFER")
+sys.exit(0 if ok else 1)
+PY
