@@ -681,16 +681,30 @@ func writeReportFooter(w io.Writer, r *readiness.Report) error {
 var gapWords = []string{"error", "truncated", "evicted", "toomany", "notdecoded", "dropped", "corrupt", "midstream",
 	"undecryptable", "noclientinitial", "malformed", "incomplete", "unknown"}
 
-// SourceGaps lists the non-zero counters of a source's stats (sniff's or
-// logs' counters, as stored) that stand for something the reader could
-// not see — decode errors, connections cut or begun before the capture,
-// frames not decoded, malformed log lines — "" when none.
+// SourceGaps lists what a source's reader could not see, from its stats
+// as stored: a capture's coverage gaps (its tlsmap.sniff.summary/1
+// record: frames not decoded, connections cut or joined mid-stream …), or
+// the non-zero counters of a log reader's that stand for something
+// unread (malformed lines, unknown versions, incomplete sessions); ""
+// when none.
 func SourceGaps(stats json.RawMessage) string {
 	var m map[string]any
 	if json.Unmarshal(stats, &m) != nil {
 		return ""
 	}
 	var parts []string
+	// A capture's stats are its tlsmap.sniff.summary/1 record: its gaps
+	// are listed there already.
+	if gaps, ok := m["gaps"].([]any); ok && m["schema"] == SniffSummarySchema {
+		for _, g := range gaps {
+			if g, ok := g.(map[string]any); ok {
+				if n, _ := g["count"].(float64); n > 0 {
+					parts = append(parts, fmt.Sprintf("%v %d", g["kind"], int64(n)))
+				}
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {

@@ -81,7 +81,7 @@ func fixtureReport() *readiness.Report {
 	r.Sources = []store.Source{
 		{ID: 1, Kind: store.KindCapture, Name: "span-monday.pcap", SHA256: strings.Repeat("ab", 32), State: store.StateComplete,
 			FirstSeen: t0.Add(-48 * time.Hour), LastSeen: t0, Records: 45,
-			Stats: json.RawMessage(`{"Packets":900,"DecodeErrors":2,"TCP":{"MidStream":3,"TLS":45},"NotDecoded":{"ethertype 0x0806 (ARP)":4}}`)},
+			Stats: json.RawMessage(`{"schema":"tlsmap.sniff.summary/1","packets":900,"complete":false,"gaps":[{"kind":"not-decoded","count":4,"by":{"ethertype 0x0806 (ARP)":4}},{"kind":"mid-stream","count":3,"by":{}}]}`)},
 		{ID: 2, Kind: store.KindLog, Name: "access.log", SHA256: strings.Repeat("cd", 32), State: store.StateInterrupted,
 			FirstSeen: t0.Add(-time.Hour), LastSeen: t0.Add(-time.Hour), Records: 2, Stats: json.RawMessage(`{"Lines":10,"Malformed":1}`)},
 	}
@@ -135,7 +135,7 @@ func TestReportVerdictWords(t *testing.T) {
 		"no legacy client among 12 TLS connections seen",
 		"192.0.2.21 via 198.51.100.1",
 		"Evidence: 2 sources in the window, 1 of them not read to their end",
-		"capture span-monday.pcap (complete): DecodeErrors 2, NotDecoded 4, TCP.MidStream 3",
+		"capture span-monday.pcap (complete): not-decoded 4, mid-stream 3",
 		"log access.log (interrupted): Malformed 1",
 		"Not listed: 3 server endpoints seen in the evidence",
 	} {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/tlsmap/tlsmap/evidence"
 	"github.com/tlsmap/tlsmap/logs"
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/store"
 )
 
 const logsHelp = `Usage: tlsmap logs [flags] FILE...
@@ -54,6 +56,14 @@ Examples:
   tlsmap logs --log-format 'nginx:$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $ssl_protocol $ssl_cipher' access.log*
   tlsmap logs --balancer 10.0.0.5 --format jsonl u_ex*.log > evidence.jsonl
   zcat old.log.gz | tlsmap logs -
+  tlsmap logs --store tlsmap.db /var/log/nginx/access.log.1   # then: tlsmap report --store tlsmap.db
+
+With --store (an SQLite file or a postgres:// URL, docs/schema/store.md)
+the evidence is also stored, aggregated per day, a source per file: a file
+is known by its content hash (stored again, it adds nothing), an
+interrupted one goes on where it stopped. The log format must name the
+server endpoint ($server_addr and $server_port, Apache's %A and port) for the
+report to join it to a scanned endpoint.
 
 Flags:
 `
@@ -69,6 +79,8 @@ type logsFlags struct {
 	until      timeFlag
 	tz         zoneFlag
 	maxRecords int
+	store      string
+	storeBatch int
 }
 
 func runLogs(e *env, args []string) int {
@@ -83,6 +95,8 @@ func runLogs(e *env, args []string) int {
 	fs.Var(&o.until, "until", "only lines before this `time` (same forms as --since)")
 	fs.Var(&o.tz, "tz", "the `zone` of timestamps that carry none (syslog, HAProxy %t): Local, UTC, Europe/Berlin … (default Local)")
 	fs.IntVar(&o.maxRecords, "max-records", evidence.DefaultMaxKeys, "evidence records kept in memory; beyond, user and user agent are dropped, then records (counted)")
+	fs.StringVar(&o.store, "store", "", "also store the evidence, aggregated per day, in this `store`: an SQLite file or a postgres:// URL (docs/schema/store.md)")
+	fs.IntVar(&o.storeBatch, "store-batch", 20000, "with --store: commit every `N` observations (and every 5 seconds)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), logsHelp)
 		fs.PrintDefaults()
@@ -94,8 +108,8 @@ func runLogs(e *env, args []string) int {
 	if len(files) == 0 {
 		return e.fail(exitUsage, errors.New("logs: nothing to read"), "give log files (- for standard input)")
 	}
-	if o.maxRecords <= 0 {
-		return e.fail(exitUsage, errors.New("logs: --max-records must be positive"), "")
+	if o.maxRecords <= 0 || o.storeBatch <= 0 {
+		return e.fail(exitUsage, errors.New("logs: --max-records and --store-batch must be positive"), "")
 	}
 	now := time.Now()
 	since, until := o.since.at(now), o.until.at(now)
@@ -148,9 +162,33 @@ func runLogs(e *env, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// --store: each file is read by a reader of its own (its records and
+	// counters are the file's) and stored as a source (logstore.go).
+	var (
+		st       *store.Store
+		perFile  []logs.Stats
+		storeErr error
+	)
+	if o.store != "" {
+		var err error
+		if st, err = store.Open(ctx, o.store); err != nil {
+			return e.fail(exitFail, err, storeHint)
+		}
+		defer st.Close()
+	}
 	failed := 0
 	for _, name := range files {
-		err := r.ReadFile(ctx, name)
+		var err error
+		if st != nil {
+			var fst logs.Stats
+			fst, err, storeErr = storeLogFile(ctx, st, cfg, name, o.storeBatch, e.stderr, pipe.add)
+			perFile = append(perFile, fst)
+			if storeErr != nil {
+				break
+			}
+		} else {
+			err = r.ReadFile(ctx, name)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -164,13 +202,22 @@ func runLogs(e *env, args []string) int {
 	}
 	r.Close()
 	pipe.close()
+	if storeErr != nil {
+		return e.fail(exitFail, storeErr, "")
+	}
 	interrupted := ctx.Err() != nil
 	if interrupted {
 		fmt.Fprintln(e.stderr, "tlsmap: interrupted; reporting the lines read so far")
 	}
 
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
-	st := r.Stats()
+	rst := r.Stats()
+	if st != nil {
+		rst = logs.Stats{Unknown: map[string]int64{}}
+		for _, fst := range perFile {
+			addStats(reflect.ValueOf(&rst).Elem(), reflect.ValueOf(fst))
+		}
+	}
 	var err error
 	if view == "clients" {
 		err = output.WriteClientReport(out, format, output.ClientReport{ClientSchema: output.LogsClientSchema,
@@ -183,7 +230,7 @@ func runLogs(e *env, args []string) int {
 			_, err = out.WriteString("\n")
 		}
 		if err == nil {
-			err = output.WriteLogsInput(out, format, st)
+			err = output.WriteLogsInput(out, format, rst)
 		}
 	}
 	if err == nil {
@@ -195,8 +242,8 @@ func runLogs(e *env, args []string) int {
 	if format != output.FormatTable {
 		// The table says it under the report; the machine formats keep
 		// stdout for records.
-		if st.Malformed > 0 {
-			fmt.Fprintf(e.stderr, "warning: %d malformed lines (first: %s:%d, %s)\n", st.Malformed, st.Reasons[0].File, st.Reasons[0].Line, st.Reasons[0].Reason)
+		if rst.Malformed > 0 {
+			fmt.Fprintf(e.stderr, "warning: %d malformed lines (first: %s:%d, %s)\n", rst.Malformed, rst.Reasons[0].File, rst.Reasons[0].Line, rst.Reasons[0].Reason)
 		}
 	}
 	if ast := agg.Stats(); ast.Dropped > 0 || ast.Folded > 0 {

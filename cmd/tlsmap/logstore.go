@@ -15,28 +15,21 @@ import (
 	"github.com/tlsmap/tlsmap/store"
 )
 
-// storeLogs stores log files as evidence sources, one source per file
-// (known by content hash, like a capture file; "-" is a stream), each
-// read by a logs.Reader of its own so that its records and counters are
-// the file's: what `tlsmap logs --store` runs. A file stored to its end
-// before is skipped (its evidence is in the store already); one an
+// storeLogFile reads one log file (tlsmap logs --store) with a
+// logs.Reader of its own, so that its records and counters are the
+// file's, and stores its observations as a source: known by content hash
+// like a capture file ("-" is a stream, new each time). A file stored to
+// its end before is read for the report but not stored again; one an
 // interrupted run left goes on after the records stored. emit, when not
-// nil, also gets every observation (for the command's own report).
-func storeLogs(ctx context.Context, st *store.Store, cfg logs.Config, names []string, batch int, stderr io.Writer,
-	emit func(*evidence.Observation)) error {
-	for _, name := range names {
-		if err := storeLogFile(ctx, st, cfg, name, batch, stderr, emit); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
+// nil, gets every observation too (the command's own report). It returns
+// the reader's counters, the reading error (ctx's when interrupted) and
+// the store's.
 func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name string, batch int, stderr io.Writer,
-	emit func(*evidence.Observation)) error {
+	emit func(*evidence.Observation)) (stats logs.Stats, readErr, storeErr error) {
 	spec := store.SourceSpec{Kind: store.KindLog, Name: name, Tool: version,
-		Settings: fmt.Sprintf("logs tlsmap=%s format=%s since=%s until=%s", version, cfg.Format, cfg.Since.Format(time.RFC3339), cfg.Until.Format(time.RFC3339))}
-	var hasher = sha256.New()
+		Settings: fmt.Sprintf("logs tlsmap=%s format=%s balancers=%v tls-header=%s since=%s until=%s zone=%v", version, cfg.Format,
+			cfg.Balancers, cfg.TLSHeader, cfg.Since.Format(time.RFC3339), cfg.Until.Format(time.RFC3339), cfg.Location)}
+	hasher := sha256.New()
 	if name == "-" {
 		spec.Kind = store.KindLogStream
 		if cfg.Stdin != nil {
@@ -45,18 +38,21 @@ func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name st
 	} else {
 		sum, size, err := hashFile(ctx, name)
 		if err != nil {
-			return err
+			return logs.Stats{}, err, nil
 		}
 		spec.SHA256, spec.Size = sum, size
 	}
 	in, err := st.Begin(ctx, spec, store.IngestOptions{BatchRecords: batch})
 	var already *store.AlreadyStoredError
-	if errors.As(err, &already) {
-		fmt.Fprintf(stderr, "tlsmap: %s is in the store already (source %d, %d records): not stored again\n", name, already.Source.ID, already.Source.Records)
-		return nil
-	}
-	if err != nil {
-		return err
+	switch {
+	case errors.As(err, &already):
+		fmt.Fprintf(stderr, "tlsmap: %s is in the store already (source %d, %d records): reported, not stored again\n",
+			name, already.Source.ID, already.Source.Records)
+		in = nil
+	case err != nil:
+		return logs.Stats{}, nil, err
+	case in.Resumed() > 0:
+		fmt.Fprintf(stderr, "tlsmap: %s: an earlier run stored its first %d records; going on after them\n", name, in.Resumed())
 	}
 	var (
 		fact   store.Fact
@@ -66,19 +62,24 @@ func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name st
 		if emit != nil {
 			emit(o)
 		}
-		if addErr == nil && store.ObservationFact(&fact, o) {
+		if in != nil && addErr == nil && store.ObservationFact(&fact, o) {
+			// A batch full at an interruption is still committed.
 			addErr = in.Add(context.WithoutCancel(ctx), &fact)
 		}
 	})
-	readErr := r.ReadFile(ctx, name)
-	if readErr == nil {
+	readErr = r.ReadFile(ctx, name)
+	if ctx.Err() == nil {
 		r.Close() // the sessions still open end with the file
 	}
-	if addErr != nil {
-		return addErr
+	stats = r.Stats()
+	if in == nil {
+		return stats, readErr, nil
 	}
-	stats, _ := json.Marshal(r.Stats())
-	in.SetStats(stats)
+	if addErr != nil {
+		return stats, readErr, addErr
+	}
+	b, _ := json.Marshal(stats)
+	in.SetStats(b)
 	state, sum := store.StateComplete, ""
 	if readErr != nil {
 		state = store.StateInterrupted
@@ -88,7 +89,10 @@ func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name st
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := in.Finish(fctx, state, sum); err != nil {
-		return err
+		return stats, readErr, err
 	}
-	return readErr
+	if state == store.StateInterrupted {
+		fmt.Fprintf(stderr, "tlsmap: %s: %d records stored before the stop; run the same command again to go on\n", name, in.Source().Records)
+	}
+	return stats, readErr, nil
 }

@@ -21,8 +21,6 @@ import (
 	"github.com/tlsmap/tlsmap/internal/testenv"
 	"github.com/tlsmap/tlsmap/internal/tlsclient"
 	"github.com/tlsmap/tlsmap/internal/webserver"
-	"github.com/tlsmap/tlsmap/logs"
-	"github.com/tlsmap/tlsmap/store"
 )
 
 // tlsmap runs the command in this process.
@@ -57,7 +55,6 @@ type scenario struct {
 	e2Addr     string
 	captures   []string // one a day
 	log        string   // nginx's access log
-	logFormat  logs.Format
 	logSince   time.Time
 	days       []time.Time
 	until      string
@@ -96,11 +93,6 @@ func newScenario(t *testing.T) *scenario {
 	sc.e4 = realserver.StartT(t, modernServer("e4-modern"))
 	sc.e2 = webserver.StartNginx(t, webserver.NginxOptions{LogFormat: webserver.NginxFormat + " $server_addr $server_port"})
 	sc.e2Addr = sc.e2.HTTPS
-	f, err := logs.ParseFormat("nginx:" + webserver.NginxFormat + " $server_addr $server_port")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.logFormat = f
 
 	dir := t.TempDir()
 	today := time.Now().UTC().Truncate(24 * time.Hour)
@@ -188,16 +180,8 @@ func (sc *scenario) storeEvidence(t *testing.T, dsn string) {
 		args = append(args, "-r", c)
 	}
 	mustRun(t, exitOK, args...)
-	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var errs bytes.Buffer
-	if err := storeLogs(ctx, st, logs.Config{Format: sc.logFormat, Since: sc.logSince}, []string{sc.log}, 100, &errs, nil); err != nil {
-		t.Fatalf("storing the log: %v\n%s", err, errs.String())
-	}
+	mustRun(t, exitOK, "logs", "--store", dsn, "--store-batch", "1", "--log-format", "nginx:"+webserver.NginxFormat+" $server_addr $server_port",
+		"--since", sc.logSince.Format(time.RFC3339), sc.log)
 }
 
 // records parses JSON Lines into objects, keyed by schema.
