@@ -721,7 +721,7 @@ const (
 		connections = evidence.connections + excluded.connections,
 		first_seen = CASE WHEN excluded.first_seen < evidence.first_seen THEN excluded.first_seen ELSE evidence.first_seen END,
 		last_seen = CASE WHEN excluded.last_seen > evidence.last_seen THEN excluded.last_seen ELSE evidence.last_seen END`
-	coverageInsert = `INSERT INTO coverage (source_id, day, server, tls, legacy, unread, first_seen, last_seen) VALUES `
+	coverageInsert = `INSERT INTO coverage (source_id, day, server, kind, tls, legacy, unread, first_seen, last_seen) VALUES `
 	coverageUpsert = ` ON CONFLICT (source_id, day, server) DO UPDATE SET
 		tls = coverage.tls + excluded.tls, legacy = coverage.legacy + excluded.legacy, unread = coverage.unread + excluded.unread,
 		first_seen = CASE WHEN excluded.first_seen < coverage.first_seen THEN excluded.first_seen ELSE coverage.first_seen END,
@@ -749,9 +749,10 @@ func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, records int64
 	}); err != nil {
 		return err
 	}
-	if err := s.insertRows(ctx, tx, coverageInsert, coverageUpsert, 8, len(b.coverage), func(i int, args []any) []any {
+	kind := string(in.src.Kind.Evidence())
+	if err := s.insertRows(ctx, tx, coverageInsert, coverageUpsert, 9, len(b.coverage), func(i int, args []any) []any {
 		c := b.coverage[i]
-		return append(args, id, int64(c.k.day), c.k.server, c.r.tls, c.r.legacy, c.r.unread, c.r.first, c.r.last)
+		return append(args, id, int64(c.k.day), c.k.server, kind, c.r.tls, c.r.legacy, c.r.unread, c.r.first, c.r.last)
 	}); err != nil {
 		return err
 	}

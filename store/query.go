@@ -10,6 +10,16 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
+// indexedBy names the index SQLite is to read a query from (its planner,
+// from a window's day range, would pick the day index and sort); other
+// dialects choose for themselves.
+func (s *Store) indexedBy(index string) string {
+	if s.dialect == SQLite {
+		return " INDEXED BY " + index
+	}
+	return ""
+}
+
 // LatestScans returns, for every endpoint scanned at or before asOf, its
 // latest result (the record itself is left out: Record is nil). With
 // runName set, only the runs of that name count.
@@ -149,7 +159,7 @@ func (s *Store) EachLegacy(ctx context.Context, from, to Day, f func(*EvidenceRo
 func (s *Store) EachLegacyPair(ctx context.Context, from, to Day, f func(*EvidenceRow) error) error {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy,
 			SUM(connections), MIN(first_seen), MAX(last_seen)
-		FROM evidence WHERE legacy <> 0 AND day >= ? AND day <= ?
+		FROM evidence`+s.indexedBy("evidence_legacy_pair")+` WHERE legacy <> 0 AND day >= ? AND day <= ?
 		GROUP BY server, client, kind, via, protocol, version, cipher, offered, sni, ja3, ja4, legacy`), int64(from), int64(to))
 	if err != nil {
 		return fmt.Errorf("store: legacy evidence: %w", err)
@@ -242,10 +252,9 @@ type CoverageRow struct {
 // Coverage returns, per server endpoint and evidence kind, what the
 // evidence of the days from..to saw.
 func (s *Store) Coverage(ctx context.Context, from, to Day) ([]CoverageRow, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT c.server, s.kind, SUM(c.tls), SUM(c.legacy), SUM(c.unread), COUNT(DISTINCT c.source_id), MIN(c.first_seen), MAX(c.last_seen)
-		FROM coverage c JOIN sources s ON s.id = c.source_id
-		WHERE c.day >= ? AND c.day <= ?
-		GROUP BY c.server, s.kind ORDER BY c.server, s.kind`), int64(from), int64(to))
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT server, kind, SUM(tls), SUM(legacy), SUM(unread), COUNT(DISTINCT source_id), MIN(first_seen), MAX(last_seen)
+		FROM coverage`+s.indexedBy("coverage_server")+` WHERE day >= ? AND day <= ?
+		GROUP BY server, kind ORDER BY server, kind`), int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("store: coverage: %w", err)
 	}
@@ -261,20 +270,7 @@ func (s *Store) Coverage(ctx context.Context, from, to Day) ([]CoverageRow, erro
 		if err := rows.Scan(&r.Server, &kind, &r.TLS, &r.Legacy, &r.Unread, &n, &first, &last); err != nil {
 			return nil, fmt.Errorf("store: coverage: %w", err)
 		}
-		r.Evidence, r.Sources, r.First, r.Last = SourceKind(kind).Evidence(), int(n), fromNS(first), fromNS(last)
-		// Two source kinds of one evidence kind (a file and a stream):
-		// one row.
-		if k := len(out); k > 0 && out[k-1].Server == r.Server && out[k-1].Evidence == r.Evidence {
-			p := &out[k-1]
-			p.TLS, p.Legacy, p.Unread, p.Sources = p.TLS+r.TLS, p.Legacy+r.Legacy, p.Unread+r.Unread, p.Sources+r.Sources
-			if r.First.Before(p.First) {
-				p.First = r.First
-			}
-			if r.Last.After(p.Last) {
-				p.Last = r.Last
-			}
-			continue
-		}
+		r.Evidence, r.Sources, r.First, r.Last = Evidence(kind), int(n), fromNS(first), fromNS(last)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

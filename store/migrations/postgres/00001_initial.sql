@@ -46,12 +46,18 @@ CREATE TABLE evidence (
     last_seen   BIGINT  NOT NULL,
     PRIMARY KEY (day, key)
 );
-CREATE INDEX evidence_legacy ON evidence (day, server, connections) WHERE legacy <> 0;
+-- The report's two reads of the legacy rows of a window, each from an
+-- index alone: the trend (by day), and the rows folded over the days in
+-- the order of its GROUP BY (no sort).
+CREATE INDEX evidence_legacy_day ON evidence (day, server, connections) WHERE legacy <> 0;
+CREATE INDEX evidence_legacy_pair ON evidence (server, client, kind, via, protocol, version, cipher, offered, sni, ja3, ja4, legacy,
+    day, connections, first_seen, last_seen) WHERE legacy <> 0;
 
 CREATE TABLE coverage (
     source_id  BIGINT  NOT NULL,
     day        BIGINT  NOT NULL,
     server     TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
     tls        BIGINT  NOT NULL,
     legacy     BIGINT  NOT NULL,
     unread     BIGINT  NOT NULL,
@@ -59,7 +65,9 @@ CREATE TABLE coverage (
     last_seen  BIGINT  NOT NULL,
     PRIMARY KEY (source_id, day, server)
 );
-CREATE INDEX coverage_day ON coverage (day, server);
+-- The report's read of a window's coverage, from the index alone, in the
+-- order of its GROUP BY.
+CREATE INDEX coverage_server ON coverage (server, kind, day, source_id, tls, legacy, unread, first_seen, last_seen);
 
 CREATE TABLE fingerprints (
     ja3              TEXT    NOT NULL,
