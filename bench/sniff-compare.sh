@@ -26,7 +26,8 @@
 # drops nothing on 2 cores), WORKDIR (a temp dir, removed at the end unless
 # KEEP=1), TLSMAP (the binary; default: built from this tree into WORKDIR),
 # CAPTURE_ONLY=FILE (make the capture, move it to FILE and stop: no
-# tshark needed; bench/store-compare.sh uses it).
+# tshark needed; bench/store-compare.sh uses it), SNIS (distinct SNIs of
+# the handshakes; default one each).
 #
 # Needs root, ip, ethtool, tcpdump, tshark, capinfos, go, python3 and GNU
 # time. tshark on Debian/Ubuntu:
@@ -97,6 +98,7 @@ import (
 
 func main() {
 	handshakes := flag.Int("handshakes", 6000, "short connections")
+	snis := flag.Int("snis", 0, "distinct SNIs of the short connections (0: one each)")
 	bulkMB := flag.Int("bulk-mb", 320, "MB downloaded in bulk, in total")
 	bulkConns := flag.Int("bulk-conns", 4, "bulk connections")
 	workers := flag.Int("workers", 8, "concurrent handshakes")
@@ -183,7 +185,11 @@ func main() {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				c, err := dial(i, versions[i%len(versions)], fmt.Sprintf("h%d.bench.test", i))
+				sni := i
+				if *snis > 0 {
+					sni = i % *snis
+				}
+				c, err := dial(i, versions[i%len(versions)], fmt.Sprintf("h%d.bench.test", sni))
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -245,7 +251,7 @@ if [ "$QUIC" = 1 ]; then
 	# super-datagrams; without it frames are wire-sized, as on a span port.
 	QUIC_GO_DISABLE_GSO=true inns "$work/quicpeer" flood -addr 127.0.0.1:443 -n "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
 else
-	inns "$work/gen/gen" -handshakes "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+	inns "$work/gen/gen" -handshakes "$HANDSHAKES" -snis "${SNIS:-0}" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
 fi
 sleep 1.5
 kill -INT "$tcpdump_pid"

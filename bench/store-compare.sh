@@ -19,7 +19,10 @@
 # Tunables (environment): RUNS (3), CAPTURE (an existing capture: skips
 # step 1), WORKDIR (removed at the end unless KEEP=1), TLSMAP (the binary;
 # default built from this tree), and sniff-compare.sh's HANDSHAKES,
-# BULK_MB, BULK_CONNS, RATE.
+# BULK_MB, BULK_CONNS, RATE, SNIS. By default every handshake has an SNI
+# of its own, so that every connection is a row of its own in the store
+# (the most it can cost); SNIS=50, 50 names over 200 clients and 6
+# versions, is closer to a span port's traffic (600 rows a day).
 #
 # Needs root, GNU time, python3 (with its sqlite3 module), PostgreSQL
 # (apt-get install postgresql), and what sniff-compare.sh needs to make

@@ -152,7 +152,7 @@ type SourceRecord struct {
 	Kind      string          `json:"kind"`
 	Name      string          `json:"name"`
 	State     string          `json:"state"`
-	SHA256    string          `json:"sha256"`
+	Content   string          `json:"content"`
 	FirstSeen string          `json:"first_seen"`
 	LastSeen  string          `json:"last_seen"`
 	Records   int64           `json:"records"`
@@ -295,7 +295,7 @@ func NewSourceRecord(s store.Source) SourceRecord {
 		stats = json.RawMessage("{}")
 	}
 	return SourceRecord{Schema: ReportSourceSchema, ID: s.ID, Kind: string(s.Kind), Name: s.Name, State: string(s.State),
-		SHA256: s.SHA256, FirstSeen: rpTime(s.FirstSeen), LastSeen: rpTime(s.LastSeen), Records: s.Records, Stats: stats}
+		Content: s.Content, FirstSeen: rpTime(s.FirstSeen), LastSeen: rpTime(s.LastSeen), Records: s.Records, Stats: stats}
 }
 
 // NewReportSummaryRecord builds the summary of r.

@@ -79,10 +79,10 @@ func fixtureReport() *readiness.Report {
 			Reasons: store.LegacyNegotiated, Negotiated: map[tls.Version]int64{tls.VersionTLS11: 2}, Evidence: []store.Evidence{store.EvidenceLog}},
 	}
 	r.Sources = []store.Source{
-		{ID: 1, Kind: store.KindCapture, Name: "span-monday.pcap", SHA256: strings.Repeat("ab", 32), State: store.StateComplete,
+		{ID: 1, Kind: store.KindCapture, Name: "span-monday.pcap", Content: strings.Repeat("ab", 32), State: store.StateComplete,
 			FirstSeen: t0.Add(-48 * time.Hour), LastSeen: t0, Records: 45,
 			Stats: json.RawMessage(`{"schema":"tlsmap.sniff.summary/1","packets":900,"complete":false,"gaps":[{"kind":"not-decoded","count":4,"by":{"ethertype 0x0806 (ARP)":4}},{"kind":"mid-stream","count":3,"by":{}}]}`)},
-		{ID: 2, Kind: store.KindLog, Name: "access.log", SHA256: strings.Repeat("cd", 32), State: store.StateInterrupted,
+		{ID: 2, Kind: store.KindLog, Name: "access.log", Content: strings.Repeat("cd", 32), State: store.StateInterrupted,
 			FirstSeen: t0.Add(-time.Hour), LastSeen: t0.Add(-time.Hour), Records: 2, Stats: json.RawMessage(`{"Lines":10,"Malformed":1}`)},
 	}
 	r.Summary = readiness.Summary{ByVerdict: map[readiness.Verdict]int{readiness.Blocked: 1, readiness.Ready: 1, readiness.NoEvidence: 1, readiness.Done: 1},

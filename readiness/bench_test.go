@@ -96,7 +96,7 @@ func fillStore(b *testing.B, st *store.Store, rows int) {
 			CASE WHEN i < ` + lp + ` THEN 3 ELSE 0 END,
 			1 + (i * 7919) % 40,
 			` + ph(3) + ` + (i % 86400) * 1000000000, ` + ph(3) + ` + (i % 86400) * 1000000000 + 60000000000` + from
-	srcQuery := `INSERT INTO sources (kind, name, sha256, size, state, settings, tool, host, pid, owner, started_at, updated_at, finished_at, first_seen, last_seen, records)
+	srcQuery := `INSERT INTO sources (kind, name, content, size, state, settings, tool, host, pid, owner, started_at, updated_at, finished_at, first_seen, last_seen, records)
 		VALUES ('capture', ` + ph(1) + `, ` + ph(1) + `, 0, 'complete', '', 'bench', 'bench', 0, '', ` + ph(2) + `, ` + ph(2) + `, ` + ph(2) + `, ` + ph(2) + `, ` + ph(3) + `, ` + ph(4) + `)`
 	covQuery := series + `INSERT INTO coverage (source_id, day, server, kind, tls, legacy, unread, first_seen, last_seen)
 		SELECT ` + ph(2) + `, ` + ph(3) + `, ` + server("i") + `, 'capture', 100 + i % 50, 0, i % 7, ` + ph(4) + `, ` + ph(4) + ` + 86000000000000` + from

@@ -141,7 +141,7 @@ func TestBuildWindow(t *testing.T) {
 	scanRun("w1", day0, map[string]string{"192.0.2.1:443": legacy, "192.0.2.2:443": legacy, "192.0.2.3:443": allRejected, "192.0.2.9:443": ""})
 	scanRun("w2", day0.Add(72*time.Hour), map[string]string{"192.0.2.1:443": allRejected, "192.0.2.2:443": legacy, "192.0.2.3:443": legacy})
 
-	in, err := st.Begin(ctx, store.SourceSpec{Kind: store.KindCapture, Name: "c.pcap", SHA256: "x"}, store.IngestOptions{})
+	in, err := st.Begin(ctx, store.SourceSpec{Kind: store.KindCapture, Name: "c.pcap", Content: "x"}, store.IngestOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

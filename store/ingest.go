@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -76,11 +77,12 @@ type Source struct {
 	ID   int64
 	Kind SourceKind
 	Name string // the path as given, "-", the interface
-	// SHA256 is the hex content hash: of the file (set before storing
-	// begins) or of the stream (set when it ends); "" for live captures.
-	SHA256 string
-	Size   int64
-	State  SourceState
+	// Content is the content fingerprint (FileContent, StreamContent): of
+	// the file (set before storing begins) or of the stream (set when it
+	// ends); "" for live captures.
+	Content string
+	Size    int64
+	State   SourceState
 	// Settings are the reader's settings that decide which records a
 	// source yields (an interrupted file goes on only with the same).
 	Settings string
@@ -108,9 +110,10 @@ type Source struct {
 type SourceSpec struct {
 	Kind SourceKind
 	Name string
-	// SHA256 is the content hash of a file (KindCapture, KindLog), hex;
-	// required for those kinds, ignored for the others.
-	SHA256   string
+	// Content is the content fingerprint of a file (KindCapture,
+	// KindLog; FileContent); required for those kinds, ignored for the
+	// others.
+	Content  string
 	Size     int64
 	Settings string
 	Tool     string
@@ -221,6 +224,10 @@ type Fact struct {
 type IngestOptions struct {
 	// BatchRecords commits after this many records (default 20000).
 	BatchRecords int
+	// BatchRows commits when the open batch holds this many distinct rows
+	// (default 2000): records that aggregate well make few rows and
+	// large batches, records that do not are written as they come.
+	BatchRows int
 	// BatchInterval commits when a record arrives this long after the
 	// last commit (default 5s).
 	BatchInterval time.Duration
@@ -228,6 +235,11 @@ type IngestOptions struct {
 	Records bool
 	// Now is the wall clock (default time.Now).
 	Now func() time.Time
+	// Pipelined writes a batch in a goroutine of its own while the next
+	// fills (a sniffer's reading and the store's writing on two cores);
+	// a crash then loses at most the open batch and the one being
+	// written. Finish writes the last one and waits.
+	Pipelined bool
 }
 
 // Ingest stores the records of one source in batches, each committed in
@@ -247,8 +259,9 @@ type Ingest struct {
 	flows    []flowRow
 	pending  int // records in the open batch
 	stats    json.RawMessage
-	last     time.Time // wall clock of the last commit
-	err      error     // sticky: a failed commit stops the ingest
+	last     time.Time  // wall clock of the last commit
+	err      error      // sticky: a failed commit stops the ingest
+	flight   chan error // the pipelined batch being written, or nil
 }
 
 // Begin starts storing a source. A file (KindCapture, KindLog) is looked
@@ -264,14 +277,17 @@ func (s *Store) Begin(ctx context.Context, spec SourceSpec, opts IngestOptions) 
 	if opts.BatchInterval <= 0 {
 		opts.BatchInterval = 5 * time.Second
 	}
+	if opts.BatchRows <= 0 {
+		opts.BatchRows = 2000
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if spec.Kind.byContent() && spec.SHA256 == "" {
-		return nil, fmt.Errorf("store: %s: a %s source needs its content hash", spec.Name, spec.Kind)
+	if spec.Kind.byContent() && spec.Content == "" {
+		return nil, fmt.Errorf("store: %s: a %s source needs its content fingerprint", spec.Name, spec.Kind)
 	}
 	if !spec.Kind.byContent() {
-		spec.SHA256 = ""
+		spec.Content = ""
 	}
 	host, _ := os.Hostname()
 	in := &Ingest{s: s, opts: opts, last: opts.Now()}
@@ -298,7 +314,7 @@ func (in *Ingest) claim(ctx context.Context, tx *sql.Tx, spec SourceSpec, host s
 	pid := os.Getpid()
 	owner := newOwner()
 	if spec.Kind.byContent() {
-		src, err := s.sourceWhere(ctx, tx, "sha256 = ? AND kind IN ('capture', 'log')", spec.SHA256)
+		src, err := s.sourceWhere(ctx, tx, "content = ? AND kind IN ('capture', 'log')", spec.Content)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -322,17 +338,17 @@ func (in *Ingest) claim(ctx context.Context, tx *sql.Tx, spec SourceSpec, host s
 		}
 	}
 	var hash any
-	if spec.SHA256 != "" {
-		hash = spec.SHA256
+	if spec.Content != "" {
+		hash = spec.Content
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO sources (kind, name, sha256, size, state, settings, tool, host, pid, owner, started_at, updated_at)
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO sources (kind, name, content, size, state, settings, tool, host, pid, owner, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		string(spec.Kind), spec.Name, hash, spec.Size, string(StateRunning), spec.Settings, spec.Tool, host, pid, owner, now, now).Scan(&id)
 	if err != nil {
 		return err
 	}
-	in.src = Source{ID: id, Kind: spec.Kind, Name: spec.Name, SHA256: spec.SHA256, Size: spec.Size, State: StateRunning,
+	in.src = Source{ID: id, Kind: spec.Kind, Name: spec.Name, Content: spec.Content, Size: spec.Size, State: StateRunning,
 		Settings: spec.Settings, Tool: spec.Tool, Host: host, PID: pid, Owner: owner, Started: fromNS(now), Updated: fromNS(now)}
 	return nil
 }
@@ -387,7 +403,8 @@ func (in *Ingest) Add(ctx context.Context, f *Fact) error {
 	}
 	in.add(f)
 	in.pending++
-	if in.pending >= in.opts.BatchRecords || in.opts.Now().Sub(in.last) >= in.opts.BatchInterval {
+	if in.pending >= in.opts.BatchRecords || len(in.evidence)+len(in.flows) >= in.opts.BatchRows ||
+		in.opts.Now().Sub(in.last) >= in.opts.BatchInterval {
 		return in.Commit(ctx)
 	}
 	return nil
@@ -412,14 +429,14 @@ func (in *Ingest) Commit(ctx context.Context) error {
 
 // Finish commits the open batch and sets the source's state:
 // StateComplete when it was read to its end, StateInterrupted otherwise.
-// A stream's content hash, known only now, is given as sha256 ("" when
-// none).
-func (in *Ingest) Finish(ctx context.Context, state SourceState, sha256 string) error {
+// A stream's content fingerprint, known only now, is given as content (""
+// when none).
+func (in *Ingest) Finish(ctx context.Context, state SourceState, content string) error {
 	if in.err != nil {
 		return in.err
 	}
-	if sha256 != "" && !in.src.Kind.byContent() {
-		in.src.SHA256 = sha256
+	if content != "" && !in.src.Kind.byContent() {
+		in.src.Content = content
 	}
 	if err := in.commit(ctx, state); err != nil {
 		in.err = err
@@ -433,10 +450,10 @@ func (in *Ingest) Finish(ctx context.Context, state SourceState, sha256 string) 
 // with the same content hash (the same bytes were stored before, and are
 // now counted twice), or ok=false.
 func (in *Ingest) Duplicate(ctx context.Context) (src Source, ok bool, err error) {
-	if in.src.SHA256 == "" {
+	if in.src.Content == "" {
 		return Source{}, false, nil
 	}
-	src, err = in.s.sourceWhere(ctx, in.s.db, "sha256 = ? AND id <> ? AND state = 'complete'", in.src.SHA256, in.src.ID)
+	src, err = in.s.sourceWhere(ctx, in.s.db, "content = ? AND id <> ? AND state = 'complete'", in.src.Content, in.src.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Source{}, false, nil
 	}
@@ -447,7 +464,7 @@ func (in *Ingest) reset() {
 	in.evidence = map[factKey]*factRow{}
 	in.coverage = map[covKey]*covRow{}
 	in.prints = map[printKey]printRow{}
-	in.flows = in.flows[:0]
+	in.flows = nil // a pipelined batch may still hold the last ones
 	in.pending = 0
 }
 
@@ -627,25 +644,23 @@ func (k *factKey) key() []byte {
 }
 
 // commit writes the open batch and the source row in one transaction,
-// retried when PostgreSQL picks it as a deadlock or serialization victim.
+// retried when PostgreSQL picks it as a deadlock or serialization victim;
+// with IngestOptions.Pipelined, in a goroutine of its own (but the last).
 func (in *Ingest) commit(ctx context.Context, state SourceState) error {
+	if err := in.wait(); err != nil {
+		return err
+	}
 	now := in.opts.Now()
 	records := in.src.Records + int64(in.pending)
 	if in.seen < in.skip {
 		records = in.src.Records // still inside what an earlier run stored
 	}
-	b := in.prepare()
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		err = in.s.inTx(ctx, func(tx *sql.Tx) error { return in.write(ctx, tx, b, records, state, now) })
-		if err == nil || !retryable(err) || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
-	}
-	if err != nil {
-		return fmt.Errorf("store: committing %s: %w", in.src.Name, err)
-	}
+	// The batch takes the maps; the rows are keyed and sorted by the
+	// writer (the pipelined one off this goroutine).
+	b := &batch{ev: in.evidence, cov: in.coverage, pr: in.prints}
+	b.records, b.state, b.now = records, state, now
+	b.flows, b.stats = in.flows, in.stats
+	b.first, b.last, b.content = in.src.FirstSeen, in.src.LastSeen, in.src.Content
 	in.src.Records = records
 	in.src.Updated = now
 	if state != "" {
@@ -654,6 +669,55 @@ func (in *Ingest) commit(ctx context.Context, state SourceState) error {
 	}
 	in.last = now
 	in.reset()
+	if in.opts.Pipelined && state == "" {
+		ch := make(chan error, 1)
+		in.flight = ch
+		go func() { ch <- in.writeBatch(ctx, b) }()
+		return nil
+	}
+	return in.writeBatch(ctx, b)
+}
+
+// wait waits for the pipelined batch being written, if any.
+func (in *Ingest) wait() error {
+	if in.flight == nil {
+		return nil
+	}
+	err := <-in.flight
+	in.flight = nil
+	return err
+}
+
+// writeBatch writes b in one transaction, retried when PostgreSQL picks
+// it as a deadlock or serialization victim.
+func (in *Ingest) writeBatch(ctx context.Context, b *batch) error {
+	b.prepare()
+	// The full multi-row statements, prepared once, outside the
+	// transaction.
+	for _, f := range []struct {
+		insert, upsert string
+		cols, rows     int
+	}{
+		{evidenceInsert, evidenceUpsert, 17, len(b.evidence)}, {coverageInsert, coverageUpsert, 9, len(b.coverage)},
+		{printsInsert, printsUpsert, 6, len(b.prints)}, {flowsInsert, flowsUpsert, 8, len(b.flows)},
+	} {
+		if f.rows >= rowsPerStatement {
+			if err := in.s.prepare(ctx, in.s.q(valuesQuery(f.insert, f.upsert, f.cols, rowsPerStatement))); err != nil {
+				return err
+			}
+		}
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = in.s.inTx(ctx, func(tx *sql.Tx) error { return in.write(ctx, tx, b) })
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("store: committing %s: %w", in.src.Name, err)
+	}
 	return nil
 }
 
@@ -669,9 +733,22 @@ func retryable(err error) bool {
 // concurrent writers take their row locks in the same order (no
 // deadlocks between them).
 type batch struct {
-	evidence []evRow
-	coverage []cvRow
-	prints   []pRow
+	ev  map[factKey]*factRow
+	cov map[covKey]*covRow
+	pr  map[printKey]printRow
+
+	evidence []*evRow
+	coverage []*cvRow
+	prints   []*pRow
+	flows    []flowRow
+
+	// The source row as of this batch.
+	records     int64
+	state       SourceState
+	now         time.Time
+	stats       json.RawMessage
+	first, last time.Time
+	content     string
 }
 
 type evRow struct {
@@ -690,27 +767,25 @@ type pRow struct {
 	r printRow
 }
 
-func (in *Ingest) prepare() *batch {
-	b := &batch{}
-	for k, r := range in.evidence {
-		b.evidence = append(b.evidence, evRow{k, k.key(), r})
+func (b *batch) prepare() {
+	for k, r := range b.ev {
+		b.evidence = append(b.evidence, &evRow{k, k.key(), r})
 	}
-	slices.SortFunc(b.evidence, func(x, y evRow) int {
-		return cmp.Or(cmp.Compare(x.k.day, y.k.day), strings.Compare(string(x.key), string(y.key)))
+	slices.SortFunc(b.evidence, func(x, y *evRow) int {
+		return cmp.Or(cmp.Compare(x.k.day, y.k.day), bytes.Compare(x.key, y.key))
 	})
-	for k, r := range in.coverage {
-		b.coverage = append(b.coverage, cvRow{k, r})
+	for k, r := range b.cov {
+		b.coverage = append(b.coverage, &cvRow{k, r})
 	}
-	slices.SortFunc(b.coverage, func(x, y cvRow) int {
+	slices.SortFunc(b.coverage, func(x, y *cvRow) int {
 		return cmp.Or(cmp.Compare(x.k.day, y.k.day), strings.Compare(x.k.server, y.k.server))
 	})
-	for k, r := range in.prints {
-		b.prints = append(b.prints, pRow{k, r})
+	for k, r := range b.pr {
+		b.prints = append(b.prints, &pRow{k, r})
 	}
-	slices.SortFunc(b.prints, func(x, y pRow) int {
+	slices.SortFunc(b.prints, func(x, y *pRow) int {
 		return cmp.Or(strings.Compare(x.k.ja3, y.k.ja3), strings.Compare(x.k.ja4, y.k.ja4))
 	})
-	return b
 }
 
 // Upserts: a row already there gets the counts added and its time span
@@ -738,9 +813,18 @@ const (
 // PostgreSQL's limits.
 const rowsPerStatement = 400
 
-func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, records int64, state SourceState, now time.Time) error {
+func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch) error {
 	s := in.s
 	id := in.src.ID
+	if s.dialect == Postgres {
+		// A batch's rows and its source's resume point commit together:
+		// should the server lose the last commits in a crash, it loses
+		// them together, and the next run goes on from the earlier point.
+		// No need to wait for the WAL flush.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
+			return err
+		}
+	}
 	if err := s.insertRows(ctx, tx, evidenceInsert, evidenceUpsert, 17, len(b.evidence), func(i int, args []any) []any {
 		e := b.evidence[i]
 		return append(args, int64(e.k.day), e.key, string(e.k.evidence), e.k.client, e.k.via, e.k.server, e.k.protocol,
@@ -762,25 +846,25 @@ func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, records int64
 	}); err != nil {
 		return err
 	}
-	if err := s.insertRows(ctx, tx, flowsInsert, flowsUpsert, 8, len(in.flows), func(i int, args []any) []any {
-		f := in.flows[i]
+	if err := s.insertRows(ctx, tx, flowsInsert, flowsUpsert, 8, len(b.flows), func(i int, args []any) []any {
+		f := b.flows[i]
 		return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
 	}); err != nil {
 		return err
 	}
-	stats := string(in.stats)
+	stats := string(b.stats)
 	if stats == "" {
 		stats = "{}"
 	}
 	query := `UPDATE sources SET records = ?, updated_at = ?, first_seen = ?, last_seen = ?, stats = ?`
-	args := []any{records, ns(now), ns(in.src.FirstSeen), ns(in.src.LastSeen), stats}
-	if state != "" {
+	args := []any{b.records, ns(b.now), ns(b.first), ns(b.last), stats}
+	if b.state != "" {
 		query += `, state = ?, finished_at = ?`
-		args = append(args, string(state), ns(now))
+		args = append(args, string(b.state), ns(b.now))
 	}
-	if in.src.SHA256 != "" && !in.src.Kind.byContent() {
-		query += `, sha256 = ?`
-		args = append(args, in.src.SHA256)
+	if b.content != "" && !in.src.Kind.byContent() {
+		query += `, content = ?`
+		args = append(args, b.content)
 	}
 	query += ` WHERE id = ? AND owner = ?`
 	args = append(args, id, in.src.Owner)
@@ -806,7 +890,16 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, insert, upsert strin
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(valuesQuery(insert, upsert, cols, end-start)), args...); err != nil {
+		query := s.q(valuesQuery(insert, upsert, cols, end-start))
+		var err error
+		if stmt := s.prepared(query); stmt != nil {
+			// Full statements come back every batch: prepared once, when
+			// the store was opened.
+			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, query, args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -841,7 +934,7 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const sourceColumns = `id, kind, name, COALESCE(sha256, ''), size, state, settings, tool, host, pid, owner, started_at, updated_at, finished_at, first_seen, last_seen, records, stats`
+const sourceColumns = `id, kind, name, COALESCE(content, ''), size, state, settings, tool, host, pid, owner, started_at, updated_at, finished_at, first_seen, last_seen, records, stats`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -851,7 +944,7 @@ func scanSource(r scanner) (Source, error) {
 		kind, state, stats                               string
 		pid, started, updated, finished, first, lastSeen int64
 	)
-	err := r.Scan(&src.ID, &kind, &src.Name, &src.SHA256, &src.Size, &state, &src.Settings, &src.Tool, &src.Host, &pid, &src.Owner,
+	err := r.Scan(&src.ID, &kind, &src.Name, &src.Content, &src.Size, &state, &src.Settings, &src.Tool, &src.Host, &pid, &src.Owner,
 		&started, &updated, &finished, &first, &lastSeen, &src.Records, &stats)
 	src.Kind, src.State, src.PID = SourceKind(kind), SourceState(state), int(pid)
 	src.Started, src.Updated, src.Finished = fromNS(started), fromNS(updated), fromNS(finished)

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -52,6 +53,9 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	where   string // the path or the URL without its password, for messages
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared statements, by query
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL store (a postgres://
@@ -209,7 +213,42 @@ func (s *Store) String() string { return s.where }
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// prepare prepares query, once per store. It must be called while no
+// transaction holds SQLite's one connection (before a batch's
+// transaction begins).
+func (s *Store) prepare(ctx context.Context, query string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.stmts[query]; ok {
+		return nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("store: preparing: %w", err)
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return nil
+}
+
+// prepared returns query's prepared statement, or nil.
+func (s *Store) prepared(query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stmts[query]
+}
 
 // q rewrites a query written with ? placeholders for the store's dialect
 // ($1, $2 … for PostgreSQL). Queries hold no ? inside literals.

@@ -130,7 +130,7 @@ func TestIngest(t *testing.T) {
 	each(t, func(t *testing.T, _ string, s *Store) {
 		ctx := context.Background()
 		fs := facts()
-		in := ingest(t, s, SourceSpec{Kind: KindCapture, Name: "a.pcap", SHA256: "aa", Settings: "x"}, fs, 7)
+		in := ingest(t, s, SourceSpec{Kind: KindCapture, Name: "a.pcap", Content: "aa", Settings: "x"}, fs, 7)
 		if err := in.Finish(ctx, StateComplete, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestIngest(t *testing.T) {
 		}
 
 		// The same content again: refused, nothing added.
-		_, err = s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "copy.pcap", SHA256: "aa", Settings: "x"}, IngestOptions{})
+		_, err = s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "copy.pcap", Content: "aa", Settings: "x"}, IngestOptions{})
 		var already *AlreadyStoredError
 		if !errors.As(err, &already) || !errors.Is(err, ErrAlreadyStored) || already.Source.Name != "a.pcap" {
 			t.Fatalf("second ingest: %v, want AlreadyStoredError for a.pcap", err)
@@ -187,13 +187,13 @@ func TestResume(t *testing.T) {
 	each(t, func(t *testing.T, dsn string, s *Store) {
 		ctx := context.Background()
 		fs := facts()
-		spec := SourceSpec{Kind: KindCapture, Name: "a.pcap", SHA256: "bb", Settings: "x"}
+		spec := SourceSpec{Kind: KindCapture, Name: "a.pcap", Content: "bb", Settings: "x"}
 		in := ingest(t, s, spec, fs[:40], 9) // commits after 9, 18, 27, 36; 4 open
 		if got := in.Stored(); got != 36 {
 			t.Fatalf("stored %d, want 36", got)
 		}
 		// Crash: the open batch is lost, the ingest never finishes.
-		in2, err := s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "a.pcap", SHA256: "bb", Settings: "other"}, IngestOptions{})
+		in2, err := s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "a.pcap", Content: "bb", Settings: "other"}, IngestOptions{})
 		if !errors.Is(err, ErrSettings) {
 			t.Fatalf("other settings: %v, %v", in2, err)
 		}
@@ -223,7 +223,7 @@ func TestResume(t *testing.T) {
 func TestBusy(t *testing.T) {
 	each(t, func(t *testing.T, dsn string, s *Store) {
 		ctx := context.Background()
-		spec := SourceSpec{Kind: KindCapture, Name: "a.pcap", SHA256: "cc", Settings: "x"}
+		spec := SourceSpec{Kind: KindCapture, Name: "a.pcap", Content: "cc", Settings: "x"}
 		in := ingest(t, s, spec, facts()[:5], 2)
 		_ = in
 		// Pretend the process is another live one: our parent.
@@ -345,7 +345,7 @@ func TestConcurrentWriters(t *testing.T) {
 					return
 				}
 				defer s.Close()
-				in, err := s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: fmt.Sprint(w), SHA256: fmt.Sprint("w", w)}, IngestOptions{BatchRecords: 5})
+				in, err := s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: fmt.Sprint(w), Content: fmt.Sprint("w", w)}, IngestOptions{BatchRecords: 5})
 				if err != nil {
 					errs <- err
 					return

@@ -60,7 +60,7 @@ Examples:
 
 With --store (an SQLite file or a postgres:// URL, docs/schema/store.md)
 the evidence is also stored, aggregated per day, a source per file: a file
-is known by its content hash (stored again, it adds nothing), an
+is known by its content (stored again, it adds nothing), an
 interrupted one goes on where it stopped. The log format must name the
 server endpoint ($server_addr and $server_port, Apache's %A and port) for the
 report to join it to a scanned endpoint.

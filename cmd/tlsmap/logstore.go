@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +15,9 @@ import (
 
 // storeLogFile reads one log file (tlsmap logs --store) with a
 // logs.Reader of its own, so that its records and counters are the
-// file's, and stores its observations as a source: known by content hash
-// like a capture file ("-" is a stream, new each time). A file stored to
+// file's, and stores its observations as a source: known by its content
+// (store.FileContent) like a capture file ("-" is a stream, new each
+// time). A file stored to
 // its end before is read for the report but not stored again; one an
 // interrupted run left goes on after the records stored. emit, when not
 // nil, gets every observation too (the command's own report). It returns
@@ -29,20 +28,20 @@ func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name st
 	spec := store.SourceSpec{Kind: store.KindLog, Name: name, Tool: version,
 		Settings: fmt.Sprintf("logs tlsmap=%s format=%s balancers=%v tls-header=%s since=%s until=%s zone=%v", version, cfg.Format,
 			cfg.Balancers, cfg.TLSHeader, cfg.Since.Format(time.RFC3339), cfg.Until.Format(time.RFC3339), cfg.Location)}
-	hasher := sha256.New()
+	stream := &store.StreamContent{}
 	if name == "-" {
 		spec.Kind = store.KindLogStream
 		if cfg.Stdin != nil {
-			cfg.Stdin = io.TeeReader(cfg.Stdin, hasher)
+			cfg.Stdin = io.TeeReader(cfg.Stdin, stream)
 		}
 	} else {
-		sum, size, err := hashFile(ctx, name)
+		content, size, err := store.FileContent(name)
 		if err != nil {
 			return logs.Stats{}, err, nil
 		}
-		spec.SHA256, spec.Size = sum, size
+		spec.Content, spec.Size = content, size
 	}
-	in, err := st.Begin(ctx, spec, store.IngestOptions{BatchRecords: batch})
+	in, err := st.Begin(ctx, spec, store.IngestOptions{BatchRecords: batch, Pipelined: true})
 	var already *store.AlreadyStoredError
 	switch {
 	case errors.As(err, &already):
@@ -80,15 +79,15 @@ func storeLogFile(ctx context.Context, st *store.Store, cfg logs.Config, name st
 	}
 	b, _ := json.Marshal(stats)
 	in.SetStats(b)
-	state, sum := store.StateComplete, ""
+	state, content := store.StateComplete, ""
 	if readErr != nil {
 		state = store.StateInterrupted
 	} else if name == "-" {
-		sum = hex.EncodeToString(hasher.Sum(nil))
+		content, _ = stream.Content()
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := in.Finish(fctx, state, sum); err != nil {
+	if err := in.Finish(fctx, state, content); err != nil {
 		return stats, readErr, err
 	}
 	if state == store.StateInterrupted {

@@ -70,7 +70,7 @@ Examples:
 
 With --store (an SQLite file or a postgres:// URL, docs/schema/store.md)
 the connections are also stored, aggregated per day: a file is known by its
-content hash (stored again, it adds nothing), an interrupted file goes on
+content (stored again, it adds nothing), an interrupted file goes on
 where it stopped when given again, and standard input and live captures are
 new traffic each time. Then: tlsmap report --store ….
 

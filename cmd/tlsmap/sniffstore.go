@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -22,16 +18,9 @@ import (
 const storeHint = "--store takes an SQLite file (created when missing) or a postgres://user@host/db URL"
 
 // sniffStore stores what one sniff run reads (--store): a source per
-// capture file (known by content hash), per stream or per live capture,
-// each read by a sniffer of its own so that a file's records and counters
-// are its alone.
-//
-// A file's SHA-256 is computed by a goroutine of its own, reading the
-// file beside the sniffer (on another core) rather than before it: the
-// records the sniffer reports meanwhile wait in memory (pending), and are
-// stored, skipped as stored before, or gone on after, once the hash says
-// which source the file is. A crash before then loses them, as it would
-// the open batch.
+// capture file (known by its content fingerprint, store.FileContent), per
+// stream or per live capture, each read by a sniffer of its own so that a
+// file's records and counters are its alone.
 type sniffStore struct {
 	st      *store.Store
 	fp      sniff.Fingerprints
@@ -47,26 +36,11 @@ type sniffStore struct {
 	// on after the records stored, in the order a whole run emits them),
 	// and those of a file stored before.
 	active bool
-	hasher hash.Hash // the stream's hash, as it is read
+	stream *store.StreamContent // the stream's fingerprint, as it is read
+	spec   store.SourceSpec
+	facts  []store.Fact // a flow's facts, reused
 	err    error
-
-	// While the file's hash is being computed: its spec, the hash's
-	// result, and the records reported so far.
-	spec    store.SourceSpec
-	hashed  chan hashResult
-	pending []store.Fact
-	facts   []store.Fact // a flow's facts, reused
 }
-
-type hashResult struct {
-	sum  string
-	size int64
-	err  error
-}
-
-// maxPending bounds the records held while a file's hash is computed;
-// beyond it the sniffer waits for the hash.
-const maxPending = 1 << 17
 
 func openSniffStore(ctx context.Context, o *sniffFlags, fp sniff.Fingerprints, live *sniff.LiveSource, stderr io.Writer) (*sniffStore, error) {
 	st, err := store.Open(ctx, o.store)
@@ -102,36 +76,35 @@ func filterString(f *sniff.Filter) string {
 func (ss *sniffStore) close() { ss.st.Close() }
 
 // beginFile starts storing the capture file name ("-": standard input,
-// whose bytes are hashed as they are read: stdin is then to be read
-// through ss.stdin). A file stored before is read for the report but not
-// stored again.
+// fingerprinted as it is read: stdin is then to be read through
+// ss.stdin). A file stored before is read for the report but not stored
+// again.
 func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
 	ss.spec = store.SourceSpec{Name: name, Settings: ss.settings, Tool: version}
-	ss.active, ss.pending = true, ss.pending[:0]
+	ss.active = true
 	if name == "-" {
 		ss.spec.Kind = store.KindStream
-		ss.hasher = sha256.New()
+		ss.stream = &store.StreamContent{}
 		return ss.begin(ctx)
 	}
 	ss.spec.Kind = store.KindCapture
-	ss.hashed = make(chan hashResult, 1)
-	go func(ch chan<- hashResult) {
-		sum, size, err := hashFile(ctx, name)
-		ch <- hashResult{sum, size, err}
-	}(ss.hashed)
-	return nil
+	content, size, err := store.FileContent(name)
+	if err != nil {
+		return err
+	}
+	ss.spec.Content, ss.spec.Size = content, size
+	return ss.begin(ctx)
 }
 
-// begin starts the ingest of ss.spec, and stores the records that
-// waited for it.
+// begin starts the ingest of ss.spec.
 func (ss *sniffStore) begin(ctx context.Context) error {
 	name := ss.spec.Name
-	in, err := ss.st.Begin(ctx, ss.spec, store.IngestOptions{BatchRecords: ss.batch, Records: ss.records})
+	in, err := ss.st.Begin(ctx, ss.spec, store.IngestOptions{BatchRecords: ss.batch, Records: ss.records, Pipelined: true})
 	var already *store.AlreadyStoredError
 	if errors.As(err, &already) {
 		fmt.Fprintf(ss.stderr, "tlsmap: %s is in the store already (source %d, %d records): reported, not stored again\n",
 			name, already.Source.ID, already.Source.Records)
-		ss.active, ss.pending = false, ss.pending[:0]
+		ss.active = false
 		return nil
 	}
 	if err != nil {
@@ -141,39 +114,7 @@ func (ss *sniffStore) begin(ctx context.Context) error {
 		fmt.Fprintf(ss.stderr, "tlsmap: %s: an earlier run stored its first %d records; going on after them\n", name, n)
 	}
 	ss.in = in
-	for i := range ss.pending {
-		if err := in.Add(context.WithoutCancel(ctx), &ss.pending[i]); err != nil {
-			return err
-		}
-	}
-	ss.pending = ss.pending[:0]
 	return nil
-}
-
-// hashDone takes the file's hash once it is there (wait: wait for it)
-// and begins the ingest; it reports whether the ingest is decided.
-func (ss *sniffStore) hashDone(ctx context.Context, wait bool) bool {
-	if ss.hashed == nil {
-		return true
-	}
-	var r hashResult
-	if wait {
-		r = <-ss.hashed
-	} else {
-		select {
-		case r = <-ss.hashed:
-		default:
-			return false
-		}
-	}
-	ss.hashed = nil
-	if r.err != nil {
-		ss.err = r.err
-		return true
-	}
-	ss.spec.SHA256, ss.spec.Size = r.sum, r.size
-	ss.err = ss.begin(ctx)
-	return true
 }
 
 // beginLive starts storing a live capture.
@@ -183,13 +124,13 @@ func (ss *sniffStore) beginLive(ctx context.Context, iface string) error {
 	return ss.begin(ctx)
 }
 
-// stdin wraps standard input so that a stream's hash is computed as it
-// is read.
+// stdin wraps standard input so that a stream's fingerprint is taken as
+// it is read.
 func (ss *sniffStore) stdin(r io.Reader) io.Reader {
-	if ss.hasher == nil {
+	if ss.stream == nil {
 		return r
 	}
-	return io.TeeReader(r, ss.hasher)
+	return io.TeeReader(r, ss.stream)
 }
 
 // flow stores one reported flow.
@@ -216,17 +157,10 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 	}
 }
 
-// add stores one fact, or keeps it until the file's hash is known.
+// add stores one fact.
 func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
-	if ss.err != nil {
-		return
-	}
-	if ss.in == nil && !ss.hashDone(ctx, len(ss.pending) >= maxPending) {
-		ss.pending = append(ss.pending, fact)
-		return
-	}
 	if ss.in == nil || ss.err != nil {
-		return // stored before, or the hash failed
+		return
 	}
 	// A batch full at the interruption is still committed.
 	ss.err = ss.in.Add(context.WithoutCancel(ctx), &fact)
@@ -238,12 +172,8 @@ func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
 func (ss *sniffStore) finish(complete bool, st sniff.Stats) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if ss.hashed != nil && ss.err == nil {
-		ss.hashDone(ctx, true)
-	}
 	in := ss.in
-	ss.in, ss.active, ss.hashed = nil, false, nil
-	ss.pending = ss.pending[:0]
+	ss.in, ss.active = nil, false
 	if ss.err != nil {
 		err := ss.err
 		ss.err = nil
@@ -266,14 +196,14 @@ func (ss *sniffStore) finish(complete bool, st sniff.Stats) error {
 	if !complete {
 		state = store.StateInterrupted
 	}
-	sum := ""
-	if ss.hasher != nil {
+	content := ""
+	if ss.stream != nil {
 		if complete {
-			sum = hex.EncodeToString(ss.hasher.Sum(nil))
+			content, _ = ss.stream.Content()
 		}
-		ss.hasher = nil
+		ss.stream = nil
 	}
-	if err := in.Finish(ctx, state, sum); err != nil {
+	if err := in.Finish(ctx, state, content); err != nil {
 		return err
 	}
 	src := in.Source()
@@ -299,31 +229,4 @@ func summaryJSON(st sniff.Stats, kernelDrops uint64) json.RawMessage {
 		b, _ = json.Marshal(map[string]string{"stats": fmt.Sprintf("%+v", st)})
 	}
 	return b
-}
-
-// hashFile returns the SHA-256 of a file's content and its size.
-func hashFile(ctx context.Context, name string) (string, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, fmt.Errorf("sniff: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return "", 0, err
-		}
-		k, err := f.Read(buf)
-		h.Write(buf[:k])
-		n += int64(k)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", 0, fmt.Errorf("sniff: %s: %w", name, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

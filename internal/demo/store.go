@@ -62,7 +62,7 @@ func storeAndJudge(ctx context.Context, path string, res *Result, flows []*sniff
 	bySNI := map[string]string{}
 	if !res.Live {
 		sum := sha256.Sum256(shippedCapture)
-		spec = store.SourceSpec{Kind: store.KindCapture, Name: ShippedCaptureName, SHA256: hex.EncodeToString(sum[:]), Tool: "demo"}
+		spec = store.SourceSpec{Kind: store.KindCapture, Name: ShippedCaptureName, Content: "sha256:" + hex.EncodeToString(sum[:]), Tool: "demo"}
 		for _, e := range res.Endpoints {
 			bySNI[e.Target.Host] = netip.AddrPortFrom(netip.MustParseAddr(serverAddr), e.Target.Port).String()
 		}

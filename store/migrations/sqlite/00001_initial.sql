@@ -8,7 +8,7 @@ CREATE TABLE sources (
     id          INTEGER PRIMARY KEY,
     kind        TEXT    NOT NULL,
     name        TEXT    NOT NULL,
-    sha256      TEXT,
+    content     TEXT,
     size        INTEGER NOT NULL DEFAULT 0,
     state       TEXT    NOT NULL,
     settings    TEXT    NOT NULL DEFAULT '',
@@ -24,7 +24,7 @@ CREATE TABLE sources (
     records     INTEGER NOT NULL DEFAULT 0,
     stats       TEXT    NOT NULL DEFAULT '{}'
 );
-CREATE UNIQUE INDEX sources_content ON sources (sha256) WHERE sha256 IS NOT NULL AND kind IN ('capture', 'log');
+CREATE UNIQUE INDEX sources_content ON sources (content) WHERE content IS NOT NULL AND kind IN ('capture', 'log');
 
 CREATE TABLE evidence (
     day         INTEGER NOT NULL,
