@@ -17,10 +17,11 @@ import (
 
 // TestDirChatRealServers scans the real directory, file-transfer and chat
 // servers of internal/protoserver — OpenLDAP's slapd (ldap StartTLS,
-// ldaps), vsftpd (ftp AUTH TLS, ftps) — each configured for TLS 1.0–1.3
+// ldaps), vsftpd (ftp AUTH TLS, ftps), Prosody (xmpp and xmpp-server
+// STARTTLS, xmpps and xmpps-server direct TLS) — each configured for TLS 1.0–1.3
 // with a wide suite list, through the registered dialogues, and requires
 // exactly what openssl s_client alone finds (realserver.OpenSSLTruth with
-// -starttls ldap|ftp …, one suite per connection): the same (version,
+// -starttls ldap|ftp|xmpp|xmpp-server …, one suite per connection): the same (version,
 // suite) pairs, the same verdict on server preference, the server's order
 // where it enforces one. It also checks the dialogue kept in the Result.
 //
@@ -35,24 +36,28 @@ func TestDirChatRealServers(t *testing.T) {
 	}
 	slapd := protoserver.SlapdT(t, protoserver.SlapdOptions{})
 	vsftpd := protoserver.VsftpdT(t, protoserver.VsftpdOptions{})
+	prosody := protoserver.ProsodyT(t, protoserver.ProsodyOptions{})
+	xmpp := protocols.Options{Domain: protoserver.ProsodyDomain}
 	servers := []struct {
 		name     string
 		srv      *protoserver.Server
 		starttls string // the STARTTLS scheme, and s_client's -starttls
 		sclient  string
-		implicit string // the implicit-TLS scheme, "" for none
-		software string // expected Dialogue.Software
-		opts     protocols.Options
+		implicit string            // the implicit-TLS scheme, "" for none
+		software string            // expected Dialogue.Software
+		opts     protocols.Options // Domain is s_client's -xmpphost too
 	}{
 		{"slapd", slapd, "ldap", "ldap", "ldaps", "OpenLDAP", protocols.Options{}},
 		{"vsftpd", vsftpd, "ftp", "ftp", "ftps", "vsftpd", protocols.Options{}},
+		{"prosody-c2s", prosody, "xmpp", "xmpp", "xmpps", "", xmpp},
+		{"prosody-s2s", prosody, "xmpp-server", "xmpp-server", "xmpps-server", "", xmpp},
 	}
 	for _, sv := range servers {
 		t.Run(sv.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			topts := realserver.TruthOptions{STARTTLS: sv.sclient, Parallel: 4}
+			topts := realserver.TruthOptions{STARTTLS: sv.sclient, XMPPHost: sv.opts.Domain, Parallel: 4}
 			truth, err := realserver.OpenSSLTruth(ctx, sv.srv.Addr(sv.starttls), topts)
 			if err != nil {
 				t.Fatalf("truth: %v\n%s", err, sv.srv.Log())

@@ -16,6 +16,7 @@ func TestBarePortTakesItsScheme(t *testing.T) {
 	}{
 		389: {"ldap", true}, 636: {"ldaps", false}, 3268: {"ldap", true}, 3269: {"ldaps", false},
 		21: {"ftp", true}, 990: {"ftps", false},
+		5222: {"xmpp", true}, 5223: {"xmpps", false}, 5269: {"xmpp-server", true}, 5270: {"xmpps-server", false},
 	} {
 		in := "127.0.0.1:" + strconv.Itoa(int(port))
 		tg, err := ParseTarget(in, TargetOptions{})

@@ -352,19 +352,22 @@ capture_stop starttls
 fi
 
 # ---- directory, file transfer, chat ---------------------------------------------
-# internal/protoserver's servers (slapd, vsftpd …) on their well-known
+# internal/protoserver's servers (slapd, vsftpd, Prosody …) on their well-known
 # ports in the namespace, started by bench/protoserve, which prints their
 # URLs.
-if want ldap || want ftp; then
+if want ldap || want ftp || want xmpp; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
-	ip netns exec "$ns" "$work/protoserve" -well-known >"$work/protoserve.out" 2>"$work/protoserve.log" &
+	# Direct TLS to Prosody picks the domain by SNI: the capture's names for
+	# it are domains of its own.
+	ip netns exec "$ns" "$work/protoserve" -well-known -xmpp-hosts xmpps-tls11.openssl.test,xmpps-server-tls1.openssl.test \
+		>"$work/protoserve.out" 2>"$work/protoserve.log" &
 	pids+=($!)
 	# It prints every URL at once, when all its servers accept connections.
 	for _ in $(seq 600); do
-		grep -q '^ftps://' "$work/protoserve.out" && break
+		grep -q '^xmpps-server://' "$work/protoserve.out" && break
 		sleep 0.1
 	done
-	grep -q '^ftps://' "$work/protoserve.out" || die "protoserve did not start: $(tail -5 "$work/protoserve.log")"
+	grep -q '^xmpps-server://' "$work/protoserve.out" || die "protoserve did not start: $(tail -5 "$work/protoserve.log")"
 fi
 
 # ---- LDAP (slapd: StartTLS on 389, LDAPS on 636) ----------------------------------
@@ -427,6 +430,37 @@ if want ftp; then
 		</dev/null >"$work/o.out" 2>&1 || true
 	truth ftp "openssl s_client -starttls ftp -tls1_1 -cipher AES256-SHA" 127.0.0.1:21 ftp "$sni" "$work/o.out" s_client
 	capture_stop ftp
+fi
+
+# ---- XMPP (Prosody: STARTTLS on 5222 and 5269, direct TLS on 5223 and 5270) -------
+# Prosody serves the domain "localhost"; the SNI of each connection is its
+# own.
+if want xmpp; then
+	capture_start xmpp
+	xmpp_sclient() { # xmpp_sclient xmpp|xmpp-server PORT VERSIONFLAG
+		local sni=${1}-${3#-}.openssl.test
+		sni=${sni//_/}
+		inns openssl s_client -connect "127.0.0.1:$2" -starttls "$1" -xmpphost localhost "$3" -cipher 'ALL:@SECLEVEL=0' \
+			-servername "$sni" </dev/null >"$work/o.out" 2>&1 || true
+		truth xmpp "openssl s_client -starttls $1 -xmpphost localhost $3" "127.0.0.1:$2" "$1" "$sni" "$work/o.out" s_client
+	}
+	xmpp_sclient xmpp 5222 -tls1
+	xmpp_sclient xmpp 5222 -tls1_3
+	xmpp_sclient xmpp-server 5269 -tls1_1
+	xmpp_sclient xmpp-server 5269 -tls1_2
+	sni=xmpp-tls12.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=xmpp --priority "NORMAL:-VERS-ALL:+VERS-TLS1.2" --sni-hostname "$sni" -p 5222 localhost \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth xmpp "gnutls-cli --starttls-proto=xmpp --priority NORMAL:-VERS-ALL:+VERS-TLS1.2" 127.0.0.1:5222 xmpp "$sni" "$work/g.out" gnutls
+	# Direct TLS (XEP-0368): labelled by port.
+	for pv in 5223:xmpp:-tls1_1:xmpps-tls11 5270:xmpp-server:-tls1:xmpps-server-tls1; do
+		IFS=: read -r port proto v sni <<<"$pv"
+		sni=$sni.openssl.test
+		inns openssl s_client -connect "127.0.0.1:$port" "$v" -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth xmpp "openssl s_client $v (direct TLS)" "127.0.0.1:$port" "$proto" "$sni" "$work/o.out" s_client
+	done
+	capture_stop xmpp
 fi
 
 echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2

@@ -1,5 +1,5 @@
 // Command protoserve starts the real servers of internal/protoserver
-// (slapd, vsftpd …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
+// (slapd, vsftpd, Prosody …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
 // once all accept connections, and stops them on SIGINT or SIGTERM. It is
 // how scripts/make-captures.sh and the protocol benchmarks get servers
 // outside a Go test. It needs root and sends nothing anywhere.
@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,11 +24,16 @@ import (
 
 func main() {
 	wellKnown := flag.Bool("well-known", false, "listen on the well-known ports (in a network namespace of its own)")
+	xmppHosts := flag.String("xmpp-hosts", "", "comma-separated further `domains` Prosody serves (direct TLS picks the domain by SNI)")
 	flag.Parse()
-	os.Exit(run(*wellKnown))
+	var hosts []string
+	if *xmppHosts != "" {
+		hosts = strings.Split(*xmppHosts, ",")
+	}
+	os.Exit(run(*wellKnown, hosts))
 }
 
-func run(wellKnown bool) int {
+func run(wellKnown bool, xmppHosts []string) int {
 	ports := func(p ...int) []int {
 		if wellKnown {
 			return p
@@ -37,6 +43,7 @@ func run(wellKnown bool) int {
 	servers := []protoserver.Starter{
 		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636)}),
 		protoserver.Vsftpd(protoserver.VsftpdOptions{Ports: ports(21, 990)}),
+		protoserver.Prosody(protoserver.ProsodyOptions{Ports: ports(5222, 5269, 5223, 5270), Hosts: xmppHosts}),
 	}
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {

@@ -33,13 +33,13 @@ var MailCaptures = map[string]struct {
 	"suricata-verify/tests/smtp-startssl/input.pcap":   {"smtp", 25},
 	"arkime/tests/pcap/smtp-starttls.pcap":             {"smtp", 25},
 	"arkime/tests/pcap/ldap-ssl.pcap":                  {"ldap", 389},
+	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap": {"xmpp", 5222},
 }
 
 // NegativeCaptures are captures of other protocols that look like mail at
 // a glance (a plaintext preamble, then TLS; or plain text): every flow in
 // them must be NotThis for every mail recogniser, at every step.
 var NegativeCaptures = []string{
-	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap",
 	"suricata-verify/tests/pgsql/pgsql-upgrade-tls/input.pcap",
 	"arkime/tests/pcap/mysql-tls.pcap",
 	"foxio-ja4/pcap/CVE-2018-6794.pcap",

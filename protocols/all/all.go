@@ -13,6 +13,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/protocols/socks"
+	"github.com/tlsmap/tlsmap/protocols/xmpp"
 )
 
 func init() {
@@ -23,6 +24,8 @@ func init() {
 		pop3.Protocol,
 		ldap.Protocol,
 		ftp.Protocol,
+		xmpp.Client,
+		xmpp.Server,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

@@ -322,6 +322,8 @@ func TestRegistry(t *testing.T) {
 		{110, "pop3", "pop3", protocols.STARTTLS}, {995, "pop3s", "pop3", protocols.Implicit},
 		{389, "ldap", "ldap", protocols.STARTTLS}, {636, "ldaps", "ldap", protocols.Implicit},
 		{21, "ftp", "ftp", protocols.STARTTLS}, {990, "ftps", "ftp", protocols.Implicit},
+		{5222, "xmpp", "xmpp", protocols.STARTTLS}, {5223, "xmpps", "xmpp", protocols.Implicit},
+		{5269, "xmpp-server", "xmpp-server", protocols.STARTTLS}, {5270, "xmpps-server", "xmpp-server", protocols.Implicit},
 	} {
 		p, s, ok := protocols.ForPort(tc.port)
 		p2, s2, ok2 := protocols.ForScheme(tc.scheme)
