@@ -78,6 +78,11 @@ type Scheme struct {
 	// TLS on them after the protocol, but the scheme's URL defaults to
 	// Port (LDAP's global catalog: 3268 for ldap, 3269 for ldaps).
 	AlsoPorts []uint16
+	// ALPN are the protocols a ClientHello on this scheme offers in its
+	// application_layer_protocol_negotiation extension (RFC 7301), for
+	// servers that refuse a hello without theirs (PostgreSQL's direct
+	// TLS: "postgresql"); nil sends no ALPN extension.
+	ALPN []string
 }
 
 // Ports returns the scheme's well-known ports, Port first.

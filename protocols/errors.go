@@ -18,6 +18,11 @@ var (
 	// ErrNoSTARTTLS: the server did not offer the switch to TLS (and
 	// Options.StartTLSAnyway was not set).
 	ErrNoSTARTTLS = errors.New("protocols: STARTTLS not advertised")
+	// ErrNoTLS: the server said it does no TLS at all, in an answer
+	// that is final (PostgreSQL's 'N' to an SSLRequest, RDP's
+	// SSL_NOT_ALLOWED_BY_SERVER): asking anyway cannot help. It matches
+	// ErrNoSTARTTLS too.
+	ErrNoTLS error = &narrower{"protocols: the server does no TLS", ErrNoSTARTTLS}
 	// ErrSTARTTLSRefused: the server answered the request to switch to
 	// TLS with an error.
 	ErrSTARTTLSRefused = errors.New("protocols: STARTTLS refused")
@@ -77,3 +82,13 @@ func QuoteReply(s string) string {
 		return r
 	}, s)
 }
+
+// narrower is a sentinel that is a case of a broader one: errors.Is
+// matches both.
+type narrower struct {
+	msg   string
+	broad error
+}
+
+func (n *narrower) Error() string { return n.msg }
+func (n *narrower) Unwrap() error { return n.broad }

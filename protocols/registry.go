@@ -25,7 +25,9 @@ type schemeOf struct {
 // (the order of All, and of the recognisers a sniffer tries). It panics
 // on a nameless protocol, a second one of the same name, or a scheme or
 // port another registered protocol already has: registration happens at
-// start-up (protocols/all) and a clash is a programming error.
+// start-up (protocols/all) and a clash is a programming error. Two schemes
+// of one protocol may share a port (postgres and postgresql on 5432): the
+// port is the first one's.
 func Register(ps ...*Protocol) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
@@ -43,7 +45,9 @@ func Register(ps ...*Protocol) {
 		for _, s := range p.Schemes {
 			registry.byScheme[s.Name] = schemeOf{p, s}
 			for _, port := range s.Ports() {
-				registry.byPort[port] = schemeOf{p, s}
+				if _, taken := registry.byPort[port]; !taken {
+					registry.byPort[port] = schemeOf{p, s}
+				}
 			}
 		}
 	}

@@ -366,7 +366,7 @@ func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) 
 	}
 	vs.probes++
 	hello, err := buildHello(helloParams{
-		version: vs.v, suites: list, host: vs.e.target.Host,
+		version: vs.v, suites: list, host: vs.e.target.Host, alpn: vs.e.target.Protocol.ALPN(),
 		// Detecting TLS 1.3 alone, a key share gets the ServerHello that
 		// proves it at once (a HelloRetryRequest must be retried).
 		keyShare13: vs.e.opts.KeyShare13 || vs.e.opts.versionsOnly(vs.v), rand: vs.e.opts.Rand,
@@ -674,7 +674,7 @@ func (vs *versionScan) validRecord(r probeRecord) bool {
 // pairProbe offers exactly list and returns the suite chosen, or false.
 func (vs *versionScan) pairProbe(ctx context.Context, list []uint16) (uint16, bool) {
 	hello, err := buildHello(helloParams{
-		version: vs.v, suites: list, host: vs.e.target.Host,
+		version: vs.v, suites: list, host: vs.e.target.Host, alpn: vs.e.target.Protocol.ALPN(),
 		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
 	})
 	if err != nil {
@@ -801,7 +801,7 @@ func (vs *versionScan) chachaPriority(ctx context.Context, r *VersionResult) {
 	}
 	c := r.Suites[ic]
 	hello, err := buildHello(helloParams{
-		version: vs.v, suites: []uint16{c, r.Suites[ia]}, host: vs.e.target.Host,
+		version: vs.v, suites: []uint16{c, r.Suites[ia]}, host: vs.e.target.Host, alpn: vs.e.target.Protocol.ALPN(),
 		keyShare13: vs.e.opts.KeyShare13, rand: vs.e.opts.Rand,
 	})
 	if err != nil {

@@ -33,6 +33,8 @@ func TestFailureOf(t *testing.T) {
 		{StageDial, &StageError{Stage: StagePreamble, Err: context.Canceled}, Failure{StagePreamble, ReasonCancelled}},
 		{StageDial, &StageError{Stage: StagePreamble, Err: &protocols.Error{Protocol: "smtp", Stage: "ehlo", Err: protocols.ErrNoSTARTTLS}},
 			Failure{StagePreamble, "STARTTLS not advertised (use --starttls-anyway)"}},
+		{StageDial, &StageError{Stage: StagePreamble, Err: &protocols.Error{Protocol: "postgres", Stage: "starttls", Reply: "N", Err: protocols.ErrNoTLS}},
+			Failure{StagePreamble, "the server does no TLS: N"}},
 		{StageDial, errors.New("odd"), Failure{StageDial, "odd"}},
 	} {
 		if got := failureOf(c.stage, c.err); got != c.want {

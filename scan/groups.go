@@ -111,7 +111,7 @@ func isDHESuite(id uint16) bool {
 func (e *endpoint) groupsTLS13(ctx context.Context, suites []uint16) GroupResult {
 	try := func(ctx context.Context, offer []uint16) groupAnswer {
 		hello, err := buildHello(helloParams{
-			version: tls.VersionTLS13, suites: suites, host: e.target.Host,
+			version: tls.VersionTLS13, suites: suites, host: e.target.Host, alpn: e.target.Protocol.ALPN(),
 			groups: offer, rand: e.opts.Rand,
 		})
 		if err != nil {
@@ -210,7 +210,7 @@ func (e *endpoint) dhPrimeBits(ctx context.Context, v tls.Version, suites []uint
 // skeProbe offers suites with groups in supported_groups and reads on to
 // the ServerKeyExchange.
 func (e *endpoint) skeProbe(ctx context.Context, v tls.Version, suites, groups []uint16) answer {
-	hello, err := buildHello(helloParams{version: v, suites: suites, host: e.target.Host, groups: groups, rand: e.opts.Rand})
+	hello, err := buildHello(helloParams{version: v, suites: suites, host: e.target.Host, alpn: e.target.Protocol.ALPN(), groups: groups, rand: e.opts.Rand})
 	if err != nil {
 		return answer{kind: ansMalformed, reason: err.Error()}
 	}

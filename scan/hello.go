@@ -265,6 +265,7 @@ type helloParams struct {
 	version tls.Version // tls.VersionSSL30 … VersionTLS13
 	suites  []uint16    // in order, sent as given
 	host    string      // SNI; "" sends none
+	alpn    []string    // application_layer_protocol_negotiation; nil sends none (Protocol.ALPN)
 	// groups is supported_groups; nil means the default of the version
 	// (groups12 or groups13).
 	groups []uint16
@@ -284,7 +285,8 @@ type helloParams struct {
 // renegotiation_info, extended_master_secret and session_ticket; for TLS
 // 1.3 legacy_version 0x0303, a 32-byte session id, supported_versions
 // [0x0304], supported_groups, key_share, psk_key_exchange_modes and
-// signature_algorithms. Every TLS hello is padded out of the 256–511-byte
+// signature_algorithms; SNI and ALPN, when given, come first. Every TLS
+// hello is padded out of the 256–511-byte
 // range (RFC 7685).
 func buildHello(p helloParams) ([]byte, error) {
 	random := make([]byte, 32)
@@ -327,6 +329,9 @@ func buildHello(p helloParams) ([]byte, error) {
 		if p.host != "" {
 			ch.Extensions = append(ch.Extensions, tls.ServerNameExtension(p.host))
 		}
+		if len(p.alpn) > 0 {
+			ch.Extensions = append(ch.Extensions, tls.ALPNExtension(p.alpn...))
+		}
 		ch.Extensions = append(ch.Extensions,
 			tls.SupportedGroupsExtension(groups...),
 			tls.SignatureAlgorithmsExtension(signatureSchemes...),
@@ -342,6 +347,9 @@ func buildHello(p helloParams) ([]byte, error) {
 		}
 		if p.host != "" {
 			ch.Extensions = append(ch.Extensions, tls.ServerNameExtension(p.host))
+		}
+		if len(p.alpn) > 0 {
+			ch.Extensions = append(ch.Extensions, tls.ALPNExtension(p.alpn...))
 		}
 		ch.Extensions = append(ch.Extensions,
 			tls.SupportedGroupsExtension(groups...),

@@ -22,7 +22,8 @@ var (
 
 // dialogueReason is the reason of a dialogue that will not reach TLS:
 // "throttled: 421 4.7.0 Try again later", "STARTTLS not advertised (use
-// --starttls-anyway)" or "STARTTLS refused: 454 4.7.0 TLS not available";
+// --starttls-anyway)", "the server does no TLS: N" (PostgreSQL's answer)
+// or "STARTTLS refused: 454 4.7.0 TLS not available";
 // ok is false for any other error.
 func dialogueReason(err error) (reason string, ok bool) {
 	reply := ""
@@ -36,6 +37,10 @@ func dialogueReason(err error) (reason string, ok bool) {
 			return "throttled by the server", true
 		}
 		return "throttled: " + reply, true
+	case errors.Is(err, protocols.ErrNoTLS) && reply != "":
+		return "the server does no TLS: " + reply, true
+	case errors.Is(err, protocols.ErrNoTLS):
+		return "the server does no TLS", true
 	case errors.Is(err, protocols.ErrNoSTARTTLS):
 		return "STARTTLS not advertised (use --starttls-anyway)", true
 	case errors.Is(err, protocols.ErrSTARTTLSRefused):

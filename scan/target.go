@@ -63,6 +63,14 @@ func (p Protocol) DefaultPort() uint16 {
 	return s.Port
 }
 
+// ALPN returns the ALPN protocols the scheme's hellos offer (the
+// registry's Scheme.ALPN: "postgresql" for postgres-direct), nil for
+// none.
+func (p Protocol) ALPN() []string {
+	_, s, _ := p.scheme()
+	return s.ALPN
+}
+
 func (p Protocol) valid() bool { return p.DefaultPort() != 0 }
 
 // ProtocolForPort guesses the protocol of a target given only a port: the

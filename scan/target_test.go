@@ -56,12 +56,20 @@ func TestProtocolForPort(t *testing.T) {
 			t.Errorf("ProtocolForPort(%d) = %q, want %q", tt.port, got, tt.want)
 		}
 	}
-	// Every registered scheme's default port maps back to it.
+	// Every registered scheme's default port maps back to it, or to the
+	// protocol's first scheme on that port (postgres for postgresql and
+	// postgres-direct).
 	for _, sc := range protocols.Schemes() {
 		p := Protocol(sc.Name)
-		if got := ProtocolForPort(p.DefaultPort()); got != p {
+		got := ProtocolForPort(p.DefaultPort())
+		owner, _, _ := protocols.ForScheme(sc.Name)
+		first, _, _ := protocols.ForScheme(string(got))
+		if got != p && first != owner {
 			t.Errorf("ProtocolForPort(%q.DefaultPort()) = %q", p, got)
 		}
+	}
+	if ProtocolForPort(5432) != "postgres" {
+		t.Errorf("ProtocolForPort(5432) = %q, want postgres (the SSLRequest)", ProtocolForPort(5432))
 	}
 }
 

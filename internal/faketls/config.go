@@ -167,6 +167,11 @@ type Config struct {
 	// handshake_failure alert, as haproxy, stunnel, lighttpd with GnuTLS
 	// and mbedTLS refuse one.
 	RequireExtensions bool
+	// RequireALPN: a hello that offers none of ALPN (or no ALPN
+	// extension) is refused with a fatal no_application_protocol alert
+	// (RFC 7301 §3.2), as PostgreSQL 17 refuses a direct TLS connection
+	// without "postgresql".
+	RequireALPN bool
 
 	// MaxSuites > 0: a hello offering more cipher suites than this (GREASE
 	// and signalling values included, as on the wire) is answered with

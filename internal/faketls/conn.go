@@ -107,6 +107,10 @@ func (s *Server) handle(c net.Conn) {
 		s.alert(c, tls.AlertHandshakeFailure, alertVersion(ch))
 		return
 	}
+	if _, ok := s.chooseALPN(ch); cfg.RequireALPN && !ok {
+		s.alert(c, tls.AlertNoApplicationProtocol, alertVersion(ch))
+		return
+	}
 	if ch.Version == tls.VersionSSL20 && cfg.VersionOverride == 0 {
 		s.answerSSLv2(c, ch)
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -20,28 +21,32 @@ const SniffCap = 16 << 10
 // MailCaptures are the public captures (testdata/public, see SOURCES.md)
 // holding a STARTTLS exchange (mail, and the other protocols of
 // protocols/), with the protocol and the server port of the flows that
-// must be recognised as Upgraded. Every other TCP flow of every public
-// capture must not be claimed by the recogniser, and the flows of another
-// protocol's STARTTLS must be NotThis for it.
+// must be recognised as Upgraded (but for the connections listed in
+// Plain: that protocol in clear, recognised as Plaintext). Every other TCP
+// flow of every public capture must not be claimed by the recogniser, and
+// the flows of another protocol's STARTTLS must be NotThis for it.
 var MailCaptures = map[string]struct {
 	Protocol string
 	Port     uint16
+	Plain    []int // connection numbers (Flow.Index) that stay in clear
 }{
-	"zeek/testing/btest/Traces/tls/smtp-starttls.pcap": {"smtp", 25},
-	"zeek/testing/btest/Traces/tls/imap-starttls.pcap": {"imap", 143},
-	"zeek/testing/btest/Traces/tls/pop3-starttls.pcap": {"pop3", 110},
-	"suricata-verify/tests/smtp-startssl/input.pcap":   {"smtp", 25},
-	"arkime/tests/pcap/smtp-starttls.pcap":             {"smtp", 25},
-	"arkime/tests/pcap/ldap-ssl.pcap":                  {"ldap", 389},
-	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap": {"xmpp", 5222},
+	"zeek/testing/btest/Traces/tls/smtp-starttls.pcap": {"smtp", 25, nil},
+	"zeek/testing/btest/Traces/tls/imap-starttls.pcap": {"imap", 143, nil},
+	"zeek/testing/btest/Traces/tls/pop3-starttls.pcap": {"pop3", 110, nil},
+	"suricata-verify/tests/smtp-startssl/input.pcap":   {"smtp", 25, nil},
+	"arkime/tests/pcap/smtp-starttls.pcap":             {"smtp", 25, nil},
+	"arkime/tests/pcap/ldap-ssl.pcap":                  {"ldap", 389, nil},
+	"zeek/testing/btest/Traces/tls/xmpp-starttls.pcap": {"xmpp", 5222, nil},
+	// A libpq connection with SSL, then one without (the capture's
+	// test.yaml: a StartupMessage in clear).
+	"suricata-verify/tests/pgsql/pgsql-upgrade-tls/input.pcap": {"postgres", 5432, []int{1}},
+	"arkime/tests/pcap/mysql-tls.pcap":                         {"mysql", 3306, nil},
 }
 
 // NegativeCaptures are captures of other protocols that look like mail at
 // a glance (a plaintext preamble, then TLS; or plain text): every flow in
 // them must be NotThis for every mail recogniser, at every step.
 var NegativeCaptures = []string{
-	"suricata-verify/tests/pgsql/pgsql-upgrade-tls/input.pcap",
-	"arkime/tests/pcap/mysql-tls.pcap",
 	"foxio-ja4/pcap/CVE-2018-6794.pcap",
 	"foxio-ja4/pcap/single-packets.pcap",
 }
@@ -58,8 +63,9 @@ type Flow struct {
 	// delivered data, in capture order: what a sniffer calling the
 	// recogniser as bytes arrive would pass.
 	Steps [][2]int
-	// Want is the protocol expected Upgraded on this flow ("" for none).
-	Want string
+	// Want is the protocol expected Upgraded on this flow ("" for none);
+	// Plain the protocol expected Plaintext on it.
+	Want, Plain string
 	// Negative is true for the flows of NegativeCaptures.
 	Negative bool
 }
@@ -106,7 +112,11 @@ func PublicFlows(t testing.TB) []Flow {
 		for _, conn := range c.Conns {
 			f := Flow{Capture: rel, Index: conn.Index, Server: conn.Server.String(), Negative: negative}
 			if isMail && conn.Server.Port() == mc.Port {
-				f.Want = mc.Protocol
+				if slices.Contains(mc.Plain, conn.Index) {
+					f.Plain = mc.Protocol
+				} else {
+					f.Want = mc.Protocol
+				}
 			}
 			cs, ss := conn.Streams[pcaptest.ClientToServer], conn.Streams[pcaptest.ServerToClient]
 			f.C2S = cs.Data[:min(len(cs.Data), SniffCap)]
@@ -161,10 +171,12 @@ func steps(cs, ss *pcaptest.Stream, cmax, smax int) [][2]int {
 //     offsets where LooksLikeTLS (or LooksLikeSSLv2 for a client) holds
 //     on both streams, is never NotThis on the way, and once Upgraded
 //     keeps the same offsets;
+//   - every flow of MailCaptures' Plain for its protocol ends Plaintext,
+//     and is never Upgraded or NotThis on the way;
 //   - no other flow is ever Upgraded or Plaintext (no plaintext is called
 //     TLS, no other protocol is called this one), and the flows of
-//     NegativeCaptures and of another protocol's STARTTLS are NotThis once
-//     they hold data.
+//     NegativeCaptures and of another protocol (STARTTLS or in clear)
+//     are NotThis once they hold data.
 //
 // It returns one line per capture that the recogniser labelled, for the
 // test log.
@@ -205,12 +217,18 @@ func checkRecognizer(t *testing.T, name string, rec protocols.Recognizer, needFl
 				t.Errorf("%s: server bytes at %d are not TLS: %q", id, final.ServerOffset, f.S2C[final.ServerOffset:min(len(f.S2C), final.ServerOffset+16)])
 			}
 			labelled[f.Capture] = append(labelled[f.Capture], fmt.Sprintf("flow %d upgraded at c2s %d / s2c %d", f.Index, final.ClientOffset, final.ServerOffset))
+		} else if f.Plain == name {
+			if final.State != protocols.Plaintext || final.Protocol != name {
+				t.Errorf("%s: %v (%s), want plaintext %s", id, final.State, final.Reason, name)
+				continue
+			}
+			labelled[f.Capture] = append(labelled[f.Capture], fmt.Sprintf("flow %d plaintext (%s)", f.Index, final.Reason))
 		} else {
 			switch final.State {
 			case protocols.Upgraded, protocols.Plaintext:
 				t.Errorf("%s: %v (%s) on a flow that is not %s STARTTLS", id, final.State, final.Reason, name)
 			}
-			if (f.Negative || f.Want != "") && len(f.C2S)+len(f.S2C) > 0 && final.State != protocols.NotThis {
+			if (f.Negative || f.Want != "" || f.Plain != "") && len(f.C2S)+len(f.S2C) > 0 && final.State != protocols.NotThis {
 				t.Errorf("%s: %v, want not-this", id, final.State)
 			}
 		}
@@ -219,8 +237,11 @@ func checkRecognizer(t *testing.T, name string, rec protocols.Recognizer, needFl
 			r := rec(f.C2S[:st[0]], f.S2C[:st[1]])
 			checkRecognition(t, id, st[0], st[1], r)
 			switch {
-			case f.Want == name && r.State == protocols.NotThis:
+			case (f.Want == name || f.Plain == name) && r.State == protocols.NotThis:
 				t.Errorf("%s: not-this after %d/%d bytes (%s)", id, st[0], st[1], r.Reason)
+			case f.Plain == name && r.State == protocols.Upgraded:
+				t.Errorf("%s: upgraded after %d/%d bytes", id, st[0], st[1])
+			case f.Plain == name:
 			case f.Want != name && (r.State == protocols.Upgraded || r.State == protocols.Plaintext):
 				t.Errorf("%s: %v after %d/%d bytes (%s)", id, r.State, st[0], st[1], r.Reason)
 			}
@@ -231,7 +252,7 @@ func checkRecognizer(t *testing.T, name string, rec protocols.Recognizer, needFl
 				upgradedAt = &r
 			}
 		}
-		if f.Want != name {
+		if f.Want != name && f.Plain != name {
 			key := "all other flows"
 			if _, ok := MailCaptures[f.Capture]; ok {
 				key = f.Capture + " (other flows)"

@@ -11,6 +11,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/imap"
 	"github.com/tlsmap/tlsmap/protocols/ldap"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
+	"github.com/tlsmap/tlsmap/protocols/postgres"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/protocols/socks"
 	"github.com/tlsmap/tlsmap/protocols/xmpp"
@@ -26,6 +27,7 @@ func init() {
 		ftp.Protocol,
 		xmpp.Client,
 		xmpp.Server,
+		postgres.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

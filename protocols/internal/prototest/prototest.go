@@ -46,6 +46,11 @@ type Upgrade struct {
 	// one of RequiredFailures, and optionally fakemail.RefuseBad and
 	// fakemail.NoEHLO.
 	Fails map[fakemail.Mode]Failure
+	// NoAnyway, when set, says why Options.StartTLSAnyway cannot change
+	// the outcome: the server's answer to the request is the only
+	// advertisement (PostgreSQL's 'N', RDP's negotiation failure), so the
+	// no-starttls-anyway row fails as no-starttls does.
+	NoAnyway string
 
 	// Normal is the Dialogue Upgrade must return from Server(Normal)
 	// given NormalOptions, and Said the lines the client must have sent
@@ -117,6 +122,15 @@ func (u Upgrade) TestCapabilities(t *testing.T) {
 type Failure struct {
 	Stage     string // protocols.Error.Stage
 	Temporary bool   // protocols.Error.Temporary (always true for Throttle)
+	// Err, when set, is the sentinel the error matches instead of the
+	// mode's usual one: a protocol whose answers are single sized
+	// messages reads an endless reply as one too long
+	// (protocols.ErrLineTooLong), not as too many lines.
+	Err error
+	// Absent, when set, says why the protocol cannot fail this way (RDP
+	// has no throttling reply): the mode's row is left out, with this
+	// reason in the log.
+	Absent string
 }
 
 // RequiredFailures are the failure modes every protocol's fake server and
@@ -186,7 +200,7 @@ func (u Upgrade) rows(t *testing.T) []row {
 	rows := []row{
 		{name: "normal", mode: fakemail.Normal, max: time.Second},
 		{name: "no-starttls", mode: fakemail.NoSTARTTLS, fail: true, max: time.Second},
-		{name: "no-starttls-anyway", mode: fakemail.NoSTARTTLS, opts: protocols.Options{StartTLSAnyway: true}, max: time.Second},
+		{name: "no-starttls-anyway", mode: fakemail.NoSTARTTLS, opts: protocols.Options{StartTLSAnyway: true}, fail: u.NoAnyway != "", max: time.Second},
 		{name: "refuse", mode: fakemail.Refuse, fail: true, max: time.Second},
 		{name: "greeting-delayed-3s", mode: fakemail.DelayGreeting, opts: protocols.Options{Timeout: 5 * time.Second}, min: 3 * time.Second, max: 4 * time.Second},
 		{name: "greeting-delayed-3s-timeout-1s", mode: fakemail.DelayGreeting, opts: protocols.Options{Timeout: time.Second}, fail: true, min: time.Second, max: 1500 * time.Millisecond},
@@ -202,7 +216,16 @@ func (u Upgrade) rows(t *testing.T) []row {
 			rows = append(rows, row{name: m.String(), mode: m, fail: true, max: time.Second})
 		}
 	}
-	return rows
+	if u.NoAnyway != "" {
+		t.Logf("%s: StartTLSAnyway changes nothing: %s", u.Protocol.Name, u.NoAnyway)
+	}
+	return slices.DeleteFunc(rows, func(r row) bool {
+		if why := u.Fails[r.mode].Absent; why != "" {
+			t.Logf("%s: no %s row: %s", u.Protocol.Name, r.name, why)
+			return true
+		}
+		return false
+	})
 }
 
 // TestFailureModes runs Upgrade against the protocol's fake server in
@@ -230,8 +253,12 @@ func (u Upgrade) TestFailureModes(t *testing.T) {
 			}
 			// A reply is bounded by MaxLine, a run of lines by MaxLines;
 			// a line here is under 64 bytes.
+			want, exp := sentinels[tc.mode], u.Fails[tc.mode]
+			if exp.Err != nil {
+				want = exp.Err
+			}
 			bound := int64(u.MaxLine + 512)
-			if tc.mode == fakemail.Endless {
+			if tc.mode == fakemail.Endless && want == protocols.ErrTooManyLines {
 				bound = int64(u.MaxLines) * 64
 			}
 			if n := conn.BytesRead(); n > bound {
@@ -250,7 +277,6 @@ func (u Upgrade) TestFailureModes(t *testing.T) {
 				}
 				return
 			}
-			want, exp := sentinels[tc.mode], u.Fails[tc.mode]
 			var e *protocols.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v (%T) is not a *protocols.Error", err, err)

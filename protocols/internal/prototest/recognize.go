@@ -207,3 +207,42 @@ func (r Recognizer) Benchmark(b *testing.B, open, answer, request, reply string)
 		r.Protocol.Recognize(c2s, s2c)
 	}
 }
+
+// ParserSeeds is the seed corpus of a fuzz target taking one []byte (a
+// protocol's message parser): with -update-fuzz-corpus, TestCorpus
+// rewrites testdata/fuzz/<Target> from Seeds; Require, at the start of
+// the fuzz target, fails it when that folder is empty.
+type ParserSeeds struct {
+	Target string // "FuzzParseGreeting"
+	Seeds  map[string][]byte
+}
+
+func (p ParserSeeds) dir() string { return filepath.Join("testdata", "fuzz", p.Target) }
+
+// TestCorpus rewrites the seeds with -update-fuzz-corpus and skips
+// otherwise.
+func (p ParserSeeds) TestCorpus(t *testing.T) {
+	if !*updateCorpus {
+		t.Skip("run with -update-fuzz-corpus to rewrite the seeds")
+	}
+	if err := os.RemoveAll(p.dir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(p.dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range p.Seeds {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n"
+		if err := os.WriteFile(filepath.Join(p.dir(), name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Require fails the fuzz target when its committed seed folder is empty.
+func (p ParserSeeds) Require(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join(p.dir(), "*"))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("%s has no seeds (%v); rewrite them with -update-fuzz-corpus", p.dir(), err)
+	}
+}
