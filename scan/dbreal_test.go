@@ -20,21 +20,28 @@ type dbServer struct {
 }
 
 // TestDatabaseRealServers scans the real database servers of
-// internal/protoserver — PostgreSQL (SSLRequest) — each configured for
+// internal/protoserver — PostgreSQL (SSLRequest), MariaDB (the greeting and
+// an SSL request) — each configured for
 // TLS 1.0–1.3 with OpenSSL's whole cipher list at security level 0,
 // through the registered dialogues, and requires exactly what openssl
-// s_client -starttls postgres alone finds (realserver.OpenSSLTruth): the
+// s_client -starttls postgres|mysql alone finds (realserver.OpenSSLTruth): the
 // same (version, suite) pairs, the same verdict on server preference,
 // the server's order where it enforces one. It also checks the dialogue
 // kept in the Result.
 func TestDatabaseRealServers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts postgresql and runs hundreds of s_client processes")
+		t.Skip("starts postgresql and mariadb and runs hundreds of s_client processes")
 	}
 	pg := protoserver.PostgresT(t, protoserver.PostgresOptions{})
+	db := protoserver.MariaDBT(t, protoserver.MariaDBOptions{})
 	servers := []dbServer{
 		{"postgres", "postgres://" + pg.Addr("postgres"), "postgres", func(t *testing.T, d *protocols.Dialogue) {
 			if d == nil || d.Protocol != "postgres" || !d.STARTTLSAdvertised || d.Attributes["sslrequest"] != "S" {
+				t.Errorf("dialogue %+v", d)
+			}
+		}},
+		{"mariadb", "mysql://" + db.Addr("mysql"), "mysql", func(t *testing.T, d *protocols.Dialogue) {
+			if d == nil || d.Protocol != "mysql" || !d.STARTTLSAdvertised || d.Software != "MariaDB" || len(d.Capabilities) == 0 {
 				t.Errorf("dialogue %+v", d)
 			}
 		}},
@@ -50,7 +57,7 @@ func TestDatabaseRealServers(t *testing.T) {
 			}
 			truth, err := realserver.OpenSSLTruth(ctx, target.DialAddress(), realserver.TruthOptions{STARTTLS: m.starttls, Parallel: 4})
 			if err != nil {
-				t.Fatalf("truth: %v\n%s", err, pg.Log())
+				t.Fatalf("truth: %v\n%s\n%s", err, pg.Log(), db.Log())
 			}
 			start := time.Now()
 			res := scan.ScanTarget(ctx, target, scan.Options{

@@ -10,6 +10,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/https"
 	"github.com/tlsmap/tlsmap/protocols/imap"
 	"github.com/tlsmap/tlsmap/protocols/ldap"
+	"github.com/tlsmap/tlsmap/protocols/mysql"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/postgres"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
@@ -28,6 +29,7 @@ func init() {
 		xmpp.Client,
 		xmpp.Server,
 		postgres.Protocol,
+		mysql.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

@@ -82,7 +82,7 @@ func sameDialogue(got *protocols.Dialogue, want protocols.Dialogue) bool {
 }
 
 // TestDialogue: Upgrade against Server(Normal) learns Normal, having said
-// Said.
+// Said, and a TLS handshake follows.
 func (u Upgrade) TestDialogue(t *testing.T) {
 	srv := fakemail.Start(t, u.Server(fakemail.Normal))
 	conn := fakemail.Dial(t, srv.Addr)
@@ -92,6 +92,12 @@ func (u Upgrade) TestDialogue(t *testing.T) {
 	}
 	if !sameDialogue(d, u.Normal) {
 		t.Errorf("dialogue\n got %+v\nwant %+v", d, u.Normal)
+	}
+	// The handshake also waits for the server to have read the last
+	// request, which a dialogue may send without waiting for an answer
+	// (MySQL's SSL request).
+	if _, err := fakemail.TLSHandshake(conn); err != nil {
+		t.Fatalf("TLS handshake after Upgrade: %v", err)
 	}
 	if l := srv.Lines(); !slices.Equal(l, u.Said) {
 		t.Errorf("client said %q, want %q", l, u.Said)
