@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/protocols/rdp"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
@@ -95,6 +96,14 @@ const (
 	// FindingOutOfSpec: a suite accepted at a version its RFCs do not
 	// allow.
 	FindingOutOfSpec FindingID = "out-of-spec-suite"
+	// FindingNoTLS: the plaintext dialogue showed the server offers no
+	// TLS (no STARTTLS, MySQL without CLIENT_SSL, PostgreSQL's N, RDP
+	// with standard security only).
+	FindingNoTLS FindingID = "no-tls"
+	// FindingRDPStandardSecurity: the RDP server also carries sessions
+	// with standard RDP security, without TLS, for a client that asks for
+	// nothing else (the probe of protocols/rdp).
+	FindingRDPStandardSecurity FindingID = "rdp-standard-security"
 )
 
 // Finding is one thing about an endpoint, with what it is about.
@@ -282,6 +291,18 @@ func Findings(r *scan.Result) []Finding {
 	if d := r.Dialogue; d != nil && len(d.PlaintextAuth) > 0 {
 		add(FindingPlaintextAuth, SeverityMedium, fmt.Sprintf("%s offers authentication before TLS (%s): credentials may cross the network in clear",
 			strings.ToUpper(d.Protocol), strings.Join(d.PlaintextAuth, ", ")))
+	}
+	// The dialogue showed a server without TLS: its clients talk to it in
+	// clear.
+	if d := r.Dialogue; d != nil && !d.STARTTLSAdvertised && r.Status == scan.StatusUnreachable && r.Error.Stage == scan.StagePreamble {
+		add(FindingNoTLS, SeverityHigh, fmt.Sprintf("%s server offers no TLS (%s): its clients talk to it in clear",
+			strings.ToUpper(d.Protocol), r.Error.Reason))
+	}
+	// RDP: standard RDP security (RC4, the server unauthenticated) for a
+	// client that asks for it.
+	if d := r.Dialogue; d != nil && d.Protocol == rdp.Name && strings.HasPrefix(d.Attributes[rdp.AttrStandardSecurity], "accepted") {
+		add(FindingRDPStandardSecurity, SeverityHigh, "RDP also allows standard RDP security ("+d.Attributes[rdp.AttrStandardSecurity]+
+			"): a client asking for it connects without TLS, with RC4 and no server authentication")
 	}
 	// What the enumeration saw beyond accepted and rejected.
 	var cnc, poisons, oos []uint16

@@ -112,6 +112,49 @@ func TestFindingPlaintextAuth(t *testing.T) {
 	}
 }
 
+// TestFindingNoTLS: a dialogue that ended the endpoint without TLS is a
+// finding; one that reached TLS, or an endpoint that failed elsewhere,
+// is not.
+func TestFindingNoTLS(t *testing.T) {
+	r := &scan.Result{Status: scan.StatusUnreachable, Error: scan.Failure{Stage: scan.StagePreamble, Reason: "STARTTLS not advertised (use --starttls-anyway)"},
+		Dialogue: &protocols.Dialogue{Protocol: "mysql", Banner: "8.0.36"}}
+	fs := Findings(r)
+	if len(fs) != 1 || fs[0].ID != FindingNoTLS || fs[0].Severity != SeverityHigh ||
+		fs[0].Message != "MYSQL server offers no TLS (STARTTLS not advertised (use --starttls-anyway)): its clients talk to it in clear" {
+		t.Fatalf("findings %+v", fs)
+	}
+	r.Dialogue.STARTTLSAdvertised = true // refused after advertising it
+	if fs := Findings(r); len(fs) != 0 {
+		t.Errorf("advertised: %+v", fs)
+	}
+	r.Dialogue.STARTTLSAdvertised, r.Error.Stage = false, scan.StageDial
+	if fs := Findings(r); len(fs) != 0 {
+		t.Errorf("dial failure: %+v", fs)
+	}
+}
+
+// TestFindingRDPStandardSecurity: the probe's "accepted" is a finding,
+// its "refused" and "unknown" are not.
+func TestFindingRDPStandardSecurity(t *testing.T) {
+	for answer, want := range map[string]bool{
+		"accepted (PROTOCOL_RDP selected)":   true,
+		"accepted (no negotiation response)": true,
+		"refused (SSL_REQUIRED_BY_SERVER)":   false,
+		"unknown (rdp: starttls: timed out)": false,
+		"":                                   false,
+	} {
+		d := &protocols.Dialogue{Protocol: "rdp", STARTTLSAdvertised: true}
+		if answer != "" {
+			d.Set("standard_rdp_security", answer)
+		}
+		fs := Findings(&scan.Result{Status: scan.StatusOK, Dialogue: d})
+		got := slices.ContainsFunc(fs, func(f Finding) bool { return f.ID == FindingRDPStandardSecurity && f.Severity == SeverityHigh })
+		if got != want {
+			t.Errorf("%q: findings %+v", answer, fs)
+		}
+	}
+}
+
 // TestSeverityText: every severity's name reads back; others do not.
 func TestSeverityText(t *testing.T) {
 	for s := SeverityInfo; s <= SeverityCritical; s++ {

@@ -118,6 +118,12 @@ type Options struct {
 	// USER), whose answer shows whether the server takes passwords in
 	// clear. A scan sets it on one dialogue of each endpoint only.
 	Probe bool
+	// Dial, when set, opens another connection to the same endpoint (no
+	// dialogue run on it), for a probe that needs a connection of its own
+	// (RDP: a second Connection Request, asking for standard RDP security
+	// only, shows whether the server allows it). A dialogue calls it only
+	// with Probe set, and closes what it opens.
+	Dial func(ctx context.Context) (net.Conn, error)
 	// MaxLine bounds one reply (a line, or a binary message), in bytes;
 	// MaxLines the replies or lines of one answer (0: the protocol's
 	// defaults). A longer one is an error; it is never buffered.
@@ -146,6 +152,9 @@ func (o Options) WithDefaults(d Options) Options {
 	}
 	o.StartTLSAnyway = o.StartTLSAnyway || d.StartTLSAnyway
 	o.Probe = o.Probe || d.Probe
+	if o.Dial == nil {
+		o.Dial = d.Dial
+	}
 	return o
 }
 

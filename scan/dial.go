@@ -94,25 +94,11 @@ func (d *NetDialer) Dial(ctx context.Context, t Target) (net.Conn, error) {
 // dial opens one connection and runs its dialogue, with the protocol's
 // probe when probe is set.
 func (d *NetDialer) dial(ctx context.Context, t Target, timeout time.Duration, probe bool) (net.Conn, error) {
-	dial := d.DialContext
-	if dial == nil {
-		nd := d.Dialer
-		if nd == nil {
-			nd = &net.Dialer{}
-		}
-		dial = nd.DialContext
-	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := dial(ctx, "tcp", net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port))))
+	conn, err := d.connect(ctx, t)
 	if err != nil {
-		return nil, &StageError{Stage: StageDial, Err: err}
-	}
-	if d.ProxyProtocol != 0 {
-		if err := writeProxyHeader(ctx, conn, d.ProxyProtocol); err != nil {
-			conn.Close()
-			return nil, &StageError{Stage: StageDial, Err: err}
-		}
+		return nil, err
 	}
 	if !t.Protocol.STARTTLS() {
 		return conn, nil
@@ -132,6 +118,30 @@ func (d *NetDialer) dial(ctx context.Context, t Target, timeout time.Duration, p
 		return nil, &StageError{Stage: StagePreamble, Err: err}
 	}
 	_ = conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// connect opens a TCP connection to t and writes the PROXY header, within
+// ctx.
+func (d *NetDialer) connect(ctx context.Context, t Target) (net.Conn, error) {
+	dial := d.DialContext
+	if dial == nil {
+		nd := d.Dialer
+		if nd == nil {
+			nd = &net.Dialer{}
+		}
+		dial = nd.DialContext
+	}
+	conn, err := dial(ctx, "tcp", net.JoinHostPort(t.Addr, strconv.Itoa(int(t.Port))))
+	if err != nil {
+		return nil, &StageError{Stage: StageDial, Err: err}
+	}
+	if d.ProxyProtocol != 0 {
+		if err := writeProxyHeader(ctx, conn, d.ProxyProtocol); err != nil {
+			conn.Close()
+			return nil, &StageError{Stage: StageDial, Err: err}
+		}
+	}
 	return conn, nil
 }
 
@@ -177,6 +187,11 @@ func (d *NetDialer) upgrader(t Target, timeout time.Duration, probe bool) Upgrad
 	}
 	opts.Host = t.Host
 	opts.Probe = probe
+	if probe {
+		// The probe's own further connections (RDP's second Connection
+		// Request), bounded by the dialogue's context.
+		opts.Dial = func(ctx context.Context) (net.Conn, error) { return d.connect(ctx, t) }
+	}
 	return func(ctx context.Context, conn net.Conn, t Target) error {
 		dl, err := p.Upgrade(ctx, conn, opts)
 		// What the server said is a finding when the upgrade succeeded,

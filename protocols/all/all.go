@@ -13,6 +13,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/mysql"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/postgres"
+	"github.com/tlsmap/tlsmap/protocols/rdp"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/protocols/socks"
 	"github.com/tlsmap/tlsmap/protocols/xmpp"
@@ -30,6 +31,7 @@ func init() {
 		xmpp.Server,
 		postgres.Protocol,
 		mysql.Protocol,
+		rdp.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,
