@@ -32,7 +32,7 @@ func writeDialogue(p func(string, ...any), d *protocols.Dialogue) {
 		return
 	}
 	p("")
-	p("  Mail dialogue (%s, before TLS)", d.Protocol)
+	p("  Dialogue (%s, before TLS)", d.Protocol)
 	p("    banner\t%s", dash(strings.ReplaceAll(d.Banner, "\n", " / ")))
 	p("    software\t%s", dash(d.Software))
 	starttls := "advertised"

@@ -62,6 +62,11 @@ type ScanRecord struct {
 
 	// Findings are policy.Findings of the result, most severe first.
 	Findings []FindingRecord `json:"findings"`
+
+	// Detected says how the protocol of an auto target (--starttls
+	// auto) was found (scan.Detection); null when the scheme was given or
+	// implied by the port.
+	Detected *scan.Detection `json:"detected"`
 }
 
 // HandshakesRecord counts the connections a scan opened.
@@ -237,6 +242,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 		CertificateErrorStage: string(r.CertError.Stage),
 		Dialogue:              dialogueRecord(r.Dialogue),
 		Findings:              newFindingRecords(fs),
+		Detected:              r.Detected,
 	}
 	if r.SSLv2 != nil {
 		rec.Versions = append(rec.Versions, VersionRecord{

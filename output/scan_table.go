@@ -34,6 +34,13 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 	for _, c := range rec.Contradictions {
 		p("  contradiction\t%s", c)
 	}
+	if d := rec.Detected; d != nil {
+		what := string(d.Protocol)
+		if what == "" {
+			what = "nothing"
+		}
+		p("  detected\t%s (%s; %d %s)", what, d.Evidence, d.Connections, plural(d.Connections, "connection", "connections"))
+	}
 	writeDialogue(p, rec.Dialogue)
 	if err := tw.Flush(); err != nil {
 		return err

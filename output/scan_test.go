@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/policy"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
 	"github.com/tlsmap/tlsmap/scan"
 )
@@ -99,7 +100,22 @@ func fixtureResults() []*scan.Result {
 		Started:    t0.Add(2 * time.Second),
 		Duration:   800 * time.Millisecond,
 	}
-	return []*scan.Result{legacy, unreachable, cut, mailResult()} // mailResult: mail_test.go
+	// An auto target (--starttls auto): PostgreSQL, found by trying its
+	// dialogue on a silent port.
+	detected := &scan.Result{
+		Target:  scan.Target{Input: "db.example.com:5432", Host: "db.example.com", Addr: "db.example.com", Port: 5432, Protocol: "postgres"},
+		Address: "192.0.2.54:5432",
+		Status:  scan.StatusOK,
+		Versions: []scan.VersionResult{
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC030}, Candidates: 337},
+		},
+		Dialogue:   &protocols.Dialogue{Protocol: "postgres", STARTTLSAdvertised: true, Attributes: map[string]string{"sslrequest": "S"}},
+		Detected:   &scan.Detection{Protocol: "postgres", Evidence: "the server is silent; the postgres dialogue of port 5432 answered", Connections: 2},
+		Handshakes: scan.Handshakes{Versions: 1, Total: 1},
+		Started:    t0.Add(3 * time.Second),
+		Duration:   400 * time.Millisecond,
+	}
+	return []*scan.Result{legacy, unreachable, cut, mailResult(), detected} // mailResult: mail_test.go
 }
 
 func render(t *testing.T, f Format) []byte {
@@ -168,8 +184,8 @@ func decodeJSONL(t *testing.T, b []byte) []map[string]any {
 
 func TestScanJSONL(t *testing.T) {
 	recs := decodeJSONL(t, render(t, FormatJSONL))
-	if len(recs) != 4 {
-		t.Fatalf("%d records, want 4", len(recs))
+	if len(recs) != 5 {
+		t.Fatalf("%d records, want 5", len(recs))
 	}
 	legacy := recs[0]
 	if legacy["schema"] != ScanSchema || legacy["target"] != "https://legacy.example.com:443" {
@@ -205,6 +221,16 @@ func TestScanJSONL(t *testing.T) {
 	if recs[1]["status"] != "unreachable" || recs[1]["certificate"] != nil || len(recs[1]["versions"].([]any)) != 0 {
 		t.Errorf("unreachable record: %v", recs[1])
 	}
+	// Only the auto target says how its protocol was found.
+	for i, rec := range recs {
+		d, _ := rec["detected"].(map[string]any)
+		switch {
+		case i < 4 && rec["detected"] != nil:
+			t.Errorf("record %d: detected %v", i, rec["detected"])
+		case i == 4 && (d == nil || d["protocol"] != "postgres" || rec["protocol"] != "postgres" || d["connections"] != 2.0):
+			t.Errorf("auto record: target %v detected %v", rec["target"], rec["detected"])
+		}
+	}
 }
 
 func TestScanCSV(t *testing.T) {
@@ -236,6 +262,7 @@ func TestScanCSV(t *testing.T) {
 		"https://[2001:db8::1]:443 TLSv1.2 accepted":                  1,
 		"https://[2001:db8::1]:443 TLSv1.3 ":                          1,
 		"smtp://mx.example.com:25 TLSv1.2 accepted":                   1,
+		"postgres://db.example.com:5432 TLSv1.2 accepted":             1,
 	}
 	for key, n := range count {
 		if want[key] != n {
@@ -247,8 +274,8 @@ func TestScanCSV(t *testing.T) {
 			t.Errorf("%d rows %q, want %d", count[key], key, n)
 		}
 	}
-	if len(rows)-1 != 2+1+5+1+9+3+1+2+1 {
-		t.Errorf("%d rows, want 25", len(rows)-1)
+	if len(rows)-1 != 2+1+5+1+9+3+1+2+1+1 {
+		t.Errorf("%d rows, want 26", len(rows)-1)
 	}
 }
 

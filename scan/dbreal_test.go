@@ -82,8 +82,28 @@ func TestDatabaseRealServers(t *testing.T) {
 				t.Logf("tlsmap: %s", describeResult(res))
 			}
 			m.check(t, res.Dialogue)
+			checkAuto(t, target.DialAddress(), target.Protocol)
 		})
 	}
+}
+
+// checkAuto scans addr as an auto target (--starttls auto, versions only)
+// and requires the protocol found to be want.
+func checkAuto(t *testing.T, addr string, want scan.Protocol) {
+	t.Helper()
+	target, err := scan.ParseTarget(addr, scan.TargetOptions{STARTTLS: scan.ProtoAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true, GreetingWait: 2 * time.Second})
+	d := res.Detected
+	if d == nil || d.Protocol != want || res.Target.Protocol != want || res.Status != scan.StatusOK {
+		t.Errorf("--starttls auto: status %s (%s), detected %+v, want %s", res.Status, res.Error, d, want)
+		return
+	}
+	t.Logf("AUTO %s | %s | %d connections | %s", addr, d.Protocol, d.Connections, d.Evidence)
 }
 
 // x224Dial opens a connection to addr and runs the RDP negotiation on
@@ -172,4 +192,5 @@ func TestRDPRealServer(t *testing.T) {
 		d.Attributes["standard_rdp_security"] != "accepted (PROTOCOL_RDP selected)" {
 		t.Errorf("dialogue %+v", d)
 	}
+	checkAuto(t, addr, "rdp")
 }

@@ -106,6 +106,14 @@ func TestDirChatRealServers(t *testing.T) {
 				default:
 					t.Logf("%s: dialogue %q (%s), %d capabilities, plaintext auth %v, attributes %v", scheme, d.Banner, d.Software, len(d.Capabilities), d.PlaintextAuth, attrs(d.Attributes))
 				}
+				// --starttls auto: the STARTTLS port's protocol is found from
+				// what it answers; an implicit-TLS port that no protocol
+				// has (a test's free port) is TLS of an unknown application.
+				if scheme == sv.starttls {
+					checkAuto(t, sv.srv.Addr(scheme), scan.Protocol(scheme))
+				} else {
+					checkAuto(t, sv.srv.Addr(scheme), scan.ProtoTLS)
+				}
 			}
 		})
 	}

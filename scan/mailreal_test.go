@@ -78,6 +78,14 @@ func TestMailRealServers(t *testing.T) {
 			default:
 				t.Logf("dialogue: %q (%s), %d capabilities, plaintext auth %v", d.Banner, d.Software, len(d.Capabilities), d.PlaintextAuth)
 			}
+			// --starttls auto: the STARTTLS port's protocol is found from its
+			// greeting; an implicit-TLS port that no protocol has (a
+			// test's free port) is TLS of an unknown application.
+			if m.starttls != "" {
+				checkAuto(t, m.addr, m.proto)
+			} else {
+				checkAuto(t, m.addr, scan.ProtoTLS)
+			}
 		})
 	}
 }

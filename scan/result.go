@@ -130,6 +130,11 @@ type Result struct {
 	// protocol's Upgrade); nil for implicit TLS.
 	Dialogue *protocols.Dialogue `json:"dialogue,omitempty"`
 
+	// Detected says how the protocol of an auto target (ProtoAuto) was
+	// found; nil for a target whose scheme was given or implied by its
+	// port. Target.Protocol is then the scheme found.
+	Detected *Detection `json:"detected,omitempty"`
+
 	// Handshakes counts the TCP connections opened, by purpose.
 	Handshakes Handshakes `json:"handshakes"`
 

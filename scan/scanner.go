@@ -77,6 +77,10 @@ type Options struct {
 	// called from the scan's goroutines and must be safe for concurrent
 	// use.
 	Progress func(Event)
+	// GreetingWait is how long the detection of an auto target
+	// (ProtoAuto) waits for a server that speaks first (0:
+	// DefaultGreetingWait).
+	GreetingWait time.Duration
 	// Gate, when set, is called each time a probe finds a suite accepted
 	// (and so its version; for SSLv2, the cipher kinds). When it returns
 	// true the endpoint's remaining probes are cancelled: the undecided
@@ -294,6 +298,15 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		return res
 	}
 	res.Address = rt.DialAddress()
+	if rt.Protocol == ProtoAuto {
+		det, err := detect(ctx, opts, rt)
+		res.Detected = det
+		if err != nil {
+			res.Status, res.Error = detectFailure(ctx, err)
+			return res
+		}
+		rt.Protocol, res.Target.Protocol = det.Protocol, det.Protocol
+	}
 	// The probes run under gctx, which the gate (opts.Gate) cancels; ctx
 	// is still the caller's, whose cancellation means "cancelled".
 	gctx, stopGate := context.WithCancel(ctx)

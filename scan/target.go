@@ -171,9 +171,10 @@ type TargetOptions struct {
 	// DefaultPort is the port of a target written without one. Zero means
 	// the protocol's well-known port (443 for a bare host).
 	DefaultPort uint16
-	// STARTTLS, when set (--starttls smtp|submission|imap|pop3), is the
+	// STARTTLS, when set (--starttls smtp|submission|imap|pop3 …), is the
 	// protocol of every target written without a scheme, whatever its port.
-	// A scheme in the input wins over it.
+	// A scheme in the input wins over it. ProtoAuto (--starttls auto) has
+	// the protocol found by ScanTarget; such targets need a port.
 	STARTTLS Protocol
 }
 
@@ -225,7 +226,7 @@ func parseTarget(s string, opts TargetOptions) (Target, string) {
 	if reason := checkChars(s); reason != "" {
 		return Target{}, reason
 	}
-	if opts.STARTTLS != "" && !opts.STARTTLS.STARTTLS() {
+	if opts.STARTTLS != "" && opts.STARTTLS != ProtoAuto && !opts.STARTTLS.STARTTLS() {
 		return Target{}, fmt.Sprintf("--starttls %q is not a STARTTLS protocol (want %s)", string(opts.STARTTLS), orList(STARTTLSProtocols()))
 	}
 
@@ -239,7 +240,7 @@ func parseTarget(s string, opts TargetOptions) (Target, string) {
 			return Target{}, "missing scheme before \"://\""
 		}
 		p := Protocol(scheme)
-		if !p.valid() {
+		if !p.valid() && p != ProtoAuto {
 			return Target{}, fmt.Sprintf("unknown scheme %q (want one of %s)", scheme, protocolList())
 		}
 		t.Protocol = p
@@ -288,6 +289,9 @@ func parseTarget(s string, opts TargetOptions) (Target, string) {
 		default:
 			t.Protocol = ProtoHTTPS
 		}
+	}
+	if t.Port == 0 && t.Protocol == ProtoAuto {
+		return Target{}, "auto (--starttls auto) needs a port: the protocol is found from what the port answers"
 	}
 	if t.Port == 0 {
 		t.Port = t.Protocol.DefaultPort()

@@ -43,15 +43,15 @@ func (f *proxyProtocolFlag) Set(s string) error {
 }
 
 // protocolFlag is --starttls: the STARTTLS protocol of bare host:port
-// targets.
+// targets, or auto (the protocol found from what the port answers).
 type protocolFlag struct{ p scan.Protocol }
 
 func (f *protocolFlag) String() string { return string(f.p) }
 
 func (f *protocolFlag) Set(s string) error {
 	p := scan.Protocol(s)
-	if !p.STARTTLS() {
-		names := starttlsNames()
+	if !p.STARTTLS() && p != scan.ProtoAuto {
+		names := append(starttlsNames(), string(scan.ProtoAuto))
 		return fmt.Errorf("want %s or %s, not %q", strings.Join(names[:len(names)-1], ", "), names[len(names)-1], s)
 	}
 	f.p = p
@@ -72,7 +72,7 @@ func starttlsNames() []string {
 // --xmpp-domain, --login-probe and --proxy-protocol on fs.
 func addMailFlags(fs *flag.FlagSet) *mailFlags {
 	m := &mailFlags{}
-	fs.Var(&m.starttls, "starttls", "`protocol` ("+strings.Join(starttlsNames(), ", ")+") of bare host:port targets: upgrade with STARTTLS before TLS")
+	fs.Var(&m.starttls, "starttls", "`protocol` ("+strings.Join(starttlsNames(), ", ")+") of bare host:port targets: upgrade with STARTTLS before TLS; auto finds each port's protocol from what it answers")
 	m.helo = fs.String("helo", "", "`name` sent with SMTP EHLO/HELO (default tlsmap.invalid)")
 	m.anyway = fs.Bool("starttls-anyway", false, "send STARTTLS (STLS) even when the server does not advertise it")
 	m.xmppDomain = fs.String("xmpp-domain", "", "XMPP `domain` named in the stream header (default: the target's host name)")
