@@ -224,11 +224,11 @@ wait_port() { # wait_port PORT — until something listens on 127.0.0.1:PORT in 
 # before tcpdump starts.
 
 tcpdump_pid=
-capture_start() { # capture_start NAME
+capture_start() { # capture_start NAME [FILTER]
 	: >"$work/$1.truth.jsonl"
 	# Started directly (not through a shell function) so that $! is
 	# tcpdump itself and SIGINT reaches it.
-	ip netns exec "$ns" tcpdump -i lo -s 0 -B 16384 -U --immediate-mode -n -Z root -w "$work/$1.pcap" tcp >"$work/$1.tcpdump.log" 2>&1 &
+	ip netns exec "$ns" tcpdump -i lo -s 0 -B 16384 -U --immediate-mode -n -Z root -w "$work/$1.pcap" ${2:-tcp} >"$work/$1.tcpdump.log" 2>&1 &
 	tcpdump_pid=$!
 	pids+=($tcpdump_pid)
 	for _ in $(seq 100); do
@@ -461,6 +461,62 @@ if want xmpp; then
 		truth xmpp "openssl s_client $v (direct TLS)" "127.0.0.1:$port" "$proto" "$sni" "$work/o.out" s_client
 	done
 	capture_stop xmpp
+fi
+
+# ---- proxies: HTTP CONNECT (tinyproxy) and SOCKS4/4a/5 (dante) --------------------
+# curl, pinned to a TLS version, reaches s_server on 443 through each proxy.
+# Only the client-proxy leg is recorded (the proxy's own connection to the
+# server would be a second flow with the same hello); the truth's server is
+# the proxy, its protocol the proxy's.
+if want proxy; then
+	for p in tinyproxy danted; do
+		command -v "$p" >/dev/null || die "$p is not installed (apt-get install -y tinyproxy dante-server)"
+	done
+	printf '%s\n' 'User nobody' 'Group nogroup' 'Port 3128' 'Listen 127.0.0.1' 'Timeout 30' 'MaxClients 20' \
+		'Allow 127.0.0.1' 'ConnectPort 443' >"$work/tinyproxy.conf"
+	printf '%s\n' 'logoutput: stderr' 'internal: 127.0.0.1 port = 1080' 'external: 127.0.0.1' \
+		'socksmethod: none' 'clientmethod: none' 'user.privileged: root' 'user.unprivileged: nobody' \
+		'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }' \
+		'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }' >"$work/danted.conf"
+	start_bg "$work/tinyproxy.log" tinyproxy -d -c "$work/tinyproxy.conf"
+	start_bg "$work/danted.log" danted -f "$work/danted.conf"
+	wait_port 3128
+	wait_port 1080
+	capture_start proxy 'tcp port 3128 or tcp port 1080'
+	proxied() { # proxied PROTOCOL PROXY VERSION CURL-PROXY-FLAGS...
+		local proto=$1 proxy=$2 v=$3
+		shift 3
+		local sni=tls${v/./}.$proto.test
+		host_add "$sni"
+		inns curl -v -sk --tlsv$v --tls-max $v --ciphers 'DEFAULT:@SECLEVEL=0' "$@" "https://$sni/" -o /dev/null >"$work/x.out" 2>&1 || true
+		truth proxy "curl --tlsv$v --tls-max $v $*" "$proxy" "$proto" "$sni" "$work/x.out" curl
+	}
+	proxied http-connect 127.0.0.1:3128 1.0 -x http://127.0.0.1:3128
+	proxied http-connect 127.0.0.1:3128 1.2 -x http://127.0.0.1:3128
+	proxied socks5 127.0.0.1:1080 1.0 --socks5-hostname 127.0.0.1:1080
+	proxied socks5 127.0.0.1:1080 1.1 --socks5 127.0.0.1:1080
+	proxied socks4 127.0.0.1:1080 1.0 --socks4 127.0.0.1:1080
+	# SOCKS4A is left out: dante rejects its host-name requests (91); the
+	# recogniser is tested on synthetic streams (protocols/socks).
+	capture_stop proxy
+fi
+
+# ---- derived captures: encapsulations, coverage, hostile files ------------------
+# internal/capgen rewrites the real captures above: openssl.pcap's packets
+# inside PPPoE and inside an MPLS label stack (tshark decodes them the same
+# way: internal/capgen's tests check it), the mixed capture of the coverage
+# test (with quic.pcap from scripts/make-quic-captures.sh), and the damaged
+# files the sniffer must account for. Deterministic: the same openssl.pcap
+# and quic.pcap give the same files.
+if want derived; then
+	(cd "$here" && go build -o "$work/capgen" ./internal/capgen/cmd/capgen) || die "cannot build internal/capgen"
+	"$work/capgen" encap pppoe "$out/openssl.pcap" "$out/pppoe.pcap"
+	"$work/capgen" encap mpls "$out/openssl.pcap" "$out/mpls.pcap"
+	hostile=${HOSTILE:-$here/testdata/hostile}
+	mkdir -p "$hostile"
+	"$work/capgen" coverage "$out/openssl.pcap" "$out/quic.pcap" "$hostile/coverage.pcapng"
+	"$work/capgen" hostile "$out/openssl.pcap" "$hostile"
+	echo "derived: pppoe.pcap, mpls.pcap → $out; coverage and hostile captures → $hostile" >&2
 fi
 
 echo "done: $(ls "$out"/*.pcap | wc -l) captures in $out" >&2

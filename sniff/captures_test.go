@@ -107,6 +107,15 @@ func TestProjectCaptures(t *testing.T) {
 				if got != want {
 					t.Errorf("%s:\n got %s\nwant %s (cipher %s)", c.ClientTool, got, want, c.CipherName)
 				}
+				// Through a proxy the flow names the destination the client
+				// asked for: s_server on 443, by name or by address.
+				if f.Protocol == "http-connect" || strings.HasPrefix(f.Protocol, "socks") {
+					if f.ProxyTarget != c.SNI+":443" && f.ProxyTarget != "127.0.0.1:443" {
+						t.Errorf("%s: proxy target %q, want %s:443 or 127.0.0.1:443", c.ClientTool, f.ProxyTarget, c.SNI)
+					}
+				} else if f.ProxyTarget != "" {
+					t.Errorf("%s: proxy target %q without a proxy", c.ClientTool, f.ProxyTarget)
+				}
 				// The truth's clients all offered exactly the version they
 				// negotiated as their highest.
 				if v := tls.Version(MaxOffered(f)).String(); v != c.Version {
