@@ -1,10 +1,13 @@
-// Package sniff finds TLS handshakes in captured traffic: it decodes
-// packets (Ethernet, VLAN, SLL, raw IP, loopback, GRE, ERSPAN, VXLAN; IPv4
-// and IPv6 with fragments), reassembles the first bytes of each TCP
-// connection, recognises TLS on any port by content (or after a STARTTLS
-// exchange, through protocols.Recognizer functions), decodes the
-// ClientHello and ServerHello, and hands one Flow per connection to a
-// Handler. UDP flows are recognised as QUIC by content, on any port: the
+// Package sniff finds TLS handshakes in captured traffic: it reads pcap
+// and pcapng files (pcapfile.go: a damaged record is skipped to the next
+// good one and counted), decodes packets (Ethernet, 802.1Q/QinQ, SLL,
+// SLL2, raw IP, loopback, PPP, PPPoE, MPLS, GRE, ERSPAN, VXLAN, IP-in-IP
+// and IPv6-in-IPv4; IPv4 and IPv6 with fragments), reassembles the first
+// bytes of each TCP connection, recognises TLS on any port by content (or
+// after a plaintext exchange a protocols.Recognizer knows — STARTTLS, a
+// proxy's tunnel — or, failing those, after any plaintext prefix:
+// search.go), decodes the ClientHello and ServerHello, and hands one Flow
+// per connection to a Handler. UDP flows are recognised as QUIC by content, on any port: the
 // Initial packets of each QUIC connection are decrypted (protocols/quic)
 // and its hellos reported the same way, with Protocol "quic" (quic.go).
 //
@@ -13,6 +16,10 @@
 // lookup and counters. Memory is bounded by Config.MaxFlows,
 // Config.MaxBuffer per direction and Config.MaxMemory overall, whatever
 // the size of the capture.
+//
+// Nothing is dropped without a trace: every frame not decoded is counted
+// by reason, every connection ends in one counted outcome, and
+// Stats.Gaps says what could have hidden a handshake (coverage.go).
 //
 // A Sniffer is not safe for concurrent use.
 package sniff
