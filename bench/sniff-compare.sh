@@ -6,8 +6,11 @@
 #    like a span port: MTU 1500, no GSO/TSO/GRO, so frames are wire-sized.
 # 2. Inside it, a small Go program (written below) runs a crypto/tls server
 #    and clients: thousands of short handshakes (TLS 1.0 to 1.3, from 200
-#    client addresses, one SNI each) alongside bulk TLS downloads, while
-#    tcpdump records everything to big.pcap (hundreds of MB).
+#    client addresses, one SNI each) alongside bulk TLS downloads, and
+#    plaintext connections that are no known protocol (PLAIN short ones of
+#    PLAIN_KB random bytes on port 8080, plus PLAIN_MB in bulk) — what the
+#    prefix search scans up to its window — while tcpdump records
+#    everything to big.pcap (hundreds of MB).
 # 3. Times `tlsmap sniff -r big.pcap --format jsonl` and
 #    `tshark -r big.pcap -Y tls.handshake.type==1 -T fields …` with
 #    /usr/bin/time -v (wall time, MB/s, packets/s, peak RSS) and checks that
@@ -46,6 +49,9 @@ HANDSHAKES=${HANDSHAKES:-10000}
 BULK_MB=${BULK_MB:-400}
 BULK_CONNS=${BULK_CONNS:-4}
 RATE=${RATE:-80}
+PLAIN=${PLAIN:-2000}
+PLAIN_KB=${PLAIN_KB:-48}
+PLAIN_MB=${PLAIN_MB:-100}
 
 die() { echo "sniff-compare: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespace, tcpdump)"
@@ -83,6 +89,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	mrand "math/rand"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -103,6 +110,9 @@ func main() {
 	bulkConns := flag.Int("bulk-conns", 4, "bulk connections")
 	workers := flag.Int("workers", 8, "concurrent handshakes")
 	rate := flag.Int("rate", 80, "MB/s of bulk data, all connections together (tcpdump must keep up)")
+	plain := flag.Int("plain", 0, "short plaintext connections (random bytes, no known protocol) on port 8080")
+	plainKB := flag.Int("plain-kb", 48, "KiB a short plaintext connection downloads")
+	plainMB := flag.Int("plain-mb", 0, "MB downloaded in plaintext over one connection")
 	flag.Parse()
 
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -148,6 +158,56 @@ func main() {
 		}
 	}()
 
+	// The plaintext server: a request line, then the asked-for bytes of
+	// noise (0x16 among them, as in any binary payload).
+	noise := make([]byte, 64<<10)
+	mrand.New(mrand.NewSource(1)).Read(noise)
+	pln, err := net.Listen("tcp", "127.0.0.1:8080")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := pln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				var n uint64
+				if binary.Read(c, binary.BigEndian, &n) != nil {
+					return
+				}
+				share := float64(*rate<<20) / float64(max(1, *bulkConns))
+				start := time.Now()
+				for sent := uint64(0); sent < n; {
+					k := min(n-sent, uint64(len(noise)))
+					if _, err := c.Write(noise[:k]); err != nil {
+						return
+					}
+					sent += k
+					if ahead := time.Duration(float64(sent)/share*float64(time.Second)) - time.Since(start); ahead > 0 {
+						time.Sleep(ahead)
+					}
+				}
+			}(c)
+		}
+	}()
+	plainGet := func(i int, n uint64) error {
+		d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 2, byte(1+i%200))}}
+		c, err := d.Dial("tcp", "127.0.0.1:8080")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		binary.Write(c, binary.BigEndian, n)
+		got, err := io.Copy(io.Discard, c)
+		if err == nil && uint64(got) != n {
+			err = fmt.Errorf("%d of %d bytes", got, n)
+		}
+		return err
+	}
+
 	versions := []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13, tls.VersionTLS12, tls.VersionTLS13}
 	dial := func(i int, v uint16, sni string) (*tls.Conn, error) {
 		d := &net.Dialer{Timeout: 10 * time.Second,
@@ -179,12 +239,32 @@ func main() {
 			ok.Add(1)
 		}()
 	}
+	if *plainMB > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := plainGet(0, uint64(*plainMB)<<20); err != nil {
+				log.Printf("plain bulk: %v", err)
+				failed.Add(1)
+				return
+			}
+			ok.Add(1)
+		}()
+	}
 	jobs := make(chan int)
 	for range *workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				if i < 0 { // a plaintext connection
+					if err := plainGet(-i, uint64(*plainKB)<<10); err != nil {
+						failed.Add(1)
+					} else {
+						ok.Add(1)
+					}
+					continue
+				}
 				sni := i
 				if *snis > 0 {
 					sni = i % *snis
@@ -201,8 +281,17 @@ func main() {
 			}
 		}()
 	}
+	// The plaintext connections interleaved with the handshakes.
+	step, p := max(1, *handshakes/max(1, *plain)), 0
 	for i := range *handshakes {
 		jobs <- i
+		if p < *plain && i%step == 0 {
+			jobs <- -1 - p
+			p++
+		}
+	}
+	for ; p < *plain; p++ {
+		jobs <- -1 - p
 	}
 	close(jobs)
 	wg.Wait()
@@ -238,7 +327,8 @@ if [ "$QUIC" = 1 ]; then
 	for _ in $(seq 100); do grep -q '^listening' "$work/quicpeer.log" && break; sleep 0.05; done
 	grep -q '^listening' "$work/quicpeer.log" || die "quicpeer serve did not start: $(cat "$work/quicpeer.log")"
 fi
-echo "== recording ($transport): $HANDSHAKES handshakes + $BULK_MB MB bulk over $BULK_CONNS connections" >&2
+echo "== recording ($transport): $HANDSHAKES handshakes + $BULK_MB MB bulk over $BULK_CONNS connections" \
+	"$([ "$QUIC" = 1 ] || echo "+ $PLAIN plaintext connections of $PLAIN_KB KiB + $PLAIN_MB MB plaintext bulk")" >&2
 gen_start=$(date +%s.%N)
 # tcpdump is started directly (not via a function) so $! is its pid.
 ip netns exec "$ns" tcpdump -i lo -s 0 -B 262144 -U -n -Z root -w "$work/big.pcap" "$transport" >"$work/tcpdump.log" 2>&1 &
@@ -251,7 +341,8 @@ if [ "$QUIC" = 1 ]; then
 	# super-datagrams; without it frames are wire-sized, as on a span port.
 	QUIC_GO_DISABLE_GSO=true inns "$work/quicpeer" flood -addr 127.0.0.1:443 -n "$HANDSHAKES" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
 else
-	inns "$work/gen/gen" -handshakes "$HANDSHAKES" -snis "${SNIS:-0}" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE"
+	inns "$work/gen/gen" -handshakes "$HANDSHAKES" -snis "${SNIS:-0}" -bulk-mb "$BULK_MB" -bulk-conns "$BULK_CONNS" -rate "$RATE" \
+		-plain "$PLAIN" -plain-kb "$PLAIN_KB" -plain-mb "$PLAIN_MB"
 fi
 sleep 1.5
 kill -INT "$tcpdump_pid"
@@ -309,11 +400,13 @@ def ep(addr, port):
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 ours, our_rows = set(), 0
+coverage = None
 for line in open(f"{work}/tlsmap.jsonl"):
     r = json.loads(line)
-    # flows with a ClientHello (the last record is the summary,
-    # tlsmap.sniff.summary/1)
-    if r.get("schema") == "tlsmap.sniff/1" and r["offered_versions"]:
+    if r.get("schema") == "tlsmap.sniff.summary/1":
+        coverage = r
+        continue
+    if r.get("schema") == "tlsmap.sniff/1" and r["offered_versions"]:  # flows with a ClientHello
         our_rows += 1
         ours.add((r["client"], r["server"]))
 theirs, their_rows = set(), 0
@@ -331,6 +424,10 @@ for name, found, distinct in (("tlsmap sniff --format jsonl", our_rows, ours), (
     rows.append((name, secs, cpu, size / 1e6 / secs, packets / secs, rss / 1024, found, len(distinct)))
 
 print(f"capture: {size/1e6:.1f} MB, {packets} packets")
+if coverage:
+    t = coverage["tcp"]
+    print(f"tlsmap coverage: TCP {t['connections']} connections (TLS {t['tls']}, after a prefix {t['tls_after_prefix']}, unknown {t['unknown']} {t['unknown_ports']},"
+          f" no payload {t['no_payload']}, mid-stream {t['mid_stream']}, truncated {t['truncated']} {t['truncated_by']}); UDP {coverage['udp']['flows']}; complete: {coverage['complete']}")
 print(f"{'tool':34} {'wall s':>7} {'cpu s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} {'ClientHellos':>13} {'connections':>12}")
 for r in rows:
     print(f"{r[0]:34} {r[1]:7.2f} {r[2]:7.2f} {r[3]:8.1f} {r[4]:11.0f} {r[5]:12.1f} {r[6]:13d} {r[7]:12d}")
