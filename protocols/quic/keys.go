@@ -3,13 +3,10 @@ package quic
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 
 	"golang.org/x/crypto/cryptobyte"
-	"golang.org/x/crypto/hkdf"
 )
 
 // versionParams is what differs between the QUIC versions for Initial
@@ -107,9 +104,14 @@ func NewInitialKeys(v Version, dcid []byte) (*InitialKeys, error) {
 	if p.keyLabel != labelInfosV1.keyLabel {
 		infos = labelInfosV2
 	}
-	initial := hkdf.Extract(sha256.New, dcid, p.salt)
+	if len(dcid) > 255 {
+		// A long header's connection ID length is one byte (RFC 9000
+		// §17.2).
+		return nil, perr("initial keys", "connection ID", ErrMalformed)
+	}
+	initial := extract(p.salt, dcid)
 	var ex expander
-	ex.init(initial)
+	ex.init(initial[:])
 	var cs, ss [32]byte
 	ex.expand(cs[:], infos.clientIn)
 	ex.expand(ss[:], infos.serverIn)
@@ -164,21 +166,65 @@ var (
 // expander computes HKDF-Expand-Label (RFC 8446 §7.1) under one secret.
 // Every output here is at most one hash long, and then HKDF-Expand
 // (RFC 5869 §2.3) is a single HMAC: OKM = first L octets of
-// T(1) = HMAC-Hash(PRK, info | 0x01). One HMAC, reset between labels,
-// saves the allocations of a new HKDF reader per label.
+// T(1) = HMAC-Hash(PRK, info | 0x01). HKDF-Extract (RFC 5869 §2.2) is one
+// HMAC too, keyed with the salt. The HMAC (RFC 2104 §2:
+// H(K XOR opad, H(K XOR ipad, text))) is computed here with two
+// sha256.Sum256 over buffers on the stack: no allocation, where
+// crypto/hmac allocates two digests and their saved states per key, the
+// larger part of the cost of a new connection's keys.
 type expander struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
+	ipad, opad [sha256.BlockSize]byte
 }
 
-func (e *expander) init(secret []byte) { e.h = hmac.New(sha256.New, secret) }
+// maxMACText is the longest text mac takes: an HkdfLabel with a label of
+// up to 255 bytes, or a connection ID.
+const maxMACText = 2 + 1 + 255 + 1 + 1
+
+// init keys the HMAC with secret (at most a block long: the salts, the
+// connection IDs of RFC 9000 and the 32-byte secrets).
+func (e *expander) init(secret []byte) {
+	var k [sha256.BlockSize]byte
+	if len(secret) > len(k) {
+		// RFC 2104 §2: a longer key is hashed first.
+		d := sha256.Sum256(secret)
+		secret = d[:]
+	}
+	copy(k[:], secret)
+	for i := range k {
+		e.ipad[i] = k[i] ^ 0x36
+		e.opad[i] = k[i] ^ 0x5c
+	}
+}
+
+// mac returns HMAC-SHA256 of text, then one more byte when extra ≥ 0
+// (HKDF-Expand's counter). text is at most maxMACText bytes.
+func (e *expander) mac(text []byte, extra int) [sha256.Size]byte {
+	var in [sha256.BlockSize + maxMACText + 1]byte
+	n := copy(in[:], e.ipad[:])
+	n += copy(in[n:], text)
+	if extra >= 0 {
+		in[n] = byte(extra)
+		n++
+	}
+	inner := sha256.Sum256(in[:n])
+	var out [sha256.BlockSize + sha256.Size]byte
+	copy(out[:], e.opad[:])
+	copy(out[sha256.BlockSize:], inner[:])
+	return sha256.Sum256(out[:])
+}
+
+// extract returns HKDF-Extract(salt, ikm) (RFC 5869 §2.2: PRK =
+// HMAC-Hash(salt, IKM)), ikm at most maxMACText bytes.
+func extract(salt, ikm []byte) [sha256.Size]byte {
+	var e expander
+	e.init(salt)
+	return e.mac(ikm, -1)
+}
 
 // expand writes the first len(out) (≤ 32) bytes of T(1) for info.
 func (e *expander) expand(out, info []byte) {
-	e.h.Reset()
-	e.h.Write(info)
-	e.h.Write([]byte{1})
-	copy(out, e.h.Sum(e.sum[:0]))
+	t := e.mac(info, 1)
+	copy(out, t[:])
 }
 
 // hkdfLabel is the info of HKDF-Expand-Label (RFC 8446 §7.1): struct {

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -369,5 +370,28 @@ func TestRFCTracker(t *testing.T) {
 				t.Errorf("JA4 %s", got)
 			}
 		})
+	}
+}
+
+// TestExtractAndMAC: the package's HMAC and HKDF-Extract equal
+// crypto/hmac's and x/crypto's for keys and texts of every length they
+// take, a key longer than a block (hashed first) included.
+func TestExtractAndMAC(t *testing.T) {
+	for _, kl := range []int{0, 1, 20, 32, 63, 64, 65, 100} {
+		for _, tl := range []int{0, 1, 8, 20, 55, 56, 64, 119, maxMACText} {
+			key := bytes.Repeat([]byte{byte(kl + 1)}, kl)
+			text := bytes.Repeat([]byte{byte(tl + 7)}, tl)
+			if got, want := extract(key, text), hkdf.Extract(sha256.New, text, key); !bytes.Equal(got[:], want) {
+				t.Errorf("extract key %d text %d: %x, want %x", kl, tl, got, want)
+			}
+			var e expander
+			e.init(key)
+			m := hmac.New(sha256.New, key)
+			m.Write(text)
+			m.Write([]byte{1})
+			if got, want := e.mac(text, 1), m.Sum(nil); !bytes.Equal(got[:], want) {
+				t.Errorf("mac key %d text %d: %x, want %x", kl, tl, got, want)
+			}
+		}
 	}
 }
