@@ -7,8 +7,9 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
-// fillClientHello copies the client's offer into f.
-func fillClientHello(f *Flow, ch *tls.ClientHello, raw []byte) {
+// fillClientHello copies the client's offer into f; transport is JA4's
+// (tls.JA4TCP, tls.JA4QUIC).
+func fillClientHello(f *Flow, ch *tls.ClientHello, raw []byte, transport byte) {
 	f.ClientHello = raw
 	f.SNI = ch.ServerName
 	f.ALPN = ch.ALPN
@@ -19,7 +20,7 @@ func fillClientHello(f *Flow, ch *tls.ClientHello, raw []byte) {
 	f.KeyShareGroups = ch.KeyShareGroups
 	f.OfferedVersions = offeredVersions(ch)
 	f.JA3Full, f.JA3 = ja3(ch)
-	f.JA4 = ja4(ch)
+	f.JA4 = ja4(ch, transport)
 }
 
 // offeredVersions is legacy_version plus supported_versions, GREASE

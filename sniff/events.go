@@ -145,6 +145,6 @@ func (c *conn) clientHello(s *Sniffer, side int, what string, msg []byte, ch *tl
 		return
 	}
 	c.setClient(side, 2)
-	fillClientHello(c.flowRec(), ch, bytes.Clone(msg))
+	fillClientHello(c.flowRec(), ch, bytes.Clone(msg), tls.JA4TCP)
 	c.chEnd = c.dir[side].delivered
 }

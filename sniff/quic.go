@@ -1,7 +1,6 @@
 package sniff
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -318,8 +317,9 @@ func helloFlow(c *quic.Conn) (*Flow, []string) {
 		if err != nil {
 			notes = append(notes, "unparsable ClientHello in client Initial packets: "+trimErr(err))
 		} else {
-			fillClientHello(f, ch, bytes.Clone(raw))
-			f.JA4 = tls.JA4(ch, tls.JA4QUIC)
+			// raw is the Tracker's copy, never written to and released
+			// (ReleaseHellos) once the hellos are parsed: the flow takes it.
+			fillClientHello(f, ch, raw, tls.JA4QUIC)
 		}
 	} else {
 		notes = append(notes, cryptoNote(c, quic.Client, "ClientHello"))

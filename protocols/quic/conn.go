@@ -204,7 +204,8 @@ func shRandom(msg []byte) []byte {
 // release frees the reassembly buffers of a complete connection. Its
 // keys go once the client sends a Handshake packet (Datagram).
 func (c *Conn) release() {
-	c.streams = [2]cryptoStream{}
+	c.streams[Client].release()
+	c.streams[Server].release()
 }
 
 // maxLearnt bounds Conn.learnt.
@@ -236,7 +237,7 @@ type Tracker struct {
 	MaxCrypto, MaxConns int
 
 	conns []*Conn
-	buf   []byte
+	buf   []byte // the decryption buffer, from bufPool during Datagram
 }
 
 // Result is what one datagram brought.
@@ -286,6 +287,7 @@ func (t *Tracker) Datagram(side int, b []byte) Result {
 	var r Result
 	side &= 1
 	var done *Conn // a complete connection whose client sent a Handshake packet
+	t.buf = getBuf()
 	defer func() {
 		if done != nil {
 			// RFC 9001 §4.9.1: a client discards its Initial keys when
@@ -293,9 +295,10 @@ func (t *Tracker) Datagram(side int, b []byte) Result {
 			// connection comes after this datagram.
 			done.keys = nil
 		}
-		if t.buf != nil && t.allComplete() {
-			t.buf = nil
-		}
+		// The decryption buffer goes back to the pool after every
+		// datagram: nothing refers to its bytes once it is handled.
+		putBuf(t.buf)
+		t.buf = nil
 	}()
 	for len(b) > 0 && IsLongHeader(b[0]) {
 		h, err := ParseLongHeader(b)
@@ -526,17 +529,6 @@ func (t *Tracker) done(c *Conn, r *Result) {
 	c.complete = true
 	r.Completed = true
 	c.release()
-}
-
-// allComplete reports whether every connection followed is complete (the
-// decryption buffer is then not needed).
-func (t *Tracker) allComplete() bool {
-	for _, c := range t.conns {
-		if !c.complete {
-			return false
-		}
-	}
-	return true
 }
 
 // add appends c, dropping the oldest connection when the Tracker is full;

@@ -1,5 +1,7 @@
 package quic
 
+import "sync"
+
 // cryptoStream reassembles the CRYPTO data of one direction at one
 // encryption level (RFC 9000 §19.6: "The stream does not have an explicit
 // end, so CRYPTO frames do not have a FIN bit"): frames may arrive in any
@@ -25,12 +27,18 @@ func (c *cryptoStream) add(off uint64, data []byte) error {
 	}
 	lo, hi := int(off), int(off)+len(data)
 	if hi > len(c.buf) {
-		if hi > cap(c.buf) {
+		switch {
+		case cap(c.buf) == 0 && hi <= pooledLen && c.max >= pooledLen:
+			// (A stream capped below a pooled buffer allocates its own:
+			// Tracker.Buffered never exceeds the cap.)
+			c.buf = getBuf()[:hi]
+		case hi > cap(c.buf):
 			n := max(hi, 2*cap(c.buf), 2048)
 			nb := make([]byte, hi, min(n, c.max))
 			copy(nb, c.buf)
+			putBuf(c.buf)
 			c.buf = nb
-		} else {
+		default:
 			c.buf = c.buf[:hi]
 		}
 	}
@@ -73,4 +81,32 @@ func (c *cryptoStream) contiguous() []byte {
 // something in between was lost (or is still to come).
 func (c *cryptoStream) gap() bool {
 	return len(c.have) > 1 || (len(c.have) == 1 && c.have[0].lo != 0)
+}
+
+// release gives the stream's buffer back to the pool: nothing may use
+// the stream's bytes afterwards.
+func (c *cryptoStream) release() {
+	putBuf(c.buf)
+	*c = cryptoStream{}
+}
+
+// pooledLen is the size of the buffers a Tracker borrows from bufPool for
+// the packet it decrypts (a datagram of up to about 4 KiB) and for a
+// connection's CRYPTO data until its hellos are in (a ClientHello with a
+// post-quantum key share is about 2 KiB): one pool for every Tracker, so
+// that thousands of UDP flows, each with its own Tracker, allocate none
+// per connection.
+const pooledLen = 4 << 10
+
+var bufPool = sync.Pool{New: func() any { return new([pooledLen]byte) }}
+
+// getBuf returns an empty buffer of capacity pooledLen from the pool.
+func getBuf() []byte { return bufPool.Get().(*[pooledLen]byte)[:0] }
+
+// putBuf returns a buffer obtained from getBuf to the pool; one of
+// another capacity (grown, or nil) is left to the garbage collector.
+func putBuf(b []byte) {
+	if cap(b) == pooledLen {
+		bufPool.Put((*[pooledLen]byte)(b[:pooledLen]))
+	}
 }
