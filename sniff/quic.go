@@ -63,6 +63,9 @@ type quicConn struct {
 type udpTable struct {
 	m          map[flowKey]*udpFlow
 	head, tail *udpFlow
+	// last is the flow of the latest datagram: bulk transfers come in
+	// runs of one flow's datagrams, which then skip the map.
+	last *udpFlow
 }
 
 func (t *udpTable) pushFront(u *udpFlow) {
@@ -110,7 +113,10 @@ func (s *Sniffer) datagram(p *pkt, now int64) {
 		s.udp.m = make(map[flowKey]*udpFlow)
 	}
 	key, _ := makeKey(p.src, p.dst, p.sport, p.dport)
-	u := s.udp.m[key]
+	u := s.udp.last
+	if u == nil || u.key != key {
+		u = s.udp.m[key]
+	}
 	if u == nil {
 		if len(s.udp.m) >= s.cfg.MaxFlows && s.udp.tail != nil {
 			s.st.UDPFlowsTooMany++
@@ -125,6 +131,7 @@ func (s *Sniffer) datagram(p *pkt, now int64) {
 		s.udp.unlink(u)
 		s.udp.pushFront(u)
 	}
+	s.udp.last = u
 	u.last = now
 	u.datagrams++
 	side := 0
@@ -253,6 +260,9 @@ func (s *Sniffer) endUDP(u *udpFlow) {
 	s.buffered -= u.buffered
 	s.udp.unlink(u)
 	delete(s.udp.m, u.key)
+	if s.udp.last == u {
+		s.udp.last = nil
+	}
 }
 
 // maxQUICVersions bounds Stats.QUICFlowsUndecryptable: versions beyond
