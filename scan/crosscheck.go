@@ -106,7 +106,7 @@ func (e *endpoint) confirm13(ctx context.Context, suites []uint16, group uint16)
 	}
 	with := "a hello with key shares for " + strings.Join(names, ", ")
 	hello, err := buildHello(helloParams{
-		version: tls.VersionTLS13, suites: suites, host: e.target.Host,
+		version: tls.VersionTLS13, suites: suites, host: e.target.Host, alpn: e.target.Protocol.ALPN(),
 		groups: groups, shares13: groups, rand: e.opts.Rand,
 	})
 	if err != nil {
@@ -115,7 +115,7 @@ func (e *endpoint) confirm13(ctx context.Context, suites []uint16, group uint16)
 	// A drop is no answer: on an unstable endpoint it is asked again.
 	var a answer
 	for try := range maxRechecks {
-		a = e.probe(ctx, probeReq{purpose: forVerify, version: tls.VersionTLS13, hello: hello, offered: suites})
+		a = e.probe(ctx, probeReq{purpose: forVerify, version: tls.VersionTLS13, hello: hello, offered: suites, alpn: len(e.target.Protocol.ALPN()) > 0})
 		if a.drop == dropNone || !sleepCtx(ctx, e.backoff(try)) {
 			break
 		}

@@ -374,7 +374,7 @@ func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) 
 	if err != nil {
 		return answer{kind: ansMalformed, reason: err.Error()}
 	}
-	a := vs.e.probe(ctx, probeReq{purpose: p, version: vs.v, hello: hello, offered: list})
+	a := vs.e.probe(ctx, probeReq{purpose: p, version: vs.v, hello: hello, offered: list, alpn: len(vs.e.target.Protocol.ALPN()) > 0})
 	if vs.onFirst != nil {
 		vs.onFirst <- a
 		close(vs.onFirst)
@@ -680,7 +680,7 @@ func (vs *versionScan) pairProbe(ctx context.Context, list []uint16) (uint16, bo
 	if err != nil {
 		return 0, false
 	}
-	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: list})
+	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: list, alpn: len(vs.e.target.Protocol.ALPN()) > 0})
 	if a.kind != ansHello {
 		return 0, false
 	}
@@ -807,7 +807,7 @@ func (vs *versionScan) chachaPriority(ctx context.Context, r *VersionResult) {
 	if err != nil {
 		return
 	}
-	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: []uint16{c, r.Suites[ia]}})
+	a := vs.e.probe(ctx, probeReq{purpose: forOrder, version: vs.v, hello: hello, offered: []uint16{c, r.Suites[ia]}, alpn: len(vs.e.target.Protocol.ALPN()) > 0})
 	if a.kind == ansHello {
 		yes := a.suite == c
 		r.ChaChaPriority = &yes

@@ -117,7 +117,7 @@ func (e *endpoint) groupsTLS13(ctx context.Context, suites []uint16) GroupResult
 		if err != nil {
 			return groupAnswer{kind: groupInconclusive, reason: err.Error()}
 		}
-		a := e.probe(ctx, probeReq{purpose: forGroups, version: tls.VersionTLS13, hello: hello, offered: suites})
+		a := e.probe(ctx, probeReq{purpose: forGroups, version: tls.VersionTLS13, hello: hello, offered: suites, alpn: len(e.target.Protocol.ALPN()) > 0})
 		switch {
 		case a.kind == ansHello && !a.hrr:
 			// RFC 8446 §4.2.8: a server_share must be for a group the
@@ -214,7 +214,7 @@ func (e *endpoint) skeProbe(ctx context.Context, v tls.Version, suites, groups [
 	if err != nil {
 		return answer{kind: ansMalformed, reason: err.Error()}
 	}
-	return e.probe(ctx, probeReq{purpose: forGroups, version: v, hello: hello, offered: suites, readSKE: true})
+	return e.probe(ctx, probeReq{purpose: forGroups, version: v, hello: hello, offered: suites, readSKE: true, alpn: len(e.target.Protocol.ALPN()) > 0})
 }
 
 // eliminateGroups offers every remaining candidate, removes the one the

@@ -144,6 +144,7 @@ type probeReq struct {
 	hello   []byte      // the records to send
 	offered []uint16    // the suites offered (TLS)
 	readSKE bool        // read on to the ServerKeyExchange (TLS ≤ 1.2)
+	alpn    bool        // the hello offered ALPN (Protocol.ALPN), so a ServerHello may answer it
 }
 
 // probe runs req, repeating it up to opts.Retries times while the answer
@@ -451,7 +452,7 @@ func helloAnswer(msg []byte, req probeReq) answer {
 func unsentExtension(sh *tls.ServerHello, req probeReq) (uint16, bool) {
 	sent := sentExtensions(req.version)
 	for _, x := range sh.Extensions {
-		if slices.Contains(sent, x.Type) || sh.HelloRetryRequest && x.Type == tls.ExtCookie {
+		if slices.Contains(sent, x.Type) || sh.HelloRetryRequest && x.Type == tls.ExtCookie || req.alpn && x.Type == tls.ExtALPN {
 			continue
 		}
 		return x.Type, true

@@ -88,11 +88,11 @@ func TestDetect(t *testing.T) {
 		}, 0, "mysql", `greeting "J\x00\x00\x00\n8.0.36`, 1},
 		{"silent-postgres-port", silentPostgres, 5432, "postgres", "the server is silent; the postgres dialogue of port 5432 answered", 2},
 		{"silent-implicit-port", func(c *fakemail.Conn) { _, _ = c.Reader().ReadByte() }, 993, "imaps", "the server is silent: TLS from the first byte, imaps by port 993", 1},
-		{"silent-postgres-other-port", silentPostgres, 0, "postgres", "the server is silent; the postgres dialogue answered (port 40000 is no protocol's); ldap did not", 3},
+		{"silent-postgres-other-port", silentPostgres, 0, "postgres", "the server is silent; the postgres dialogue answered (port 40000 is no protocol's); ldap, xmpp, xmpp-server did not", 5},
 		{"silent-unknown-port", func(c *fakemail.Conn) { _, _ = c.Reader().ReadByte() }, 0, "",
 			// Every client-first protocol registered (the toy of this
 			// package's tests included), in order.
-			"the server is silent and port 40000 is no protocol's; no dialogue answered (ldap, postgres, rdp", -1},
+			"the server is silent and port 40000 is no protocol's; no dialogue answered (ldap, xmpp, xmpp-server, postgres, rdp", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
