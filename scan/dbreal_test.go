@@ -82,14 +82,15 @@ func TestDatabaseRealServers(t *testing.T) {
 				t.Logf("tlsmap: %s", describeResult(res))
 			}
 			m.check(t, res.Dialogue)
-			checkAuto(t, target.DialAddress(), target.Protocol)
+			checkAuto(t, target.DialAddress(), target.Protocol, protocols.Options{})
 		})
 	}
 }
 
 // checkAuto scans addr as an auto target (--starttls auto, versions only)
-// and requires the protocol found to be want.
-func checkAuto(t *testing.T, addr string, want scan.Protocol) {
+// with dialogue as its dialogues' options (XMPP's domain, as --xmpp-domain
+// gives it) and requires the protocol found to be want.
+func checkAuto(t *testing.T, addr string, want scan.Protocol, dialogue protocols.Options) {
 	t.Helper()
 	target, err := scan.ParseTarget(addr, scan.TargetOptions{STARTTLS: scan.ProtoAuto})
 	if err != nil {
@@ -97,7 +98,8 @@ func checkAuto(t *testing.T, addr string, want scan.Protocol) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true, GreetingWait: 2 * time.Second})
+	res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true, GreetingWait: 2 * time.Second,
+		Dialer: &scan.NetDialer{Timeout: 10 * time.Second, Dialogue: dialogue}})
 	d := res.Detected
 	if d == nil || d.Protocol != want || res.Target.Protocol != want || res.Status != scan.StatusOK {
 		t.Errorf("--starttls auto: status %s (%s), detected %+v, want %s", res.Status, res.Error, d, want)
@@ -192,5 +194,5 @@ func TestRDPRealServer(t *testing.T) {
 		d.Attributes["standard_rdp_security"] != "accepted (PROTOCOL_RDP selected)" {
 		t.Errorf("dialogue %+v", d)
 	}
-	checkAuto(t, addr, "rdp")
+	checkAuto(t, addr, "rdp", protocols.Options{})
 }

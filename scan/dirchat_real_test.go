@@ -110,9 +110,9 @@ func TestDirChatRealServers(t *testing.T) {
 				// what it answers; an implicit-TLS port that no protocol
 				// has (a test's free port) is TLS of an unknown application.
 				if scheme == sv.starttls {
-					checkAuto(t, sv.srv.Addr(scheme), scan.Protocol(scheme))
+					checkAuto(t, sv.srv.Addr(scheme), scan.Protocol(scheme), sv.opts)
 				} else {
-					checkAuto(t, sv.srv.Addr(scheme), scan.ProtoTLS)
+					checkAuto(t, sv.srv.Addr(scheme), scan.ProtoTLS, sv.opts)
 				}
 			}
 		})

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"github.com/tlsmap/tlsmap/protocols"
 	"testing"
 	"time"
 
@@ -82,9 +83,9 @@ func TestMailRealServers(t *testing.T) {
 			// greeting; an implicit-TLS port that no protocol has (a
 			// test's free port) is TLS of an unknown application.
 			if m.starttls != "" {
-				checkAuto(t, m.addr, m.proto)
+				checkAuto(t, m.addr, m.proto, protocols.Options{})
 			} else {
-				checkAuto(t, m.addr, scan.ProtoTLS)
+				checkAuto(t, m.addr, scan.ProtoTLS, protocols.Options{})
 			}
 		})
 	}
