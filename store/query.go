@@ -118,37 +118,8 @@ type EvidenceRow struct {
 // EachLegacy calls f for every legacy row of the days from..to (both
 // included), in no particular order. The row is reused between calls.
 func (s *Store) EachLegacy(ctx context.Context, from, to Day, f func(*EvidenceRow) error) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT day, kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy, connections, first_seen, last_seen
-		FROM evidence WHERE legacy <> 0 AND day >= ? AND day <= ?`), int64(from), int64(to))
-	if err != nil {
-		return fmt.Errorf("store: legacy evidence: %w", err)
-	}
-	defer rows.Close()
-	var (
-		r                                         EvidenceRow
-		day, version, cipher, legacy, first, last int64
-		kind, offered                             string
-		prevOffered                               string
-	)
-	for rows.Next() {
-		if err := rows.Scan(&day, &kind, &r.Client, &r.Via, &r.Server, &r.Protocol, &version, &cipher, &offered, &r.SNI, &r.JA3, &r.JA4,
-			&legacy, &r.Connections, &first, &last); err != nil {
-			return fmt.Errorf("store: legacy evidence: %w", err)
-		}
-		r.Day, r.Evidence, r.Version, r.Cipher, r.Legacy = Day(day), Evidence(kind), tls.Version(version), uint16(cipher), Legacy(legacy)
-		r.First, r.Last = fromNS(first), fromNS(last)
-		if offered != prevOffered || r.Offered == nil {
-			r.Offered = parseVersionList(offered)
-			prevOffered = offered
-		}
-		if err := f(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: legacy evidence: %w", err)
-	}
-	return nil
+	return s.eachLegacy(ctx, true, `SELECT day, kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy, connections, first_seen, last_seen
+		FROM evidence WHERE legacy <> 0 AND day >= ? AND day <= ?`, from, to, f)
 }
 
 // EachLegacyPair calls f for every distinct combination of the evidence
@@ -157,25 +128,36 @@ func (s *Store) EachLegacy(ctx context.Context, from, to Day, f func(*EvidenceRo
 // Connections summed, First and Last widened), so that a report reads
 // one row per client × endpoint × variant, not one a day.
 func (s *Store) EachLegacyPair(ctx context.Context, from, to Day, f func(*EvidenceRow) error) error {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy,
+	return s.eachLegacy(ctx, false, `SELECT kind, client, via, server, protocol, version, cipher, offered, sni, ja3, ja4, legacy,
 			SUM(connections), MIN(first_seen), MAX(last_seen)
 		FROM evidence`+s.indexedBy("evidence_legacy_pair")+` WHERE legacy <> 0 AND day >= ? AND day <= ?
-		GROUP BY server, client, kind, via, protocol, version, cipher, offered, sni, ja3, ja4, legacy`), int64(from), int64(to))
+		GROUP BY server, client, kind, via, protocol, version, cipher, offered, sni, ja3, ja4, legacy`, from, to, f)
+}
+
+// eachLegacy runs query over the days from..to and calls f with each
+// row, scanned in EachLegacy's column order (withDay: the day first;
+// else the row's Day stays 0).
+func (s *Store) eachLegacy(ctx context.Context, withDay bool, query string, from, to Day, f func(*EvidenceRow) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q(query), int64(from), int64(to))
 	if err != nil {
 		return fmt.Errorf("store: legacy evidence: %w", err)
 	}
 	defer rows.Close()
 	var (
-		r                                    EvidenceRow
-		version, cipher, legacy, first, last int64
-		kind, offered, prevOffered           string
+		r                                         EvidenceRow
+		day, version, cipher, legacy, first, last int64
+		kind, offered, prevOffered                string
 	)
+	dest := []any{&kind, &r.Client, &r.Via, &r.Server, &r.Protocol, &version, &cipher, &offered, &r.SNI, &r.JA3, &r.JA4,
+		&legacy, &r.Connections, &first, &last}
+	if withDay {
+		dest = append([]any{&day}, dest...)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&kind, &r.Client, &r.Via, &r.Server, &r.Protocol, &version, &cipher, &offered, &r.SNI, &r.JA3, &r.JA4,
-			&legacy, &r.Connections, &first, &last); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("store: legacy evidence: %w", err)
 		}
-		r.Evidence, r.Version, r.Cipher, r.Legacy = Evidence(kind), tls.Version(version), uint16(cipher), Legacy(legacy)
+		r.Day, r.Evidence, r.Version, r.Cipher, r.Legacy = Day(day), Evidence(kind), tls.Version(version), uint16(cipher), Legacy(legacy)
 		r.First, r.Last = fromNS(first), fromNS(last)
 		if offered != prevOffered || r.Offered == nil {
 			r.Offered = parseVersionList(offered)
