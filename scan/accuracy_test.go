@@ -135,6 +135,43 @@ func TestChosenNotCompleted(t *testing.T) {
 	}
 }
 
+// TestChosenThenClosed: a server that chooses a suite and then closes the
+// connection with no alert (dovecot without DH parameters and a DHE
+// suite). When nothing else of the endpoint is dropped, the close is the
+// server's answer: chosen-not-completed at once, no re-probe. When the
+// server also refuses lists by closing, the endpoint is unstable and the
+// closes are settled on fresh connections, with the same result.
+func TestChosenThenClosed(t *testing.T) {
+	t.Parallel()
+	for _, refuse := range []faketls.Refusal{faketls.RefuseAlert, faketls.RefuseClose} {
+		t.Run(refuse.String(), func(t *testing.T) {
+			t.Parallel()
+			cfg := faketls.Config{
+				Suites:          map[tls.Version][]uint16{tls.VersionTLS12: {0x009E, 0xC02F, 0x009F, 0x009C}},
+				Incomplete:      []uint16{0x009E, 0x009F},
+				IncompleteClose: true,
+				RejectSuites:    refuse,
+			}
+			res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+			vr := res.Version(tls.VersionTLS12)
+			if got := sorted(vr.Suites); !slices.Equal(got, []uint16{0x009C, 0xC02F}) || vr.Outcome != Accepted || len(vr.Inconclusive) > 0 {
+				t.Errorf("%s %04x inconclusive %04x (%s), want accepted 009c c02f", vr.Outcome, got, vr.Inconclusive, vr.InconclusiveReason)
+			}
+			if got := sorted(vr.ChosenNotCompleted); !slices.Equal(got, []uint16{0x009E, 0x009F}) {
+				t.Errorf("chosen-not-completed %04x (%s), want 009e 009f", got, vr.ChosenNotCompletedReason)
+			}
+			verify := res.Handshakes.Verify
+			if refuse == faketls.RefuseAlert && verify != 0 {
+				t.Errorf("%d re-probes on an endpoint whose only drops follow a ServerHello (%+v)", verify, res.Handshakes)
+			}
+			if refuse == faketls.RefuseClose && verify == 0 {
+				t.Errorf("no re-probe on an endpoint that also closes before answering (%+v)", res.Handshakes)
+			}
+			t.Logf("handshakes %+v", res.Handshakes)
+		})
+	}
+}
+
 // TestDecodeErrorPastLength: wolfSSL's decode_error to a hello of more
 // than 150 suites is a length limit, found without canaries; every suite
 // is still found.

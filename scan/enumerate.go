@@ -213,6 +213,8 @@ type versionScan struct {
 	// fragile are the decisions that rest on a dropped connection, for
 	// endpoint.settle.
 	fragile []fragile
+	// spoke counts the version's probes answered in TLS or SSLv2.
+	spoke int
 	// so, soKnown: whether the server enforces its order, when known;
 	// enumerated is how many suites were accepted when it was asked.
 	so, soKnown bool
@@ -382,6 +384,9 @@ func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) 
 	}
 	if a.kind == ansHello {
 		vs.records = append(vs.records, probeRecord{offered: list, chosen: a.suite})
+	}
+	if a.spokeTLS() {
+		vs.spoke++
 	}
 	return a
 }

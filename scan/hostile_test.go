@@ -47,7 +47,7 @@ func truthOf(cfg faketls.Config) map[tls.Version][]uint16 {
 // hold.
 func tlsRefusal(reason string) bool {
 	return strings.HasPrefix(reason, "alert ") || strings.HasPrefix(reason, "server answered ") ||
-		strings.HasPrefix(reason, "SSLv2 ERROR") || strings.HasSuffix(reason, "again on two fresh connections") ||
+		strings.HasPrefix(reason, "SSLv2 ERROR") || strings.HasSuffix(reason, "again on two fresh connections") || strings.HasSuffix(reason, "(every drop of the endpoint repeated, a control answered)") ||
 		strings.HasPrefix(reason, "every suite the server chose failed")
 }
 

@@ -37,6 +37,11 @@ type stability struct {
 	resets    int
 	closes    int
 	refused   int // TCP connection refused
+	// early counts the drops that came before any answer in TLS (a
+	// reset, close or refusal with nothing read): what a limiter or a
+	// firewall does. A drop after the server's ServerHello (a suite
+	// chosen, then the connection dropped) is the server's own doing.
+	early int
 }
 
 // describe says what happened: "connection reset on 7 of 60
@@ -74,6 +79,8 @@ func (e *endpoint) observe(a answer) {
 	}
 	if a.spokeTLS() {
 		s.completed++
+	} else if a.drop != dropNone {
+		s.early++
 	}
 }
 
@@ -111,6 +118,17 @@ func (vs *versionScan) noteFragile(list []uint16, a answer, cnc, poison bool) {
 // algorithm.md, "Consistent refusals"). It reports whether any version's
 // accepted suites changed.
 func (e *endpoint) settle(ctx context.Context, scans []*versionScan, sslv2 *SSLv2Result, sslv2Drop answer) {
+	st := e.stability()
+	if st.early == 0 {
+		// No connection of the endpoint was dropped before an answer:
+		// nothing here limits or resets connections, and a suite that
+		// the server chose and then dropped the connection over (a
+		// cipher it has no key or parameters for) is its own answer,
+		// final as seen.
+		for _, vs := range scans {
+			vs.fragile = slices.DeleteFunc(vs.fragile, func(f fragile) bool { return f.cnc })
+		}
+	}
 	pending := 0
 	for _, vs := range scans {
 		pending += len(vs.fragile)
@@ -122,7 +140,6 @@ func (e *endpoint) settle(ctx context.Context, scans []*versionScan, sslv2 *SSLv
 		return
 	}
 	e.controlFailed = false
-	st := e.stability()
 	if st.completed == 0 {
 		reason := "no TLS answer to any hello: " + st.describe()
 		for _, vs := range scans {
@@ -155,37 +172,95 @@ func (e *endpoint) settle(ctx context.Context, scans []*versionScan, sslv2 *SSLv
 	sslv2Agreed := false
 
 	budget := maxFragile
-	if sslv2Drop.drop != dropNone {
+	// one settles f alone (settleOne), within the budget.
+	one := func(vs *versionScan, f fragile) {
+		if budget == 0 || ctx.Err() != nil || e.controlFailed {
+			reason := unstable
+			if ctx.Err() != nil {
+				reason = ReasonCancelled
+			}
+			vs.undecidable(f, reason)
+			return
+		}
 		budget--
-		a, ok := e.recheck(ctx, func(p purpose) answer { return e.sslv2Probe(ctx, p) }, sslv2Drop.drop, false)
-		switch {
-		case ok:
-			*sslv2 = SSLv2Result{Outcome: Rejected, Reason: sslv2Drop.reason + ", again on two fresh connections"}
-			sslv2Agreed = true
-		case a.spokeTLS() && a.drop == dropNone:
-			*sslv2 = e.sslv2Result(a)
-			disproved = true
-		default:
-			*sslv2 = SSLv2Result{Outcome: Inconclusive, Reason: unstable}
+		ok, dis := vs.settleOne(ctx, f, unstable)
+		if ok {
+			agreed = append(agreed, confirmed{vs, f})
+		}
+		disproved = disproved || dis
+	}
+	items := e.settleItems(scans, sslv2Drop)
+	if len(items) >= 2 && len(items) <= budget {
+		// One run first: every fragile refusal probed once more, one
+		// after the other, then a control. When every drop repeats, the
+		// run is two or more consecutive drops, which no front dropping
+		// every n-th connection makes, and the control answered rules
+		// out one dropping everything: each refusal was seen twice.
+		budget -= len(items)
+		if e.settleRun(ctx, items, sslv2, unstable, &disproved) {
+			for _, it := range items {
+				if it.vs == nil {
+					*sslv2 = SSLv2Result{Outcome: Rejected, Reason: sslv2Drop.reason + againRunSuffix}
+					sslv2Agreed = true
+					continue
+				}
+				for _, f := range it.group {
+					it.vs.confirm(f, againRunSuffix)
+					agreed = append(agreed, confirmed{it.vs, f})
+				}
+				it.vs.fragile = nil
+			}
+			items = nil
 		}
 	}
-	for _, vs := range scans {
-		for i := 0; i < len(vs.fragile); i++ {
-			f := vs.fragile[i]
-			if budget == 0 || ctx.Err() != nil || e.controlFailed {
-				reason := unstable
-				if ctx.Err() != nil {
-					reason = ReasonCancelled
+	// What the run did not settle, one decision at a time: two
+	// consecutive drops on fresh connections after a back-off, then a
+	// control.
+	for _, it := range items {
+		if it.done {
+			continue
+		}
+		if it.vs == nil {
+			budget--
+			a, ok := e.recheck(ctx, func(p purpose) answer { return e.sslv2Probe(ctx, p) }, sslv2Drop.drop, false)
+			switch {
+			case ok:
+				*sslv2 = SSLv2Result{Outcome: Rejected, Reason: sslv2Drop.reason + againSuffix}
+				sslv2Agreed = true
+			case a.spokeTLS() && a.drop == dropNone:
+				*sslv2 = e.sslv2Result(a)
+				disproved = true
+			default:
+				*sslv2 = SSLv2Result{Outcome: Inconclusive, Reason: unstable}
+			}
+			continue
+		}
+		vs, group := it.vs, it.group
+		if len(group) > 1 && !it.split && budget > 0 && ctx.Err() == nil && !e.controlFailed {
+			// Every hello of the version was dropped the same way: one
+			// refusal, the version's, settled on its first list; when
+			// confirmed it stands for the version's other lists too.
+			budget--
+			ok, dis := vs.settleOne(ctx, group[0], unstable)
+			if ok {
+				for _, f := range group {
+					vs.confirm(f, againSuffix)
+					agreed = append(agreed, confirmed{vs, f})
 				}
-				vs.undecidable(f, reason)
 				continue
 			}
-			budget--
-			ok, dis := vs.settleOne(ctx, f, unstable)
-			if ok {
-				agreed = append(agreed, confirmed{vs, f})
-			}
 			disproved = disproved || dis
+			group = group[1:]
+		}
+		for _, f := range group {
+			one(vs, f)
+		}
+	}
+	// The fragile decisions of the re-eliminations that answers started
+	// while settling (vs.fragile grows while it is walked).
+	for _, vs := range scans {
+		for i := 0; i < len(vs.fragile); i++ {
+			one(vs, vs.fragile[i])
 		}
 		vs.fragile = nil
 	}
@@ -200,28 +275,111 @@ func (e *endpoint) settle(ctx context.Context, scans []*versionScan, sslv2 *SSLv
 	}
 }
 
+// settleItem is one refusal to settle: the SSLv2 probe's (vs nil), one
+// fragile decision of a version, or a version's every list when all of
+// them were dropped the same way (group[0] its first list).
+type settleItem struct {
+	vs    *versionScan
+	group []fragile
+	done  bool // decided by the run (an answer in TLS)
+	split bool // group's lists are settled one by one
+}
+
+// settleItems lists the endpoint's fragile refusals, a version refused
+// wholesale by drops as one.
+func (e *endpoint) settleItems(scans []*versionScan, sslv2Drop answer) []*settleItem {
+	var items []*settleItem
+	if sslv2Drop.drop != dropNone {
+		items = append(items, &settleItem{group: []fragile{{drop: sslv2Drop.drop, reason: sslv2Drop.reason}}})
+	}
+	for _, vs := range scans {
+		if vs.droppedWhole() {
+			items = append(items, &settleItem{vs: vs, group: vs.fragile})
+		} else {
+			for i := range vs.fragile {
+				items = append(items, &settleItem{vs: vs, group: vs.fragile[i : i+1]})
+			}
+		}
+		// The items own these now; a re-elimination that a settling
+		// answer starts adds its own fragile decisions to vs.fragile.
+		vs.fragile = nil
+	}
+	return items
+}
+
+// settleRun probes every item once more, one after the other after one
+// back-off, then a control; it reports whether every drop repeated and
+// the control was answered. An item answered in TLS is decided by that
+// answer (done, and *disproved set); the others are left to the one-by-one
+// settling.
+func (e *endpoint) settleRun(ctx context.Context, items []*settleItem, sslv2 *SSLv2Result, unstable string, disproved *bool) bool {
+	if !sleepCtx(ctx, e.backoff(0)) {
+		return false
+	}
+	clean := true
+	for _, it := range items {
+		f := it.group[0]
+		var a answer
+		if it.vs == nil {
+			a = e.sslv2Probe(ctx, forVerify)
+		} else {
+			a = it.vs.probeList(ctx, f.settleList(), forVerify)
+		}
+		switch {
+		case a.kind == ansCancelled:
+			return false
+		case a.spokeTLS() && (a.drop == dropNone || !f.cnc):
+			// Answered in TLS: the drop was not the server's answer.
+			clean = false
+			if it.vs == nil {
+				*sslv2 = e.sslv2Result(a)
+				*disproved = true
+				it.done = true
+				continue
+			}
+			if it.vs.settleAnswer(ctx, f, a, unstable) {
+				*disproved = true
+			}
+			// The version's other lists, if any, are settled one by one.
+			it.group, it.split = it.group[1:], true
+			it.done = len(it.group) == 0
+		case a.drop != f.drop:
+			clean = false
+		}
+	}
+	return clean && e.controlAnswered(ctx)
+}
+
 // settleOne re-probes one fragile decision of vs. It reports whether the
 // drop was confirmed (seen again twice, the control answered) and whether
 // it was disproved (the hello answered in TLS).
 func (vs *versionScan) settleOne(ctx context.Context, f fragile, unstable string) (agreed, disproved bool) {
-	e := vs.e
-	list := f.list
-	if f.cnc {
-		list = f.list[:1]
-	}
-	a, ok := e.recheck(ctx, func(p purpose) answer { return vs.probeList(ctx, list, p) }, f.drop, f.cnc)
-	switch {
-	case ok:
+	list := f.settleList()
+	a, ok := vs.e.recheck(ctx, func(p purpose) answer { return vs.probeList(ctx, list, p) }, f.drop, f.cnc)
+	if ok {
 		// Two fresh connections dropped the same way, and a control
 		// probe was answered: the drop is the server's answer.
-		if !f.cnc {
-			for _, id := range list {
-				if vs.status[id] == Rejected {
-					vs.reasons[id] = f.reason + ", again on two fresh connections"
-				}
-			}
-		}
+		vs.confirm(f, againSuffix)
 		return true, false
+	}
+	return false, vs.settleAnswer(ctx, f, a, unstable)
+}
+
+// settleList is the hello a fragile decision is re-probed with: the
+// refused list, or the suite chosen and not completed alone.
+func (f fragile) settleList() []uint16 {
+	if f.cnc {
+		return f.list[:1]
+	}
+	return f.list
+}
+
+// settleAnswer decides a fragile decision by a re-probe's answer a that
+// did not confirm it; it reports whether a disproved the drop (the hello
+// answered in TLS).
+func (vs *versionScan) settleAnswer(ctx context.Context, f fragile, a answer, unstable string) bool {
+	list := f.settleList()
+	switch {
 	case !f.cnc && (a.kind == ansHello || a.kind == ansIncomplete):
 		// The server answers the list: its earlier refusal was the
 		// network's. Eliminate it again.
@@ -233,7 +391,7 @@ func (vs *versionScan) settleOne(ctx context.Context, f fragile, unstable string
 			vs.pending = append(vs.pending, rest)
 			vs.loop(ctx)
 		}
-		return false, true
+		return true
 	case !f.cnc && a.outcome() == Rejected && a.drop == dropNone:
 		// A refusal in TLS (an alert, a lower version): final.
 		for _, id := range list {
@@ -241,21 +399,55 @@ func (vs *versionScan) settleOne(ctx context.Context, f fragile, unstable string
 				vs.reasons[id] = a.reason
 			}
 		}
-		return false, true
+		return true
 	case f.cnc && a.kind == ansHello:
 		vs.uncnc(list[0])
 		vs.accept(list[0])
-		return false, true
+		return true
 	case f.cnc && a.kind == ansIncomplete && a.drop == dropNone:
 		vs.reasons[list[0]] = a.reason // chosen, then an alert: final
-		return false, true
+		return true
 	}
 	reason := unstable
 	if a.kind == ansCancelled {
 		reason = ReasonCancelled
 	}
 	vs.undecidable(f, reason)
-	return false, a.spokeTLS() && a.drop == dropNone
+	return a.spokeTLS() && a.drop == dropNone
+}
+
+// confirm marks a fragile refusal as seen again: its reason gets suffix.
+func (vs *versionScan) confirm(f fragile, suffix string) {
+	if f.cnc {
+		return
+	}
+	for _, id := range f.list {
+		if vs.status[id] == Rejected && !strings.HasSuffix(vs.reasons[id], suffix) {
+			vs.reasons[id] = f.reason + suffix
+		}
+	}
+}
+
+// The reasons of a drop confirmed on fresh connections: alone, or in a
+// run in which every drop of the endpoint repeated.
+const (
+	againSuffix    = ", again on two fresh connections"
+	againRunSuffix = ", again on a fresh connection (every drop of the endpoint repeated, a control answered)"
+)
+
+// droppedWhole reports whether the version was refused wholesale by
+// drops: no hello of it answered in TLS, at least two lists refused, all
+// by the same kind of drop, none a poison check's.
+func (vs *versionScan) droppedWhole() bool {
+	if vs.spoke > 0 || len(vs.accepted) > 0 || len(vs.cnc) > 0 || len(vs.fragile) < 2 {
+		return false
+	}
+	for _, f := range vs.fragile {
+		if f.cnc || f.poison || f.drop != vs.fragile[0].drop {
+			return false
+		}
+	}
+	return true
 }
 
 // recheck re-probes (probe, on a fresh connection each time, after a

@@ -162,6 +162,10 @@ type Config struct {
 	// fatal internal_error alert (Java with a DHE_DSS suite and no DSA
 	// key).
 	Incomplete []uint16
+	// IncompleteClose makes the Incomplete suites fail by closing the
+	// connection (FIN) after the ServerHello, with no alert (dovecot
+	// without DH parameters picking a DHE suite).
+	IncompleteClose bool
 	// RequireExtensions: a hello without extensions (an SSLv3 hello, or
 	// any hello with an empty extension block) is refused with a
 	// handshake_failure alert, as haproxy, stunnel, lighttpd with GnuTLS

@@ -207,8 +207,10 @@ func (s *Server) answerTLS12(c net.Conn, ch *tls.ClientHello, v tls.Version) {
 		if err != nil {
 			return
 		}
-		a := tls.Alert{Level: tls.AlertLevelFatal, Description: tls.AlertInternalError}
-		flight = tls.AppendRecord(flight, tls.ContentAlert, v, a.Marshal())
+		if !s.cfg.IncompleteClose {
+			a := tls.Alert{Level: tls.AlertLevelFatal, Description: tls.AlertInternalError}
+			flight = tls.AppendRecord(flight, tls.ContentAlert, v, a.Marshal())
+		}
 		if _, err := c.Write(flight); err != nil {
 			return
 		}
