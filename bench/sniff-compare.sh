@@ -13,8 +13,11 @@
 #    everything to big.pcap (hundreds of MB).
 # 3. Times `tlsmap sniff -r big.pcap --format jsonl` and
 #    `tshark -r big.pcap -Y tls.handshake.type==1 -T fields …` with
-#    /usr/bin/time -v (wall time, MB/s, packets/s, peak RSS) and checks that
-#    both find the same set of ClientHellos (src, sport, dst, dport).
+#    /usr/bin/time -v (wall time, MB/s, packets/s, peak RSS), RUNS times
+#    each taking turns (medians reported, every run's wall time listed),
+#    reads the capture twice over (its copy 5 minutes later) once more for
+#    tlsmap's peak RSS (memory must not grow with the capture), and checks that both find the same
+#    set of ClientHellos (src, sport, dst, dport).
 #
 # With QUIC=1 (make bench-sniff-quic) the traffic is QUIC instead: the
 # quic-go client and server of sniff/testdata/quicpeer (built from the Go
@@ -25,7 +28,7 @@
 # Usage: sudo bench/sniff-compare.sh        (make bench-sniff)
 #        sudo QUIC=1 bench/sniff-compare.sh (make bench-sniff-quic)
 # Tunables (environment): HANDSHAKES (10000; QUIC 5000), BULK_MB (400; QUIC
-# 200), BULK_CONNS (4), RATE (80, QUIC 40: bulk MB/s, paced so that tcpdump
+# 200), BULK_CONNS (4), RUNS (3: timed runs of each tool), RATE (80, QUIC 40: bulk MB/s, paced so that tcpdump
 # drops nothing on 2 cores), WORKDIR (a temp dir, removed at the end unless
 # KEEP=1), TLSMAP (the binary; default: built from this tree into WORKDIR),
 # CAPTURE_ONLY=FILE (make the capture, move it to FILE and stop: no
@@ -49,6 +52,7 @@ HANDSHAKES=${HANDSHAKES:-10000}
 BULK_MB=${BULK_MB:-400}
 BULK_CONNS=${BULK_CONNS:-4}
 RATE=${RATE:-80}
+RUNS=${RUNS:-3}
 PLAIN=${PLAIN:-2000}
 PLAIN_KB=${PLAIN_KB:-48}
 PLAIN_MB=${PLAIN_MB:-100}
@@ -361,33 +365,47 @@ if [ -n "$CAPTURE_ONLY" ]; then
 fi
 
 # ---- measure ----------------------------------------------------------------------
-measure() { # measure NAME OUTFILE CMD...
-	local name=$1 outf=$2
-	shift 2
+measure() { # measure NAME RUN OUTFILE CMD...
+	local name=$1 run=$2 outf=$3
+	shift 3
 	# A first untimed read would warm the page cache for both tools alike;
 	# the capture was just written, so it is warm already.
-	/usr/bin/time -v -o "$work/$name.time" "$@" >"$outf" 2>"$work/$name.stderr" ||
+	/usr/bin/time -v -o "$work/$name.$run.time" "$@" >"$outf" 2>"$work/$name.stderr" ||
 		die "$name failed: $(tail -5 "$work/$name.stderr")"
 }
-echo "== tlsmap sniff" >&2
-measure tlsmap "$work/tlsmap.jsonl" "$TLSMAP" sniff -r "$work/big.pcap" --format jsonl
-echo "== tshark" >&2
 # tshark picks UDP dissectors by port: a client port that another protocol
 # registered (44818 is EtherNet/IP) hides the QUIC handshake on it. Told
 # that port 443 is QUIC, it finds every one (tlsmap recognises QUIC by
 # content, on any port).
 decode_as=()
 [ "$QUIC" = 1 ] && decode_as=(-d udp.port==443,quic)
-measure tshark "$work/tshark.tsv" tshark -r "$work/big.pcap" -n "${decode_as[@]}" -Y 'tls.handshake.type==1' -T fields \
-	-e ip.src -e ipv6.src -e "$transport.srcport" -e ip.dst -e ipv6.dst -e "$transport.dstport" -e tls.handshake.extensions_server_name
+# The tools take turns, RUNS times, so that a burst of load on the machine
+# falls on both; the report gives each one's median and range.
+for run in $(seq 1 "$RUNS"); do
+	echo "== run $run/$RUNS: tlsmap sniff" >&2
+	measure tlsmap "$run" "$work/tlsmap.jsonl" "$TLSMAP" sniff -r "$work/big.pcap" --format jsonl
+	echo "== run $run/$RUNS: tshark" >&2
+	measure tshark "$run" "$work/tshark.tsv" tshark -r "$work/big.pcap" -n "${decode_as[@]}" -Y 'tls.handshake.type==1' -T fields \
+		-e ip.src -e ipv6.src -e "$transport.srcport" -e ip.dst -e ipv6.dst -e "$transport.dstport" -e tls.handshake.extensions_server_name
+done
+# Memory flat in capture size: the capture twice over, the second copy
+# 5 minutes later (past the 2-minute idle timeout, as a long capture of
+# the same traffic would be), read once; its peak RSS must be that of one
+# copy, not twice it.
+if command -v editcap >/dev/null && command -v mergecap >/dev/null; then
+	editcap -t 300 "$work/big.pcap" "$work/later.pcap" 2>/dev/null
+	mergecap -a -w "$work/twice.pcap" "$work/big.pcap" "$work/later.pcap" 2>/dev/null
+	rm -f "$work/later.pcap"
+	measure tlsmap-twice 1 "$work/twice.jsonl" "$TLSMAP" sniff -r "$work/twice.pcap" --format jsonl
+	rm -f "$work/twice.pcap"
+fi
 
-# ---- compare and report -------------------------------------------------------------
-python3 - "$work" "$size" "$packets" <<'PY'
-import json, re, sys
-work, size, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0)
+python3 - "$work" "$size" "$packets" "$RUNS" <<'PY'
+import json, re, statistics, sys
+work, size, packets, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0), int(sys.argv[4])
 
 def gnu_time(name):
-    t = open(f"{work}/{name}.time").read()
+    t = open(name).read()
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", t)
     h, m, s = wall.groups()
     secs = int(h or 0) * 3600 + int(m) * 60 + float(s)
@@ -417,10 +435,14 @@ for line in open(f"{work}/tshark.tsv"):
     their_rows += 1
     theirs.add((ep(src or src6, sport.split(",")[0]), ep(dst or dst6, dport.split(",")[0])))
 
-rows = []
+rows, walls = [], {}
 for name, found, distinct in (("tlsmap sniff --format jsonl", our_rows, ours), ("tshark -Y tls.handshake.type==1", their_rows, theirs)):
     key = "tlsmap" if name.startswith("tlsmap") else "tshark"
-    secs, rss, cpu = gnu_time(key)
+    t = [gnu_time(f"{work}/{key}.{i}.time") for i in range(1, runs + 1)]
+    secs = statistics.median(x[0] for x in t)
+    cpu = statistics.median(x[2] for x in t)
+    rss = max(x[1] for x in t)
+    walls[key] = [x[0] for x in t]
     rows.append((name, secs, cpu, size / 1e6 / secs, packets / secs, rss / 1024, found, len(distinct)))
 
 print(f"capture: {size/1e6:.1f} MB, {packets} packets")
@@ -428,11 +450,20 @@ if coverage:
     t = coverage["tcp"]
     print(f"tlsmap coverage: TCP {t['connections']} connections (TLS {t['tls']}, after a prefix {t['tls_after_prefix']}, unknown {t['unknown']} {t['unknown_ports']},"
           f" no payload {t['no_payload']}, mid-stream {t['mid_stream']}, truncated {t['truncated']} {t['truncated_by']}); UDP {coverage['udp']['flows']}; complete: {coverage['complete']}")
+print(f"{runs} runs each, taking turns; wall and cpu are medians, peak RSS the largest")
 print(f"{'tool':34} {'wall s':>7} {'cpu s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} {'ClientHellos':>13} {'connections':>12}")
 for r in rows:
     print(f"{r[0]:34} {r[1]:7.2f} {r[2]:7.2f} {r[3]:8.1f} {r[4]:11.0f} {r[5]:12.1f} {r[6]:13d} {r[7]:12d}")
 only_ours, only_theirs = ours - theirs, theirs - ours
-print(f"speed-up (wall): {rows[1][1]/rows[0][1]:.1f}x; same (src, sport, dst, dport) set: {'yes' if not only_ours and not only_theirs else 'NO'}"
+for key in walls:
+    print(f"  {key} wall s per run: {' '.join(f'{w:.2f}' for w in walls[key])}")
+try:
+    _, twice_rss, _ = gnu_time(f"{work}/tlsmap-twice.1.time")
+    twice = sum(1 for line in open(f"{work}/twice.jsonl") if (r := json.loads(line)).get("schema") == "tlsmap.sniff/1" and r["offered_versions"])
+    print(f"tlsmap peak RSS on the capture twice over (the copy 5 min later, {twice} ClientHellos): {twice_rss/1024:.1f} MB (once: {rows[0][5]:.1f} MB)")
+except FileNotFoundError:
+    pass
+print(f"speed-up (wall, medians): {rows[1][1]/rows[0][1]:.1f}x (slowest tlsmap run against the fastest tshark run: {min(walls['tshark'])/max(walls['tlsmap']):.1f}x); same (src, sport, dst, dport) set: {'yes' if not only_ours and not only_theirs else 'NO'}"
       f" ({len(ours & theirs)} common, {len(only_ours)} only tlsmap, {len(only_theirs)} only tshark)")
 for label, s in (("only tlsmap", only_ours), ("only tshark", only_theirs)):
     for x in sorted(s)[:5]:
