@@ -18,6 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/tlsmap/tlsmap/protocols/tls"
 )
 
@@ -225,7 +228,7 @@ type IngestOptions struct {
 	// BatchRecords commits after this many records (default 20000).
 	BatchRecords int
 	// BatchRows commits when the open batch holds this many distinct rows
-	// (default 2000): records that aggregate well make few rows and
+	// (default 500): records that aggregate well make few rows and
 	// large batches, records that do not are written as they come.
 	BatchRows int
 	// BatchInterval commits when a record arrives this long after the
@@ -278,7 +281,7 @@ func (s *Store) Begin(ctx context.Context, spec SourceSpec, opts IngestOptions) 
 		opts.BatchInterval = 5 * time.Second
 	}
 	if opts.BatchRows <= 0 {
-		opts.BatchRows = 2000
+		opts.BatchRows = 500
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -618,29 +621,26 @@ func cipherList(ids []uint16) string {
 // key is the evidence table's 128-bit key of k (a SHA-256 prefix of its
 // fields, each length-prefixed).
 func (k *factKey) key() []byte {
-	h := sha256.New()
-	var buf [8]byte
+	var buf [512]byte
+	b := binary.BigEndian.AppendUint64(buf[:0], uint64(k.day))
 	str := func(s string) {
-		binary.BigEndian.PutUint32(buf[:4], uint32(len(s)))
-		h.Write(buf[:4])
-		h.Write([]byte(s))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
 	}
-	binary.BigEndian.PutUint64(buf[:], uint64(k.day))
-	h.Write(buf[:])
 	str(string(k.evidence))
 	str(k.client)
 	str(k.via)
 	str(k.server)
 	str(k.protocol)
-	binary.BigEndian.PutUint16(buf[:2], k.version)
-	binary.BigEndian.PutUint16(buf[2:4], k.cipher)
-	buf[4] = byte(k.legacy)
-	h.Write(buf[:5])
+	b = binary.BigEndian.AppendUint16(b, k.version)
+	b = binary.BigEndian.AppendUint16(b, k.cipher)
+	b = append(b, byte(k.legacy))
 	str(k.offered)
 	str(k.sni)
 	str(k.ja3)
 	str(k.ja4)
-	return h.Sum(nil)[:16]
+	sum := sha256.Sum256(b)
+	return sum[:16:16]
 }
 
 // commit writes the open batch and the source row in one transaction,
@@ -692,24 +692,25 @@ func (in *Ingest) wait() error {
 // it as a deadlock or serialization victim.
 func (in *Ingest) writeBatch(ctx context.Context, b *batch) error {
 	b.prepare()
-	// The full multi-row statements, prepared once, outside the
-	// transaction.
-	for _, f := range []struct {
-		insert, upsert string
-		cols, rows     int
-	}{
-		{evidenceInsert, evidenceUpsert, 17, len(b.evidence)}, {coverageInsert, coverageUpsert, 9, len(b.coverage)},
-		{printsInsert, printsUpsert, 6, len(b.prints)}, {flowsInsert, flowsUpsert, 8, len(b.flows)},
-	} {
-		if f.rows >= rowsPerStatement {
-			if err := in.s.prepare(ctx, in.s.q(valuesQuery(f.insert, f.upsert, f.cols, rowsPerStatement))); err != nil {
-				return err
+	tables := in.tables(b)
+	if in.s.dialect == SQLite {
+		// The full multi-row statements, prepared once, outside the
+		// transaction.
+		for _, t := range tables {
+			if t.n >= rowsPerStatement {
+				if err := in.s.prepare(ctx, valuesQuery(t.insert, t.upsert, len(t.cols), rowsPerStatement)); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = in.s.inTx(ctx, func(tx *sql.Tx) error { return in.write(ctx, tx, b) })
+		if in.s.dialect == Postgres {
+			err = in.s.withPgx(ctx, func(c *pgx.Conn) error { return in.writePG(ctx, c, b, tables) })
+		} else {
+			err = in.s.inTx(ctx, func(tx *sql.Tx) error { return in.write(ctx, tx, b, tables) })
+		}
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
 		}
@@ -809,49 +810,62 @@ const (
 	flowsUpsert = ` ON CONFLICT (source_id, seq) DO NOTHING`
 )
 
+// The tables' columns, in the order of the inserts above.
+var (
+	evidenceCols = []string{"day", "key", "kind", "client", "via", "server", "protocol", "version", "cipher", "offered", "sni", "ja3", "ja4",
+		"legacy", "connections", "first_seen", "last_seen"}
+	coverageCols = []string{"source_id", "day", "server", "kind", "tls", "legacy", "unread", "first_seen", "last_seen"}
+	printsCols   = []string{"ja3", "ja4", "label", "offered_versions", "offered_ciphers", "first_seen"}
+	flowsCols    = []string{"source_id", "seq", "day", "client", "server", "legacy", "first_seen", "record"}
+)
+
 // rowsPerStatement keeps a statement's parameters under SQLite's and
 // PostgreSQL's limits.
 const rowsPerStatement = 400
 
-func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch) error {
-	s := in.s
+// table is one table's rows of a batch: its columns (in the order of
+// row's values), its upsert, its rows.
+type table struct {
+	name           string
+	cols           []string
+	order          string // the merge's row order (PostgreSQL)
+	insert, upsert string
+	n              int
+	row            func(i int, args []any) []any
+}
+
+// tables lists b's rows per table, in the order they are written.
+func (in *Ingest) tables(b *batch) []table {
 	id := in.src.ID
-	if s.dialect == Postgres {
-		// A batch's rows and its source's resume point commit together:
-		// should the server lose the last commits in a crash, it loses
-		// them together, and the next run goes on from the earlier point.
-		// No need to wait for the WAL flush.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit TO OFF`); err != nil {
-			return err
-		}
-	}
-	if err := s.insertRows(ctx, tx, evidenceInsert, evidenceUpsert, 17, len(b.evidence), func(i int, args []any) []any {
-		e := b.evidence[i]
-		return append(args, int64(e.k.day), e.key, string(e.k.evidence), e.k.client, e.k.via, e.k.server, e.k.protocol,
-			int64(e.k.version), int64(e.k.cipher), e.k.offered, e.k.sni, e.k.ja3, e.k.ja4, int64(e.k.legacy),
-			e.r.connections, e.r.first, e.r.last)
-	}); err != nil {
-		return err
-	}
 	kind := string(in.src.Kind.Evidence())
-	if err := s.insertRows(ctx, tx, coverageInsert, coverageUpsert, 9, len(b.coverage), func(i int, args []any) []any {
-		c := b.coverage[i]
-		return append(args, id, int64(c.k.day), c.k.server, kind, c.r.tls, c.r.legacy, c.r.unread, c.r.first, c.r.last)
-	}); err != nil {
-		return err
+	return []table{
+		{name: "evidence", cols: evidenceCols, order: "day, key", insert: evidenceInsert, upsert: evidenceUpsert, n: len(b.evidence),
+			row: func(i int, args []any) []any {
+				e := b.evidence[i]
+				return append(args, int64(e.k.day), e.key, string(e.k.evidence), e.k.client, e.k.via, e.k.server, e.k.protocol,
+					int64(e.k.version), int64(e.k.cipher), e.k.offered, e.k.sni, e.k.ja3, e.k.ja4, int64(e.k.legacy),
+					e.r.connections, e.r.first, e.r.last)
+			}},
+		{name: "coverage", cols: coverageCols, order: "source_id, day, server", insert: coverageInsert, upsert: coverageUpsert, n: len(b.coverage),
+			row: func(i int, args []any) []any {
+				c := b.coverage[i]
+				return append(args, id, int64(c.k.day), c.k.server, kind, c.r.tls, c.r.legacy, c.r.unread, c.r.first, c.r.last)
+			}},
+		{name: "fingerprints", cols: printsCols, order: "ja3, ja4", insert: printsInsert, upsert: printsUpsert, n: len(b.prints),
+			row: func(i int, args []any) []any {
+				p := b.prints[i]
+				return append(args, p.k.ja3, p.k.ja4, p.r.label, p.r.versions, p.r.ciphers, p.r.first)
+			}},
+		{name: "flows", cols: flowsCols, order: "source_id, seq", insert: flowsInsert, upsert: flowsUpsert, n: len(b.flows),
+			row: func(i int, args []any) []any {
+				f := b.flows[i]
+				return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
+			}},
 	}
-	if err := s.insertRows(ctx, tx, printsInsert, printsUpsert, 6, len(b.prints), func(i int, args []any) []any {
-		p := b.prints[i]
-		return append(args, p.k.ja3, p.k.ja4, p.r.label, p.r.versions, p.r.ciphers, p.r.first)
-	}); err != nil {
-		return err
-	}
-	if err := s.insertRows(ctx, tx, flowsInsert, flowsUpsert, 8, len(b.flows), func(i int, args []any) []any {
-		f := b.flows[i]
-		return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
-	}); err != nil {
-		return err
-	}
+}
+
+// sourceUpdate is the UPDATE of the source row that commits with b (? placeholders).
+func (in *Ingest) sourceUpdate(b *batch) (string, []any) {
 	stats := string(b.stats)
 	if stats == "" {
 		stats = "{}"
@@ -867,17 +881,83 @@ func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch) error {
 		args = append(args, b.content)
 	}
 	query += ` WHERE id = ? AND owner = ?`
-	args = append(args, id, in.src.Owner)
-	res, err := tx.ExecContext(ctx, s.q(query), args...)
+	return query, append(args, in.src.ID, in.src.Owner)
+}
+
+// write writes b into SQLite: multi-row upserts.
+func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, tables []table) error {
+	s := in.s
+	for _, t := range tables {
+		if err := s.insertRows(ctx, tx, t.insert, t.upsert, len(t.cols), t.n, t.row); err != nil {
+			return err
+		}
+	}
+	query, args := in.sourceUpdate(b)
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n != 1 {
-		return fmt.Errorf("%w (source %d)", ErrLost, id)
+		return fmt.Errorf("%w (source %d)", ErrLost, in.src.ID)
 	}
 	return nil
+}
+
+// writePG writes b into PostgreSQL: each table's rows are copied (COPY,
+// binary) into a temporary staging table of the session, emptied at every
+// commit, and merged from there by one INSERT … SELECT … ON CONFLICT in
+// key order, with the same upserts as SQLite's; then the source row.
+func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []table) error {
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // after Commit: nothing
+	// A batch's rows and its source's resume point commit together:
+	// should the server lose the last commits in a crash, it loses them
+	// together, and the next run goes on from the earlier point. No need
+	// to wait for the WAL flush.
+	setup := &pgx.Batch{}
+	setup.Queue(`SET LOCAL synchronous_commit TO OFF`)
+	for _, t := range tables {
+		if t.n > 0 {
+			setup.Queue(`CREATE TEMPORARY TABLE IF NOT EXISTS stage_` + t.name + ` (LIKE ` + t.name + `) ON COMMIT DELETE ROWS`)
+		}
+	}
+	if err := tx.SendBatch(ctx, setup).Close(); err != nil {
+		return err
+	}
+	merge := &pgx.Batch{}
+	for _, t := range tables {
+		if t.n == 0 {
+			continue
+		}
+		rows := make([][]any, t.n)
+		for i := range rows {
+			rows[i] = t.row(i, make([]any, 0, len(t.cols)))
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_" + t.name}, t.cols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		cols := strings.Join(t.cols, ", ")
+		merge.Queue(t.insert[:strings.Index(t.insert, " VALUES")] + ` SELECT ` + cols + ` FROM stage_` + t.name + ` ORDER BY ` + t.order + t.upsert)
+	}
+	query, args := in.sourceUpdate(b)
+	update := merge.Queue(in.s.q(query), args...)
+	var affected int64
+	update.Exec(func(ct pgconn.CommandTag) error {
+		affected = ct.RowsAffected()
+		return nil
+	})
+	if err := tx.SendBatch(ctx, merge).Close(); err != nil {
+		return err
+	}
+	if affected != 1 {
+		return fmt.Errorf("%w (source %d)", ErrLost, in.src.ID)
+	}
+	return tx.Commit(ctx)
 }
 
 // insertRows inserts n rows of cols columns with multi-row statements;

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -493,5 +494,57 @@ func TestSchemaDocumented(t *testing.T) {
 	}
 	if fmt.Sprint(documented) != fmt.Sprint(actual) {
 		t.Errorf("docs/schema/store.md documents\n%v\nthe schema has\n%v", documented, actual)
+	}
+}
+
+// TestPipelinedBatches stores many distinct rows the way sniff does
+// (pipelined batches of IngestOptions' default size, raw records kept):
+// PostgreSQL's staging tables are emptied between batches, a row met in
+// several batches adds up, and both dialects end with the same counts.
+func TestPipelinedBatches(t *testing.T) {
+	const distinct, rounds = 1300, 3
+	var fs []Fact
+	for r := 0; r < rounds; r++ {
+		for i := 0; i < distinct; i++ {
+			at := day0.Add(time.Duration(r*distinct+i) * time.Second)
+			fs = append(fs, Fact{Client: netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), Server: fmt.Sprintf("192.0.2.%d:443", i%7),
+				Protocol: "https", Version: uint16(tls.VersionTLS10) + uint16(i%4), Offered: []uint16{uint16(tls.VersionTLS10) + uint16(i%4)},
+				SNI: fmt.Sprintf("h%d.example", i), JA4: fmt.Sprintf("t1%dd_%d", i%4, i%11), Legacy: Legacy(i % 2),
+				OfferedCiphers: []uint16{0xC02F, uint16(i)}, First: at, Last: at, Record: []byte(fmt.Sprintf(`{"n":%d}`, r*distinct+i))})
+		}
+	}
+	var snaps []snapshot
+	each(t, func(t *testing.T, dsn string, s *Store) {
+		ctx := context.Background()
+		for run, content := range []string{"p1", "p2"} {
+			in, err := s.Begin(ctx, SourceSpec{Kind: KindCapture, Name: content + ".pcap", Content: content}, IngestOptions{Pipelined: true, Records: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range fs {
+				if err := in.Add(ctx, &fs[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := in.Finish(ctx, StateComplete, ""); err != nil {
+				t.Fatal(err)
+			}
+			c, err := s.Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := int64(run + 1)
+			if c.Evidence != distinct || c.Connections != n*int64(len(fs)) || c.LegacyConnections != n*int64(len(fs))/2 ||
+				c.Flows != n*int64(len(fs)) || c.Fingerprints != 44 {
+				t.Fatalf("after %d runs: %+v", run+1, c)
+			}
+			if got := in.Source().Records; got != int64(len(fs)) {
+				t.Fatalf("source records %d, want %d", got, len(fs))
+			}
+		}
+		snaps = append(snaps, snap(t, s))
+	})
+	if len(snaps) == 2 && !reflect.DeepEqual(snaps[0], snaps[1]) {
+		t.Fatalf("SQLite and PostgreSQL differ:\n%+v\n%+v", snaps[0].counts, snaps[1].counts)
 	}
 }

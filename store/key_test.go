@@ -1,0 +1,42 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"testing"
+)
+
+// TestFactKey pins the evidence key's construction (stores made earlier
+// hold rows under it): the first 16 bytes of the SHA-256 of the day and
+// the fields, each string prefixed with its length, written here field by
+// field.
+func TestFactKey(t *testing.T) {
+	k := factKey{day: 20514, evidence: EvidenceCapture, client: "10.1.2.3", via: "192.0.2.9", server: "192.0.2.1:443", protocol: "https",
+		version: 0x0303, cipher: 0xC02F, offered: "TLSv1.2;TLSv1.1", sni: "a.example", ja3: "0123456789abcdef0123456789abcdef",
+		ja4: "t12d1209h2_d34a8e72043a_b39be8c56a14", legacy: LegacyOffered}
+	h := sha256.New()
+	str := func(s string) {
+		binary.Write(h, binary.BigEndian, uint32(len(s)))
+		h.Write([]byte(s))
+	}
+	binary.Write(h, binary.BigEndian, uint64(k.day))
+	for _, s := range []string{string(k.evidence), k.client, k.via, k.server, k.protocol} {
+		str(s)
+	}
+	binary.Write(h, binary.BigEndian, k.version)
+	binary.Write(h, binary.BigEndian, k.cipher)
+	h.Write([]byte{byte(k.legacy)})
+	for _, s := range []string{k.offered, k.sni, k.ja3, k.ja4} {
+		str(s)
+	}
+	want := h.Sum(nil)[:16]
+	if got := k.key(); !bytes.Equal(got, want) {
+		t.Fatalf("key %x, want %x", got, want)
+	}
+	long := k
+	long.sni = string(bytes.Repeat([]byte("x"), 1000)) // longer than the stack buffer
+	if bytes.Equal(long.key(), want) || len(long.key()) != 16 {
+		t.Fatalf("key of a long SNI: %x", long.key())
+	}
+}
