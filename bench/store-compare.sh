@@ -54,7 +54,8 @@ capture=${CAPTURE:-}
 if [ -z "$capture" ]; then
 	capture=$work/big.pcap
 	echo "== making the capture (bench/sniff-compare.sh)" >&2
-	CAPTURE_ONLY=$capture TLSMAP=$TLSMAP bash "$here/bench/sniff-compare.sh"
+	# A work directory of its own (a WORKDIR given here is this script's).
+	WORKDIR=$work/make-capture CAPTURE_ONLY=$capture TLSMAP=$TLSMAP bash "$here/bench/sniff-compare.sh"
 fi
 size=$(stat -c %s "$capture")
 printf '== capture: %s, %.1f MB\n' "$capture" "$(echo "$size/1000000" | bc -l)" >&2
