@@ -228,7 +228,7 @@ type IngestOptions struct {
 	// BatchRecords commits after this many records (default 20000).
 	BatchRecords int
 	// BatchRows commits when the open batch holds this many distinct rows
-	// (default 500): records that aggregate well make few rows and
+	// (default 1000): records that aggregate well make few rows and
 	// large batches, records that do not are written as they come.
 	BatchRows int
 	// BatchInterval commits when a record arrives this long after the
@@ -281,7 +281,7 @@ func (s *Store) Begin(ctx context.Context, spec SourceSpec, opts IngestOptions) 
 		opts.BatchInterval = 5 * time.Second
 	}
 	if opts.BatchRows <= 0 {
-		opts.BatchRows = 500
+		opts.BatchRows = 1000
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -694,11 +694,12 @@ func (in *Ingest) writeBatch(ctx context.Context, b *batch) error {
 	b.prepare()
 	tables := in.tables(b)
 	if in.s.dialect == SQLite {
-		// The full multi-row statements, prepared once, outside the
-		// transaction.
+		// The multi-row statements of the batch's chunk sizes, prepared
+		// once per store, outside the transaction (SQLite's one
+		// connection).
 		for _, t := range tables {
-			if t.n >= rowsPerStatement {
-				if err := in.s.prepare(ctx, valuesQuery(t.insert, t.upsert, len(t.cols), rowsPerStatement)); err != nil {
+			for _, size := range chunks(t.n) {
+				if err := in.s.prepare(ctx, valuesQuery(t.insert, t.upsert, len(t.cols), size)); err != nil {
 					return err
 				}
 			}
@@ -820,8 +821,8 @@ var (
 )
 
 // rowsPerStatement keeps a statement's parameters under SQLite's and
-// PostgreSQL's limits.
-const rowsPerStatement = 400
+// PostgreSQL's limits; a power of two (chunks).
+const rowsPerStatement = 256
 
 // table is one table's rows of a batch: its columns (in the order of
 // row's values), its upsert, its rows.
@@ -964,17 +965,18 @@ func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []t
 // row appends row i's values.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, insert, upsert string, cols, n int, row func(i int, args []any) []any) error {
 	args := make([]any, 0, rowsPerStatement*cols)
-	for start := 0; start < n; start += rowsPerStatement {
-		end := min(n, start+rowsPerStatement)
+	start := 0
+	for _, size := range chunks(n) {
 		args = args[:0]
-		for i := start; i < end; i++ {
+		for i := start; i < start+size; i++ {
 			args = row(i, args)
 		}
-		query := s.q(valuesQuery(insert, upsert, cols, end-start))
+		start += size
+		query := s.q(valuesQuery(insert, upsert, cols, size))
 		var err error
 		if stmt := s.prepared(query); stmt != nil {
-			// Full statements come back every batch: prepared once, when
-			// the store was opened.
+			// The statements of every chunk size come back batch after
+			// batch: prepared once per store (writeBatch).
 			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 		} else {
 			_, err = tx.ExecContext(ctx, query, args...)
@@ -984,6 +986,24 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, insert, upsert strin
 		}
 	}
 	return nil
+}
+
+// chunks splits n rows into statements of rowsPerStatement rows and, for
+// the rest, of powers of two, largest first: a batch of any size is
+// written by at most nine statements of sizes met before, each prepared
+// once per store rather than parsed again in every batch.
+func chunks(n int) []int {
+	var out []int
+	for ; n >= rowsPerStatement; n -= rowsPerStatement {
+		out = append(out, rowsPerStatement)
+	}
+	for size := rowsPerStatement / 2; size > 0; size /= 2 {
+		if n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
 }
 
 // valuesQuery builds insert + "(?, …), (?, …)" + upsert.

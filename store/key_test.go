@@ -40,3 +40,24 @@ func TestFactKey(t *testing.T) {
 		t.Fatalf("key of a long SNI: %x", long.key())
 	}
 }
+
+func TestChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 255, 256, 257, 500, 511, 512, 1000, 2000, 10007} {
+		sum, sizes := 0, map[int]bool{}
+		prev := rowsPerStatement
+		for _, c := range chunks(n) {
+			if c > prev || c <= 0 || c&(c-1) != 0 {
+				t.Fatalf("chunks(%d) = %v: not powers of two, largest first", n, chunks(n))
+			}
+			if c < rowsPerStatement && sizes[c] {
+				t.Fatalf("chunks(%d) = %v: a size below the full one twice", n, chunks(n))
+			}
+			sizes[c] = true
+			sum += c
+			prev = c
+		}
+		if sum != n {
+			t.Fatalf("chunks(%d) = %v: sum %d", n, chunks(n), sum)
+		}
+	}
+}
