@@ -8,8 +8,10 @@
 #    user, in WORKDIR, on a free 127.0.0.1 port).
 # 3. Times, RUNS times each, in turn: `tlsmap sniff -r big.pcap` (the
 #    legacy-client report, no store); the same with `--store` into a fresh
-#    SQLite file; into a fresh PostgreSQL database; into SQLite with
-#    `--store-flows`; and once more into the SQLite store that already
+#    SQLite file; into a fresh PostgreSQL database; into an SQLite file and
+#    a PostgreSQL database made before (schema in place, holding another
+#    capture: the daily case, without the one-time migration); into SQLite
+#    with `--store-flows`; and once more into the SQLite store that already
 #    holds the file (hashed, reported, not stored again).
 # 4. Prints the median wall and CPU time of each, the overhead over the
 #    plain sniff, and checks that every store holds as many connections as
@@ -77,6 +79,8 @@ measure() { # measure NAME CMD...
 	/usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" ||
 		die "$name failed: $(tail -5 "$work/$name.err")"
 }
+# A capture of no packets: what makes a store "made before".
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' >"$work/empty.pcap"
 for i in $(seq "$RUNS"); do
 	echo "== run $i of $RUNS" >&2
 	measure "plain-$i" "$TLSMAP" sniff -r "$capture"
@@ -84,6 +88,12 @@ for i in $(seq "$RUNS"); do
 	measure "sqlite-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
 	psql_ postgres "CREATE DATABASE b$i"
 	measure "postgres-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg b$i)"
+	rm -f "$work/e$i.db"*
+	"$TLSMAP" sniff -r "$work/empty.pcap" --store "$work/e$i.db" >/dev/null 2>&1 || die "making e$i.db failed"
+	measure "sqlite-made-$i" "$TLSMAP" sniff -r "$capture" --store "$work/e$i.db"
+	psql_ postgres "CREATE DATABASE e$i"
+	"$TLSMAP" sniff -r "$work/empty.pcap" --store "$(pg e$i)" >/dev/null 2>&1 || die "making database e$i failed"
+	measure "postgres-made-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg e$i)"
 	rm -f "$work/f$i.db"*
 	measure "flows-$i" "$TLSMAP" sniff -r "$capture" --store "$work/f$i.db" --store-flows
 	measure "again-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
@@ -96,16 +106,22 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT SUM(connections) FROM evidenc
 PY
 )
 in_pg=$(psql_ b1 "SELECT SUM(connections) FROM evidence")
+in_made=$(python3 - "$work/e1.db" <<'PY'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT SUM(connections) FROM evidence").fetchone()[0])
+PY
+)
+in_pg_made=$(psql_ e1 "SELECT SUM(connections) FROM evidence")
 in_flows=$(python3 - "$work/f1.db" <<'PY'
 import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM flows").fetchone()[0])
 PY
 )
 
-python3 - "$work" "$RUNS" "$size" "$reported" "$in_sqlite" "$in_pg" "$in_flows" <<'PY'
-import re, statistics, sys
+python3 - "$work" "$RUNS" "$size" "$reported" "$in_sqlite" "$in_pg" "$in_flows" "$in_made" "$in_pg_made" <<'PY'
+import os, re, statistics, sys
 work, runs, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-reported, in_sqlite, in_pg, in_flows = sys.argv[4:8]
+reported, in_sqlite, in_pg, in_flows, in_made, in_pg_made = sys.argv[4:10]
 
 def gnu_time(name):
     t = open(f"{work}/{name}.time").read()
@@ -117,18 +133,19 @@ def gnu_time(name):
 
 rows = {}
 for name, label in (("plain", "tlsmap sniff -r big.pcap"), ("sqlite", "  --store FILE (SQLite)"), ("postgres", "  --store postgres://"),
+                    ("sqlite-made", "  --store FILE, made before"), ("postgres-made", "  --store postgres://, made before"),
                     ("flows", "  --store FILE --store-flows"), ("again", "  --store FILE, stored before")):
     ts = [gnu_time(f"{name}-{i}") for i in range(1, runs + 1)]
     rows[name] = (label, statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts), max(t[2] for t in ts))
 base_wall, base_cpu = rows["plain"][1], rows["plain"][2]
-print(f"capture: {size/1e6:.1f} MB; median of {runs} runs")
+print(f"capture: {size/1e6:.1f} MB; median of {runs} runs; load average at the end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 print(f"{'':34} {'wall s':>7} {'over':>7} {'cpu s':>7} {'over':>7} {'MB/s':>7} {'RSS MB':>7}")
 for name, (label, wall, cpu, rss) in rows.items():
     over = "" if name == "plain" else f"{100*(wall/base_wall-1):+.0f}%"
     cover = "" if name == "plain" else f"{100*(cpu/base_cpu-1):+.0f}%"
     print(f"{label:34} {wall:7.2f} {over:>7} {cpu:7.2f} {cover:>7} {size/1e6/wall:7.0f} {rss:7.0f}")
-print(f"TLS connections reported {reported}; stored: SQLite {in_sqlite}, PostgreSQL {in_pg}; flow records {in_flows}")
-ok = reported == in_sqlite == in_pg
+print(f"TLS connections reported {reported}; stored: SQLite {in_sqlite}, PostgreSQL {in_pg}, made before {in_made} and {in_pg_made}; flow records {in_flows}")
+ok = reported == in_sqlite == in_pg == in_made == in_pg_made
 print("counts agree" if ok else "COUNTS DIFFER")
 sys.exit(0 if ok else 1)
 PY
