@@ -68,7 +68,7 @@ bench-sniff-quic:
 bench-logs:
 	GO=$(GO) bash bench/logs-bench.sh
 
-## bench-store: what sniff --store (SQLite, PostgreSQL, --store-flows) costs over sniff on the ~450 MB capture of bench-sniff (root, postgresql)
+## bench-store: what sniff --store (SQLite, PostgreSQL, --store-flows) costs over sniff on the ~700 MB capture of bench-sniff (root, postgresql)
 bench-store:
 	GO=$(GO) bash bench/store-compare.sh
 

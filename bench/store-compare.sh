@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # store-compare.sh — what --store costs `tlsmap sniff` on a large capture.
 #
-# 1. Makes the ~450 MB capture of bench/sniff-compare.sh (its generator in
+# 1. Makes the ~700 MB capture of bench/sniff-compare.sh (its generator in
 #    a network namespace, recorded with tcpdump; CAPTURE_ONLY), or takes
 #    CAPTURE=FILE.
 # 2. Starts a PostgreSQL of its own (Debian's binaries, as the postgres
