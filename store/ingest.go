@@ -453,7 +453,9 @@ func (in *Ingest) Finish(ctx context.Context, state SourceState, content string)
 // with the same content hash (the same bytes were stored before, and are
 // now counted twice), or ok=false.
 func (in *Ingest) Duplicate(ctx context.Context) (src Source, ok bool, err error) {
-	if in.src.Content == "" {
+	// A file's content is unique among files (Begin), and a stream's
+	// fingerprint is never a file's: only streams are looked up.
+	if in.src.Content == "" || in.src.Kind.byContent() {
 		return Source{}, false, nil
 	}
 	src, err = in.s.sourceWhere(ctx, in.s.db, "content = ? AND id <> ? AND state = 'complete'", in.src.Content, in.src.ID)
