@@ -160,9 +160,10 @@ func firstSTARTTLS(p *Protocol) (Scheme, bool) {
 
 // spoke reports whether a dialogue's error still shows the server speaks
 // the protocol: it ended in the protocol's own terms (TLS not offered or
-// refused, the server busy).
+// refused, the server busy, the name asked for not served).
 func spoke(err error) bool {
-	return errors.Is(err, ErrNoSTARTTLS) || errors.Is(err, ErrSTARTTLSRefused) || errors.Is(err, ErrThrottled)
+	return errors.Is(err, ErrNoSTARTTLS) || errors.Is(err, ErrSTARTTLSRefused) || errors.Is(err, ErrThrottled) ||
+		errors.Is(err, ErrUnknownDomain)
 }
 
 // maxGreeting bounds what Detect reads of a greeting.

@@ -33,6 +33,12 @@ var (
 	// ErrUnexpectedReply: a well-formed reply that makes no sense at its
 	// stage.
 	ErrUnexpectedReply = errors.New("protocols: unexpected reply")
+	// ErrUnknownDomain: the server speaks the protocol but does not
+	// serve the name the dialogue gave it (XMPP's host-unknown stream
+	// error to the stream's to=): the dialogue needs the service's own
+	// domain (Options.Domain, --xmpp-domain). It matches
+	// ErrUnexpectedReply too.
+	ErrUnknownDomain error = &narrower{"protocols: the server does not serve the domain asked for", ErrUnexpectedReply}
 	// ErrMalformed: a reply that does not parse as the protocol.
 	ErrMalformed = errors.New("protocols: malformed reply")
 	// ErrLineTooLong: a reply longer than Options.MaxLine.

@@ -52,6 +52,26 @@ func TestDirChatRealServers(t *testing.T) {
 		{"prosody-c2s", prosody, "xmpp", "xmpp", "xmpps", "", xmpp},
 		{"prosody-s2s", prosody, "xmpp-server", "xmpp-server", "xmpps-server", "", xmpp},
 	}
+	// --starttls auto without the service domain: Prosody answers the
+	// stream with host-unknown, which is XMPP all the same — detected as
+	// xmpp, a dialogue error naming the condition, never a scan of an
+	// unknown application.
+	t.Run("prosody-auto-no-domain", func(t *testing.T) {
+		t.Parallel()
+		addr := prosody.Addr("xmpp")
+		target, err := scan.ParseTarget(addr, scan.TargetOptions{STARTTLS: scan.ProtoAuto})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
+			GreetingWait: 2 * time.Second, Dialer: &scan.NetDialer{Timeout: 10 * time.Second}})
+		if d := res.Detected; d == nil || d.Protocol != scan.Protocol("xmpp") || res.Status != scan.StatusDialogueError ||
+			!strings.Contains(res.Error.Reason, "host-unknown") || len(res.Versions) > 0 {
+			t.Errorf("status %s (%s), detected %+v, %d versions; want xmpp detected, a host-unknown dialogue error", res.Status, res.Error, res.Detected, len(res.Versions))
+		}
+	})
 	for _, sv := range servers {
 		t.Run(sv.name, func(t *testing.T) {
 			t.Parallel()

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlsmap/tlsmap/internal/mailserver"
 
@@ -304,5 +305,39 @@ func TestPolicyBehindLimiter(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestScanHintXMPPDomain: an XMPP server that does not serve the domain
+// its stream named (host-unknown) is a dialogue error, and the summary
+// hints at --xmpp-domain.
+func TestScanHintXMPPDomain(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 4096)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				_, _ = c.Write([]byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'>" +
+					"<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"))
+			}()
+		}
+	}()
+	code, stdout, stderr := gateRun(t, "scan", "--format", "jsonl", "xmpp://"+ln.Addr().String())
+	if code != scanExitIncomplete || !strings.Contains(stdout, `"status":"dialogue-error"`) ||
+		!strings.Contains(stderr, "hint: 1 XMPP server does not serve the domain") || !strings.Contains(stderr, "--xmpp-domain") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 }

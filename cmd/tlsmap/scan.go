@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tlsmap/tlsmap/output"
+	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/scan"
 	"github.com/tlsmap/tlsmap/scan/targets"
 	"github.com/tlsmap/tlsmap/store"
@@ -281,9 +282,13 @@ func runScan(e *env, args []string) int {
 		finished int
 		byStatus = map[scan.Status]int{}
 	)
+	unknownDomain := 0 // XMPP servers that do not serve the name they were given
 	emit := func(r *scan.Result) {
 		finished++
 		byStatus[r.Status]++
+		if r.Status == scan.StatusDialogueError && strings.Contains(r.Error.Reason, unknownDomainText) {
+			unknownDomain++
+		}
 		j := gate.Judge(r) // gate may be nil: the findings alone
 		if writeErr == nil {
 			writeErr = sw.Write(r, j.Findings)
@@ -405,9 +410,17 @@ func runScan(e *env, args []string) int {
 		if incomplete > 0 {
 			fmt.Fprintf(e.stderr, "tlsmap: %d of %d targets not ok (partial, unreachable, dialogue error or inconclusive)\n", incomplete, finished)
 		}
+		if unknownDomain > 0 {
+			fmt.Fprintf(e.stderr, "hint: %d XMPP %s not serve the domain the stream named (host-unknown): give the service's domain with --xmpp-domain DOMAIN\n",
+				unknownDomain, scanPlural(unknownDomain, "server does", "servers do"))
+		}
 	}
 	return code
 }
+
+// unknownDomainText is how a dialogue error's reason says that the server
+// does not serve the domain asked for (protocols.ErrUnknownDomain).
+var unknownDomainText = strings.TrimPrefix(protocols.ErrUnknownDomain.Error(), "protocols: ")
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {

@@ -312,8 +312,13 @@ func (d *dialogue) streamError(stage string, info *protocols.Dialogue) error {
 	if text = strings.TrimSpace(text); text != "" {
 		reply += ": " + text
 	}
-	if slices.Contains(throttling, condition) {
+	switch {
+	case slices.Contains(throttling, condition):
 		return d.fail(stage, reply, true, protocols.ErrThrottled)
+	case condition == "host-unknown" || condition == "host-gone":
+		// RFC 6120 §4.9.3.6, §4.9.3.5: the stream's to= names a domain
+		// the server does not (or no longer) serve.
+		return d.fail(stage, reply, false, protocols.ErrUnknownDomain)
 	}
 	return d.fail(stage, reply, false, protocols.ErrUnexpectedReply)
 }

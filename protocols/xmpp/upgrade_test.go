@@ -82,7 +82,7 @@ func TestUpgradeResponses(t *testing.T) {
 		{name: "no-declaration", p: Client, script: header[len("<?xml version='1.0'?>"):] + tlsFeature + proceed, attr: "optional"},
 		{name: "host-unknown", p: Client, script: header + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" +
 			"<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>This server does not serve 127.0.0.1</text></stream:error></stream:stream>",
-			err: protocols.ErrUnexpectedReply, stage: protocols.StageCapability, reply: "stream error host-unknown: This server does not serve 127.0.0.1"},
+			err: protocols.ErrUnknownDomain, stage: protocols.StageCapability, reply: "stream error host-unknown: This server does not serve 127.0.0.1"},
 		{name: "system-shutdown-at-starttls", p: Client, script: header + tlsFeature + "<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
 			err: protocols.ErrThrottled, stage: protocols.StageSTARTTLS, reply: "stream error system-shutdown"},
 		{name: "server-stream-to-a-client", p: Client, script: serverHeader + tlsFeature, err: protocols.ErrUnexpectedReply, stage: protocols.StageGreeting},
