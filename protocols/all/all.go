@@ -14,6 +14,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/postgres"
 	"github.com/tlsmap/tlsmap/protocols/rdp"
+	"github.com/tlsmap/tlsmap/protocols/sieve"
 	"github.com/tlsmap/tlsmap/protocols/smtp"
 	"github.com/tlsmap/tlsmap/protocols/socks"
 	"github.com/tlsmap/tlsmap/protocols/xmpp"
@@ -32,6 +33,7 @@ func init() {
 		postgres.Protocol,
 		mysql.Protocol,
 		rdp.Protocol,
+		sieve.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,
