@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"time"
 
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/internal/plaintext"
@@ -40,10 +42,15 @@ func Upgrade(ctx context.Context, conn net.Conn, opts protocols.Options) (*proto
 	return plaintext.Run(ctx, conn, Name, protocols.StageSTARTTLS, opts, func(s *plaintext.Session) (*protocols.Dialogue, error) {
 		info := &protocols.Dialogue{Protocol: Name}
 		if opts.Probe && opts.Dial != nil {
-			// Within the session's own deadline, set a moment ago.
-			pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			// Within the session's own deadline. A probe that used it
+			// up leaves the dialogue timed out, whether or not the
+			// runtime's timer on conn has fired yet.
+			pctx, cancel := context.WithDeadline(ctx, s.Deadline())
 			info.Set(AttrStandardSecurity, probeStandardSecurity(pctx, opts))
 			cancel()
+			if !time.Now().Before(s.Deadline()) {
+				return info, fail("", s.IOError(os.ErrDeadlineExceeded))
+			}
 		}
 		return info, negotiate(s, opts, info)
 	})

@@ -154,6 +154,10 @@ func (s *Session) Write(b []byte) error {
 	return err
 }
 
+// Deadline is the session's deadline: a side request made within the
+// dialogue (a probe on a connection of its own) is bounded by it too.
+func (s *Session) Deadline() time.Time { return s.deadline }
+
 // Conn is the session's connection, for a binary dialogue that reads its
 // messages whole (and never past them) instead of through R.
 func (s *Session) Conn() net.Conn { return s.conn }
