@@ -15,7 +15,8 @@
 #
 # Needs root (network namespace, tcpdump) and: ip, tcpdump, openssl, curl,
 # gnutls-cli, python3, go; for the directory, file-transfer and chat groups
-# the servers of internal/protoserver and their clients (ldapsearch). On
+# the servers of internal/protoserver and their clients (ldapsearch, psql,
+# the mariadb client). On
 # Debian/Ubuntu:
 #   apt-get install -y tcpdump gnutls-bin curl python3 openssl iproute2
 #   .ci/install-deps
@@ -115,6 +116,15 @@ def parse(kind, text):
         c = re.search(r"^cipher: (\S+)$", text, re.M)
         if v and c:
             return norm_version(v.group(1)), openssl_code(c.group(1)), c.group(1), v.group(0) + " / " + c.group(0)
+    elif kind == "psql":
+        m = re.search(r"^SSL connection \(protocol: (\S+), cipher: ([^,]+),", text, re.M)
+        if m:
+            return norm_version(m.group(1)), openssl_code(m.group(2)), m.group(2), m.group(0)
+    elif kind == "mariadb":
+        v = re.search(r"^Ssl_version\t(\S+)$", text, re.M)
+        c = re.search(r"^Ssl_cipher\t(\S+)$", text, re.M)
+        if v and c:
+            return norm_version(v.group(1)), openssl_code(c.group(1)), c.group(1), v.group(0).replace("\t", " ") + " / " + c.group(0).replace("\t", " ")
     elif kind.startswith("pinned:"):
         # A client that prints no TLS parameters (ldapsearch), pinned to
         # one version and one suite: its success names them.
@@ -126,8 +136,63 @@ def parse(kind, text):
 
 def record(name, client, server, protocol, sni, outfile, kind):
     version, code, cname, evidence = parse(kind, open(outfile, errors="replace").read())
-    print(json.dumps({"client_tool": client, "server": server, "protocol": protocol, "sni": sni,
-                      "version": version, "cipher": code, "cipher_name": cname, "evidence": evidence}))
+    rec = {"client_tool": client, "server": server, "protocol": protocol, "sni": sni,
+           "version": version, "cipher": code, "cipher_name": cname, "evidence": evidence}
+    print(json.dumps(rec))
+
+def rdp_relay(lhost, lport, rhost, rport):
+    # [MS-RDPBCGR] 2.2.1.1: TPKT, X.224 Connection Request, RDP_NEG_REQ
+    # asking for PROTOCOL_SSL (1).
+    cr = bytes([3, 0, 0, 19, 14, 0xE0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0])
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((lhost, int(lport)))
+    srv.listen(8)
+    import threading
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    def serve(c):
+        try:
+            r = socket.create_connection((rhost, int(rport)), timeout=5)
+            r.sendall(cr)
+            hdr = b""
+            while len(hdr) < 4:
+                d = r.recv(4 - len(hdr))
+                if not d:
+                    raise OSError("xrdp closed before the Connection Confirm")
+                hdr += d
+            n = int.from_bytes(hdr[2:4], "big") - 4
+            body = b""
+            while len(body) < n:
+                d = r.recv(n - len(body))
+                if not d:
+                    raise OSError("xrdp closed in the Connection Confirm")
+                body += d
+            # X.224 CC (0xD0) with RDP_NEG_RSP (2) selecting PROTOCOL_SSL (1).
+            if body[1] & 0xF0 != 0xD0 or len(body) < 15 or body[7] != 2 or body[11] != 1:
+                raise OSError("no TLS in the Connection Confirm: " + body.hex())
+            r.settimeout(None)
+        except OSError as e:
+            print("rdp-relay:", e, file=sys.stderr, flush=True)
+            c.close()
+            return
+        threading.Thread(target=pipe, args=(c, r), daemon=True).start()
+        threading.Thread(target=pipe, args=(r, c), daemon=True).start()
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 def tool_versions():
     def first(cmd):
@@ -163,7 +228,7 @@ def client(host, port, sni, version):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args)}[cmd]()
+    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args), "rdp-relay": lambda: rdp_relay(*args)}[cmd]()
 PY
 }
 
@@ -355,7 +420,7 @@ fi
 # internal/protoserver's servers (slapd, vsftpd, Prosody …) on their well-known
 # ports in the namespace, started by bench/protoserve, which prints their
 # URLs.
-if want ldap || want ftp || want xmpp; then
+if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
 	# Direct TLS to Prosody picks the domain by SNI: the capture's names for
 	# it are domains of its own.
@@ -461,6 +526,90 @@ if want xmpp; then
 		truth xmpp "openssl s_client $v (direct TLS)" "127.0.0.1:$port" "$proto" "$sni" "$work/o.out" s_client
 	done
 	capture_stop xmpp
+fi
+
+# ---- PostgreSQL (SSLRequest on 5432) --------------------------------------------
+# psql prints the negotiated protocol and cipher (\conninfo). libpq takes its
+# SNI from the host name. OpenSSL's default security level forbids TLS 1.0/1.1
+# with SHA-1 signatures in libpq, which has no cipher option: a configuration
+# file of the client's own lowers it.
+if want postgres || want mysql; then
+	cat >"$work/openssl-seclevel0.cnf" <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+CipherString = ALL:@SECLEVEL=0
+MinProtocol = TLSv1
+CNF
+fi
+if want postgres; then
+	capture_start postgres
+	pg_psql() { # pg_psql VERSION
+		local sni=pg-tls${1/./}.psql.test
+		host_add "$sni"
+		inns env OPENSSL_CONF="$work/openssl-seclevel0.cnf" PGCONNECT_TIMEOUT=5 psql -X \
+			"host=$sni port=5432 user=postgres dbname=postgres sslmode=require ssl_min_protocol_version=TLSv$1 ssl_max_protocol_version=TLSv$1" \
+			-c '\conninfo' >"$work/p.out" 2>&1 || true
+		truth postgres "psql sslmode=require ssl_min/max_protocol_version=TLSv$1" 127.0.0.1:5432 postgres "$sni" "$work/p.out" psql
+	}
+	pg_psql 1
+	pg_psql 1.1
+	pg_psql 1.2
+	pg_psql 1.3
+	sni=pg-tls1.openssl.test
+	inns openssl s_client -connect 127.0.0.1:5432 -starttls postgres -tls1 -cipher 'AES128-SHA:@SECLEVEL=0' -servername "$sni" \
+		</dev/null >"$work/o.out" 2>&1 || true
+	truth postgres "openssl s_client -starttls postgres -tls1 -cipher AES128-SHA" 127.0.0.1:5432 postgres "$sni" "$work/o.out" s_client
+	capture_stop postgres
+fi
+
+# ---- MySQL protocol (MariaDB: the SSL request after the greeting, 3306) ---------
+# The mariadb client sends no SNI: the truth lists its connections with an
+# empty SNI in the order they were made, one at a time, and the test takes
+# the capture's flows without SNI in the order they began. It prints the
+# session's Ssl_version and Ssl_cipher.
+if want mysql; then
+	capture_start mysql
+	my_client() { # my_client VERSION
+		inns env OPENSSL_CONF="$work/openssl-seclevel0.cnf" mariadb --no-defaults -h 127.0.0.1 -P 3306 -u root \
+			--ssl --ssl-verify-server-cert=0 --tls-version="TLSv$1" --connect-timeout=5 -B -N \
+			-e "SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')" \
+			>"$work/m.out" 2>&1 || true
+		truth mysql "mariadb --ssl --tls-version=TLSv$1" 127.0.0.1:3306 mysql "" "$work/m.out" mariadb
+	}
+	my_client 1.0
+	my_client 1.1
+	my_client 1.2
+	my_client 1.3
+	for v in -tls1 -tls1_2; do
+		sni=mysql${v//_/}.openssl.test
+		inns openssl s_client -connect 127.0.0.1:3306 -starttls mysql "$v" -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth mysql "openssl s_client -starttls mysql $v" 127.0.0.1:3306 mysql "$sni" "$work/o.out" s_client
+	done
+	capture_stop mysql
+fi
+
+# ---- RDP (xrdp: X.224 Connection Request for PROTOCOL_SSL, then TLS, 3389) ------
+# xfreerdp does not run without a display. openssl s_client speaks TLS after
+# a preamble it cannot send itself: a relay (helper.py rdp-relay) sends the
+# X.224 Connection Request, reads the Connection Confirm, then passes bytes
+# both ways between s_client and xrdp. Only the relay's leg to 3389 is
+# recorded.
+if want rdp; then
+	start_bg "$work/rdp-relay.log" python3 "$work/helper.py" rdp-relay 127.0.0.1 13389 127.0.0.1 3389
+	wait_port 13389
+	capture_start rdp 'tcp port 3389'
+	for v in -tls1 -tls1_1 -tls1_2 -tls1_3; do
+		sni=rdp${v//_/}.openssl.test
+		inns openssl s_client -connect 127.0.0.1:13389 "$v" -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth rdp "openssl s_client $v after the X.224 preamble (relay)" 127.0.0.1:3389 rdp "$sni" "$work/o.out" s_client
+	done
+	capture_stop rdp
 fi
 
 # ---- proxies: HTTP CONNECT (tinyproxy) and SOCKS4/4a/5 (dante) --------------------

@@ -1,5 +1,5 @@
 // Command protoserve starts the real servers of internal/protoserver
-// (slapd, vsftpd, Prosody …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
+// (slapd, vsftpd, Prosody, PostgreSQL, MariaDB, xrdp …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
 // once all accept connections, and stops them on SIGINT or SIGTERM. It is
 // how scripts/make-captures.sh and the protocol benchmarks get servers
 // outside a Go test. It needs root and sends nothing anywhere.
@@ -40,10 +40,19 @@ func run(wellKnown bool, xmppHosts []string) int {
 		}
 		return nil
 	}
+	port := func(p int) int {
+		if wellKnown {
+			return p
+		}
+		return 0
+	}
 	servers := []protoserver.Starter{
 		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636)}),
 		protoserver.Vsftpd(protoserver.VsftpdOptions{Ports: ports(21, 990)}),
 		protoserver.Prosody(protoserver.ProsodyOptions{Ports: ports(5222, 5269, 5223, 5270), Hosts: xmppHosts}),
+		protoserver.Postgres(protoserver.PostgresOptions{Port: port(5432)}),
+		protoserver.MariaDB(protoserver.MariaDBOptions{Port: port(3306)}),
+		protoserver.Xrdp(protoserver.XrdpOptions{Port: port(3389)}),
 	}
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {
