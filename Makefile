@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs bench-store bench-report
+.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs bench-store bench-report bench-protocols
 
 all: lint test build
 
@@ -79,6 +79,10 @@ bench-report:
 ## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:
 	GO=$(GO) BIN=$(BIN) bash bench/sweep.sh
+
+## bench-protocols: tlsmap scan vs sslscan --starttls-* vs testssl.sh -t … on every internal/protoserver server, in a namespace with only loopback (root)
+bench-protocols:
+	GO=$(GO) bash bench/protocols-compare.sh
 
 ## bench-mail: tlsmap scan vs sslscan vs testssl.sh -E on local postfix and dovecot (STARTTLS and implicit TLS; root)
 bench-mail:
