@@ -50,6 +50,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 cd "$here"
 CGO_ENABLED=0 $GO build -trimpath -o "$work/tlsmap" ./cmd/tlsmap
