@@ -11,6 +11,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/imap"
 	"github.com/tlsmap/tlsmap/protocols/ldap"
 	"github.com/tlsmap/tlsmap/protocols/mysql"
+	"github.com/tlsmap/tlsmap/protocols/nntp"
 	"github.com/tlsmap/tlsmap/protocols/pop3"
 	"github.com/tlsmap/tlsmap/protocols/postgres"
 	"github.com/tlsmap/tlsmap/protocols/rdp"
@@ -34,6 +35,7 @@ func init() {
 		mysql.Protocol,
 		rdp.Protocol,
 		sieve.Protocol,
+		nntp.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

@@ -50,6 +50,17 @@ func ftpLike(greeting string) fakemail.Handler {
 	}
 }
 
+// nntpLike greets as INN's nnrpd does and answers anything with 500;
+// Detect needs its greeting only.
+func nntpLike(c *fakemail.Conn) {
+	_ = c.Send("200 news.example InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n")
+	for {
+		if _, err := c.Line(); err != nil || c.Send("500 What?\r\n") != nil {
+			return
+		}
+	}
+}
+
 // silent accepts and says nothing until the client does; then answers
 // the PostgreSQL SSLRequest with S.
 func silentPostgres(c *fakemail.Conn) {
@@ -82,6 +93,13 @@ func TestDetect(t *testing.T) {
 		{"ftp-named", ftpLike("220 (vsFTPd 3.0.3)\r\n"), 0, "ftp", `greeting "220 (vsFTPd 3.0.3)" (named in it; smtp fit too)`, 1},
 		{"ftp-by-port", ftpLike("220 Service ready\r\n"), 21, "ftp", `greeting "220 Service ready" (its port; smtp fit too)`, 1},
 		{"ftp-by-dialogue", ftpLike("220 Service ready\r\n"), 0, "ftp", `greeting "220 Service ready" (fits smtp, ftp; the ftp dialogue answered)`, 3},
+		// NNTP greets with 200 or 201, never SMTP's or FTP's 220: one
+		// candidate, whatever the wording.
+		{"nntp", nntpLike, 0, "nntp", `greeting "200 news.example InterNetNews NNRP server INN 2.7.1 ready (posting ok)"`, 1},
+		{"nntp-posting-prohibited", func(c *fakemail.Conn) {
+			_ = c.Send("201 leafnode ready\r\n")
+			_, _ = c.Line()
+		}, 0, "nntp", `greeting "201 leafnode ready"`, 1},
 		{"mysql", func(c *fakemail.Conn) {
 			_ = c.Send("\x4a\x00\x00\x00\x0a8.0.36\x00\x01\x00\x00\x00abcdefgh\x00\xff\xff\x2d\x02\x00\xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00caching_sha2_password\x00")
 			_, _ = c.Reader().ReadByte()

@@ -129,7 +129,7 @@ func parseReplies(s2c []byte) (replies []wireReply, ok bool) {
 			break
 		}
 		code, more, _, good := parseReplyLine(string(line))
-		if !good {
+		if !good || pos == 0 && !greetingCode(code) {
 			if pos == 0 {
 				return nil, false
 			}
@@ -148,9 +148,19 @@ func parseReplies(s2c []byte) (replies []wireReply, ok bool) {
 	return replies, true
 }
 
-// partialReplyShape checks the start of an incomplete first line.
+// greetingCode reports whether code can open an SMTP session: 220, or
+// a refusal (RFC 5321 §3.1 and §4.2.2: 554, 421; RFC 7504 §3: 521), 4yz
+// or 5yz. A 2yz other than 220 is another protocol's greeting (NNTP's
+// 200 and 201).
+func greetingCode(code int) bool { return code == 220 || code/100 == 4 || code/100 == 5 }
+
+// partialReplyShape checks the start of an incomplete first line: a
+// greeting code (greetingCode) so far.
 func partialReplyShape(b []byte) bool {
 	if len(b) > maxWireLine {
+		return false
+	}
+	if len(b) >= 2 && b[0] == '2' && (b[1] != '2' || len(b) >= 3 && b[2] != '0') {
 		return false
 	}
 	for i := 0; i < len(b) && i < 4; i++ {

@@ -52,6 +52,9 @@ var recognizer = prototest.Recognizer{Protocol: Protocol, LineBased: true, Captu
 	{Name: "imap", C2S: "a1 CAPABILITY\r\n", S2C: "* OK IMAP4rev1 ready\r\n", State: protocols.NotThis},
 	{Name: "pop3", C2S: "CAPA\r\n", S2C: "+OK POP3 ready\r\n", State: protocols.NotThis},
 	{Name: "xmpp", C2S: "<?xml version='1.0'?><stream:stream to='x'>", S2C: "<?xml version='1.0'?>", State: protocols.NotThis},
+	{Name: "nntp", C2S: "CAPABILITIES\r\n", S2C: "200 news.example InterNetNews NNRP server INN 2.7.1 ready\r\n", State: protocols.NotThis},
+	{Name: "nntp-greeting-alone", S2C: "201 leafnode ready\r\n", State: protocols.NotThis},
+	{Name: "nntp-partial-greeting", S2C: "20", State: protocols.NotThis},
 	{Name: "binary-greeting", S2C: "\x00\x01\x02\x03", State: protocols.NotThis},
 }}
 
