@@ -18,10 +18,11 @@ import (
 // TestDirChatRealServers scans the real directory, file-transfer and chat
 // servers of internal/protoserver — OpenLDAP's slapd (ldap StartTLS,
 // ldaps), vsftpd (ftp AUTH TLS, ftps), Prosody (xmpp and xmpp-server
-// STARTTLS, xmpps and xmpps-server direct TLS) — each configured for TLS 1.0–1.3
+// STARTTLS, xmpps and xmpps-server direct TLS), Dovecot's managesieved
+// (sieve STARTTLS) — each configured for TLS 1.0–1.3
 // with a wide suite list, through the registered dialogues, and requires
 // exactly what openssl s_client alone finds (realserver.OpenSSLTruth with
-// -starttls ldap|ftp|xmpp|xmpp-server …, one suite per connection): the same (version,
+// -starttls ldap|ftp|xmpp|xmpp-server|sieve …, one suite per connection): the same (version,
 // suite) pairs, the same verdict on server preference, the server's order
 // where it enforces one. It also checks the dialogue kept in the Result.
 //
@@ -37,6 +38,7 @@ func TestDirChatRealServers(t *testing.T) {
 	slapd := protoserver.SlapdT(t, protoserver.SlapdOptions{})
 	vsftpd := protoserver.VsftpdT(t, protoserver.VsftpdOptions{})
 	prosody := protoserver.ProsodyT(t, protoserver.ProsodyOptions{})
+	managesieved := protoserver.ManageSieveT(t, protoserver.ManageSieveOptions{})
 	xmpp := protocols.Options{Domain: protoserver.ProsodyDomain}
 	servers := []struct {
 		name     string
@@ -51,6 +53,7 @@ func TestDirChatRealServers(t *testing.T) {
 		{"vsftpd", vsftpd, "ftp", "ftp", "ftps", "vsftpd", protocols.Options{}},
 		{"prosody-c2s", prosody, "xmpp", "xmpp", "xmpps", "", xmpp},
 		{"prosody-s2s", prosody, "xmpp-server", "xmpp-server", "xmpps-server", "", xmpp},
+		{"managesieved", managesieved, "sieve", "sieve", "", "Dovecot", protocols.Options{}},
 	}
 	// --starttls auto without the service domain: Prosody answers the
 	// stream with host-unknown, which is XMPP all the same — detected as

@@ -104,6 +104,12 @@ func TestDetect(t *testing.T) {
 			_ = c.Send("\x4a\x00\x00\x00\x0a8.0.36\x00\x01\x00\x00\x00abcdefgh\x00\xff\xff\x2d\x02\x00\xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00caching_sha2_password\x00")
 			_, _ = c.Reader().ReadByte()
 		}, 0, "mysql", `greeting "J\x00\x00\x00\n8.0.36`, 1},
+		// ManageSieve opens with its capability list (RFC 5804 §1.7), as
+		// Dovecot's managesieved does; on a port no protocol has.
+		{"sieve", func(c *fakemail.Conn) {
+			_ = c.Send("\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n\"SASL\" \"PLAIN\"\r\n\"STARTTLS\"\r\n\"VERSION\" \"1.0\"\r\nOK \"ready.\"\r\n")
+			_, _ = c.Reader().ReadByte()
+		}, 0, "sieve", `greeting "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\""`, 1},
 		{"silent-postgres-port", silentPostgres, 5432, "postgres", "the server is silent; the postgres dialogue of port 5432 answered", 2},
 		{"silent-implicit-port", func(c *fakemail.Conn) { _, _ = c.Reader().ReadByte() }, 993, "imaps", "the server is silent: TLS from the first byte, imaps by port 993", 1},
 		{"silent-postgres-other-port", silentPostgres, 0, "postgres", "the server is silent; the postgres dialogue answered (port 40000 is no protocol's); ldap, xmpp, xmpp-server did not", 5},
