@@ -53,6 +53,7 @@ func run(wellKnown bool, xmppHosts []string) int {
 		protoserver.Postgres(protoserver.PostgresOptions{Port: port(5432)}),
 		protoserver.MariaDB(protoserver.MariaDBOptions{Port: port(3306)}),
 		protoserver.Xrdp(protoserver.XrdpOptions{Port: port(3389)}),
+		protoserver.ManageSieve(protoserver.ManageSieveOptions{Port: port(4190)}),
 	}
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {
