@@ -417,10 +417,10 @@ capture_stop starttls
 fi
 
 # ---- directory, file transfer, chat ---------------------------------------------
-# internal/protoserver's servers (slapd, vsftpd, Prosody …) on their well-known
+# internal/protoserver's servers (slapd, vsftpd, Prosody, managesieved …) on their well-known
 # ports in the namespace, started by bench/protoserve, which prints their
 # URLs.
-if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp; then
+if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp || want sieve; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
 	# Direct TLS to Prosody picks the domain by SNI: the capture's names for
 	# it are domains of its own.
@@ -610,6 +610,28 @@ if want rdp; then
 		truth rdp "openssl s_client $v after the X.224 preamble (relay)" 127.0.0.1:3389 rdp "$sni" "$work/o.out" s_client
 	done
 	capture_stop rdp
+fi
+
+# ---- ManageSieve (Dovecot's managesieved: STARTTLS on 4190) ----------------------
+# s_client and gnutls-cli both speak ManageSieve's STARTTLS and print what
+# they negotiated.
+if want sieve; then
+	capture_start sieve
+	for v in -tls1 -tls1_2; do
+		sni=sieve${v//_/}.openssl.test
+		inns openssl s_client -connect 127.0.0.1:4190 -starttls sieve "$v" -cipher 'ALL:@SECLEVEL=0' -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth sieve "openssl s_client -starttls sieve $v" 127.0.0.1:4190 sieve "$sni" "$work/o.out" s_client
+	done
+	sni=sieve-tls13.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=sieve --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" --sni-hostname "$sni" -p 4190 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth sieve "gnutls-cli --starttls-proto=sieve --priority NORMAL:-VERS-ALL:+VERS-TLS1.3" 127.0.0.1:4190 sieve "$sni" "$work/g.out" gnutls
+	sni=sieve-tls11.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=sieve --priority "NORMAL:-VERS-ALL:+VERS-TLS1.1" --sni-hostname "$sni" -p 4190 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth sieve "gnutls-cli --starttls-proto=sieve --priority NORMAL:-VERS-ALL:+VERS-TLS1.1" 127.0.0.1:4190 sieve "$sni" "$work/g.out" gnutls
+	capture_stop sieve
 fi
 
 # ---- proxies: HTTP CONNECT (tinyproxy) and SOCKS4/4a/5 (dante) --------------------
