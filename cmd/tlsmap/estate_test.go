@@ -88,7 +88,19 @@ func TestScanEstatePorts(t *testing.T) {
 		}
 		close(lines)
 	}()
-	for len(served) < len(estatePorts) {
+	// It prints them in one go: once every estate port is in, a second
+	// without another line ends the reading.
+	all := func() bool {
+		for port := range estatePorts {
+			if _, ok := served[port]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	var settled <-chan time.Time
+read:
+	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -101,6 +113,11 @@ func TestScanEstatePorts(t *testing.T) {
 				t.Fatalf("protoserve printed %q", l)
 			}
 			served[port] = scheme
+			if all() {
+				settled = time.After(time.Second)
+			}
+		case <-settled:
+			break read
 		case <-ctx.Done():
 			t.Fatalf("protoserve did not start: %v\n%s", served, srvErr.String())
 		}
