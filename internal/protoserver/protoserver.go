@@ -1,6 +1,6 @@
 // Package protoserver starts the real servers of the directory, file
 // transfer and chat protocols — slapd (LDAP), vsftpd (FTP), Prosody
-// (XMPP) and InspIRCd (IRC) — on loopback high ports for tests,
+// (XMPP), InspIRCd (IRC) and INN's nnrpd (NNTP) — on loopback high ports for tests,
 // benchmarks and scripts/make-captures.sh, each with a configuration of its
 // own in a temporary directory, and stops them when asked.
 //
