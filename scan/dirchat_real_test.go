@@ -19,10 +19,11 @@ import (
 // servers of internal/protoserver — OpenLDAP's slapd (ldap StartTLS,
 // ldaps), vsftpd (ftp AUTH TLS, ftps), Prosody (xmpp and xmpp-server
 // STARTTLS, xmpps and xmpps-server direct TLS), Dovecot's managesieved
-// (sieve STARTTLS) — each configured for TLS 1.0–1.3
+// (sieve STARTTLS), INN's nnrpd (nntp STARTTLS, nntps) — each configured
+// for TLS 1.0–1.3
 // with a wide suite list, through the registered dialogues, and requires
 // exactly what openssl s_client alone finds (realserver.OpenSSLTruth with
-// -starttls ldap|ftp|xmpp|xmpp-server|sieve …, one suite per connection): the same (version,
+// -starttls ldap|ftp|xmpp|xmpp-server|sieve|nntp …, one suite per connection): the same (version,
 // suite) pairs, the same verdict on server preference, the server's order
 // where it enforces one. It also checks the dialogue kept in the Result.
 //
@@ -39,6 +40,7 @@ func TestDirChatRealServers(t *testing.T) {
 	vsftpd := protoserver.VsftpdT(t, protoserver.VsftpdOptions{})
 	prosody := protoserver.ProsodyT(t, protoserver.ProsodyOptions{})
 	managesieved := protoserver.ManageSieveT(t, protoserver.ManageSieveOptions{})
+	inn := protoserver.InnT(t, protoserver.InnOptions{})
 	xmpp := protocols.Options{Domain: protoserver.ProsodyDomain}
 	servers := []struct {
 		name     string
@@ -54,6 +56,7 @@ func TestDirChatRealServers(t *testing.T) {
 		{"prosody-c2s", prosody, "xmpp", "xmpp", "xmpps", "", xmpp},
 		{"prosody-s2s", prosody, "xmpp-server", "xmpp-server", "xmpps-server", "", xmpp},
 		{"managesieved", managesieved, "sieve", "sieve", "", "Dovecot", protocols.Options{}},
+		{"inn", inn, "nntp", "nntp", "nntps", "INN", protocols.Options{}},
 	}
 	// --starttls auto without the service domain: Prosody answers the
 	// stream with host-unknown, which is XMPP all the same — detected as
