@@ -226,9 +226,34 @@ def client(host, port, sni, version):
             print("version: " + s.version())
             print("cipher: " + s.cipher()[0])
 
+def nntp_client(host, port, version, form):
+    # Python's own news client (nntplib): STARTTLS (RFC 4642) after the
+    # greeting and CAPABILITIES, or NNTPS from the first byte; the SNI is
+    # the host name, which the namespace's hosts file maps to 127.0.0.1.
+    import warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import nntplib
+    v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+         "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = v
+    ctx.maximum_version = v
+    if form == "starttls":
+        n = nntplib.NNTP(host, int(port), readermode=False, timeout=5)
+        n.starttls(ctx)
+    else:
+        n = nntplib.NNTP_SSL(host, int(port), ssl_context=ctx, readermode=False, timeout=5)
+    print("version: " + n.sock.version())
+    print("cipher: " + n.sock.cipher()[0])
+    n.quit()
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args), "rdp-relay": lambda: rdp_relay(*args)}[cmd]()
+    {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args), "rdp-relay": lambda: rdp_relay(*args),
+     "nntp-client": lambda: nntp_client(*args)}[cmd]()
 PY
 }
 
@@ -417,10 +442,10 @@ capture_stop starttls
 fi
 
 # ---- directory, file transfer, chat ---------------------------------------------
-# internal/protoserver's servers (slapd, vsftpd, Prosody, managesieved …) on their well-known
+# internal/protoserver's servers (slapd, vsftpd, Prosody, managesieved, INN …) on their well-known
 # ports in the namespace, started by bench/protoserve, which prints their
 # URLs.
-if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp || want sieve; then
+if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp || want sieve || want nntp; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
 	# Direct TLS to Prosody picks the domain by SNI: the capture's names for
 	# it are domains of its own.
@@ -495,6 +520,39 @@ if want ftp; then
 		</dev/null >"$work/o.out" 2>&1 || true
 	truth ftp "openssl s_client -starttls ftp -tls1_1 -cipher AES256-SHA" 127.0.0.1:21 ftp "$sni" "$work/o.out" s_client
 	capture_stop ftp
+fi
+
+# ---- NNTP (INN's nnrpd: STARTTLS on 119, NNTPS on 563) ---------------------------
+if want nntp; then
+	capture_start nntp
+	nntp_sclient() { # nntp_sclient PORT VERSIONFLAG [CIPHER]
+		local sni=nntp-${2#-}.openssl.test starttls=(-starttls nntp)
+		[ "$1" = 563 ] && sni=nntps-${2#-}.openssl.test starttls=()
+		sni=${sni//_/}
+		inns openssl s_client -connect "127.0.0.1:$1" "${starttls[@]}" "$2" -cipher "${3:-ALL}:@SECLEVEL=0" -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth nntp "openssl s_client ${starttls[*]} $2${3:+ -cipher $3}" "127.0.0.1:$1" nntp "$sni" "$work/o.out" s_client
+	}
+	nntp_sclient 119 -tls1
+	nntp_sclient 119 -tls1_1 AES128-SHA
+	nntp_sclient 119 -tls1_3
+	nntp_sclient 563 -tls1
+	nntp_sclient 563 -tls1_2
+	sni=nntp-tls12.gnutls.test
+	inns gnutls-cli --insecure --starttls-proto=nntp --priority "NORMAL:-VERS-ALL:+VERS-TLS1.2" --sni-hostname "$sni" -p 119 127.0.0.1 \
+		</dev/null >"$work/g.out" 2>&1 || true
+	truth nntp "gnutls-cli --starttls-proto=nntp --priority NORMAL:-VERS-ALL:+VERS-TLS1.2" 127.0.0.1:119 nntp "$sni" "$work/g.out" gnutls
+	# Python's nntplib, a news client of its own.
+	nntp_python() { # nntp_python PORT VERSION starttls|implicit
+		local sni=nntp-$3-tls${2/./}.nntplib.test
+		host_add "$sni"
+		inns python3 "$work/helper.py" nntp-client "$sni" "$1" "$2" "$3" >"$work/p.out" 2>&1 || true
+		truth nntp "python3 nntplib ($3) TLS $2" "127.0.0.1:$1" nntp "$sni" "$work/p.out" python
+	}
+	nntp_python 119 1.0 starttls
+	nntp_python 119 1.2 starttls
+	nntp_python 563 1.1 implicit
+	capture_stop nntp
 fi
 
 # ---- XMPP (Prosody: STARTTLS on 5222 and 5269, direct TLS on 5223 and 5270) -------
