@@ -58,6 +58,11 @@ func TestScanEstatePorts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	srv := exec.CommandContext(ctx, ipTool, "netns", "exec", ns, protoserve, "-well-known")
+	// The deferred cancel runs before the cleanup below: it too must let
+	// protoserve stop its servers (SIGINT; ip netns exec has exec'd it),
+	// not SIGKILL it and leave them running.
+	srv.Cancel = func() error { return srv.Process.Signal(os.Interrupt) }
+	srv.WaitDelay = 20 * time.Second
 	var srvErr bytes.Buffer
 	srv.Stderr = &srvErr
 	stdout, err := srv.StdoutPipe()
