@@ -249,12 +249,14 @@ func runSniff(e *env, args []string) int {
 	// and counters are the file's), and stored as it goes.
 	var ss *sniffStore
 	if o.store != "" {
-		if ss, err = openSniffStore(ctx, &o, fp, live, e.stderr); err != nil {
-			return e.fail(exitFail, err, storeHint)
-		}
+		ss = openSniffStore(&o, fp, live, e.stderr)
 		defer ss.close()
 		if live != nil {
 			if err := ss.beginLive(ctx, o.iface); err != nil {
+				var oe *storeOpenError
+				if errors.As(err, &oe) {
+					return e.fail(exitFail, err, storeHint)
+				}
 				return e.fail(exitFail, err, "")
 			}
 		} else {
@@ -353,6 +355,9 @@ func runSniff(e *env, args []string) int {
 		if errors.Is(runErr, sniff.ErrNotCapture) {
 			return e.fail(exitUsage, runErr, captureHint)
 		}
+		if oe := (*storeOpenError)(nil); errors.As(runErr, &oe) {
+			return e.fail(exitFail, runErr, storeHint)
+		}
 		return e.fail(exitFail, runErr, "")
 	}
 	if ss == nil {
@@ -448,8 +453,17 @@ func runStoredFiles(ctx context.Context, e *env, o *sniffFlags, ss *sniffStore, 
 		sn := sniff.New(cfg, handler)
 		mon.sn, mon.src, mon.files, mon.base = sn, files, files, base
 		mon.sns = append(mon.sns, sn)
-		runErr := sn.Run(ctx, mon)
+		// The source is begun in the background: a begin that fails
+		// stops the sniffer, and its error is the run's.
+		sctx, cancel := context.WithCancelCause(ctx)
+		ss.cancel = cancel
+		runErr := sn.Run(sctx, mon)
+		ss.cancel = nil
+		cancel(nil)
 		files.Close()
+		if runErr != nil && ctx.Err() == nil && context.Cause(sctx) != context.Canceled {
+			runErr = context.Cause(sctx)
+		}
 		if runErr != nil {
 			// Not stored: what the stop flushes out early.
 			ss.active = false

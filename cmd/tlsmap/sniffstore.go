@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +22,15 @@ const storeHint = "--store takes an SQLite file (created when missing) or a post
 // capture file (known by its content fingerprint, store.FileContent), per
 // stream or per live capture, each read by a sniffer of its own so that a
 // file's records and counters are its alone.
+//
+// A capture file's source is begun in the background (the store opened
+// the first time, its schema migrated, the file claimed) while its
+// sniffer already reads: the facts of the flows reported meanwhile are
+// held, in order, and stored once the source is in. A failed begin stops
+// the sniffer (cancel) and is the run's error.
 type sniffStore struct {
-	st      *store.Store
+	dsn     string
+	st      *store.Store // nil until the first begin is in
 	fp      sniff.Fingerprints
 	records bool // --store-flows
 	batch   int
@@ -40,20 +48,41 @@ type sniffStore struct {
 	spec   store.SourceSpec
 	facts  []store.Fact // a flow's facts, reused
 	err    error
+
+	// pending is the begin running in the background (nil: none); held
+	// are the facts reported since it started; cancel stops the sniffer
+	// reading the source when the begin fails.
+	pending chan beginResult
+	held    []store.Fact
+	cancel  context.CancelCauseFunc
 }
 
-func openSniffStore(ctx context.Context, o *sniffFlags, fp sniff.Fingerprints, live *sniff.LiveSource, stderr io.Writer) (*sniffStore, error) {
-	st, err := store.Open(ctx, o.store)
-	if err != nil {
-		return nil, err
-	}
-	ss := &sniffStore{st: st, fp: fp, records: o.storeFlows, batch: o.storeBatch, stderr: stderr, live: live}
+// beginResult is what a background begin gives: the store (opened by
+// the first one), and the source's ingest, or that the file was stored
+// before, or an error.
+type beginResult struct {
+	st      *store.Store
+	in      *store.Ingest
+	already *store.AlreadyStoredError
+	err     error
+	ctxDone bool // the begin ended because ctx did (an interruption)
+}
+
+// storeOpenError is a store that could not be opened: its hint is
+// storeHint.
+type storeOpenError struct{ err error }
+
+func (e *storeOpenError) Error() string { return e.err.Error() }
+func (e *storeOpenError) Unwrap() error { return e.err }
+
+func openSniffStore(o *sniffFlags, fp sniff.Fingerprints, live *sniff.LiveSource, stderr io.Writer) *sniffStore {
+	ss := &sniffStore{dsn: o.store, fp: fp, records: o.storeFlows, batch: o.storeBatch, stderr: stderr, live: live}
 	// What decides the records a capture yields, and their order: the
 	// same file read with other settings cannot go on where an
 	// interrupted run stopped.
 	ss.settings = fmt.Sprintf("sniff tlsmap=%s max-flows=%d idle-timeout=%s filter=%s flows=%t",
 		version, o.maxFlows, o.idleTimeout, filterString(&o.filter), o.storeFlows)
-	return ss, nil
+	return ss
 }
 
 func filterString(f *sniff.Filter) string {
@@ -73,55 +102,123 @@ func filterString(f *sniff.Filter) string {
 	return strings.Join(parts, ",")
 }
 
-func (ss *sniffStore) close() { ss.st.Close() }
+func (ss *sniffStore) close() {
+	if ss.pending != nil {
+		ss.poll(true)
+	}
+	if ss.st != nil {
+		ss.st.Close()
+	}
+}
 
 // beginFile starts storing the capture file name ("-": standard input,
 // fingerprinted as it is read: stdin is then to be read through
-// ss.stdin). A file stored before is read for the report but not stored
-// again.
+// ss.stdin), in the background (ss.poll takes the result). A file stored
+// before is read for the report but not stored again.
 func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
 	ss.spec = store.SourceSpec{Name: name, Settings: ss.settings, Tool: version}
 	ss.active = true
 	if name == "-" {
 		ss.spec.Kind = store.KindStream
 		ss.stream = &store.StreamContent{}
-		return ss.begin(ctx)
+	} else {
+		ss.spec.Kind = store.KindCapture
+		content, size, err := store.FileContent(name)
+		if err != nil {
+			return err
+		}
+		ss.spec.Content, ss.spec.Size = content, size
 	}
-	ss.spec.Kind = store.KindCapture
-	content, size, err := store.FileContent(name)
-	if err != nil {
-		return err
-	}
-	ss.spec.Content, ss.spec.Size = content, size
-	return ss.begin(ctx)
-}
-
-// begin starts the ingest of ss.spec.
-func (ss *sniffStore) begin(ctx context.Context) error {
-	name := ss.spec.Name
-	in, err := ss.st.Begin(ctx, ss.spec, store.IngestOptions{BatchRecords: ss.batch, Records: ss.records, Pipelined: true})
-	var already *store.AlreadyStoredError
-	if errors.As(err, &already) {
-		fmt.Fprintf(ss.stderr, "tlsmap: %s is in the store already (source %d, %d records): reported, not stored again\n",
-			name, already.Source.ID, already.Source.Records)
-		ss.active = false
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if n := in.Resumed(); n > 0 {
-		fmt.Fprintf(ss.stderr, "tlsmap: %s: an earlier run stored its first %d records; going on after them\n", name, n)
-	}
-	ss.in = in
+	pending := make(chan beginResult, 1)
+	ss.pending = pending
+	go func(st *store.Store, spec store.SourceSpec) {
+		pending <- ss.begin(ctx, st, spec)
+	}(ss.st, ss.spec)
 	return nil
 }
 
-// beginLive starts storing a live capture.
+// beginLive starts storing a live capture (at once: a live capture
+// runs for long).
 func (ss *sniffStore) beginLive(ctx context.Context, iface string) error {
 	ss.spec = store.SourceSpec{Kind: store.KindLive, Name: iface, Settings: ss.settings, Tool: version}
 	ss.active = true
-	return ss.begin(ctx)
+	ss.pending = make(chan beginResult, 1)
+	ss.pending <- ss.begin(ctx, ss.st, ss.spec)
+	ss.poll(true)
+	return ss.err
+}
+
+// begin opens the store when st is nil and begins the ingest of spec.
+// It touches nothing of ss but its settings: it runs beside the sniffer.
+func (ss *sniffStore) begin(ctx context.Context, st *store.Store, spec store.SourceSpec) beginResult {
+	r := beginResult{st: st}
+	if st == nil {
+		var err error
+		if r.st, err = store.Open(ctx, ss.dsn); err != nil {
+			r.err, r.ctxDone = &storeOpenError{err}, ctx.Err() != nil
+			return r
+		}
+	}
+	in, err := r.st.Begin(ctx, spec, store.IngestOptions{BatchRecords: ss.batch, Records: ss.records, Pipelined: true})
+	if errors.As(err, &r.already) {
+		return r
+	}
+	r.in, r.err, r.ctxDone = in, err, err != nil && ctx.Err() != nil
+	return r
+}
+
+// poll takes the background begin's result when it is in (wait: waits
+// for it), stores the facts held meanwhile, and reports a failure: it
+// stops the sniffer, and is the run's error. A begin cut by an
+// interruption stores nothing and is no error of its own.
+func (ss *sniffStore) poll(wait bool) {
+	var r beginResult
+	if wait {
+		r = <-ss.pending
+	} else {
+		select {
+		case r = <-ss.pending:
+		default:
+			return
+		}
+	}
+	ss.pending = nil
+	held := ss.held
+	ss.held = nil
+	if r.st != nil {
+		ss.st = r.st
+	}
+	switch {
+	case r.ctxDone:
+		ss.active = false
+		return
+	case r.err != nil:
+		ss.active = false
+		if ss.err == nil {
+			ss.err = r.err
+		}
+		if ss.cancel != nil {
+			ss.cancel(r.err)
+		}
+		return
+	case r.already != nil:
+		fmt.Fprintf(ss.stderr, "tlsmap: %s is in the store already (source %d, %d records): reported, not stored again\n",
+			ss.spec.Name, r.already.Source.ID, r.already.Source.Records)
+		ss.active = false
+		return
+	}
+	if n := r.in.Resumed(); n > 0 {
+		fmt.Fprintf(ss.stderr, "tlsmap: %s: an earlier run stored its first %d records; going on after them\n", ss.spec.Name, n)
+	}
+	ss.in = r.in
+	// The flows reported before the source was in, in their order (an
+	// interruption since then stopped only the later ones).
+	for i := range held {
+		if ss.err != nil {
+			break
+		}
+		ss.err = ss.in.Add(context.Background(), &held[i])
+	}
 }
 
 // stdin wraps standard input so that a stream's fingerprint is taken as
@@ -135,6 +232,9 @@ func (ss *sniffStore) stdin(r io.Reader) io.Reader {
 
 // flow stores one reported flow.
 func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
+	if ss.pending != nil {
+		ss.poll(false)
+	}
 	if !ss.active || ss.err != nil {
 		return
 	}
@@ -159,6 +259,13 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 
 // add stores one fact.
 func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
+	if ss.pending != nil {
+		// Held until the source is in: FlowFacts' slices are the flow's.
+		fact.Offered = slices.Clone(fact.Offered)
+		fact.OfferedCiphers = slices.Clone(fact.OfferedCiphers)
+		ss.held = append(ss.held, fact)
+		return
+	}
 	if ss.in == nil || ss.err != nil {
 		return
 	}
@@ -170,6 +277,9 @@ func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
 // st are its sniffer's counters. ctx may be done (interrupted): the last
 // commit gets a few seconds of its own.
 func (ss *sniffStore) finish(complete bool, st sniff.Stats) error {
+	if ss.pending != nil {
+		ss.poll(true)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	in := ss.in
