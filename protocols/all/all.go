@@ -9,6 +9,7 @@ import (
 	"github.com/tlsmap/tlsmap/protocols/httpconnect"
 	"github.com/tlsmap/tlsmap/protocols/https"
 	"github.com/tlsmap/tlsmap/protocols/imap"
+	"github.com/tlsmap/tlsmap/protocols/irc"
 	"github.com/tlsmap/tlsmap/protocols/ldap"
 	"github.com/tlsmap/tlsmap/protocols/mysql"
 	"github.com/tlsmap/tlsmap/protocols/nntp"
@@ -36,6 +37,7 @@ func init() {
 		rdp.Protocol,
 		sieve.Protocol,
 		nntp.Protocol,
+		irc.Protocol,
 		// Proxy tunnels (sniff only: Recognize, no scheme).
 		httpconnect.Protocol,
 		socks.Protocol5,

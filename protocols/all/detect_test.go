@@ -61,6 +61,19 @@ func nntpLike(c *fakemail.Conn) {
 	}
 }
 
+// ircLike greets as InspIRCd does, with a NOTICE before any word of the
+// client, and answers anything with 421; Detect needs its greeting only.
+func ircLike(greeting string) fakemail.Handler {
+	return func(c *fakemail.Conn) {
+		_ = c.Send(greeting)
+		for {
+			if _, err := c.Line(); err != nil || c.Send(":irc.example.net 421 * X :Unknown command\r\n") != nil {
+				return
+			}
+		}
+	}
+}
+
 // silent accepts and says nothing until the client does; then answers
 // the PostgreSQL SSLRequest with S.
 func silentPostgres(c *fakemail.Conn) {
@@ -100,6 +113,13 @@ func TestDetect(t *testing.T) {
 			_ = c.Send("201 leafnode ready\r\n")
 			_, _ = c.Line()
 		}, 0, "nntp", `greeting "201 leafnode ready"`, 1},
+		// IRC servers mostly greet at once with a NOTICE (irc.Protocol is
+		// server-first for this); no other recogniser takes a line
+		// starting with a prefix, nor RFC 1459's NOTICE AUTH.
+		{"irc", ircLike(":irc.example.net NOTICE * :*** Looking up your hostname...\r\n"), 0, "irc",
+			`greeting ":irc.example.net NOTICE * :*** Looking up your hostname..."`, 1},
+		{"irc-notice-auth", ircLike("NOTICE AUTH :*** Looking up your hostname\r\n"), 6667, "irc",
+			`greeting "NOTICE AUTH :*** Looking up your hostname"`, 1},
 		{"mysql", func(c *fakemail.Conn) {
 			_ = c.Send("\x4a\x00\x00\x00\x0a8.0.36\x00\x01\x00\x00\x00abcdefgh\x00\xff\xff\x2d\x02\x00\xff\xdf\x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00ijklmnopqrst\x00caching_sha2_password\x00")
 			_, _ = c.Reader().ReadByte()
