@@ -25,6 +25,12 @@ type Protocol struct {
 	// for a greeting of the server-first ones, and must try the
 	// client-first ones by sending.
 	ClientFirst bool
+	// QuietServer is true for a server-first protocol whose servers may
+	// also say nothing until the client speaks (IRC: a server that looks
+	// up no host name waits for the client's CAP or NICK), and whose
+	// Upgrade needs no greeting. Detect tries its dialogue on a silent
+	// server as it does the client-first ones'.
+	QuietServer bool
 
 	// Upgrade runs the plaintext dialogue on a fresh connection up to the
 	// first byte of the TLS handshake (needed when a scheme has Form

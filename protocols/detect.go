@@ -70,9 +70,10 @@ type Detection struct {
 //     one speaks it.
 //   - A silent server on a port of an implicit-TLS scheme is that scheme
 //     (ldaps on 636: TLS from the first byte). On the port of a
-//     client-first protocol's STARTTLS scheme (LDAP, PostgreSQL, RDP …)
+//     client-first protocol's STARTTLS scheme (LDAP, PostgreSQL, RDP …),
+//     or of one whose servers may wait for the client (QuietServer: IRC),
 //     it is tried with that protocol's dialogue (Try). On any other port
-//     every client-first protocol's dialogue is tried in turn, the first
+//     each of those protocols' dialogues is tried in turn, the first
 //     that answers winning; when none does, the server is taken for TLS
 //     from the first byte of an unknown application — which the
 //     Evidence says.
@@ -116,7 +117,7 @@ func Detect(ctx context.Context, dial func(context.Context) (net.Conn, error), o
 		return det, nil
 	}
 	// On the port of a client-first protocol, that one's dialogue.
-	if p, s, ok := ForPort(opts.Port); ok && p.ClientFirst && s.Form == STARTTLS && p.Upgrade != nil {
+	if p, s, ok := ForPort(opts.Port); ok && (p.ClientFirst || p.QuietServer) && s.Form == STARTTLS && p.Upgrade != nil {
 		det.Protocol, det.Scheme = p, s
 		if err := try(p, s); err != nil && !spoke(err) {
 			det.Evidence = fmt.Sprintf("the server is silent; the %s dialogue of port %d failed: %v", p.Name, opts.Port, err)
@@ -125,23 +126,29 @@ func Detect(ctx context.Context, dial func(context.Context) (net.Conn, error), o
 		det.Evidence = fmt.Sprintf("the server is silent; the %s dialogue of port %d answered", p.Name, opts.Port)
 		return det, nil
 	}
-	// On any other port, every client-first protocol's dialogue in turn;
-	// when none answers, TLS from the first byte by elimination.
+	// On any other port, every client-first (or QuietServer) protocol's
+	// dialogue in turn; when none answers, TLS from the first byte by
+	// elimination. The QuietServer ones go first: their dialogues are
+	// lines of text, which a server of another protocol refuses at once,
+	// where a binary request (LDAP's, PostgreSQL's) leaves a line-reading
+	// server waiting for the rest until the dialogue's timeout.
 	var tried []string
-	for _, p := range All() {
-		s, ok := firstSTARTTLS(p)
-		if !p.ClientFirst || p.Upgrade == nil || !ok {
-			continue
-		}
-		if err := try(p, s); err == nil || spoke(err) {
-			det.Protocol, det.Scheme = p, s
-			det.Evidence = fmt.Sprintf("the server is silent; the %s dialogue answered (port %d is no protocol's)", p.Name, opts.Port)
-			if len(tried) > 0 {
-				det.Evidence += "; " + strings.Join(tried, ", ") + " did not"
+	for _, quiet := range []bool{true, false} {
+		for _, p := range All() {
+			s, ok := firstSTARTTLS(p)
+			if p.QuietServer != quiet || !(p.ClientFirst || p.QuietServer) || p.Upgrade == nil || !ok {
+				continue
 			}
-			return det, nil
+			if err := try(p, s); err == nil || spoke(err) {
+				det.Protocol, det.Scheme = p, s
+				det.Evidence = fmt.Sprintf("the server is silent; the %s dialogue answered (port %d is no protocol's)", p.Name, opts.Port)
+				if len(tried) > 0 {
+					det.Evidence += "; " + strings.Join(tried, ", ") + " did not"
+				}
+				return det, nil
+			}
+			tried = append(tried, p.Name)
 		}
-		tried = append(tried, p.Name)
 	}
 	det.Evidence = fmt.Sprintf("the server is silent and port %d is no protocol's; no dialogue answered (%s): TLS from the first byte, application unknown",
 		opts.Port, strings.Join(tried, ", "))

@@ -74,11 +74,34 @@ func ircLike(greeting string) fakemail.Handler {
 	}
 }
 
+// silentIRC says nothing until the client does, as InspIRCd without host
+// name lookups: it lists the tls capability and accepts STARTTLS.
+func silentIRC(c *fakemail.Conn) {
+	for {
+		line, err := c.Line()
+		if err != nil {
+			return
+		}
+		reply := ":irc.example.net 421 * X :Unknown command\r\n"
+		switch {
+		case strings.HasPrefix(line, "CAP LS"):
+			reply = ":irc.example.net CAP * LS :multi-prefix tls\r\n"
+		case strings.HasPrefix(line, "STARTTLS"):
+			reply = ":irc.example.net 670 * :STARTTLS successful, go ahead with TLS handshake\r\n"
+		}
+		if c.Send(reply) != nil {
+			return
+		}
+	}
+}
+
 // silent accepts and says nothing until the client does; then answers
 // the PostgreSQL SSLRequest with S.
 func silentPostgres(c *fakemail.Conn) {
 	b := make([]byte, 8)
-	if _, err := io.ReadFull(c.Reader(), b); err == nil {
+	// Only an SSLRequest (length 8, code 80877103), as a real server: it
+	// refuses anything else (another protocol's request) at once.
+	if _, err := io.ReadFull(c.Reader(), b); err == nil && string(b) == "\x00\x00\x00\x08\x04\xd2\x16\x2f" {
 		c.Record("request")
 		if c.Send("S") == nil {
 			_ = c.ServeTLS()
@@ -132,11 +155,17 @@ func TestDetect(t *testing.T) {
 		}, 0, "sieve", `greeting "\"IMPLEMENTATION\" \"Dovecot Pigeonhole\""`, 1},
 		{"silent-postgres-port", silentPostgres, 5432, "postgres", "the server is silent; the postgres dialogue of port 5432 answered", 2},
 		{"silent-implicit-port", func(c *fakemail.Conn) { _, _ = c.Reader().ReadByte() }, 993, "imaps", "the server is silent: TLS from the first byte, imaps by port 993", 1},
-		{"silent-postgres-other-port", silentPostgres, 0, "postgres", "the server is silent; the postgres dialogue answered (port 40000 is no protocol's); ldap, xmpp, xmpp-server did not", 5},
+		{"silent-postgres-other-port", silentPostgres, 0, "postgres", "the server is silent; the postgres dialogue answered (port 40000 is no protocol's); irc, ldap, xmpp, xmpp-server did not", 6},
+		// An IRC server that waits for the client (InspIRCd without host
+		// name lookups): tried with the IRC dialogue (QuietServer), on its
+		// port, and first of all on a port no protocol has.
+		{"silent-irc-port", silentIRC, 6667, "irc", "the server is silent; the irc dialogue of port 6667 answered", 2},
+		{"silent-irc-other-port", silentIRC, 0, "irc", "the server is silent; the irc dialogue answered (port 40000 is no protocol's)", 2},
 		{"silent-unknown-port", func(c *fakemail.Conn) { _, _ = c.Reader().ReadByte() }, 0, "",
-			// Every client-first protocol registered (the toy of this
-			// package's tests included), in order.
-			"the server is silent and port 40000 is no protocol's; no dialogue answered (ldap, xmpp, xmpp-server, postgres, rdp", -1},
+			// Every QuietServer protocol, then every client-first one
+			// registered (the toy of this package's tests included), in
+			// order.
+			"the server is silent and port 40000 is no protocol's; no dialogue answered (irc, ldap, xmpp, xmpp-server, postgres, rdp", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -33,20 +33,21 @@ const Name = "irc"
 // Protocol is IRC's entry in the protocols registry: irc (STARTTLS, port
 // 6667) and ircs (implicit TLS, 6697; RFC 7194).
 //
-// ClientFirst is false: most servers (InspIRCd, UnrealIRCd, Solanum …)
-// greet at once with a NOTICE ("*** Looking up your hostname..."), and
-// Detect matches a greeting against the server-first protocols only, so
-// that --starttls auto names such a server from its first line. A server
-// that stays silent until the client speaks (ngIRCd) is not found by
-// Detect, which tries only client-first protocols on a silent port; the
-// scan of an irc:// target does not depend on it, since Upgrade speaks
-// first anyway.
+// ClientFirst is false: most servers (UnrealIRCd, Solanum, InspIRCd
+// with host name lookups …) greet at once with a NOTICE ("*** Looking up
+// your hostname..."), and Detect matches a greeting against the
+// server-first protocols only, so that --starttls auto names such a
+// server from its first line. QuietServer is true: a server that says
+// nothing until the client speaks (InspIRCd without host name lookups,
+// ngIRCd) is tried with Upgrade, which needs no greeting, on a silent
+// port.
 var Protocol = &protocols.Protocol{
 	Name: Name,
 	Schemes: []protocols.Scheme{
 		{Name: "irc", Port: 6667, Form: protocols.STARTTLS},  // IRCv3 tls extension
 		{Name: "ircs", Port: 6697, Form: protocols.Implicit}, // RFC 7194
 	},
+	QuietServer:  true,
 	Upgrade:      Upgrade,
 	Capabilities: Capabilities,
 	Recognize:    Recognize,
