@@ -19,11 +19,12 @@ import (
 // servers of internal/protoserver — OpenLDAP's slapd (ldap StartTLS,
 // ldaps), vsftpd (ftp AUTH TLS, ftps), Prosody (xmpp and xmpp-server
 // STARTTLS, xmpps and xmpps-server direct TLS), Dovecot's managesieved
-// (sieve STARTTLS), INN's nnrpd (nntp STARTTLS, nntps) — each configured
+// (sieve STARTTLS), INN's nnrpd (nntp STARTTLS, nntps), InspIRCd (irc
+// STARTTLS, ircs) — each configured
 // for TLS 1.0–1.3
 // with a wide suite list, through the registered dialogues, and requires
 // exactly what openssl s_client alone finds (realserver.OpenSSLTruth with
-// -starttls ldap|ftp|xmpp|xmpp-server|sieve|nntp …, one suite per connection): the same (version,
+// -starttls ldap|ftp|xmpp|xmpp-server|sieve|nntp|irc …, one suite per connection): the same (version,
 // suite) pairs, the same verdict on server preference, the server's order
 // where it enforces one. It also checks the dialogue kept in the Result.
 //
@@ -41,6 +42,7 @@ func TestDirChatRealServers(t *testing.T) {
 	prosody := protoserver.ProsodyT(t, protoserver.ProsodyOptions{})
 	managesieved := protoserver.ManageSieveT(t, protoserver.ManageSieveOptions{})
 	inn := protoserver.InnT(t, protoserver.InnOptions{})
+	inspircd := protoserver.InspIRCdT(t, protoserver.InspIRCdOptions{})
 	xmpp := protocols.Options{Domain: protoserver.ProsodyDomain}
 	servers := []struct {
 		name     string
@@ -57,6 +59,7 @@ func TestDirChatRealServers(t *testing.T) {
 		{"prosody-s2s", prosody, "xmpp-server", "xmpp-server", "xmpps-server", "", xmpp},
 		{"managesieved", managesieved, "sieve", "sieve", "", "Dovecot", protocols.Options{}},
 		{"inn", inn, "nntp", "nntp", "nntps", "INN", protocols.Options{}},
+		{"inspircd", inspircd, "irc", "irc", "ircs", "InspIRCd", protocols.Options{}},
 	}
 	// --starttls auto without the service domain: Prosody answers the
 	// stream with host-unknown, which is XMPP all the same — detected as

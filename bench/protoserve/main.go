@@ -1,5 +1,5 @@
 // Command protoserve starts the real servers of internal/protoserver
-// (slapd, vsftpd, Prosody, PostgreSQL, MariaDB, xrdp, INN …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
+// (slapd, vsftpd, Prosody, PostgreSQL, MariaDB, xrdp, INN, InspIRCd …) on loopback, prints one URL a line ("ldap://127.0.0.1:389")
 // once all accept connections, and stops them on SIGINT or SIGTERM. It is
 // how scripts/make-captures.sh and the protocol benchmarks get servers
 // outside a Go test. It needs root and sends nothing anywhere.
@@ -55,6 +55,7 @@ func run(wellKnown bool, xmppHosts []string) int {
 		protoserver.Xrdp(protoserver.XrdpOptions{Port: port(3389)}),
 		protoserver.ManageSieve(protoserver.ManageSieveOptions{Port: port(4190)}),
 		protoserver.Inn(protoserver.InnOptions{Ports: ports(119, 563)}),
+		protoserver.InspIRCd(protoserver.InspIRCdOptions{Ports: ports(6667, 6697)}),
 	}
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {
