@@ -250,10 +250,56 @@ def nntp_client(host, port, version, form):
     print("cipher: " + n.sock.cipher()[0])
     n.quit()
 
+def irc_client(host, port, version, form):
+    # An IRC client of this script's own: CAP LS 302, STARTTLS once the
+    # server lists the tls capability (IRCv3), the handshake after its 670
+    # (RPL_STARTTLS); or TLS from the first byte (ircs). The SNI is the
+    # host name, which the namespace's hosts file maps to 127.0.0.1.
+    v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+         "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = v
+    ctx.maximum_version = v
+    raw = socket.create_connection((host, int(port)), timeout=5)
+    if form == "starttls":
+        def line():
+            b = b""
+            while not b.endswith(b"\n"):
+                c = raw.recv(1)  # a byte at a time: nothing past 670 is read
+                if not c:
+                    raise SystemExit("irc: closed: " + repr(b))
+                b += c
+            return b.decode("utf-8", "replace").rstrip("\r\n")
+        raw.sendall(b"CAP LS 302\r\n")
+        caps = []
+        while True:
+            words = line().split(" ")
+            if len(words) > 3 and words[1] == "CAP" and words[3] == "LS":
+                more = words[4] == "*"
+                caps += " ".join(words[5 if more else 4:]).lstrip(":").split()
+                if not more:
+                    break
+        if "tls" not in caps:
+            raise SystemExit("irc: no tls capability: %r" % caps)
+        raw.sendall(b"STARTTLS\r\n")
+        while True:
+            words = line().split(" ")
+            if len(words) > 1 and words[1] == "670":
+                break
+            if len(words) > 1 and words[1] in ("691", "421", "451"):
+                raise SystemExit("irc: STARTTLS refused: " + " ".join(words))
+    with ctx.wrap_socket(raw, server_hostname=host) as s:
+        print("version: " + s.version())
+        print("cipher: " + s.cipher()[0])
+        s.sendall(b"QUIT\r\n")
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"record": lambda: record(*args), "truth": lambda: truth(*args), "client": lambda: client(*args), "rdp-relay": lambda: rdp_relay(*args),
-     "nntp-client": lambda: nntp_client(*args)}[cmd]()
+     "nntp-client": lambda: nntp_client(*args), "irc-client": lambda: irc_client(*args)}[cmd]()
 PY
 }
 
@@ -264,7 +310,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$work" "/etc/netns/$ns"
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+	rm -rf "/etc/netns/$ns"
 }
 trap cleanup EXIT
 
@@ -445,7 +492,7 @@ fi
 # internal/protoserver's servers (slapd, vsftpd, Prosody, managesieved, INN …) on their well-known
 # ports in the namespace, started by bench/protoserve, which prints their
 # URLs.
-if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp || want sieve || want nntp; then
+if want ldap || want ftp || want xmpp || want postgres || want mysql || want rdp || want sieve || want nntp || want irc; then
 	(cd "$here" && go build -o "$work/protoserve" ./bench/protoserve) || die "cannot build bench/protoserve"
 	# Direct TLS to Prosody picks the domain by SNI: the capture's names for
 	# it are domains of its own.
@@ -553,6 +600,38 @@ if want nntp; then
 	nntp_python 119 1.2 starttls
 	nntp_python 563 1.1 implicit
 	capture_stop nntp
+fi
+
+# ---- IRC (InspIRCd: STARTTLS on 6667, IRCv3's tls capability; ircs on 6697) ------
+if want irc; then
+	capture_start irc
+	irc_sclient() { # irc_sclient PORT VERSIONFLAG [CIPHER]
+		# GnuTLS refuses a server name with an underscore (not a host
+		# name): -tls1_1 is named tls11.
+		local v=${2#-} starttls=(-starttls irc)
+		v=${v//_/}
+		local sni=irc-$v.openssl.test
+		[ "$1" = 6697 ] && sni=ircs-$v.openssl.test starttls=()
+		inns openssl s_client -connect "127.0.0.1:$1" "${starttls[@]}" "$2" -cipher "${3:-ALL}:@SECLEVEL=0" -servername "$sni" \
+			</dev/null >"$work/o.out" 2>&1 || true
+		truth irc "openssl s_client ${starttls[*]} $2${3:+ -cipher $3}" "127.0.0.1:$1" irc "$sni" "$work/o.out" s_client
+	}
+	irc_sclient 6667 -tls1
+	irc_sclient 6667 -tls1_1 AES128-SHA
+	irc_sclient 6667 -tls1_3
+	irc_sclient 6697 -tls1
+	irc_sclient 6697 -tls1_2
+	# The script's own IRC client (Python's ssl): CAP LS, STARTTLS, 670.
+	irc_python() { # irc_python PORT VERSION starttls|implicit
+		local sni=irc-$3-tls${2/./}.python.test
+		host_add "$sni"
+		inns python3 "$work/helper.py" irc-client "$sni" "$1" "$2" "$3" >"$work/p.out" 2>&1 || true
+		truth irc "python3 IRC client ($3) TLS $2" "127.0.0.1:$1" irc "$sni" "$work/p.out" python
+	}
+	irc_python 6667 1.0 starttls
+	irc_python 6667 1.2 starttls
+	irc_python 6697 1.1 implicit
+	capture_stop irc
 fi
 
 # ---- XMPP (Prosody: STARTTLS on 5222 and 5269, direct TLS on 5223 and 5270) -------
