@@ -25,6 +25,7 @@ var estatePorts = map[int]string{
 	389: "ldap", 636: "ldaps", 21: "ftp", 990: "ftps",
 	5222: "xmpp", 5269: "xmpp-server", 5223: "xmpps", 5270: "xmpps-server",
 	5432: "postgres", 3306: "mysql", 3389: "rdp", 4190: "sieve", 119: "nntp", 563: "nntps",
+	6667: "irc", 6697: "ircs",
 }
 
 // TestScanEstatePorts is `tlsmap scan -p PORTS 127.0.0.1` against the real
