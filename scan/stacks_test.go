@@ -28,6 +28,14 @@ import (
 // (list poisoning).
 const gnutlsPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+RSA-PSK:+ANON-DH:+ANON-ECDH:+SRP:+SRP-RSA:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL"
 
+// lighttpdGnuTLSPriority is gnutlsPriority without RSA-PSK and SRP, in
+// server order, for lighttpd's mod_gnutls (its "gnutls-override").
+// lighttpd sets no PSK, anonymous or SRP credentials, so GnuTLS leaves
+// those suites out rather than fail on them; and with RSA-PSK or SRP in
+// the priority GnuTLS 3.7 answers every TLS 1.3 hello
+// GNUTLS_E_NO_CIPHER_SUITES (gnutls-serv with gnutlsPriority too).
+const lighttpdGnuTLSPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+ANON-DH:+ANON-ECDH:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL:%SERVER_PRECEDENCE"
+
 // TestStackServers scans servers on TLS stacks other than OpenSSL and
 // requires exactly what the one-suite-per-hello truth
 // (internal/truthprobe: every registry code point at every version,
@@ -57,6 +65,21 @@ func TestStackServers(t *testing.T) {
 				Priority: gnutlsPriority + ":%SERVER_PRECEDENCE", ServerOrder: true}).Addr
 		}},
 		{"go-crypto-tls", startGoServer},
+		{"lighttpd-gnutls", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdGnuTLS, [2]string{"gnutls-override", lighttpdGnuTLSPriority})
+		}},
+		{"lighttpd-mbedtls", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdMbedTLS, [2]string{"MinProtocol", "TLSv1.0"},
+				[2]string{"Ciphersuites", mbedTLSNames()})
+		}},
+		{"lighttpd-wolfssl", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdWolfSSL, [2]string{"MinProtocol", "TLSv1.1"},
+				[2]string{"CipherString", "ALL"})
+		}},
+		{"lighttpd-nss", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdNSS, [2]string{"MinProtocol", "TLSv1.0"},
+				[2]string{"CipherString", "ALL:COMPLEMENTOFALL"})
+		}},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -178,6 +201,27 @@ func isAESGCM(id uint16) bool {
 func isChaCha(id uint16) bool {
 	s, ok := ciphers.ByID(id)
 	return ok && s.Enc == "CHACHA20_POLY1305"
+}
+
+// startLighttpd runs lighttpd on one of its TLS modules with the given
+// ssl.openssl.ssl-conf-cmd pairs.
+func startLighttpd(t *testing.T, module string, confCmd ...[2]string) string {
+	return realserver.StartT(t, realserver.Config{Name: "lighttpd-" + module, Software: realserver.Lighttpd,
+		TLSModule: module, ConfCmd: confCmd}).Addr
+}
+
+// mbedTLSNames lists every registry suite under mbed TLS's name for it
+// (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 is TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256),
+// for mod_mbedtls's Ciphersuites, which takes mbed TLS names and skips,
+// with a log line, those the library does not have.
+func mbedTLSNames() string {
+	var names []string
+	for _, s := range ciphers.All() {
+		if s.Kind == ciphers.KindSuite && strings.HasPrefix(s.Name, "TLS_") {
+			names = append(names, strings.ReplaceAll(s.Name, "_", "-"))
+		}
+	}
+	return strings.Join(names, ":")
 }
 
 // startGoServer runs a Go crypto/tls server in the test: TLS 1.0 to 1.3,
