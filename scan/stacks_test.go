@@ -110,8 +110,12 @@ func TestStackServers(t *testing.T) {
 				truth.Hellos, truth.Elapsed.Round(time.Millisecond), h.Total, h, elapsed.Round(time.Millisecond),
 				bound, 100*float64(h.Total-bound)/float64(bound))
 			for _, v := range res.Versions {
-				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, poisons %04x (%s)", v.Name(),
-					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), v.Poisons, v.PoisonReason)
+				so := "unknown"
+				if v.ServerOrder != nil {
+					so = fmt.Sprint(*v.ServerOrder)
+				}
+				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, server order %s, poisons %04x (%s)", v.Name(),
+					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), so, v.Poisons, v.PoisonReason)
 			}
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
