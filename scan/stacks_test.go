@@ -45,7 +45,7 @@ const lighttpdGnuTLSPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+ANON-
 // lower bound (Σ accepted + 1 per version probed).
 func TestStackServers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts gnutls-serv and runs thousands of truth hellos")
+		t.Skip("starts gnutls-serv and lighttpd and runs thousands of truth hellos")
 	}
 	var registry []uint16
 	for _, s := range ciphers.All() {
@@ -68,14 +68,21 @@ func TestStackServers(t *testing.T) {
 		{"lighttpd-gnutls", func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdGnuTLS, [2]string{"gnutls-override", lighttpdGnuTLSPriority})
 		}},
+		// mod_mbedtls maps few CipherString keywords but takes mbed TLS
+		// suite names in Ciphersuites: every registry suite by that name.
 		{"lighttpd-mbedtls", func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdMbedTLS, [2]string{"MinProtocol", "TLSv1.0"},
 				[2]string{"Ciphersuites", mbedTLSNames()})
 		}},
+		// CipherString goes to wolfSSL_CTX_set_cipher_list, whose "ALL" is
+		// its widest (adding aNULL, eNULL or PSK changes nothing).
+		// Debian's wolfSSL has no TLS 1.0: with MinProtocol TLSv1.0
+		// lighttpd does not start.
 		{"lighttpd-wolfssl", func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdWolfSSL, [2]string{"MinProtocol", "TLSv1.1"},
 				[2]string{"CipherString", "ALL"})
 		}},
+		// mod_nss parses OpenSSL's syntax: ALL, then the NULL suites.
 		{"lighttpd-nss", func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdNSS, [2]string{"MinProtocol", "TLSv1.0"},
 				[2]string{"CipherString", "ALL:COMPLEMENTOFALL"})
