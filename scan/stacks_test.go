@@ -28,6 +28,14 @@ import (
 // (list poisoning).
 const gnutlsPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+RSA-PSK:+ANON-DH:+ANON-ECDH:+SRP:+SRP-RSA:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL"
 
+// lighttpdGnuTLSPriority is gnutlsPriority without RSA-PSK and SRP, in
+// server order, for lighttpd's mod_gnutls (its "gnutls-override").
+// lighttpd sets no PSK, anonymous or SRP credentials, so GnuTLS leaves
+// those suites out rather than fail on them; and with RSA-PSK or SRP in
+// the priority GnuTLS 3.7 answers every TLS 1.3 hello
+// GNUTLS_E_NO_CIPHER_SUITES (gnutls-serv with gnutlsPriority too).
+const lighttpdGnuTLSPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+ANON-DH:+ANON-ECDH:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL:%SERVER_PRECEDENCE"
+
 // TestStackServers scans servers on TLS stacks other than OpenSSL and
 // requires exactly what the one-suite-per-hello truth
 // (internal/truthprobe: every registry code point at every version,
@@ -37,7 +45,7 @@ const gnutlsPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+RSA-PSK:+ANON
 // lower bound (Σ accepted + 1 per version probed).
 func TestStackServers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts gnutls-serv and runs thousands of truth hellos")
+		t.Skip("starts gnutls-serv and lighttpd and runs thousands of truth hellos")
 	}
 	var registry []uint16
 	for _, s := range ciphers.All() {
@@ -57,6 +65,28 @@ func TestStackServers(t *testing.T) {
 				Priority: gnutlsPriority + ":%SERVER_PRECEDENCE", ServerOrder: true}).Addr
 		}},
 		{"go-crypto-tls", startGoServer},
+		{"lighttpd-gnutls", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdGnuTLS, [2]string{"gnutls-override", lighttpdGnuTLSPriority})
+		}},
+		// mod_mbedtls maps few CipherString keywords but takes mbed TLS
+		// suite names in Ciphersuites: every registry suite by that name.
+		{"lighttpd-mbedtls", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdMbedTLS, [2]string{"MinProtocol", "TLSv1.0"},
+				[2]string{"Ciphersuites", mbedTLSNames()})
+		}},
+		// CipherString goes to wolfSSL_CTX_set_cipher_list, whose "ALL" is
+		// its widest (adding aNULL, eNULL or PSK changes nothing).
+		// Debian's wolfSSL has no TLS 1.0: with MinProtocol TLSv1.0
+		// lighttpd does not start.
+		{"lighttpd-wolfssl", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdWolfSSL, [2]string{"MinProtocol", "TLSv1.1"},
+				[2]string{"CipherString", "ALL"})
+		}},
+		// mod_nss parses OpenSSL's syntax: ALL, then the NULL suites.
+		{"lighttpd-nss", func(t *testing.T) string {
+			return startLighttpd(t, realserver.LighttpdNSS, [2]string{"MinProtocol", "TLSv1.0"},
+				[2]string{"CipherString", "ALL:COMPLEMENTOFALL"})
+		}},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -87,8 +117,12 @@ func TestStackServers(t *testing.T) {
 				truth.Hellos, truth.Elapsed.Round(time.Millisecond), h.Total, h, elapsed.Round(time.Millisecond),
 				bound, 100*float64(h.Total-bound)/float64(bound))
 			for _, v := range res.Versions {
-				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, poisons %04x (%s)", v.Name(),
-					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), v.Poisons, v.PoisonReason)
+				so := "unknown"
+				if v.ServerOrder != nil {
+					so = fmt.Sprint(*v.ServerOrder)
+				}
+				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, server order %s, poisons %04x (%s)", v.Name(),
+					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), so, v.Poisons, v.PoisonReason)
 			}
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
@@ -178,6 +212,27 @@ func isAESGCM(id uint16) bool {
 func isChaCha(id uint16) bool {
 	s, ok := ciphers.ByID(id)
 	return ok && s.Enc == "CHACHA20_POLY1305"
+}
+
+// startLighttpd runs lighttpd on one of its TLS modules with the given
+// ssl.openssl.ssl-conf-cmd pairs.
+func startLighttpd(t *testing.T, module string, confCmd ...[2]string) string {
+	return realserver.StartT(t, realserver.Config{Name: "lighttpd-" + module, Software: realserver.Lighttpd,
+		TLSModule: module, ConfCmd: confCmd}).Addr
+}
+
+// mbedTLSNames lists every registry suite under mbed TLS's name for it
+// (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 is TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256),
+// for mod_mbedtls's Ciphersuites, which takes mbed TLS names and skips,
+// with a log line, those the library does not have.
+func mbedTLSNames() string {
+	var names []string
+	for _, s := range ciphers.All() {
+		if s.Kind == ciphers.KindSuite && strings.HasPrefix(s.Name, "TLS_") {
+			names = append(names, strings.ReplaceAll(s.Name, "_", "-"))
+		}
+	}
+	return strings.Join(names, ":")
 }
 
 // startGoServer runs a Go crypto/tls server in the test: TLS 1.0 to 1.3,

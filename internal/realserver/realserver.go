@@ -1,4 +1,5 @@
-// Package realserver starts real TLS servers — openssl s_server and nginx —
+// Package realserver starts real TLS servers — openssl s_server, nginx,
+// gnutls-serv and lighttpd with its non-OpenSSL TLS modules —
 // on loopback ports for tests and benchmarks, and computes what such a
 // server accepts with openssl s_client alone (OpenSSLTruth), so that the
 // scanner can be checked against an answer it had no part in.
@@ -34,6 +35,7 @@ const (
 	OpenSSL    Software = iota // openssl s_server -www
 	Nginx                      // nginx with a config file of its own
 	GnuTLSServ                 // gnutls-serv --http (gnutls-bin)
+	Lighttpd                   // lighttpd -D with Config.TLSModule and a config file of its own
 )
 
 // String returns the program's name.
@@ -45,6 +47,8 @@ func (s Software) String() string {
 		return "nginx"
 	case GnuTLSServ:
 		return "gnutls-serv"
+	case Lighttpd:
+		return "lighttpd"
 	}
 	return fmt.Sprintf("software(%d)", uint8(s))
 }
@@ -94,6 +98,13 @@ type Config struct {
 	// Priority is gnutls-serv's priority string (GnuTLSServ only).
 	Priority string
 
+	// Lighttpd only: the TLS module (LighttpdGnuTLS …) and the
+	// ssl.openssl.ssl-conf-cmd pairs, in order ("MinProtocol" => "TLSv1.0",
+	// "CipherString" => …; mod_gnutls also reads "gnutls-override", a
+	// whole GnuTLS priority string).
+	TLSModule string
+	ConfCmd   [][2]string
+
 	// ServerOrder documents whether the server enforces its own suite
 	// order (s_server -serverpref, ssl_prefer_server_ciphers on).
 	ServerOrder bool
@@ -115,8 +126,8 @@ type Server struct {
 
 // StartT starts cfg's server in a temporary directory and stops it when
 // the test ends. It skips the test (fails it in strict mode, see
-// internal/testenv) when openssl or nginx is missing, and fails it when
-// the server does not start.
+// internal/testenv) when openssl or the server program (for lighttpd: its
+// TLS module too) is missing, and fails it when the server does not start.
 func StartT(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	testenv.NeedProgram(t, "openssl")
@@ -126,6 +137,14 @@ func StartT(t testing.TB, cfg Config) *Server {
 	if cfg.Software == Nginx {
 		if _, err := NginxPath(); err != nil {
 			testenv.Missing(t, "nginx is not installed (apt-get install nginx-light)")
+		}
+	}
+	if cfg.Software == Lighttpd {
+		if _, err := LighttpdPath(); err != nil {
+			testenv.Missing(t, "lighttpd is not installed (apt-get install lighttpd)")
+		}
+		if _, err := LighttpdModuleDir(cfg.TLSModule); err != nil {
+			testenv.Missing(t, err.Error())
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -201,6 +220,8 @@ func startOn(ctx context.Context, cfg Config, cert Cert, dir, addr string) (*Ser
 		_, port, _ := net.SplitHostPort(addr)
 		cmd = exec.Command("gnutls-serv", "--http", "--port", port,
 			"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
+	case Lighttpd:
+		cmd, err = lighttpdCommand(cfg, cert, dir, addr)
 	default:
 		err = fmt.Errorf("unknown software %v", cfg.Software)
 	}
