@@ -55,6 +55,10 @@ type ScanRecord struct {
 	// when it did not fail).
 	CertificateError      string `json:"certificate_error"`
 	CertificateErrorStage string `json:"certificate_error_stage"`
+	// CertificateSkipped is why the certificate handshake did not run on
+	// an endpoint that accepted a version (scan.Result.CertSkipped): its
+	// certificate was not checked. "" when it ran or nothing was accepted.
+	CertificateSkipped string `json:"certificate_skipped"`
 
 	// Dialogue is the plaintext mail dialogue (output/mail.go); null for
 	// implicit TLS.
@@ -240,6 +244,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 		DHPrimeBits:           r.DHPrimeBits,
 		CertificateError:      r.CertError.String(),
 		CertificateErrorStage: string(r.CertError.Stage),
+		CertificateSkipped:    r.CertSkipped,
 		Dialogue:              dialogueRecord(r.Dialogue),
 		Findings:              newFindingRecords(fs),
 		Detected:              r.Detected,

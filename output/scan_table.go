@@ -209,6 +209,15 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+	} else if why := certNotChecked(&rec); why != "" {
+		// A certificate not fetched is not checked: say so, so that no
+		// finding about it reads as "no problem".
+		p("")
+		p("  Certificate")
+		p("    not checked\t%s", why)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 
 	// Findings.
@@ -220,6 +229,20 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// certNotChecked is why an endpoint that accepted a version has neither a
+// certificate nor a certificate error, or "".
+func certNotChecked(rec *ScanRecord) string {
+	if rec.CertificateSkipped != "" {
+		return rec.CertificateSkipped
+	}
+	for _, v := range rec.Versions {
+		if v.Outcome == string(scan.Accepted) {
+			return "the certificate handshake did not run"
+		}
+	}
+	return ""
 }
 
 func purposeSummary(h HandshakesRecord) string {

@@ -109,11 +109,12 @@ func fixtureResults() []*scan.Result {
 		Versions: []scan.VersionResult{
 			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC030}, Candidates: 337},
 		},
-		Dialogue:   &protocols.Dialogue{Protocol: "postgres", STARTTLSAdvertised: true, Attributes: map[string]string{"sslrequest": "S"}},
-		Detected:   &scan.Detection{Protocol: "postgres", Evidence: "the server is silent; the postgres dialogue of port 5432 answered", Connections: 2},
-		Handshakes: scan.Handshakes{Versions: 1, Total: 1},
-		Started:    t0.Add(3 * time.Second),
-		Duration:   400 * time.Millisecond,
+		Dialogue:    &protocols.Dialogue{Protocol: "postgres", STARTTLSAdvertised: true, Attributes: map[string]string{"sslrequest": "S"}},
+		Detected:    &scan.Detection{Protocol: "postgres", Evidence: "the server is silent; the postgres dialogue of port 5432 answered", Connections: 2},
+		CertSkipped: "skipped by --versions-only (--cert checks it)",
+		Handshakes:  scan.Handshakes{Versions: 1, Total: 1},
+		Started:     t0.Add(3 * time.Second),
+		Duration:    400 * time.Millisecond,
 	}
 	return []*scan.Result{legacy, unreachable, cut, mailResult(), detected} // mailResult: mail_test.go
 }

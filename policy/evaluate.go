@@ -407,8 +407,10 @@ func (e *evaluator) leaf() (*scan.CertSummary, string) {
 	switch {
 	case c == nil && !e.r.CertError.IsZero():
 		return nil, "no certificate: " + e.r.CertError.String()
+	case c == nil && e.r.CertSkipped != "":
+		return nil, "certificate not checked: " + e.r.CertSkipped
 	case c == nil:
-		return nil, "no certificate (the certificate handshake did not run: --no-cert, or the scan stopped early)"
+		return nil, "certificate not checked (the certificate handshake did not run: --no-cert, --versions-only without --cert, or the scan stopped early)"
 	case len(c.Chain) == 0:
 		return nil, "the server sent no certificate"
 	case c.Chain[0].ParseError != "":

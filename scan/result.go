@@ -116,6 +116,11 @@ type Result struct {
 	// when it did not): the stage (dial, handshake, verify) and the
 	// reason, as Error gives them.
 	CertError Failure `json:"cert_error,omitzero"`
+	// CertSkipped says why the certificate handshake did not run on an
+	// endpoint that accepted a version (Options.SkipCertReason, or
+	// ReasonGated): the certificate was not checked. "" when it ran or
+	// nothing was accepted.
+	CertSkipped string `json:"cert_skipped,omitempty"`
 
 	// Contradictions are the answers of the endpoint that disagree with
 	// each other (docs/scan-algorithm.md, "Cross-checks"): the

@@ -59,8 +59,12 @@ type Options struct {
 	// suites are enumerated; the other versions are probed as with
 	// VersionsOnly (one hello decides the version). VersionsOnly wins.
 	SuitesFor []tls.Version
-	// SkipCert skips the certificate handshake.
-	SkipCert bool
+	// SkipCert skips the certificate handshake; Result.CertSkipped then
+	// says so, with SkipCertReason (default "skipped"), on every endpoint
+	// that accepted a version: a certificate not fetched is not checked,
+	// never "no problem".
+	SkipCert       bool
+	SkipCertReason string
 	// SkipGroups skips the group scans and the DHE prime probe.
 	SkipGroups bool
 	// KeyShare13 sends an x25519 key share in the TLS 1.3 suite probes
@@ -350,8 +354,10 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		return res
 	case e.gated.Load():
 		// Something was accepted, so the endpoint was reached; what the
-		// gate cut short is neither accepted nor rejected.
+		// gate cut short is neither accepted nor rejected, and the
+		// certificate was not checked.
 		markGated(res)
+		res.CertSkipped = certSkipped(opts, ReasonGated)
 		return res
 	case unreachable != nil:
 		res.Status, res.Error = endpointError(unreachable)
@@ -374,8 +380,11 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 			e.progress("groups", "")
 		})
 	}
-	if !opts.SkipCert && anyAccepted(res) {
+	switch {
+	case !opts.SkipCert && anyAccepted(res):
 		startCert()
+	case anyAccepted(res):
+		res.CertSkipped = certSkipped(opts, "")
 	}
 	wg.Wait()
 	certWG.Wait()
@@ -392,6 +401,19 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		}
 	}
 	return res
+}
+
+// certSkipped is Result.CertSkipped of an endpoint that accepted a version
+// but whose certificate handshake did not run: SkipCert's reason, or why
+// (a gate) when it was not skipped.
+func certSkipped(opts Options, why string) string {
+	switch {
+	case opts.SkipCert && opts.SkipCertReason != "":
+		return opts.SkipCertReason
+	case opts.SkipCert:
+		return "skipped"
+	}
+	return why
 }
 
 func anyAccepted(res *Result) bool {

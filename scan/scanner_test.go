@@ -204,3 +204,26 @@ func TestRandomSubsets(t *testing.T) {
 		}
 	}
 }
+
+// TestCertSkipped: an endpoint that accepted a version but whose
+// certificate handshake was skipped says so (never a silent "no
+// certificate"); one that accepted nothing does not.
+func TestCertSkipped(t *testing.T) {
+	srv := faketls.Start(t, faketls.Intermediate())
+	opts := testOptions(tls.VersionTLS12)
+	opts.VersionsOnly = true
+	res := ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
+	if res.Version(tls.VersionTLS12).Outcome != Accepted || res.Cert != nil || res.CertSkipped != "skipped" {
+		t.Errorf("SkipCert: TLS 1.2 %s, cert %v, CertSkipped %q; want accepted, nil, \"skipped\"", res.Version(tls.VersionTLS12).Outcome, res.Cert, res.CertSkipped)
+	}
+	opts.SkipCertReason = "--versions-only"
+	res = ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
+	if res.CertSkipped != "--versions-only" {
+		t.Errorf("CertSkipped %q, want the reason given", res.CertSkipped)
+	}
+	opts.Versions = []tls.Version{tls.VersionSSL30} // refused: nothing to check
+	res = ScanTarget(context.Background(), targetOf(t, srv.Addr()), opts)
+	if res.Version(tls.VersionSSL30).Outcome != Rejected || res.CertSkipped != "" {
+		t.Errorf("nothing accepted: SSLv3 %s, CertSkipped %q", res.Version(tls.VersionSSL30).Outcome, res.CertSkipped)
+	}
+}

@@ -298,3 +298,42 @@ var (
 	_ flag.Value = (*sniffReportFlag)(nil)
 	_ flag.Value = (*demoSourceFlag)(nil)
 )
+
+// concurrencyFlag is scan's --concurrency: a number of targets scanned at
+// once, or auto (the zero value, the default): scan.SweepOptions.Auto,
+// from 1 up to scan.DefaultMaxConcurrency.
+type concurrencyFlag struct {
+	checked
+	n int // 0: auto
+}
+
+func (v *concurrencyFlag) String() string {
+	if v.n == 0 {
+		return "auto"
+	}
+	return strconv.Itoa(v.n)
+}
+
+func (v *concurrencyFlag) Set(s string) error {
+	if strings.EqualFold(s, "auto") {
+		v.n = 0
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	switch {
+	case err != nil:
+		return v.fail(fmt.Errorf("--concurrency %q: a number of targets, or auto", s), "e.g. --concurrency 64, or leave it out: auto grows with the sweep up to "+strconv.Itoa(scan.DefaultMaxConcurrency))
+	case n < 1:
+		return v.fail(fmt.Errorf("--concurrency %d: must be at least 1", n), "")
+	}
+	v.n = n
+	return nil
+}
+
+// sweepOptions are the scan.SweepOptions of the value.
+func (v *concurrencyFlag) sweepOptions() scan.SweepOptions {
+	if v.n == 0 {
+		return scan.SweepOptions{Auto: true, MaxConcurrency: scan.DefaultMaxConcurrency}
+	}
+	return scan.SweepOptions{Concurrency: v.n}
+}

@@ -73,11 +73,6 @@ const (
 	scanExitUsage      = 3 // bad flags or targets, or an internal error
 )
 
-// Defaults of the scan flags.
-const (
-	defaultConcurrency = 8
-)
-
 // scanNotifyContext is signal.NotifyContext; tests replace it to
 // interrupt a scan without a signal.
 var scanNotifyContext = signal.NotifyContext
@@ -88,10 +83,12 @@ func runScan(e *env, args []string) int {
 	fs.Var(format, "format", "output `format`: table, jsonl or csv (default table)")
 	mail := addMailFlags(fs)
 	perHost := fs.Int("per-host", scan.DefaultPerHost, "connections open at once to one target")
-	concurrency := fs.Int("concurrency", defaultConcurrency, "targets scanned at once")
+	var concurrency concurrencyFlag // auto
+	fs.Var(&concurrency, "concurrency", fmt.Sprintf("targets scanned at once: `N`, or auto (the default): from 1, growing while targets wait and their endpoints answer, up to %d, halved when answering endpoints start timing out or resetting (--per-host still bounds each endpoint)", scan.DefaultMaxConcurrency))
 	timeout := fs.Duration("timeout", scan.DefaultTimeout, "per-connection `timeout` (dial, hello, answer); the certificate handshake gets twice as long")
 	retries := fs.Int("retries", scan.DefaultRetries, "times an inconclusive probe (timeout, garbage) is repeated")
-	noCert := fs.Bool("no-cert", false, "skip the certificate handshake")
+	noCert := fs.Bool("no-cert", false, "skip the certificate handshake (the certificate is then reported not checked)")
+	withCert := fs.Bool("cert", false, "with --versions-only: run the certificate handshake too (a versions-only scan skips it by default)")
 	noGroups := fs.Bool("no-groups", false, "skip the key exchange group scans and the DHE prime probe")
 	var sni sniFlag
 	fs.Var(&sni, "sni", "server `name` to send as SNI and check the certificate against, for every target (default: the target's host name; none for IP addresses)")
@@ -145,8 +142,8 @@ func runScan(e *env, args []string) int {
 	switch {
 	case *perHost < 1:
 		return usage(fmt.Errorf("--per-host %d: must be at least 1", *perHost), "")
-	case *concurrency < 1:
-		return usage(fmt.Errorf("--concurrency %d: must be at least 1", *concurrency), "")
+	case *withCert && *noCert:
+		return usage(errors.New("scan: --cert and --no-cert together"), "--cert runs the certificate handshake in a --versions-only scan, --no-cert skips it in any scan: give one")
 	case *timeout <= 0:
 		return usage(fmt.Errorf("--timeout %v: must be positive", *timeout), "e.g. --timeout 5s")
 	case *retries < 0:
@@ -164,7 +161,7 @@ func runScan(e *env, args []string) int {
 		PerHost:      *perHost,
 		Timeout:      *timeout,
 		Retries:      *retries,
-		SkipCert:     *noCert,
+		SkipCert:     *noCert || *versionsOnly && !*withCert,
 		SkipGroups:   *noGroups,
 		VersionsOnly: *versionsOnly,
 		Versions:     versions.vs,
@@ -172,6 +169,14 @@ func runScan(e *env, args []string) int {
 	}
 	if *retries == 0 {
 		opts.Retries = -1 // Options: 0 is the default, negative none
+	}
+	// A certificate not fetched is reported not checked, with the flag
+	// that skipped it.
+	switch {
+	case *noCert:
+		opts.SkipCertReason = "skipped by --no-cert"
+	case opts.SkipCert:
+		opts.SkipCertReason = "skipped by --versions-only (--cert checks it)"
 	}
 
 	sopts := targets.Options{
@@ -256,7 +261,10 @@ func runScan(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "warning: %s\n", clip(source+": "+err.Error()))
 		}
 	}
-	jobs := make(chan scan.Target, 2**concurrency)
+	sweep := concurrency.sweepOptions()
+	// The queue holds what the sweep may start next: twice its most
+	// targets at once (an automatic sweep sees targets waiting, and grows).
+	jobs := make(chan scan.Target, 2*max(sweep.Concurrency, sweep.MaxConcurrency))
 	produced := make(chan error, 1)
 	// The producer runs on when --max-time cuts the sweep: every target
 	// of the input gets a record, the ones never started "not-started"
@@ -300,22 +308,35 @@ func runScan(e *env, args []string) int {
 			prog.done(r)
 		}
 	}
-	scan.Sweep(ctx, jobs, opts, scan.SweepOptions{
-		Concurrency: *concurrency,
-		Limiter:     limiter,
-		Started: func(scan.Target) {
-			started.Add(1)
-			if prog != nil {
-				prog.inFlight.Add(1)
-			}
-		},
-	}, emit)
+	var (
+		sweepStats scan.SweepStats
+		held       []scan.Target // taken from jobs, not started when ctx ended
+	)
+	sweepStart := time.Now()
+	sweep.Limiter = limiter
+	sweep.Stats = &sweepStats
+	sweep.Started = func(scan.Target) {
+		started.Add(1)
+		if prog != nil {
+			prog.inFlight.Add(1)
+		}
+	}
+	sweep.Unstarted = func(t scan.Target) { held = append(held, t) }
+	scan.Sweep(ctx, jobs, opts, sweep, emit)
+	sweepTime := time.Since(sweepStart)
 	interrupted := sigCtx.Err() != nil
 	timedOut := !interrupted && ctx.Err() != nil
 	notStarted := 0
 	if timedOut {
 		// What the sweep never took, and the rest of the input.
 		reason := fmt.Sprintf("--max-time %v reached before the scan started", *maxTime)
+		for _, t := range held {
+			if prog != nil {
+				prog.inFlight.Add(1)
+			}
+			emit(scan.NotStarted(t, reason))
+			notStarted++
+		}
 		for t := range jobs {
 			if prog != nil {
 				prog.inFlight.Add(1)
@@ -372,6 +393,7 @@ func runScan(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "; %d backoff steps", n)
 		}
 		fmt.Fprintln(e.stderr)
+		fmt.Fprintf(e.stderr, "tlsmap: %s\n", sweepSummary(sweep.Auto, &sweepStats, sweepTime))
 	}
 
 	switch {
@@ -414,8 +436,31 @@ func runScan(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "hint: %d XMPP %s not serve the domain the stream named (host-unknown): give the service's domain with --xmpp-domain DOMAIN\n",
 				unknownDomain, scanPlural(unknownDomain, "server does", "servers do"))
 		}
+	case finished > 1:
+		// A sweep that went well still says what it did and how fast.
+		summary()
 	}
 	return code
+}
+
+// sweepSummary is the summary's line about the sweep itself: its
+// concurrency (the most targets at once, and the final limit: auto's
+// last value) and its connection rate.
+func sweepSummary(auto bool, st *scan.SweepStats, took time.Duration) string {
+	mode := "concurrency"
+	if auto {
+		mode = "concurrency auto"
+	}
+	s := fmt.Sprintf("%s: peak %d, final limit %d", mode, st.Peak.Load(), st.Limit.Load())
+	if n := st.Cuts.Load(); n > 0 {
+		s += fmt.Sprintf(" (halved %d %s on timeouts or resets)", n, scanPlural(int(n), "time", "times"))
+	}
+	conns := st.Connections.Load()
+	rate := 0.0
+	if sec := took.Seconds(); sec > 0 {
+		rate = float64(conns) / sec
+	}
+	return s + fmt.Sprintf("; %d %s in %v (%.0f/s)", conns, scanPlural(int(conns), "connection", "connections"), took.Round(time.Millisecond), rate)
 }
 
 // unknownDomainText is how a dialogue error's reason says that the server

@@ -465,3 +465,59 @@ func TestScanMaxTimeNotStarted(t *testing.T) {
 		t.Errorf("stderr does not count the not-started targets:\n%s", stderr)
 	}
 }
+
+// TestScanVersionsOnlyCert: a --versions-only scan skips the certificate
+// handshake unless --cert, and says so in every record ("not checked",
+// never an empty certificate that reads as no problem); --no-cert says its
+// own name. A full scan still runs it.
+func TestScanVersionsOnlyCert(t *testing.T) {
+	srv := faketls.Start(t, faketls.Intermediate())
+	target := "tls://" + srv.Addr()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		skipped string // certificate_skipped
+		certRun bool   // a certificate handshake was made
+	}{
+		{"versions-only", []string{"--versions-only"}, "skipped by --versions-only (--cert checks it)", false},
+		{"versions-only --cert", []string{"--versions-only", "--cert"}, "", true},
+		{"versions-only --no-cert", []string{"--versions-only", "--no-cert"}, "skipped by --no-cert", false},
+		{"full --no-cert", []string{"--no-cert", "--versions", "tls1.2"}, "skipped by --no-cert", false},
+		{"full", []string{"--versions", "tls1.2", "--no-groups"}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--no-progress", "--timeout", "2s"}, tc.args...)
+			recs, _, stderr := scanRecords(t, append(args, target)...)
+			r, ok := recs[target]
+			if !ok {
+				t.Fatalf("no record for %s; stderr:\n%s", target, stderr)
+			}
+			if !slicesContainsAccepted(r) {
+				t.Fatalf("nothing accepted: %s", versionsSummary(r))
+			}
+			n := r.Handshakes.ByPurpose["certificate"]
+			if r.CertificateSkipped != tc.skipped || (n > 0) != tc.certRun {
+				t.Errorf("certificate_skipped %q, %d certificate handshakes (error %q); want %q, handshake %v",
+					r.CertificateSkipped, n, r.CertificateError, tc.skipped, tc.certRun)
+			}
+			if tc.certRun && r.Certificate == nil && r.CertificateError == "" {
+				t.Error("the certificate handshake ran but neither a certificate nor its error is reported")
+			}
+		})
+	}
+	// The table says "not checked" for the skipped certificate.
+	var stdout, stderr bytes.Buffer
+	run([]string{"scan", "--no-progress", "--timeout", "2s", "--versions-only", target}, strings.NewReader(""), &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "not checked  skipped by --versions-only (--cert checks it)") {
+		t.Errorf("the table does not say the certificate was not checked:\n%s", stdout.String())
+	}
+}
+
+func slicesContainsAccepted(r output.ScanRecord) bool {
+	for _, v := range r.Versions {
+		if v.Outcome == "accepted" {
+			return true
+		}
+	}
+	return false
+}
