@@ -24,14 +24,15 @@ func main() {
 	port := flag.Int("port", 443, "the swept port")
 	expect := flag.String("expect", "", "comma-separated VERSION=OUTCOME every endpoint must show (empty: status only)")
 	status := flag.String("status", "ok", "the status every endpoint must have")
+	noEnds := flag.Bool("no-ends", false, "the block's network and broadcast addresses were not swept (tlsmap scan without --include-special)")
 	flag.Parse()
-	if err := run(*prefix, *port, *expect, *status); err != nil {
+	if err := run(*prefix, *port, *expect, *status, *noEnds); err != nil {
 		fmt.Fprintln(os.Stderr, "sweep:", err)
 		os.Exit(1)
 	}
 }
 
-func run(prefix string, port int, expect, status string) error {
+func run(prefix string, port int, expect, status string, noEnds bool) error {
 	pfx, err := netip.ParsePrefix(prefix)
 	if err != nil {
 		return err
@@ -83,6 +84,9 @@ func run(prefix string, port int, expect, status string) error {
 		return err
 	}
 	total := 1 << (pfx.Addr().BitLen() - pfx.Bits())
+	if noEnds && total > 2 {
+		total -= 2
+	}
 	var st []string
 	for k, v := range statuses {
 		st = append(st, k+" "+strconv.Itoa(v))
