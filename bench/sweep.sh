@@ -5,7 +5,9 @@
 #
 #  1. a version-only sweep of PREFIX (default 127.0.0.0/20, 4,096
 #     endpoints) on port 443, against nginx listening on every address
-#     (all of 127/8 is local); every endpoint must be reported exactly once
+#     (all of 127/8 is local): the README's command as written, a run tuned
+#     by hand, the old defaults, and the peers zgrab2 and tlsx from the Go
+#     module proxy; every tlsmap run must report every endpoint exactly once
 #     with the expected versions (bench/sweep checks the JSON Lines);
 #  2. a version-only sweep of BIG (default 127.64.0.0/16, 65,536 endpoints)
 #     on a port where nothing listens (each connection refused at once):
@@ -14,7 +16,8 @@
 # It prints endpoints/s and peak RSS (/usr/bin/time -v) of both.
 #
 # Usage (root; make bench-sweep): bench/sweep.sh
-# Environment: GO, BIN, PREFIX, BIG, CONCURRENCY (default 256), TIMEOUT.
+# Environment: GO, BIN, PREFIX, BIG, CONCURRENCY (default 256: the tuned
+# run and the peers), TIMEOUT, PEERS (0: no zgrab2 and tlsx).
 set -euo pipefail
 
 GO=${GO:-go}
@@ -32,6 +35,8 @@ missing=""
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx-light"
 [ -x /usr/bin/time ] || missing="$missing time"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v bc >/dev/null 2>&1 || missing="$missing bc"
 if [ -n "$missing" ]; then
 	echo "sweep: installing$missing" >&2
 	apt-get install -y $missing >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y $missing >/dev/null; }
@@ -90,34 +95,78 @@ CONF
 inns "$NGINX" -c "$WORK/nginx.conf" -e "$WORK/error.log"
 sleep 0.3
 
-# sweep NAME TARGET ENDPOINTS ARGS…: run tlsmap in the namespace, print rate and RSS.
-sweep() {
-	local name=$1 target=$2 n=$3
-	shift 3
+# timed NAME ENDPOINTS CMD…: run CMD in the namespace (its output in
+# NAME.out, its errors in NAME.err), print wall time, endpoints/s, peak
+# RSS and its last line on stderr (tlsmap's summary).
+timed() {
+	local name=$1 n=$2
+	shift 2
 	local start end
 	start=$(date +%s.%N)
-	inns /usr/bin/time -v -o "$WORK/$name.time" "$BIN" scan --format jsonl --versions-only --no-cert \
-		--include-special --no-progress --concurrency "$CONCURRENCY" --timeout "$TIMEOUT" "$@" "$target" \
-		>"$WORK/$name.jsonl" 2>"$WORK/$name.err" || true
+	inns /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
 	end=$(date +%s.%N)
 	local rss wall
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$name.time")
 	wall=$(echo "$end - $start" | bc -l)
-	printf '%s: %s endpoints in %.2f s = %.0f endpoints/s; peak RSS %.1f MB; %s\n' "$name" "$n" "$wall" \
-		"$(echo "$n / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(tail -n1 "$WORK/$name.err")"
+	printf '%-34s %5s endpoints in %6.2f s = %5.0f endpoints/s; peak RSS %5.1f MB; %s\n' "$name:" "$n" "$wall" \
+		"$(echo "$n / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(grep -v '^\[' "$WORK/$name.err" | tail -n1 | cut -c1-120)"
+	echo "$wall" >"$WORK/$name.wall"
 }
+# handshakes NAME: tlsmap's connections per endpoint.
+handshakes() { jq -s 'map(.handshakes.total) | add / length' "$WORK/$1.out" 2>/dev/null || echo '?'; }
 
-echo "tlsmap $("$BIN" version | cut -d' ' -f2-), $("$NGINX" -v 2>&1), $(openssl version | cut -d' ' -f1-2), $(nproc) cores, concurrency $CONCURRENCY"
-
-# 1. The sweep against nginx.
+echo "tlsmap $("$BIN" version | cut -d' ' -f2-), $("$NGINX" -v 2>&1), $(openssl version | cut -d' ' -f1-2), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+expect='SSLv2=rejected,SSLv3=rejected,TLSv1.0=rejected,TLSv1.1=rejected,TLSv1.2=accepted,TLSv1.3=accepted'
 n=$((1 << (32 - ${PREFIX#*/})))
-sweep versions "$PREFIX:443" "$n"
-"$BIN-sweepcheck" -prefix "$PREFIX" -port 443 -status ok \
-	-expect 'SSLv2=rejected,SSLv3=rejected,TLSv1.0=rejected,TLSv1.1=rejected,TLSv1.2=accepted,TLSv1.3=accepted' \
-	<"$WORK/versions.jsonl"
-echo "  handshakes per endpoint: $(jq -s 'map(.handshakes.total) | add / length' "$WORK/versions.jsonl" 2>/dev/null || echo '?')"
 
-# 2. A /16 where nothing listens: memory of producer, scheduler, writer.
+# 1. The README's command, as it is written (its defaults: --concurrency
+#    auto, no certificate handshake; the block's network and broadcast
+#    addresses are not swept).
+timed readme $((n - 2)) "$BIN" scan --versions-only --format jsonl -p 443 "$PREFIX"
+"$BIN-sweepcheck" -prefix "$PREFIX" -port 443 -status ok -no-ends -expect "$expect" <"$WORK/readme.out"
+echo "  handshakes per endpoint: $(handshakes readme)"
+# 2. Tuned by hand: a fixed concurrency of CONCURRENCY, every address.
+timed "tuned (--concurrency $CONCURRENCY)" "$n" "$BIN" scan --format jsonl --versions-only --include-special --no-progress \
+	--concurrency "$CONCURRENCY" --timeout "$TIMEOUT" "$PREFIX:443"
+"$BIN-sweepcheck" -prefix "$PREFIX" -port 443 -status ok -expect "$expect" <"$WORK/tuned (--concurrency $CONCURRENCY).out"
+# 3. The defaults before --concurrency auto: 8 at once, the certificate.
+timed "old defaults (--concurrency 8 --cert)" $((n - 2)) "$BIN" scan --versions-only --format jsonl --concurrency 8 --cert -p 443 "$PREFIX"
+"$BIN-sweepcheck" -prefix "$PREFIX" -port 443 -status ok -no-ends -expect "$expect" <"$WORK/old defaults (--concurrency 8 --cert).out"
+echo "  handshakes per endpoint: $(handshakes 'old defaults (--concurrency 8 --cert)')"
+
+# 4. Peers from the Go module proxy, built in a module of their own in
+#    WORK (PEERS=0 skips them): zgrab2's tls module (zcrypto: no TLS 1.3,
+#    no SSLv2; one pass a version, TLS 1.0 to 1.2, --senders CONCURRENCY)
+#    and tlsx's version enumeration (-ve, -c CONCURRENCY).
+if [ "${PEERS:-1}" = 1 ]; then
+	mkdir -p "$WORK/peers"
+	(
+		cd "$WORK/peers"
+		$GO mod init sweep-peers >/dev/null 2>&1
+		printf '//go:build tools\n\npackage peers\n\nimport (\n\t_ "github.com/projectdiscovery/tlsx/cmd/tlsx"\n\t_ "github.com/zmap/zgrab2/cmd/zgrab2"\n)\n' >tools.go
+		$GO get github.com/zmap/zgrab2@"${ZGRAB2_VERSION:-v0.2.0}" github.com/projectdiscovery/tlsx@"${TLSX_VERSION:-v1.1.9}" >/dev/null 2>&1 &&
+			$GO mod tidy >/dev/null 2>&1 &&
+			$GO build -o "$WORK/zgrab2" github.com/zmap/zgrab2/cmd/zgrab2 &&
+			$GO build -o "$WORK/tlsx" github.com/projectdiscovery/tlsx/cmd/tlsx
+	) || echo "sweep: building the peers from the Go module proxy failed; skipping them" >&2
+	python3 -c 'import ipaddress, sys; [print(a) for a in ipaddress.ip_network(sys.argv[1])]' "$PREFIX" >"$WORK/targets.txt"
+	if [ -x "$WORK/zgrab2" ]; then
+		total=0
+		for v in 769:TLSv1.0 770:TLSv1.1 771:TLSv1.2; do
+			timed "zgrab2 tls ${v#*:}" "$n" "$WORK/zgrab2" tls --port 443 --senders "$CONCURRENCY" --min-version "${v%%:*}" --max-version "${v%%:*}" \
+				-f "$WORK/targets.txt" -o "$WORK/zgrab2-${v%%:*}.json"
+			echo "  successes: $(grep -c '"status":"success"' "$WORK/zgrab2-${v%%:*}.json")"
+			total=$(echo "$total + $(cat "$WORK/zgrab2 tls ${v#*:}.wall")" | bc -l)
+		done
+		printf '%-34s %.2f s for TLS 1.0-1.2 (no TLS 1.3, no SSL)\n' "zgrab2, all passes:" "$total"
+	fi
+	if [ -x "$WORK/tlsx" ]; then
+		timed "tlsx -ve" "$n" "$WORK/tlsx" -l "$WORK/targets.txt" -p 443 -ve -c "$CONCURRENCY" -silent -json -duc -nc -o "$WORK/tlsx.json"
+		echo "  endpoints with tls12 and tls13: $(grep -c '"tls12".*"tls13"\|"tls13".*"tls12"' "$WORK/tlsx.json")"
+	fi
+fi
+
+# 5. A /16 where nothing listens: memory of producer, scheduler, writer.
 n=$((1 << (32 - ${BIG#*/})))
-sweep refused "$BIG:444" "$n" --retries 0
-"$BIN-sweepcheck" -prefix "$BIG" -port 444 -status unreachable <"$WORK/refused.jsonl"
+timed refused "$n" "$BIN" scan --format jsonl --versions-only --include-special --no-progress --retries 0 --timeout "$TIMEOUT" "$BIG:444"
+"$BIN-sweepcheck" -prefix "$BIG" -port 444 -status unreachable <"$WORK/refused.out"
