@@ -139,21 +139,25 @@ echo "  handshakes per endpoint: $(handshakes 'old defaults (--concurrency 8 --c
 #    no SSLv2; one pass a version, TLS 1.0 to 1.2, --senders CONCURRENCY)
 #    and tlsx's version enumeration (-ve, -c CONCURRENCY).
 if [ "${PEERS:-1}" = 1 ]; then
-	mkdir -p "$WORK/peers"
-	(
-		cd "$WORK/peers"
-		$GO mod init sweep-peers >/dev/null 2>&1
-		printf '//go:build tools\n\npackage peers\n\nimport (\n\t_ "github.com/projectdiscovery/tlsx/cmd/tlsx"\n\t_ "github.com/zmap/zgrab2/cmd/zgrab2"\n)\n' >tools.go
-		$GO get github.com/zmap/zgrab2@"${ZGRAB2_VERSION:-v0.2.0}" github.com/projectdiscovery/tlsx@"${TLSX_VERSION:-v1.1.9}" >/dev/null 2>&1 &&
-			$GO mod tidy >/dev/null 2>&1 &&
-			$GO build -o "$WORK/zgrab2" github.com/zmap/zgrab2/cmd/zgrab2 &&
-			$GO build -o "$WORK/tlsx" github.com/projectdiscovery/tlsx/cmd/tlsx
-	) || echo "sweep: building the peers from the Go module proxy failed; skipping them" >&2
+	# One module each: zgrab2 v0.2.0 needs a zcrypto that tlsx v1.1.9
+	# does not build with.
+	peer() { # peer NAME MODULE@VERSION PACKAGE
+		mkdir -p "$WORK/peer-$1"
+		(
+			cd "$WORK/peer-$1"
+			$GO mod init "sweep-peer-$1" >/dev/null 2>&1
+			printf '//go:build tools\n\npackage peers\n\nimport _ "%s"\n' "$3" >tools.go
+			$GO get "$2" >/dev/null 2>&1 && $GO mod tidy >/dev/null 2>&1 && $GO build -o "$WORK/$1" "$3"
+		) || echo "sweep: building $1 ($2) from the Go module proxy failed; skipping it" >&2
+	}
+	peer zgrab2 github.com/zmap/zgrab2@"${ZGRAB2_VERSION:-v0.2.0}" github.com/zmap/zgrab2/cmd/zgrab2
+	peer tlsx github.com/projectdiscovery/tlsx@"${TLSX_VERSION:-v1.1.9}" github.com/projectdiscovery/tlsx/cmd/tlsx
+	: >"$WORK/blocklist.conf" # zgrab2 refuses to start without one
 	python3 -c 'import ipaddress, sys; [print(a) for a in ipaddress.ip_network(sys.argv[1])]' "$PREFIX" >"$WORK/targets.txt"
 	if [ -x "$WORK/zgrab2" ]; then
 		total=0
 		for v in 769:TLSv1.0 770:TLSv1.1 771:TLSv1.2; do
-			timed "zgrab2 tls ${v#*:}" "$n" "$WORK/zgrab2" tls --port 443 --senders "$CONCURRENCY" --min-version "${v%%:*}" --max-version "${v%%:*}" \
+			timed "zgrab2 tls ${v#*:}" "$n" "$WORK/zgrab2" tls --port 443 --senders "$CONCURRENCY" --blocklist-file "$WORK/blocklist.conf" --min-version "${v%%:*}" --max-version "${v%%:*}" \
 				-f "$WORK/targets.txt" -o "$WORK/zgrab2-${v%%:*}.json"
 			echo "  successes: $(grep -c '"status":"success"' "$WORK/zgrab2-${v%%:*}.json")"
 			total=$(echo "$total + $(cat "$WORK/zgrab2 tls ${v#*:}.wall")" | bc -l)
