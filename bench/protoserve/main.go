@@ -47,7 +47,7 @@ func run(wellKnown bool, xmppHosts []string) int {
 		return 0
 	}
 	servers := []protoserver.Starter{
-		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636)}),
+		protoserver.Slapd(protoserver.SlapdOptions{Ports: ports(389, 636), GlobalCatalog: ports(3268, 3269)}),
 		protoserver.Vsftpd(protoserver.VsftpdOptions{Ports: ports(21, 990)}),
 		protoserver.Prosody(protoserver.ProsodyOptions{Ports: ports(5222, 5269, 5223, 5270), Hosts: xmppHosts}),
 		protoserver.Postgres(protoserver.PostgresOptions{Port: port(5432)}),

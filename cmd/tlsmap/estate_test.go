@@ -22,7 +22,7 @@ import (
 // estatePorts are the well-known ports of the estate's protocols that
 // bench/protoserve serves with -well-known; the test requires every one.
 var estatePorts = map[int]string{
-	389: "ldap", 636: "ldaps", 21: "ftp", 990: "ftps",
+	389: "ldap", 636: "ldaps", 3268: "ldap", 3269: "ldaps", 21: "ftp", 990: "ftps",
 	5222: "xmpp", 5269: "xmpp-server", 5223: "xmpps", 5270: "xmpps-server",
 	5432: "postgres", 3306: "mysql", 3389: "rdp", 4190: "sieve", 119: "nntp", 563: "nntps",
 	6667: "irc", 6697: "ircs",

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +50,9 @@ type Server struct {
 	Dir string
 	// Cert is the server's certificate and key.
 	Cert Cert
+	// Also are further "scheme://addr" URLs the same processes serve (a
+	// scheme on a second port), which Addrs, one a scheme, cannot hold.
+	Also []string
 
 	procs     []*proc
 	closeOnce sync.Once
@@ -64,9 +68,9 @@ func (s *Server) Addr(scheme string) string {
 	return a
 }
 
-// URLs returns "scheme://addr" for every scheme, sorted.
+// URLs returns "scheme://addr" for every scheme, and Also, sorted.
 func (s *Server) URLs() []string {
-	var out []string
+	out := slices.Clone(s.Also)
 	for scheme, a := range s.Addrs {
 		out = append(out, scheme+"://"+a)
 	}

@@ -30,6 +30,10 @@ type SlapdOptions struct {
 	SimpleBindNeedsTLS bool
 	// Ports are the ldap and ldaps ports (nil: free ones).
 	Ports []int
+	// GlobalCatalog, when set, are two more ports the same slapd serves
+	// ldap and ldaps on (3268 and 3269, Active Directory's global
+	// catalog: bench/protoserve -well-known); listed in Server.Also.
+	GlobalCatalog []int
 }
 
 // Slapd is a Starter of OpenLDAP's slapd serving ldap (StartTLS) and
@@ -77,13 +81,20 @@ maxsize 10485760
 		if err != nil {
 			return nil, err
 		}
-		return start(ctx, "slapd", dir, cert, opts.Ports, 2, func(ports []int) ([]*exec.Cmd, map[string]string, error) {
+		s, err := start(ctx, "slapd", dir, cert, opts.Ports, 2, func(ports []int) ([]*exec.Cmd, map[string]string, error) {
 			ldap, ldaps := addr(ports[0]), addr(ports[1])
-			urls := strings.Join([]string{"ldap://" + ldap + "/", "ldaps://" + ldaps + "/"}, " ")
-			cmd := exec.Command("slapd", "-d", "0", "-h", urls, "-f", conf)
+			urls := []string{"ldap://" + ldap + "/", "ldaps://" + ldaps + "/"}
+			if len(opts.GlobalCatalog) == 2 {
+				urls = append(urls, "ldap://"+addr(opts.GlobalCatalog[0])+"/", "ldaps://"+addr(opts.GlobalCatalog[1])+"/")
+			}
+			cmd := exec.Command("slapd", "-d", "0", "-h", strings.Join(urls, " "), "-f", conf)
 			cmd.Dir = dir
 			return []*exec.Cmd{cmd}, map[string]string{"ldap": ldap, "ldaps": ldaps}, nil
 		})
+		if err == nil && len(opts.GlobalCatalog) == 2 {
+			s.Also = []string{"ldap://" + addr(opts.GlobalCatalog[0]), "ldaps://" + addr(opts.GlobalCatalog[1])}
+		}
+		return s, err
 	}
 }
 
