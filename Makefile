@@ -76,7 +76,7 @@ bench-store:
 bench-report:
 	TLSMAP_BENCH_ROWS=10000000 $(GO) test -run='^$$' -bench=Report -benchtime=5x -timeout=3h ./readiness
 
-## bench-sweep: version-only sweeps of 4,096 nginx endpoints and a refused /16, in a network namespace (root): endpoints/s, peak RSS
+## bench-sweep: version-only sweeps of 4,096 nginx endpoints (the README's command, tuned, old defaults, zgrab2, tlsx) and a refused /16, in a network namespace (root): endpoints/s, peak RSS
 bench-sweep:
 	GO=$(GO) BIN=$(BIN) bash bench/sweep.sh
 
