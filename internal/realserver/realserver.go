@@ -1,6 +1,6 @@
 // Package realserver starts real TLS servers — openssl s_server, nginx,
-// gnutls-serv and lighttpd with its non-OpenSSL TLS modules —
-// on loopback ports for tests and benchmarks, and computes what such a
+// gnutls-serv, lighttpd with its non-OpenSSL TLS modules, a Java (JSSE)
+// server — on loopback ports for tests and benchmarks, and computes what such a
 // server accepts with openssl s_client alone (OpenSSLTruth), so that the
 // scanner can be checked against an answer it had no part in.
 //
@@ -36,6 +36,7 @@ const (
 	Nginx                      // nginx with a config file of its own
 	GnuTLSServ                 // gnutls-serv --http (gnutls-bin)
 	Lighttpd                   // lighttpd -D with Config.TLSModule and a config file of its own
+	Java                       // a JSSE SSLServerSocket (javaserver/TLSServer.java), every protocol and suite on
 )
 
 // String returns the program's name.
@@ -49,6 +50,8 @@ func (s Software) String() string {
 		return "gnutls-serv"
 	case Lighttpd:
 		return "lighttpd"
+	case Java:
+		return "java"
 	}
 	return fmt.Sprintf("software(%d)", uint8(s))
 }
@@ -147,7 +150,13 @@ func StartT(t testing.TB, cfg Config) *Server {
 			testenv.Missing(t, err.Error())
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if cfg.Software == Java {
+		for _, p := range []string{"java", "javac", "keytool"} {
+			testenv.NeedProgram(t, p)
+		}
+	}
+	// javac and keytool take a few seconds each on a busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	s, err := Start(ctx, cfg, t.TempDir())
 	if err != nil {
@@ -222,6 +231,8 @@ func startOn(ctx context.Context, cfg Config, cert Cert, dir, addr string) (*Ser
 			"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
 	case Lighttpd:
 		cmd, err = lighttpdCommand(cfg, cert, dir, addr)
+	case Java:
+		cmd, err = javaCommand(ctx, dir, addr)
 	default:
 		err = fmt.Errorf("unknown software %v", cfg.Software)
 	}
