@@ -87,6 +87,14 @@ func TestStackServers(t *testing.T) {
 			return startLighttpd(t, realserver.LighttpdNSS, [2]string{"MinProtocol", "TLSv1.0"},
 				[2]string{"CipherString", "ALL:COMPLEMENTOFALL"})
 		}},
+		// JSSE with every protocol and suite it supports and nothing
+		// disabled (internal/realserver's TLSServer.java), RSA, EC and
+		// DSA keys. Below TLS 1.2 its DHE_DSS suites are chosen and then
+		// fail with internal_error: the ServerKeyExchange is signed with
+		// SHA-1, which JDK 17 refuses for a 2048-bit DSA key.
+		{"java-jsse", func(t *testing.T) string {
+			return realserver.StartT(t, realserver.Config{Name: "java-jsse", Software: realserver.Java}).Addr
+		}},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -123,6 +131,11 @@ func TestStackServers(t *testing.T) {
 				}
 				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, server order %s, poisons %04x (%s)", v.Name(),
 					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), so, v.Poisons, v.PoisonReason)
+			}
+			for _, v := range truthprobe.AllVersions {
+				for _, id := range truth.ChosenNotCompleted[v] {
+					t.Logf("%s: truth chosen-not-completed %04X: %s", tls.Version(v), id, truth.Reasons[[2]uint16{v, id}])
+				}
 			}
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
