@@ -215,3 +215,64 @@ func TestRequireExtensions(t *testing.T) {
 		}
 	}
 }
+
+// TestCertByOffer: a server that picks its RSA or ECDSA certificate from
+// the whole hello (haproxy with both on one bind) refuses every list that
+// still holds an ECDSA suite once it has no ECDSA suite left to choose
+// there; the scanner offers the rejected RSA suites again without ECDSA
+// suites and finds them, under either order, and says why. Under server
+// order the ranking is what a client offering every suite not ranked yet
+// gets: 0xC018 is chosen over 0xC02F while an ECDSA suite is listed
+// (0xC02F is not selectable then), and ranked below it without one.
+func TestCertByOffer(t *testing.T) {
+	t.Parallel()
+	for _, pref := range []bool{false, true} {
+		cfg := faketls.Config{
+			Suites:           map[tls.Version][]uint16{tls.VersionTLS12: {0xC02B, 0xC009, 0xC02F, 0x009C, 0x002F, 0xC018}},
+			ServerPreference: pref, CertByOffer: true,
+		}
+		res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+		vr := res.Version(tls.VersionTLS12)
+		if want := []uint16{0x002F, 0x009C, 0xC009, 0xC018, 0xC02B, 0xC02F}; !slices.Equal(sorted(vr.Suites), want) {
+			t.Errorf("server order %v: suites %04x, want %04x", pref, sorted(vr.Suites), want)
+		}
+		if want := []uint16{0xC02B, 0xC009, 0xC02F, 0x009C, 0x002F, 0xC018}; pref && !slices.Equal(vr.Suites, want) {
+			t.Errorf("server order: suites %04x, want %04x", vr.Suites, want)
+		}
+		if vr.ServerOrder == nil || *vr.ServerOrder != pref {
+			t.Errorf("server order %v, want %v", vr.ServerOrder, pref)
+		}
+		if !strings.Contains(vr.CertByOffer, "certificate") {
+			t.Errorf("server order %v: CertByOffer %q", pref, vr.CertByOffer)
+		}
+		if len(vr.Inconclusive) > 0 {
+			t.Errorf("inconclusive %04x (%s)", vr.Inconclusive, vr.InconclusiveReason)
+		}
+		if res.Handshakes.Total != srv.Connections() {
+			t.Errorf("handshakes %+v, server saw %d", res.Handshakes, srv.Connections())
+		}
+		t.Logf("server order %v: handshakes %+v", pref, res.Handshakes)
+	}
+}
+
+// TestCertByOfferCost: a server with only an ECDSA certificate pays the
+// certificate check (its RSA suites are offered without ECDSA ones once);
+// one with RSA suites accepted pays nothing for it.
+func TestCertByOfferCost(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		suites []uint16
+		extra  bool
+	}{
+		{[]uint16{0xC02B, 0xC009}, true},
+		{[]uint16{0xC02B, 0xC02F}, false},
+	} {
+		cfg := faketls.Config{Suites: map[tls.Version][]uint16{tls.VersionTLS12: c.suites}}
+		res, _ := scanFake(t, cfg, testOptions(tls.VersionTLS12))
+		vr := res.Version(tls.VersionTLS12)
+		if !slices.Equal(sorted(vr.Suites), sorted(c.suites)) || vr.CertByOffer != "" {
+			t.Errorf("suites %04x (CertByOffer %q), want %04x", vr.Suites, vr.CertByOffer, c.suites)
+		}
+		t.Logf("%04x: handshakes %+v", c.suites, res.Handshakes)
+	}
+}

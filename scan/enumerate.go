@@ -209,6 +209,11 @@ type versionScan struct {
 	refusedWithout [3]map[uint16]bool
 	poisons        []uint16
 	poisonReason   string
+	// refusedWithoutECDSA holds the candidates refused in a list without
+	// an ECDSA-authenticated suite, for certByOfferCheck; certByOffer
+	// says what that check found.
+	refusedWithoutECDSA map[uint16]bool
+	certByOffer         string
 
 	// fragile are the decisions that rest on a dropped connection, for
 	// endpoint.settle.
@@ -227,6 +232,8 @@ func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
 		rank:    candidateRank(v), // shared, read-only
 		status:  map[uint16]Outcome{},
 		reasons: map[uint16]string{},
+
+		refusedWithoutECDSA: map[uint16]bool{},
 	}
 	for k := range vs.refusedWithout {
 		vs.refusedWithout[k] = map[uint16]bool{}
@@ -297,6 +304,7 @@ func (vs *versionScan) enumerate(ctx context.Context) {
 			vs.so, vs.soKnown = vs.serverOrder(ctx)
 		}
 		vs.poisonCheck(ctx, vs.soKnown && !vs.so)
+		vs.certByOfferCheck(ctx)
 		if len(vs.accepted) >= 2 && !vs.soKnown && ctx.Err() == nil {
 			vs.so, vs.soKnown = vs.serverOrder(ctx)
 		}
@@ -319,7 +327,11 @@ func (vs *versionScan) finish(ctx context.Context) VersionResult {
 	if r.Outcome == Accepted && soKnown && ctx.Err() == nil {
 		r.ServerOrder = &so
 		if so {
-			ranked, complete := vs.rankSuites(ctx)
+			rank := vs.rankSuites
+			if vs.certByOffer != "" {
+				rank = vs.rankByOffer
+			}
+			ranked, complete := rank(ctx)
 			r.Suites, r.OrderIncomplete = ranked, !complete
 			vs.chachaPriority(ctx, &r)
 		}
@@ -565,14 +577,21 @@ func (vs *versionScan) chosen(a answer) {
 // exactly l, and notes which suspect parts the list lacked.
 func (vs *versionScan) reject(l []uint16, reason string) {
 	var has [3]bool
+	ecdsa := false
 	for _, id := range l {
 		has[suspectPart(id)] = true
+		ecdsa = ecdsa || authIs(id, "ECDSA")
 	}
 	for k, in := range has {
 		if !in {
 			for _, id := range l {
 				vs.refusedWithout[k][id] = true
 			}
+		}
+	}
+	if !ecdsa {
+		for _, id := range l {
+			vs.refusedWithoutECDSA[id] = true
 		}
 	}
 	vs.mark(l, Rejected, reason)
@@ -619,6 +638,7 @@ func (vs *versionScan) result() VersionResult {
 		r.ChosenNotCompletedReason = vs.reasons[r.ChosenNotCompleted[0]]
 	}
 	r.Poisons, r.PoisonReason = vs.poisons, vs.poisonReason
+	r.CertByOffer = vs.certByOffer
 	firstRejection := ""
 	for _, id := range vs.cands {
 		switch vs.status[id] {
@@ -793,6 +813,27 @@ func (vs *versionScan) rankSuites(ctx context.Context) ([]uint16, bool) {
 	return out, complete
 }
 
+// rankByOffer ranks the accepted suites as a client offering all those
+// not ranked yet gets them, one hello per rank. It replaces rankSuites
+// when the server picks its certificate by the offer (certByOffer): its
+// choices between pairs then need not make one order (an anonymous suite
+// it ranks above an ECDSA suite, that ECDSA suite above an RSA one, and
+// the RSA one above the anonymous suite, chosen without ECDSA suites).
+func (vs *versionScan) rankByOffer(ctx context.Context) ([]uint16, bool) {
+	rest := slices.Clone(vs.accepted)
+	slices.SortStableFunc(rest, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
+	var out []uint16
+	for len(rest) > 1 && ctx.Err() == nil {
+		a := vs.probeList(ctx, rest, forOrder)
+		if a.kind != ansHello || !slices.Contains(rest, a.suite) {
+			return append(out, rest...), false
+		}
+		out = append(out, a.suite)
+		rest = slices.DeleteFunc(rest, func(id uint16) bool { return id == a.suite })
+	}
+	return append(out, rest...), len(rest) <= 1
+}
+
 // chachaPriority probes, when the server's order puts an AES suite above a
 // ChaCha20 one, whether a client listing ChaCha20 first gets it.
 func (vs *versionScan) chachaPriority(ctx context.Context, r *VersionResult) {
@@ -901,6 +942,55 @@ func (vs *versionScan) unpoison(ctx context.Context, chunk []uint16, k int) (uin
 		}
 	}
 	return 0, false
+}
+
+// certByOfferCheck looks for suites a certificate choice hid (docs/scan-
+// algorithm.md, "Certificates chosen by the offer"): a server with an RSA
+// and an ECDSA certificate that picks one from the whole hello before it
+// picks a suite (haproxy with both on one bind) gives every hello listing
+// an ECDSA-authenticated suite its ECDSA certificate, and refuses it when
+// none of the ECDSA suites it accepts is left in it: its RSA suites read
+// as refused. When the version accepted or chose an ECDSA suite and no
+// RSA or DSS one, the rejected certificate suites of another
+// authentication that were never refused in a list without ECDSA suites
+// are offered again without them (in lists of the proven length). A
+// refusal confirms them; an answer is recorded, the rest eliminated as
+// usual, and the result says so (VersionResult.CertByOffer).
+func (vs *versionScan) certByOfferCheck(ctx context.Context) {
+	if vs.stopped || ctx.Err() != nil {
+		return
+	}
+	found := slices.Concat(vs.accepted, vs.cnc)
+	if !slices.ContainsFunc(found, func(id uint16) bool { return authIs(id, "ECDSA") }) ||
+		slices.ContainsFunc(found, func(id uint16) bool { return authIs(id, "RSA") || authIs(id, "DSS") }) {
+		return
+	}
+	var offer []uint16
+	for _, id := range vs.cands {
+		if vs.status[id] == Rejected && suspectPart(id) == 0 && !authIs(id, "ECDSA") && !vs.refusedWithoutECDSA[id] {
+			offer = append(offer, id)
+		}
+	}
+	for _, chunk := range split(offer, vs.maxLen()) {
+		// Suites found from an earlier chunk may have decided some.
+		chunk = slices.DeleteFunc(slices.Clone(chunk), func(id uint16) bool { return vs.status[id] != Rejected })
+		if len(chunk) == 0 {
+			continue
+		}
+		if x, ok := vs.unpoison(ctx, chunk, 0); ok && vs.certByOffer == "" {
+			vs.certByOffer = fmt.Sprintf("a hello without ECDSA suites gets 0x%04X, refused while an ECDSA suite is listed: the server picks its certificate by the offer", x)
+		}
+		if vs.stopped || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// authIs reports whether suite id's server authentication is auth
+// (ciphers.Suite.Auth).
+func authIs(id uint16, auth string) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Auth == auth
 }
 
 // undecide makes rejected candidates of l undecided again.

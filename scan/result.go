@@ -220,6 +220,13 @@ type VersionResult struct {
 	Poisons      []uint16 `json:"poisons,omitempty"`
 	PoisonReason string   `json:"poison_reason,omitempty"`
 
+	// CertByOffer, when not "", says that suites refused in every list
+	// holding an ECDSA suite were answered in one without: the server
+	// picks its certificate from the whole offer (haproxy with an RSA and
+	// an ECDSA one), so a client that lists ECDSA suites gets only those
+	// (docs/scan-algorithm.md, "Certificates chosen by the offer").
+	CertByOffer string `json:"cert_by_offer,omitempty"`
+
 	// Candidates is how many suites were offered: every registry code
 	// point for SSLv3 … TLS 1.2 (suites accepted outside the versions
 	// their RFCs allow are reported as such), the TLS 1.3 suites for

@@ -56,21 +56,22 @@ func TestStackServers(t *testing.T) {
 	servers := []struct {
 		name  string
 		start func(t *testing.T) string
+		noSNI bool // an IP target: no server_name in the truth's or tlsmap's hellos
 	}{
-		{"gnutls-client-order", func(t *testing.T) string {
+		{name: "gnutls-client-order", start: func(t *testing.T) string {
 			return realserver.StartT(t, realserver.Config{Name: "gnutls-client-order", Software: realserver.GnuTLSServ, Priority: gnutlsPriority}).Addr
 		}},
-		{"gnutls-server-order", func(t *testing.T) string {
+		{name: "gnutls-server-order", start: func(t *testing.T) string {
 			return realserver.StartT(t, realserver.Config{Name: "gnutls-server-order", Software: realserver.GnuTLSServ,
 				Priority: gnutlsPriority + ":%SERVER_PRECEDENCE", ServerOrder: true}).Addr
 		}},
-		{"go-crypto-tls", startGoServer},
-		{"lighttpd-gnutls", func(t *testing.T) string {
+		{name: "go-crypto-tls", start: startGoServer},
+		{name: "lighttpd-gnutls", start: func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdGnuTLS, [2]string{"gnutls-override", lighttpdGnuTLSPriority})
 		}},
 		// mod_mbedtls maps few CipherString keywords but takes mbed TLS
 		// suite names in Ciphersuites: every registry suite by that name.
-		{"lighttpd-mbedtls", func(t *testing.T) string {
+		{name: "lighttpd-mbedtls", start: func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdMbedTLS, [2]string{"MinProtocol", "TLSv1.0"},
 				[2]string{"Ciphersuites", mbedTLSNames()})
 		}},
@@ -78,15 +79,34 @@ func TestStackServers(t *testing.T) {
 		// its widest (adding aNULL, eNULL or PSK changes nothing).
 		// Debian's wolfSSL has no TLS 1.0: with MinProtocol TLSv1.0
 		// lighttpd does not start.
-		{"lighttpd-wolfssl", func(t *testing.T) string {
+		{name: "lighttpd-wolfssl", start: func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdWolfSSL, [2]string{"MinProtocol", "TLSv1.1"},
 				[2]string{"CipherString", "ALL"})
 		}},
 		// mod_nss parses OpenSSL's syntax: ALL, then the NULL suites.
-		{"lighttpd-nss", func(t *testing.T) string {
+		{name: "lighttpd-nss", start: func(t *testing.T) string {
 			return startLighttpd(t, realserver.LighttpdNSS, [2]string{"MinProtocol", "TLSv1.0"},
 				[2]string{"CipherString", "ALL:COMPLEMENTOFALL"})
 		}},
+		// JSSE with every protocol and suite it supports and nothing
+		// disabled (internal/realserver's TLSServer.java), RSA, EC and
+		// DSA keys. Below TLS 1.2 its DHE_DSS suites are chosen and then
+		// fail with internal_error: the ServerKeyExchange is signed with
+		// SHA-1, which JDK 17 refuses for a 2048-bit DSA key.
+		{name: "java-jsse", start: func(t *testing.T) string {
+			return realserver.StartT(t, realserver.Config{Name: "java-jsse", Software: realserver.Java}).Addr
+		}},
+		// stunnel: OpenSSL under a front end of its own; Debian's
+		// OpenSSL 3 has no SSLv3.
+		{name: "stunnel", start: func(t *testing.T) string {
+			return realserver.StartT(t, realserver.Config{Name: "stunnel", Software: realserver.Stunnel,
+				MinVersion: "TLSv1", Ciphers: "ALL:@SECLEVEL=0"}).Addr
+		}},
+		// haproxy with an RSA and an ECDSA certificate on one bind
+		// chooses between them by SNI and by what the hello offers;
+		// without SNI it has only its default (first) one, RSA.
+		{name: "haproxy-sni", start: startHAProxy},
+		{name: "haproxy-no-sni", start: startHAProxy, noSNI: true},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -95,6 +115,9 @@ func TestStackServers(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			topts := truthprobe.Options{Addr: addr, ServerName: realserver.CertHost, Timeout: 5 * time.Second, Parallel: 16}
+			if srv.noSNI {
+				topts.ServerName = ""
+			}
 			truth, err := truthprobe.Run(ctx, topts, nil, registry)
 			if err != nil {
 				t.Fatal(err)
@@ -103,7 +126,9 @@ func TestStackServers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			target.Host = realserver.CertHost
+			if !srv.noSNI {
+				target.Host = realserver.CertHost
+			}
 			start := time.Now()
 			res := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, SkipGroups: true, SkipCert: true})
 			elapsed := time.Since(start)
@@ -123,6 +148,11 @@ func TestStackServers(t *testing.T) {
 				}
 				t.Logf("%s: truth %d accepted, %d chosen-not-completed; tlsmap %d, %d, server order %s, poisons %04x (%s)", v.Name(),
 					len(truth.Accepted[uint16(v.Version)]), len(truth.ChosenNotCompleted[uint16(v.Version)]), len(v.Suites), len(v.ChosenNotCompleted), so, v.Poisons, v.PoisonReason)
+			}
+			for _, v := range truthprobe.AllVersions {
+				for _, id := range truth.ChosenNotCompleted[v] {
+					t.Logf("%s: truth chosen-not-completed %04X: %s", tls.Version(v), id, truth.Reasons[[2]uint16{v, id}])
+				}
 			}
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
@@ -212,6 +242,13 @@ func isAESGCM(id uint16) bool {
 func isChaCha(id uint16) bool {
 	s, ok := ciphers.ByID(id)
 	return ok && s.Enc == "CHACHA20_POLY1305"
+}
+
+// startHAProxy runs haproxy from TLS 1.0 with every OpenSSL suite and its
+// default TLS 1.3 ones.
+func startHAProxy(t *testing.T) string {
+	return realserver.StartT(t, realserver.Config{Name: "haproxy", Software: realserver.HAProxy,
+		MinVersion: "TLSv1.0", Ciphers: "ALL:@SECLEVEL=0"}).Addr
 }
 
 // startLighttpd runs lighttpd on one of its TLS modules with the given

@@ -162,6 +162,15 @@ type Config struct {
 	// fatal internal_error alert (Java with a DHE_DSS suite and no DSA
 	// key).
 	Incomplete []uint16
+	// CertByOffer: the server has an RSA and an ECDSA certificate and
+	// picks one from the whole hello before it picks a suite, as haproxy
+	// does with both on one bind: a TLS ≤ 1.2 hello listing any
+	// ECDSA-authenticated suite (accepted or not) gets the ECDSA one, and
+	// then only the ECDSA-authenticated suites and those without a
+	// certificate (anonymous, PSK) are selectable; any other hello gets
+	// the RSA one, and every suite but the ECDSA ones is. The Certificate
+	// sent is Certificate either way.
+	CertByOffer bool
 	// IncompleteClose makes the Incomplete suites fail by closing the
 	// connection (FIN) after the ServerHello, with no alert (dovecot
 	// without DH parameters picking a DHE suite).

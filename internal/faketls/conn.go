@@ -173,8 +173,13 @@ func (s *Server) answerTLS(c net.Conn, ch *tls.ClientHello, dec *tls.Decoder, bu
 func (s *Server) answerTLS12(c net.Conn, ch *tls.ClientHello, v tls.Version) {
 	curve, curveOK := s.chooseCurve(ch)
 	ffdhe, dhOK := s.chooseFFDHE(ch)
+	ecdsaCert := s.cfg.CertByOffer && slices.ContainsFunc(ch.CipherSuites, ecdsaAuth)
 	usable := func(id uint16) bool {
 		switch {
+		case s.cfg.CertByOffer && ecdsaCert && !ecdsaAuth(id) && suiteOf(id).cert,
+			s.cfg.CertByOffer && !ecdsaCert && ecdsaAuth(id):
+			// A suite of the certificate the hello did not get.
+			return false
 		case needsCurve(id):
 			return curveOK
 		case needsDH(id):

@@ -1268,3 +1268,35 @@ func TestRefusalString(t *testing.T) {
 		}
 	}
 }
+
+// TestCertByOffer: with an RSA and an ECDSA certificate picked by the
+// offer, an ECDSA suite in the hello (one the server does not accept too)
+// leaves only the ECDSA and anonymous suites selectable.
+func TestCertByOffer(t *testing.T) {
+	const (
+		ecdsaAES128GCM = 0xC02B
+		ecdsa3DES      = 0xC008 // not accepted: it only switches the certificate
+		ecdhAnonAES128 = 0xC018
+	)
+	cfg := tls12Only(ecdheRSAAES128GCM, ecdsaAES128GCM, rsaAES128SHA, ecdhAnonAES128)
+	cfg.CertByOffer = true
+	s := start(t, cfg)
+	for _, tt := range []struct {
+		offered []uint16
+		want    uint16 // 0: handshake_failure
+	}{
+		{[]uint16{ecdheRSAAES128GCM}, ecdheRSAAES128GCM},
+		{[]uint16{ecdsaAES128GCM}, ecdsaAES128GCM},
+		{[]uint16{ecdheRSAAES128GCM, ecdsaAES128GCM}, ecdsaAES128GCM},
+		{[]uint16{rsaAES128SHA, ecdsa3DES}, 0},
+		{[]uint16{rsaAES128SHA, ecdsa3DES, ecdhAnonAES128}, ecdhAnonAES128},
+		{[]uint16{ecdhAnonAES128, rsaAES128SHA}, ecdhAnonAES128},
+	} {
+		r := probe(t, s.Addr(), wire(t, hello(tls.VersionTLS12, tt.offered...)), 2*time.Second)
+		if tt.want == 0 {
+			wantAlert(t, r, tls.AlertHandshakeFailure)
+		} else {
+			wantSuite(t, r, tls.VersionTLS12, tt.want)
+		}
+	}
+}

@@ -52,6 +52,13 @@ func suiteOf(id uint16) suiteInfo {
 	return info
 }
 
+// ecdsaAuth reports whether a suite authenticates the server with an
+// ECDSA certificate (ECDHE_ECDSA, ECDH_ECDSA; RFC 8422 §2).
+func ecdsaAuth(id uint16) bool {
+	s, ok := ciphers.ByID(id)
+	return ok && s.Auth == "ECDSA"
+}
+
 // needsCurve reports whether a suite needs an ECDHE curve in TLS ≤ 1.2 (so
 // that a client without a common curve cannot get it). ECDHE_PSK counts
 // too, though this server sends it no ServerKeyExchange.

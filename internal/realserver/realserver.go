@@ -1,6 +1,6 @@
 // Package realserver starts real TLS servers — openssl s_server, nginx,
-// gnutls-serv and lighttpd with its non-OpenSSL TLS modules —
-// on loopback ports for tests and benchmarks, and computes what such a
+// gnutls-serv, lighttpd with its non-OpenSSL TLS modules, a Java (JSSE)
+// server — on loopback ports for tests and benchmarks, and computes what such a
 // server accepts with openssl s_client alone (OpenSSLTruth), so that the
 // scanner can be checked against an answer it had no part in.
 //
@@ -36,6 +36,9 @@ const (
 	Nginx                      // nginx with a config file of its own
 	GnuTLSServ                 // gnutls-serv --http (gnutls-bin)
 	Lighttpd                   // lighttpd -D with Config.TLSModule and a config file of its own
+	Java                       // a JSSE SSLServerSocket (javaserver/TLSServer.java), every protocol and suite on
+	Stunnel                    // stunnel in the foreground, a config file of its own, to a plain backend
+	HAProxy                    // haproxy -db, mode tcp, an RSA and an ECDSA certificate on one bind, to a plain backend
 )
 
 // String returns the program's name.
@@ -49,6 +52,12 @@ func (s Software) String() string {
 		return "gnutls-serv"
 	case Lighttpd:
 		return "lighttpd"
+	case Java:
+		return "java"
+	case Stunnel:
+		return "stunnel"
+	case HAProxy:
+		return "haproxy"
 	}
 	return fmt.Sprintf("software(%d)", uint8(s))
 }
@@ -105,6 +114,16 @@ type Config struct {
 	TLSModule string
 	ConfCmd   [][2]string
 
+	// Ciphers and Ciphersuites are also stunnel's ciphers and
+	// ciphersuites options and haproxy's bind options of those names.
+	//
+	// Stunnel and HAProxy only: the lowest version (stunnel's
+	// sslVersionMin "TLSv1", haproxy's ssl-min-ver "TLSv1.0"; "" keeps
+	// the program's default). Options are stunnel's options lines
+	// ("NO_TICKET" …).
+	MinVersion string
+	Options    []string
+
 	// ServerOrder documents whether the server enforces its own suite
 	// order (s_server -serverpref, ssl_prefer_server_ciphers on).
 	ServerOrder bool
@@ -116,10 +135,11 @@ type Server struct {
 	Addr   string // "127.0.0.1:port"
 	Dir    string // its files: certificate, key, configuration, logs
 
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // the process's exit status, once done is closed
+	cmd     *exec.Cmd
+	backend net.Listener // stunnel's and haproxy's plain service, or nil
+	out     *lockedBuffer
+	done    chan struct{} // closed when the process has exited
+	err     error         // the process's exit status, once done is closed
 
 	closeOnce sync.Once
 }
@@ -147,7 +167,23 @@ func StartT(t testing.TB, cfg Config) *Server {
 			testenv.Missing(t, err.Error())
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if cfg.Software == Stunnel {
+		if _, err := StunnelPath(); err != nil {
+			testenv.Missing(t, err.Error())
+		}
+	}
+	if cfg.Software == HAProxy {
+		if _, err := HAProxyPath(); err != nil {
+			testenv.Missing(t, err.Error())
+		}
+	}
+	if cfg.Software == Java {
+		for _, p := range []string{"java", "javac", "keytool"} {
+			testenv.NeedProgram(t, p)
+		}
+	}
+	// javac and keytool take a few seconds each on a busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	s, err := Start(ctx, cfg, t.TempDir())
 	if err != nil {
@@ -206,9 +242,15 @@ func StartAt(ctx context.Context, cfg Config, dir, addr string) (*Server, error)
 // returned with the error, for its log.
 func startOn(ctx context.Context, cfg Config, cert Cert, dir, addr string) (*Server, error) {
 	var (
-		cmd *exec.Cmd
-		err error
+		cmd     *exec.Cmd
+		backend net.Listener
+		err     error
 	)
+	if cfg.Software == Stunnel || cfg.Software == HAProxy {
+		if backend, err = startBackend(); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+		}
+	}
 	switch cfg.Software {
 	case OpenSSL:
 		cmd, err = openSSLCommand(cfg, cert, addr)
@@ -222,13 +264,22 @@ func startOn(ctx context.Context, cfg Config, cert Cert, dir, addr string) (*Ser
 			"--x509certfile", cert.CertFile, "--x509keyfile", cert.KeyFile, "--priority", cfg.Priority)
 	case Lighttpd:
 		cmd, err = lighttpdCommand(cfg, cert, dir, addr)
+	case Java:
+		cmd, err = javaCommand(ctx, dir, addr)
+	case Stunnel:
+		cmd, err = stunnelCommand(cfg, cert, dir, addr, backend.Addr().String())
+	case HAProxy:
+		cmd, err = haproxyCommand(ctx, cfg, dir, addr, backend.Addr().String())
 	default:
 		err = fmt.Errorf("unknown software %v", cfg.Software)
 	}
 	if err != nil {
+		if backend != nil {
+			backend.Close()
+		}
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
-	s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	s := &Server{Config: cfg, Addr: addr, Dir: dir, cmd: cmd, backend: backend, out: &lockedBuffer{}, done: make(chan struct{})}
 	if err := s.start(ctx); err != nil {
 		return s, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
@@ -287,6 +338,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.backend != nil {
+			defer s.backend.Close()
+		}
 		select {
 		case <-s.done:
 			err = fmt.Errorf("%s had exited: %v", s.Config.Name, s.err)
