@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-sweep bench-mail lint generate clean bench-logs bench-store bench-report bench-protocols
+.PHONY: all build cross demo test test-short test-race fuzz bench bench-scan bench-sniff bench-sniff-quic bench-live bench-sweep bench-mail lint generate clean bench-logs bench-store bench-report bench-protocols
 
 all: lint test build
 
@@ -63,6 +63,10 @@ bench-sniff:
 ## bench-sniff-quic: the same on a QUIC capture (quic-go handshakes and bulk; builds sniff/testdata/quicpeer)
 bench-sniff-quic:
 	QUIC=1 GO=$(GO) bash bench/sniff-compare.sh
+
+## bench-live: tlsmap sniff -i vs tcpdump and tshark -w /dev/null on a veth pair in a namespace, tcpreplay at 500, 1000, 2000 Mbit/s and top speed: kernel drops, ClientHellos found (root, tcpreplay, tshark)
+bench-live:
+	GO=$(GO) bash bench/live.sh
 
 ## bench-logs: tlsmap logs on a 1 GB generated log (SIZE, KIND=nginx|maillog): lines/s, MB/s, peak RSS, against grep -c
 bench-logs:

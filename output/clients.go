@@ -375,6 +375,14 @@ func writeTotals(w io.Writer, table bool, t evidence.Totals, gaps []sniff.Gap) e
 				t.UnknownFlows, conns(t.UnknownFlows), t.UnknownClients, snPlural(t.UnknownClients, "client", "clients"))
 		}
 	}
+	// A live capture whose kernel dropped packets may have lost hellos of
+	// any client, legacy ones included: said whatever the verdict above.
+	for _, g := range gaps {
+		if g.Kind == sniff.GapKernelDrops {
+			fmt.Fprintf(&b, "Kernel drops:   the kernel dropped %d %s; some hellos may be missing (a larger --buffer keeps more)\n",
+				g.Count, snPlural(int(min(g.Count, 2)), "packet", "packets"))
+		}
+	}
 	if t.Flows > 0 {
 		fmt.Fprintf(&b, "By version:     %s\n", countList(t.ByVersion, " ", ", ", true))
 		fmt.Fprintf(&b, "By protocol:    %s\n", countList(t.ByProtocol, " ", ", ", false))

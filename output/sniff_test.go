@@ -173,6 +173,42 @@ func TestSniffGolden(t *testing.T) {
 	}
 }
 
+// TestSniffLegacyKernelDrops: a live capture's kernel drops are a line of
+// their own under the verdict, with legacy clients found or none, and a
+// gap of the coverage.
+func TestSniffLegacyKernelDrops(t *testing.T) {
+	st := sniff.Stats{Packets: 9, Bytes: 4100, TCP: sniff.TCPOutcomes{Total: 1, TLS: 1}}
+	for _, tc := range []struct {
+		name  string
+		flows []*sniff.Flow
+		drops uint64
+		want  []string
+	}{
+		{"legacy-drops", sniffFixture()[:2], 4711, []string{"Legacy clients: 1 of 1 (2 of 2 TLS connections)\nKernel drops:   the kernel dropped 4711 packets; some hellos may be missing",
+			"Not seen:     4711 packets were dropped by the kernel"}},
+		{"legacy-none-drops", sniffFixture()[2:3], 1, []string{"— but 1 packet was dropped by the kernel: legacy clients may hide there.\nKernel drops:   the kernel dropped 1 packet; some hellos may be missing"}},
+	} {
+		r := sniff.NewReport(sniff.ReportConfig{})
+		for _, fl := range tc.flows {
+			r.Add(fl)
+		}
+		var buf bytes.Buffer
+		if err := WriteLegacyReport(&buf, FormatTable, r, NewCoverage(st, tc.drops)); err != nil {
+			t.Fatal(err)
+		}
+		sniffGolden(t, tc.name+".table.golden", buf.Bytes())
+		for _, want := range tc.want {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("%s: no %q in\n%s", tc.name, want, buf.Bytes())
+			}
+		}
+	}
+	// Without drops, no such line.
+	if b := renderLegacy(t, FormatTable); bytes.Contains(b, []byte("Kernel drops:")) {
+		t.Errorf("kernel drops line without drops:\n%s", b)
+	}
+}
+
 // TestSniffSummaryJSONL: the summary record is the last line, with the
 // counts of the coverage.
 func TestSniffSummaryJSONL(t *testing.T) {
