@@ -57,6 +57,10 @@ func run(wellKnown bool, xmppHosts []string) int {
 		protoserver.Inn(protoserver.InnOptions{Ports: ports(119, 563)}),
 		protoserver.InspIRCd(protoserver.InspIRCdOptions{Ports: ports(6667, 6697)}),
 	}
+	// From the start: a SIGINT or SIGTERM while the servers start stops
+	// the starting, and the deferred Close stops those already running.
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	dir, err := os.MkdirTemp("", "tlsmap-protoserve-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -79,7 +83,7 @@ func run(wellKnown bool, xmppHosts []string) int {
 			fmt.Fprintln(os.Stderr, "error:", err)
 			return 1
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(sig, time.Minute)
 		s, err := start(ctx, sub)
 		cancel()
 		if err != nil {
@@ -94,8 +98,10 @@ func run(wellKnown bool, xmppHosts []string) int {
 			fmt.Println(u)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
+	<-sig.Done()
+	// A second signal (timeout and pkill both sending one) must not kill
+	// protoserve while the deferred Close stops the servers: INN's and the
+	// others' processes would be left running.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	return 0
 }
