@@ -164,34 +164,16 @@ func greetingShape(b []byte) bool {
 // 2389's FEAT and OPTS, RFC 2428, RFC 2640's LANG, RFC 3659, RFC 7151's
 // HOST and the CLNT some clients send — so that another protocol's first
 // word (HTTP's GET, SMTP's EHLO) is not taken for FTP.
-var commands = map[string]bool{}
-
-func init() {
-	for _, c := range strings.Fields(`USER PASS ACCT CWD CDUP SMNT REIN QUIT PORT PASV TYPE STRU MODE RETR STOR STOU
+var commands = plaintext.NewCommands(`USER PASS ACCT CWD CDUP SMNT REIN QUIT PORT PASV TYPE STRU MODE RETR STOR STOU
 		APPE ALLO REST RNFR RNTO ABOR DELE RMD MKD PWD LIST NLST SITE SYST STAT HELP NOOP XCWD XCUP XMKD XPWD XRMD
-		AUTH ADAT PROT PBSZ CCC MIC CONF ENC FEAT OPTS EPRT EPSV LANG MDTM SIZE MLST MLSD HOST CLNT`) {
-		commands[c] = true
-	}
-}
+		AUTH ADAT PROT PBSZ CCC MIC CONF ENC FEAT OPTS EPRT EPSV LANG MDTM SIZE MLST MLSD HOST CLNT`)
 
 // clientShape reports whether c2s (possibly empty or partial) can be the
 // start of an FTP client's stream: its first word is an FTP command, or a
 // prefix of one while the word is still incomplete.
 func clientShape(c2s []byte) bool {
-	head := c2s[:min(len(c2s), 8)]
-	end := bytes.IndexAny(head, " \r\n")
-	if end >= 0 {
-		return commands[strings.ToUpper(string(head[:end]))]
-	}
-	if len(head) > 4 {
-		return false
-	}
-	for c := range commands {
-		if len(head) <= len(c) && strings.EqualFold(string(head), c[:len(head)]) {
-			return true
-		}
-	}
-	return false
+	_, ok := commands.Start(c2s)
+	return ok
 }
 
 // wireLine is plaintext.WireLine bounded by maxWireLine.

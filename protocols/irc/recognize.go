@@ -145,34 +145,16 @@ func serverShape(s2c []byte) bool {
 // server link's (RFC 2813 §4.1, and the CAPAB and PROTOCTL of its
 // dialects) and the common ones of a registered session — so that another
 // protocol's first word (SMTP's EHLO, HTTP's GET) is not taken for IRC.
-var commands = map[string]bool{}
-
-func init() {
-	for _, c := range strings.Fields(`CAP STARTTLS NICK USER PASS PING PONG QUIT AUTHENTICATE WEBIRC SERVER CAPAB
+var commands = plaintext.NewCommands(`CAP STARTTLS NICK USER PASS PING PONG QUIT AUTHENTICATE WEBIRC SERVER CAPAB
 		PROTOCTL SVINFO SERVICE OPER MODE JOIN PART PRIVMSG NOTICE TOPIC NAMES LIST WHO WHOIS WHOWAS ISON
-		USERHOST AWAY MOTD LUSERS VERSION STATS LINKS TIME ADMIN INFO`) {
-		commands[c] = true
-	}
-}
+		USERHOST AWAY MOTD LUSERS VERSION STATS LINKS TIME ADMIN INFO`)
 
 // clientShape reports whether c2s (possibly empty or partial) can be the
 // start of an IRC client's stream: its first word is a command, or a
 // prefix of one while the word is still incomplete.
 func clientShape(c2s []byte) bool {
-	head := c2s[:min(len(c2s), 16)]
-	end := bytes.IndexAny(head, " \r\n")
-	if end >= 0 {
-		return commands[strings.ToUpper(string(head[:end]))]
-	}
-	if len(head) > 12 {
-		return false
-	}
-	for c := range commands {
-		if len(head) <= len(c) && strings.EqualFold(string(head), c[:len(head)]) {
-			return true
-		}
-	}
-	return false
+	_, ok := commands.Start(c2s)
+	return ok
 }
 
 // formatting are the control characters IRC text carries (CTCP's 0x01;

@@ -137,34 +137,16 @@ func serverShape(s2c []byte) bool {
 // RFC 8054's COMPRESS and the RFC 2980 extensions servers still answer —
 // so that another protocol's first word (FTP's FEAT, SMTP's EHLO) is not
 // taken for NNTP.
-var commands = map[string]bool{}
-
-func init() {
-	for _, c := range strings.Fields(`ARTICLE BODY HEAD STAT GROUP LISTGROUP LAST NEXT POST IHAVE QUIT
+var commands = plaintext.NewCommands(`ARTICLE BODY HEAD STAT GROUP LISTGROUP LAST NEXT POST IHAVE QUIT
 		CAPABILITIES MODE DATE HELP NEWGROUPS NEWNEWS LIST OVER HDR STARTTLS AUTHINFO CHECK TAKETHIS
-		COMPRESS XOVER XHDR XPAT XGTITLE XROVER XPATH SLAVE`) {
-		commands[c] = true
-	}
-}
+		COMPRESS XOVER XHDR XPAT XGTITLE XROVER XPATH SLAVE`)
 
 // clientShape reports whether c2s (possibly empty or partial) can be the
 // start of an NNTP client's stream: its first word is a command, or a
 // prefix of one while the word is still incomplete.
 func clientShape(c2s []byte) bool {
-	head := c2s[:min(len(c2s), 14)]
-	end := bytes.IndexAny(head, " \r\n")
-	if end >= 0 {
-		return commands[strings.ToUpper(string(head[:end]))] && !httpRequest(c2s[end:])
-	}
-	if len(head) > 12 {
-		return false
-	}
-	for c := range commands {
-		if len(head) <= len(c) && strings.EqualFold(string(head), c[:len(head)]) {
-			return true
-		}
-	}
-	return false
+	end, ok := commands.Start(c2s)
+	return ok && (end < 0 || !httpRequest(c2s[end:]))
 }
 
 // httpRequest reports whether the rest of a first line after its verb

@@ -138,33 +138,15 @@ func greetingShape(b []byte) bool {
 // commands are the ManageSieve commands of RFC 5804 §2, so that another
 // protocol's first word (IMAP's tag, SMTP's EHLO) is not taken for
 // ManageSieve.
-var commands = map[string]bool{}
-
-func init() {
-	for _, c := range strings.Fields(`AUTHENTICATE STARTTLS LOGOUT CAPABILITY HAVESPACE PUTSCRIPT LISTSCRIPTS
-		SETACTIVE GETSCRIPT DELETESCRIPT RENAMESCRIPT CHECKSCRIPT NOOP UNAUTHENTICATE`) {
-		commands[c] = true
-	}
-}
+var commands = plaintext.NewCommands(`AUTHENTICATE STARTTLS LOGOUT CAPABILITY HAVESPACE PUTSCRIPT LISTSCRIPTS
+		SETACTIVE GETSCRIPT DELETESCRIPT RENAMESCRIPT CHECKSCRIPT NOOP UNAUTHENTICATE`)
 
 // clientShape reports whether c2s (possibly empty or partial) can be the
 // start of a ManageSieve client's stream: its first word is a command, or
 // a prefix of one while the word is still incomplete.
 func clientShape(c2s []byte) bool {
-	head := c2s[:min(len(c2s), 16)]
-	end := bytes.IndexAny(head, " \r\n")
-	if end >= 0 {
-		return commands[strings.ToUpper(string(head[:end]))]
-	}
-	if len(head) > 14 {
-		return false
-	}
-	for c := range commands {
-		if len(head) <= len(c) && strings.EqualFold(string(head), c[:len(head)]) {
-			return true
-		}
-	}
-	return false
+	_, ok := commands.Start(c2s)
+	return ok
 }
 
 // wireLine is plaintext.WireLine bounded by maxWireLine.

@@ -2,6 +2,7 @@ package plaintext
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/tlsmap/tlsmap/protocols"
 	"github.com/tlsmap/tlsmap/protocols/tls"
@@ -100,4 +101,44 @@ func MayStartWith(b []byte, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// Commands is the set of words a protocol's client may open with, for a
+// recogniser's first look at the client's stream: another protocol's
+// first word (HTTP's GET, SMTP's EHLO) is not one of them.
+type Commands struct {
+	set     map[string]bool
+	longest int
+}
+
+// NewCommands makes the set of the whitespace-separated words (upper
+// case).
+func NewCommands(words string) Commands {
+	c := Commands{set: map[string]bool{}}
+	for _, w := range strings.Fields(words) {
+		c.set[w] = true
+		c.longest = max(c.longest, len(w))
+	}
+	return c
+}
+
+// Start reports whether b (possibly empty or partial) can be the start of
+// a client's stream: its first word, ended by a space or a line end, is
+// one of the commands (in any case), or, while it is still incomplete, a
+// prefix of one. end is where the first word ends, -1 while it is
+// incomplete.
+func (c Commands) Start(b []byte) (end int, ok bool) {
+	head := b[:min(len(b), c.longest+1)]
+	if end = bytes.IndexAny(head, " \r\n"); end >= 0 {
+		return end, c.set[strings.ToUpper(string(head[:end]))]
+	}
+	if len(head) > c.longest {
+		return -1, false
+	}
+	for w := range c.set {
+		if len(head) <= len(w) && strings.EqualFold(string(head), w[:len(head)]) {
+			return -1, true
+		}
+	}
+	return -1, false
 }
