@@ -212,7 +212,9 @@ def truth(name, jsonl, work):
            "tools": tool_versions(), "connections": conns}
     print(json.dumps(doc, indent=2))
 
-def client(host, port, sni, version):
+def pinned_context(version):
+    # A client context pinned to one TLS version ("1.0" … "1.3"), every
+    # cipher at security level 0, no certificate check.
     v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
          "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -221,6 +223,10 @@ def client(host, port, sni, version):
     ctx.set_ciphers("ALL:@SECLEVEL=0")
     ctx.minimum_version = v
     ctx.maximum_version = v
+    return ctx
+
+def client(host, port, sni, version):
+    ctx = pinned_context(version)
     with socket.create_connection((host, int(port)), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname=sni) as s:
             print("version: " + s.version())
@@ -233,14 +239,7 @@ def nntp_client(host, port, version, form):
     import warnings
     warnings.simplefilter("ignore", DeprecationWarning)
     import nntplib
-    v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
-         "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
-    ctx.minimum_version = v
-    ctx.maximum_version = v
+    ctx = pinned_context(version)
     if form == "starttls":
         n = nntplib.NNTP(host, int(port), readermode=False, timeout=5)
         n.starttls(ctx)
@@ -255,14 +254,7 @@ def irc_client(host, port, version, form):
     # server lists the tls capability (IRCv3), the handshake after its 670
     # (RPL_STARTTLS); or TLS from the first byte (ircs). The SNI is the
     # host name, which the namespace's hosts file maps to 127.0.0.1.
-    v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
-         "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[version]
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
-    ctx.minimum_version = v
-    ctx.maximum_version = v
+    ctx = pinned_context(version)
     raw = socket.create_connection((host, int(port)), timeout=5)
     if form == "starttls":
         def line():
