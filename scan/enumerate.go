@@ -188,7 +188,6 @@ type versionScan struct {
 
 	proven  int // the longest list answered with a ServerHello (or the seed)
 	ceiling int // the shortest list known or suspected to be too long; 0: none
-	cap     int // the version's own limit (SSLv3: sslv3MaxSuites); 0: none
 
 	pending  [][]uint16    // lists to eliminate
 	deferred []pendingList // refusals of unproven length, no canary yet
@@ -238,9 +237,6 @@ func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
 	for k := range vs.refusedWithout {
 		vs.refusedWithout[k] = map[uint16]bool{}
 	}
-	if v == tls.VersionSSL30 {
-		vs.cap = sslv3MaxSuites
-	}
 	return vs
 }
 
@@ -262,10 +258,30 @@ func (vs *versionScan) maxLen() int {
 	if vs.ceiling > 0 {
 		n = min(vs.ceiling-1, vs.trusted())
 	}
-	if vs.cap > 0 {
-		n = min(n, vs.cap)
-	}
 	return max(n, 1)
+}
+
+// offerable reports whether a hello of the version may list n suites: an
+// SSLv3 hello cannot be padded, so its lists avoid the 256–511-byte range
+// (sslv3Offerable).
+func (vs *versionScan) offerable(n int) bool {
+	return vs.v != tls.VersionSSL30 || sslv3Offerable(n)
+}
+
+// chunks cuts list into parts of at most m suites (maxLen when m is 0),
+// each of an offerable length: for SSLv3 a list too short to be long and
+// too long to be short is cut into lists of at most sslv3MaxSuites.
+func (vs *versionScan) chunks(list []uint16, m int) [][]uint16 {
+	if m <= 0 {
+		m = vs.maxLen()
+	}
+	parts := split(list, m)
+	for _, p := range parts {
+		if !vs.offerable(len(p)) {
+			return split(list, min(m, sslv3MaxSuites))
+		}
+	}
+	return parts
 }
 
 // split cuts list into near-equal parts of at most n suites.
@@ -363,8 +379,8 @@ func (vs *versionScan) loop(ctx context.Context) {
 		}
 		l := vs.pending[0]
 		vs.pending = vs.pending[1:]
-		if m := vs.maxLen(); len(l) > m {
-			vs.pending = append(split(l, m), vs.pending...)
+		if parts := vs.chunks(l, 0); len(parts) > 1 {
+			vs.pending = append(parts, vs.pending...)
 			continue
 		}
 		vs.eliminate(ctx, l)
@@ -432,8 +448,8 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 				}
 				vs.pending = nil
 			}
-			if m := vs.maxLen(); len(l) > m {
-				vs.pending = append(split(l, m), vs.pending...)
+			if parts := vs.chunks(l, 0); len(parts) > 1 {
+				vs.pending = append(parts, vs.pending...)
 				return
 			}
 		case ansUnoffered, ansHigher:
@@ -523,7 +539,7 @@ func (vs *versionScan) resolve(ctx context.Context, l []uint16, refusal answer) 
 	case len(l) <= vs.trusted():
 		vs.reject(l, reason)
 		vs.noteFragile(l, refusal, false, false)
-	case vs.ceiling > 0 && len(l) >= vs.ceiling, len(vs.accepted) == 0:
+	case vs.ceiling > 0 && len(l) >= vs.ceiling, len(vs.accepted) == 0, !vs.offerable(len(l) + 1):
 		vs.suspect(l)
 	default:
 		// The canary: an accepted suite appended. If the server picks
@@ -823,7 +839,7 @@ func (vs *versionScan) rankByOffer(ctx context.Context) ([]uint16, bool) {
 	rest := slices.Clone(vs.accepted)
 	slices.SortStableFunc(rest, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
 	var out []uint16
-	for len(rest) > 1 && ctx.Err() == nil {
+	for len(rest) > 1 && ctx.Err() == nil && vs.offerable(len(rest)) {
 		a := vs.probeList(ctx, rest, forOrder)
 		if a.kind != ansHello || !slices.Contains(rest, a.suite) {
 			return append(out, rest...), false
@@ -896,7 +912,7 @@ func (vs *versionScan) poisonCheck(ctx context.Context, clientOrder bool) {
 			if len(offer) == 0 {
 				continue
 			}
-			for _, chunk := range split(offer, vs.maxLen()) {
+			for _, chunk := range vs.chunks(offer, 0) {
 				if x, ok := vs.unpoison(ctx, chunk, k); ok {
 					found = true
 					vs.namePoison(ctx, k, x)
@@ -971,17 +987,19 @@ func (vs *versionScan) certByOfferCheck(ctx context.Context) {
 			offer = append(offer, id)
 		}
 	}
-	for _, chunk := range split(offer, vs.maxLen()) {
+	for _, chunk := range vs.chunks(offer, 0) {
 		// Suites found from an earlier chunk may have decided some.
 		chunk = slices.DeleteFunc(slices.Clone(chunk), func(id uint16) bool { return vs.status[id] != Rejected })
 		if len(chunk) == 0 {
 			continue
 		}
-		if x, ok := vs.unpoison(ctx, chunk, 0); ok && vs.certByOffer == "" {
-			vs.certByOffer = fmt.Sprintf("a hello without ECDSA suites gets 0x%04X, refused while an ECDSA suite is listed: the server picks its certificate by the offer", x)
-		}
-		if vs.stopped || ctx.Err() != nil {
-			return
+		for _, c := range vs.chunks(chunk, 0) {
+			if x, ok := vs.unpoison(ctx, c, 0); ok && vs.certByOffer == "" {
+				vs.certByOffer = fmt.Sprintf("a hello without ECDSA suites gets 0x%04X, refused while an ECDSA suite is listed: the server picks its certificate by the offer", x)
+			}
+			if vs.stopped || ctx.Err() != nil {
+				return
+			}
 		}
 	}
 }
@@ -1041,7 +1059,11 @@ func (vs *versionScan) namePoison(ctx context.Context, k int, x uint16) {
 		// A drop names no poison: a flaky connection refuses anything.
 		return false, "", false
 	}
-	for _, chunk := range split(q, max(vs.maxLen()-1, 1)) {
+	m := max(vs.maxLen()-1, 1)
+	if vs.v == tls.VersionSSL30 {
+		m = min(m, sslv3MaxSuites-1) // x appended, and halves offerable
+	}
+	for _, chunk := range vs.chunks(q, m) {
 		refused, reason, ok := try(chunk)
 		if !ok {
 			return

@@ -17,6 +17,14 @@ import (
 // range that F5 terminators hang on (RFC 7685 §1): 43 + 2n < 256.
 const sslv3MaxSuites = 106
 
+// sslv3MinLongSuites is the shortest suite list whose SSLv3 hello is past
+// that range (43 + 2n ≥ 512). SSLv3 lists are at most sslv3MaxSuites or at
+// least this long, never in between.
+const sslv3MinLongSuites = 235
+
+// sslv3Offerable reports whether an SSLv3 hello may list n suites.
+func sslv3Offerable(n int) bool { return n <= sslv3MaxSuites || n >= sslv3MinLongSuites }
+
 // signatureSchemes are offered in every hello: the TLS 1.3 schemes, then
 // the TLS 1.2 (hash, signature) pairs down to MD5 and DSA, so that a
 // server with any certificate can pick one.

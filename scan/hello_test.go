@@ -27,12 +27,28 @@ func parseHello(t *testing.T, b []byte) *tls.ClientHello {
 	return ch
 }
 
+// TestSSLv3Band checks that the SSLv3 lengths sslv3Offerable refuses are
+// exactly those whose hello falls in the 256–511-byte range.
+func TestSSLv3Band(t *testing.T) {
+	cands := candidates(tls.VersionSSL30)
+	for n := 1; n <= len(cands); n++ {
+		b, err := buildHello(helloParams{version: tls.VersionSSL30, suites: cands[:n], rand: seeded(uint64(n))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := len(b) - 5
+		if inBand := l >= 256 && l <= 511; inBand == sslv3Offerable(n) {
+			t.Errorf("%d suites: a %d-byte hello, offerable %v", n, l, sslv3Offerable(n))
+		}
+	}
+}
+
 func TestBuildHello(t *testing.T) {
 	for _, v := range tlsVersions {
 		cands := candidates(v)
 		for n := 1; n <= len(cands); n += 7 {
-			if v == tls.VersionSSL30 && n > sslv3MaxSuites {
-				break
+			if v == tls.VersionSSL30 && !sslv3Offerable(n) {
+				continue
 			}
 			b, err := buildHello(helloParams{version: v, suites: cands[:n], host: "example.com", rand: seeded(uint64(n))})
 			if err != nil {
