@@ -258,6 +258,11 @@ func (vs *versionScan) maxLen() int {
 	if vs.ceiling > 0 {
 		n = min(vs.ceiling-1, vs.trusted())
 	}
+	if vs.v == tls.VersionSSL30 && len(vs.accepted)+len(vs.cnc) == 0 {
+		// Until SSLv3 is proven spoken, short hellos: most servers refuse
+		// it, and a long list refused would have to be split again.
+		n = min(n, sslv3MaxSuites)
+	}
 	return max(n, 1)
 }
 
@@ -840,14 +845,47 @@ func (vs *versionScan) rankByOffer(ctx context.Context) ([]uint16, bool) {
 	slices.SortStableFunc(rest, func(a, b uint16) int { return vs.rank[a] - vs.rank[b] })
 	var out []uint16
 	for len(rest) > 1 && ctx.Err() == nil && vs.offerable(len(rest)) {
-		a := vs.probeList(ctx, rest, forOrder)
-		if a.kind != ansHello || !slices.Contains(rest, a.suite) {
-			return append(out, rest...), false
+		next, ok := vs.recordedRank(rest)
+		if !ok {
+			a := vs.probeList(ctx, rest, forOrder)
+			if a.kind != ansHello || !slices.Contains(rest, a.suite) {
+				return append(out, rest...), false
+			}
+			next = a.suite
 		}
-		out = append(out, a.suite)
-		rest = slices.DeleteFunc(rest, func(id uint16) bool { return id == a.suite })
+		out = append(out, next)
+		rest = slices.DeleteFunc(rest, func(id uint16) bool { return id == next })
 	}
 	return append(out, rest...), len(rest) <= 1
+}
+
+// recordedRank returns the choice of an earlier probe that asked what a
+// rank probe offering rest would: its accepted suites are exactly rest,
+// and it listed an ECDSA-authenticated suite exactly when rest does (the
+// other suites it listed are ones the server never chooses; only an ECDSA
+// one changes its certificate, hence its choice).
+func (vs *versionScan) recordedRank(rest []uint16) (uint16, bool) {
+	ecdsa := func(id uint16) bool { return authIs(id, "ECDSA") }
+	wantECDSA := slices.ContainsFunc(rest, ecdsa)
+	for _, r := range vs.records {
+		if !slices.Contains(rest, r.chosen) || slices.ContainsFunc(r.offered, ecdsa) != wantECDSA {
+			continue
+		}
+		n := 0
+		for _, id := range r.offered {
+			if vs.status[id] == Accepted {
+				if !slices.Contains(rest, id) {
+					n = -1
+					break
+				}
+				n++
+			}
+		}
+		if n == len(rest) {
+			return r.chosen, true
+		}
+	}
+	return 0, false
 }
 
 // chachaPriority probes, when the server's order puts an AES suite above a
