@@ -1097,6 +1097,25 @@ func (vs *versionScan) namePoison(ctx context.Context, k int, x uint16) {
 		// A drop names no poison: a flaky connection refuses anything.
 		return false, "", false
 	}
+	// A poison another version named: one hello confirms it here.
+	vs.e.poisonMu.Lock()
+	defer vs.e.poisonMu.Unlock()
+	vs.e.mu.Lock()
+	known := slices.Clone(vs.e.poisons[k])
+	vs.e.mu.Unlock()
+	for _, p := range known {
+		if !slices.Contains(q, p) {
+			continue
+		}
+		refused, reason, ok := try([]uint16{p})
+		if !ok {
+			return
+		}
+		if refused {
+			vs.named(k, p, x, reason)
+			return
+		}
+	}
 	m := max(vs.maxLen()-1, 1)
 	if vs.v == tls.VersionSSL30 {
 		m = min(m, sslv3MaxSuites-1) // x appended, and halves offerable
@@ -1121,13 +1140,23 @@ func (vs *versionScan) namePoison(ctx context.Context, k int, x uint16) {
 				chunk = chunk[len(chunk)/2:]
 			}
 		}
-		p := chunk[0]
-		if !slices.Contains(vs.poisons, p) {
-			vs.poisons = append(vs.poisons, p)
-		}
-		if vs.poisonReason == "" {
-			vs.poisonReason = fmt.Sprintf("a hello listing 0x%04X and 0x%04X is refused (%s); without 0x%04X's kind the server chooses 0x%04X", p, x, reason, p, x)
-		}
+		vs.named(k, chunk[0], x, reason)
 		return
 	}
+}
+
+// named records p, of suspect part k, as a poison: a hello listing p and
+// x was refused with reason, x is chosen without p's kind.
+func (vs *versionScan) named(k int, p, x uint16, reason string) {
+	if !slices.Contains(vs.poisons, p) {
+		vs.poisons = append(vs.poisons, p)
+	}
+	if vs.poisonReason == "" {
+		vs.poisonReason = fmt.Sprintf("a hello listing 0x%04X and 0x%04X is refused (%s); without 0x%04X's kind the server chooses 0x%04X", p, x, reason, p, x)
+	}
+	vs.e.mu.Lock()
+	if !slices.Contains(vs.e.poisons[k], p) {
+		vs.e.poisons[k] = append(vs.e.poisons[k], p)
+	}
+	vs.e.mu.Unlock()
 }

@@ -192,6 +192,12 @@ type endpoint struct {
 	// HelloRetryRequest). Both under mu.
 	hrrGroup      uint16
 	serverHello13 bool
+	// poisons are the poisons named so far, by suspect part (under mu):
+	// another version tries them first (namePoison), one version naming
+	// at a time (poisonMu) so that the versions that run together do not
+	// each bisect.
+	poisons  [3][]uint16
+	poisonMu sync.Mutex
 	// controlFailed: a control probe of settle was dropped (settle's
 	// goroutine only).
 	controlFailed bool
