@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tlsmap/tlsmap/ciphers"
+	"github.com/tlsmap/tlsmap/internal/mailserver"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/truthprobe"
 	"github.com/tlsmap/tlsmap/protocols/tls"
@@ -35,6 +38,15 @@ const gnutlsPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+RSA-PSK:+ANON
 // the priority GnuTLS 3.7 answers every TLS 1.3 hello
 // GNUTLS_E_NO_CIPHER_SUITES (gnutls-serv with gnutlsPriority too).
 const lighttpdGnuTLSPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+ANON-DH:+ANON-ECDH:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL:%SERVER_PRECEDENCE"
+
+// mailGnuTLSPriority is lighttpdGnuTLSPriority in the client's order,
+// for Exim (tls_require_ciphers) and Courier-IMAP (TLS_PRIORITY, with
+// %SERVER_PRECEDENCE added): neither sets PSK credentials, and Exim sets
+// no anonymous ones either, so a hello whose suite GnuTLS settles on is
+// one of those fails ("Insufficient credentials" in Exim's log) — list
+// poisoning. With RSA-PSK or SRP, Exim too answers every TLS 1.3 hello
+// "No supported cipher suites".
+const mailGnuTLSPriority = "NORMAL:+VERS-ALL:+PSK:+DHE-PSK:+ECDHE-PSK:+ANON-DH:+ANON-ECDH:+CIPHER-ALL:+MAC-ALL:+SIGN-ALL:+COMP-ALL"
 
 // TestStackServers scans servers on TLS stacks other than OpenSSL and
 // requires exactly what the one-suite-per-hello truth
@@ -57,6 +69,11 @@ func TestStackServers(t *testing.T) {
 		name  string
 		start func(t *testing.T) string
 		noSNI bool // an IP target: no server_name in the truth's or tlsmap's hellos
+		// proto, when set, is the target's scheme (a mail protocol), and
+		// dial the truth's STARTTLS dialogue before each hello (nil for
+		// implicit TLS).
+		proto scan.Protocol
+		dial  func(ctx context.Context, addr string) (net.Conn, error)
 	}{
 		{name: "gnutls-client-order", start: func(t *testing.T) string {
 			return realserver.StartT(t, realserver.Config{Name: "gnutls-client-order", Software: realserver.GnuTLSServ, Priority: gnutlsPriority}).Addr
@@ -107,6 +124,23 @@ func TestStackServers(t *testing.T) {
 		// without SNI it has only its default (first) one, RSA.
 		{name: "haproxy-sni", start: startHAProxy},
 		{name: "haproxy-no-sni", start: startHAProxy, noSNI: true},
+		// Exim 4 (GnuTLS) on SMTP with STARTTLS and on SMTP over
+		// implicit TLS, in the client's order; Courier-IMAP (couriertls,
+		// GnuTLS) on IMAP with STARTTLS and on IMAPS, in its own. Both
+		// are Debian's, unpacked by .ci/install-deps beside Postfix and
+		// Dovecot, which they conflict with.
+		{name: "exim-smtp", start: func(t *testing.T) string {
+			return mailserver.StartExim(t, mailserver.EximOptions{Priority: mailGnuTLSPriority}).SMTP
+		}, proto: scan.ProtoSMTP, dial: smtpSTARTTLS},
+		{name: "exim-smtps", start: func(t *testing.T) string {
+			return mailserver.StartExim(t, mailserver.EximOptions{Priority: mailGnuTLSPriority}).SMTPS
+		}, proto: scan.ProtoSMTPS},
+		{name: "courier-imap", start: func(t *testing.T) string {
+			return mailserver.StartCourier(t, mailserver.CourierOptions{Priority: mailGnuTLSPriority + ":%SERVER_PRECEDENCE"}).IMAP
+		}, proto: scan.ProtoIMAP, dial: imapSTARTTLS},
+		{name: "courier-imaps", start: func(t *testing.T) string {
+			return mailserver.StartCourier(t, mailserver.CourierOptions{Priority: mailGnuTLSPriority + ":%SERVER_PRECEDENCE"}).IMAPS
+		}, proto: scan.ProtoIMAPS},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -118,11 +152,18 @@ func TestStackServers(t *testing.T) {
 			if srv.noSNI {
 				topts.ServerName = ""
 			}
+			if srv.dial != nil {
+				topts.Dial = func(ctx context.Context) (net.Conn, error) { return srv.dial(ctx, addr) }
+			}
 			truth, err := truthprobe.Run(ctx, topts, nil, registry)
 			if err != nil {
 				t.Fatal(err)
 			}
-			target, err := scan.ParseTarget(addr, scan.TargetOptions{})
+			tgt := addr
+			if srv.proto != "" {
+				tgt = string(srv.proto) + "://" + addr
+			}
+			target, err := scan.ParseTarget(tgt, scan.TargetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,4 +361,82 @@ func startGoServer(t *testing.T) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// smtpSTARTTLS dials addr and asks for TLS as an SMTP client does (RFC
+// 3207): the greeting, EHLO, STARTTLS, and the 220 that ends the
+// plaintext; the hello comes next.
+func smtpSTARTTLS(ctx context.Context, addr string) (net.Conn, error) {
+	return plainDialogue(ctx, addr, func(r *bufio.Reader, w io.Writer) error {
+		for _, step := range []struct{ send, want string }{{"", "220"}, {"EHLO truth.tlsmap.test", "250"}, {"STARTTLS", "220"}} {
+			if step.send != "" {
+				if _, err := io.WriteString(w, step.send+"\r\n"); err != nil {
+					return err
+				}
+			}
+			for { // a reply's lines are "250-…" up to the last, "250 …"
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return err
+				}
+				if !strings.HasPrefix(line, step.want) {
+					return fmt.Errorf("smtp: %q answered %q", step.send, line)
+				}
+				if len(line) > 3 && line[3] == ' ' {
+					break
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// imapSTARTTLS dials addr and asks for TLS as an IMAP client does (RFC
+// 3501 §6.2.1): the greeting, then STARTTLS and its tagged OK.
+func imapSTARTTLS(ctx context.Context, addr string) (net.Conn, error) {
+	return plainDialogue(ctx, addr, func(r *bufio.Reader, w io.Writer) error {
+		if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "* OK") {
+			return fmt.Errorf("imap: greeting %q (%v)", line, err)
+		}
+		if _, err := io.WriteString(w, "t1 STARTTLS\r\n"); err != nil {
+			return err
+		}
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(line, "t1 ") {
+				if !strings.HasPrefix(line, "t1 OK") {
+					return fmt.Errorf("imap: STARTTLS answered %q", line)
+				}
+				return nil
+			}
+		}
+	})
+}
+
+// plainDialogue dials addr and runs a plaintext dialogue on the
+// connection, under ctx's deadline. The server says nothing after the
+// dialogue's last reply until the client's hello, so nothing is left in
+// the reader's buffer.
+func plainDialogue(ctx context.Context, addr string, dialogue func(*bufio.Reader, io.Writer) error) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	r := bufio.NewReader(c)
+	if err := dialogue(r, c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if r.Buffered() > 0 {
+		c.Close()
+		return nil, fmt.Errorf("%d bytes after the dialogue", r.Buffered())
+	}
+	return c, nil
 }

@@ -1,12 +1,18 @@
-// Package mailserver starts real mail servers — Postfix and Dovecot — on
-// loopback high ports for tests, each with a configuration of its own in a
-// temporary directory, and stops them when the test ends.
+// Package mailserver starts real mail servers — Postfix and Dovecot, and
+// on GnuTLS Exim and Courier-IMAP — on loopback high ports for tests,
+// each with a configuration of its own in a temporary directory, and
+// stops them when the test ends.
 //
-// Both accept TLS 1.0 to 1.3 with OpenSSL's whole cipher list at security
-// level 0, so that a scan finds legacy versions and suites. Both are the
-// Debian packages (postfix, dovecot-imapd, dovecot-pop3d; .ci/install-deps
-// installs them) and need root: Postfix's daemons drop to the postfix
-// user, Dovecot's login processes to dovenull.
+// Postfix and Dovecot accept TLS 1.0 to 1.3 with OpenSSL's whole cipher
+// list at security level 0, so that a scan finds legacy versions and
+// suites. Both are the Debian packages (postfix, dovecot-imapd,
+// dovecot-pop3d; .ci/install-deps installs them) and need root: Postfix's
+// daemons drop to the postfix user, Dovecot's login processes to
+// dovenull. Exim and Courier-IMAP take a GnuTLS priority string from the
+// test; their Debian packages conflict with Postfix's and Dovecot's, so
+// .ci/install-deps unpacks them into ExtractedRoot instead, from where
+// they run (as root, their connection processes as Debian-exim and
+// courier).
 //
 // How Postfix runs. "postfix -c DIR start" with a main.cf of our own works
 // as root without listing DIR in the system main.cf's

@@ -56,3 +56,60 @@ func TestServers(t *testing.T) {
 		}
 	}
 }
+
+// TestGnuTLSServers starts Exim and Courier-IMAP, checks both plaintext
+// ports' greetings and that every port, after STARTTLS or at once,
+// accepts TLS 1.0 to 1.3.
+func TestGnuTLSServers(t *testing.T) {
+	e := StartExim(t, EximOptions{Priority: "NORMAL:+VERS-ALL"})
+	c := StartCourier(t, CourierOptions{Priority: "NORMAL:+VERS-ALL"})
+	ports := []struct {
+		name, addr, greeting string
+		starttls             []string // commands before the handshake; the last one's reply starts with ok
+		ok                   string
+	}{
+		{"exim smtp", e.SMTP, "220 " + EximBanner, []string{"EHLO client.tlsmap.test", "STARTTLS"}, "220 "},
+		{"exim smtps", e.SMTPS, "", nil, ""},
+		{"courier imap", c.IMAP, "* OK [CAPABILITY ", []string{"a STARTTLS"}, "a OK "},
+		{"courier imaps", c.IMAPS, "", nil, ""},
+	}
+	for _, p := range ports {
+		for _, v := range versions {
+			conn, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			r := bufio.NewReader(conn)
+			if p.greeting != "" {
+				if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, p.greeting) {
+					t.Fatalf("%s greets %q (%v), want %q…", p.name, line, err, p.greeting)
+				}
+			}
+			for _, cmd := range p.starttls {
+				if _, err := conn.Write([]byte(cmd + "\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				var line string
+				for { // to the last line of the reply
+					if line, err = r.ReadString('\n'); err != nil {
+						t.Fatalf("%s: %s: %v", p.name, cmd, err)
+					}
+					if len(line) < 4 || line[3] != '-' && line[0] != '*' {
+						break
+					}
+				}
+				if cmd == p.starttls[len(p.starttls)-1] && !strings.HasPrefix(line, p.ok) {
+					t.Fatalf("%s: %s answered %q", p.name, cmd, line)
+				}
+			}
+			tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, MinVersion: v.v, MaxVersion: v.v})
+			if err := tc.Handshake(); err != nil {
+				t.Errorf("%s %s: %v\n%s\n%s", p.name, v.name, err, e.Log(), c.Log())
+			} else if got := tc.ConnectionState().Version; got != v.v {
+				t.Errorf("%s: negotiated %x, want %x", p.name, got, v.v)
+			}
+			tc.Close()
+		}
+	}
+}
