@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -532,6 +533,13 @@ func (vs *versionScan) suspect(l []uint16) {
 	if vs.ceiling == 0 || len(l) < vs.ceiling {
 		vs.ceiling = len(l)
 	}
+	if vs.proven > trustedLen {
+		// Lists of the proven length are safe: fewer of them than
+		// halving gives (wolfSSL: 369 suites in three lists of 123, not
+		// four of 92).
+		vs.pending = append(vs.chunks(l, 0), vs.pending...)
+		return
+	}
 	vs.pending = append(halves(l), vs.pending...)
 }
 
@@ -795,21 +803,22 @@ func (vs *versionScan) rankSuites(ctx context.Context) ([]uint16, bool) {
 		runs = append(runs, []uint16{id})
 	}
 	slices.SortStableFunc(runs, func(a, b []uint16) int { return len(b) - len(a) })
+	// Binary insertion asks about log₂ of the merged length per suite of
+	// the shorter runs; merging by the runs' heads at most one hello per
+	// suite placed. Take the cheaper (wolfSSL, whose lists of at most 150
+	// suites make runs of similar lengths: heads).
+	insertCost, n := 0, len(runs[0])
+	for _, run := range runs[1:] {
+		insertCost += len(run) * bits.Len(uint(n))
+		n += len(run)
+	}
+	if len(runs) > 1 && insertCost > len(vs.accepted)-1 {
+		return vs.mergeHeads(ctx, runs)
+	}
 	complete := true
 	above := func(x, y uint16) bool {
-		if vs.beats(x, y) {
-			return true
-		}
-		if vs.beats(y, x) {
-			return false
-		}
-		for _, z := range vs.accepted {
-			if vs.beats(x, z) && vs.beats(z, y) {
-				return true
-			}
-			if vs.beats(y, z) && vs.beats(z, x) {
-				return false
-			}
+		if above, known := vs.decided(x, y); known {
+			return above
 		}
 		if ctx.Err() != nil {
 			complete = false
@@ -832,6 +841,76 @@ func (vs *versionScan) rankSuites(ctx context.Context) ([]uint16, bool) {
 		}
 	}
 	return out, complete
+}
+
+// decided reports whether the records show x above y or y above x,
+// directly or through one other accepted suite.
+func (vs *versionScan) decided(x, y uint16) (above, known bool) {
+	if vs.beats(x, y) {
+		return true, true
+	}
+	if vs.beats(y, x) {
+		return false, true
+	}
+	for _, z := range vs.accepted {
+		if vs.beats(x, z) && vs.beats(z, y) {
+			return true, true
+		}
+		if vs.beats(y, z) && vs.beats(z, x) {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// mergeHeads merges runs (each in the server's order) by their heads: the
+// next suite of the order is the head the records put above every other
+// head, or the one the server chooses from a hello offering the heads.
+func (vs *versionScan) mergeHeads(ctx context.Context, runs [][]uint16) ([]uint16, bool) {
+	runs = slices.Clone(runs)
+	var out []uint16
+	for {
+		runs = slices.DeleteFunc(runs, func(r []uint16) bool { return len(r) == 0 })
+		if len(runs) <= 1 {
+			for _, r := range runs {
+				out = append(out, r...)
+			}
+			return out, true
+		}
+		best := -1
+		for i := range runs {
+			top := true
+			for j := range runs {
+				if above, known := vs.decided(runs[i][0], runs[j][0]); j != i && (!known || !above) {
+					top = false
+					break
+				}
+			}
+			if top {
+				best = i
+				break
+			}
+		}
+		if best < 0 {
+			heads := make([]uint16, len(runs))
+			for i, r := range runs {
+				heads[i] = r[0]
+			}
+			var got uint16
+			ok := ctx.Err() == nil
+			if ok {
+				got, ok = vs.pairProbe(ctx, noChaChaFirst(heads))
+			}
+			if best = slices.Index(heads, got); !ok || best < 0 {
+				for _, r := range runs {
+					out = append(out, r...)
+				}
+				return out, false
+			}
+		}
+		out = append(out, runs[best][0])
+		runs[best] = runs[best][1:]
+	}
 }
 
 // rankByOffer ranks the accepted suites as a client offering all those
