@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -269,4 +270,62 @@ func TestSplit(t *testing.T) {
 	if parts[1][0] != 3 {
 		t.Errorf("parts alias: %v", parts)
 	}
+}
+
+// TestShortListOrder: a server in its own order that answers decode_error
+// to a hello of more than 150 suites (wolfSSL) accepts suites from the
+// first and the last of the candidates, so the elimination finds them in
+// separate lists (runs of similar lengths). The order must be the
+// server's exactly, merged by the runs' heads: at most one order hello
+// per accepted suite (binary insertion asked up to 70 for 35 here).
+func TestShortListOrder(t *testing.T) {
+	t.Parallel()
+	v := tls.VersionTLS12
+	cands := candidates(v)
+	var suites []uint16
+	suites = append(suites, cands[:20]...)
+	suites = append(suites, cands[len(cands)-12:]...)
+	for seed := uint64(1); seed <= 3; seed++ {
+		order := slices.Clone(suites)
+		r := rand.New(seeded(seed))
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		order = noChaChaFirst(order) // no ChaCha20 priority question
+		cfg := faketls.FullRegistry(v)
+		cfg.Suites[v] = order
+		cfg.ServerPreference = true
+		cfg.MaxSuites, cfg.Intolerance, cfg.IntoleranceAlert = 150, faketls.RefuseAlert, 50
+		res, srv := scanFake(t, cfg, testOptions(v))
+		vr := res.Version(v)
+		if vr == nil || !slices.Equal(vr.Suites, order) || vr.OrderIncomplete {
+			t.Fatalf("seed %d: order\n got  %04x\n want %04x", seed, vr.Suites, order)
+		}
+		if h := res.Handshakes; h.Order > len(order) || h.Total != srv.Connections() {
+			t.Errorf("seed %d: %+v for %d suites, server saw %d", seed, h, len(order), srv.Connections())
+		}
+		t.Logf("seed %d: %+v", seed, res.Handshakes)
+	}
+}
+
+// TestSSLv3LongLists: at SSLv3, once a suite is chosen, every remaining
+// candidate is offered together (a hello past 511 bytes), so a server in
+// its own order with suites spread over the candidates is ranked by the
+// elimination itself.
+func TestSSLv3LongLists(t *testing.T) {
+	t.Parallel()
+	v := tls.VersionSSL30
+	order := pick(v, 60, 7)
+	order = noChaChaFirst(order)
+	cfg := faketls.FullRegistry(v)
+	cfg.Suites[v] = order
+	cfg.ServerPreference = true
+	res, srv := scanFake(t, cfg, testOptions(v))
+	vr := res.Version(v)
+	if vr == nil || !slices.Equal(vr.Suites, order) {
+		t.Fatalf("order\n got  %04x\n want %04x", vr.Suites, order)
+	}
+	h := res.Handshakes
+	if h.Order > 2 || h.Versions+h.Suites > len(order)+3 || h.Total != srv.Connections() {
+		t.Errorf("%+v for %d suites, server saw %d", h, len(order), srv.Connections())
+	}
+	t.Logf("%+v", h)
 }
