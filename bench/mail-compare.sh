@@ -52,7 +52,7 @@ mkdir -p "$(dirname "$BIN")"
 # Built outside the namespace, where the module proxy is reachable.
 CGO_ENABLED=0 $GO build -trimpath -o "$BIN" ./cmd/tlsmap
 $GO build -o "$(dirname "$BIN")/mailcompare" ./bench/mailcompare
-echo "tlsmap $("$BIN" version | cut -d' ' -f2-), sslscan $(sslscan --version 2>/dev/null | grep -o '[0-9]\+\.[0-9.]\+' | head -1), $(dpkg-query -W -f='testssl.sh ${Version}' testssl.sh 2>/dev/null || echo testssl.sh), $(openssl version | cut -d' ' -f1-2), $(/usr/sbin/postconf -h mail_version 2>/dev/null | sed 's/^/postfix /'), dovecot $(dovecot --version 2>/dev/null)" >&2
+echo "tlsmap $("$BIN" version | cut -d' ' -f2-), sslscan $(sslscan --version 2>/dev/null | grep -o '[0-9]\+\.[0-9.]\+' | head -1), $(dpkg-query -W -f='testssl.sh ${Version}' testssl.sh 2>/dev/null || echo testssl.sh), $(openssl version | cut -d' ' -f1-2), $(/usr/sbin/postconf -d -h mail_version 2>/dev/null | sed 's/^/postfix /'), dovecot $(dovecot --version 2>/dev/null)" >&2
 # shellcheck disable=SC2016
 exec unshare -n sh -c '
 	ip link set lo up

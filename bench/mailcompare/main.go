@@ -555,6 +555,11 @@ func printConnections(eps []endpoint, tools []tool, ms [][]measure) {
 		}
 		if r := ms[i][0].scan; r != nil {
 			fmt.Fprint(tw, r.breakdown())
+			// A connection that carries no ClientHello (the STARTTLS
+			// protocol's probe) is in tcpdump's count, not in total.
+			if n, err := strconv.Atoi(ms[i][0].syns); err == nil && n != r.Handshakes.Total {
+				notes = append(notes, fmt.Sprintf("tlsmap: SYNs − total = %d", n-r.Handshakes.Total))
+			}
 		}
 		fmt.Fprintf(tw, "\t%s\n", strings.Join(notes, "; "))
 	}
