@@ -88,7 +88,7 @@ bench-sweep:
 bench-protocols:
 	GO=$(GO) bash bench/protocols-compare.sh
 
-## bench-mail: tlsmap scan vs sslscan vs testssl.sh -E on local postfix and dovecot (STARTTLS and implicit TLS; root)
+## bench-mail: tlsmap scan vs sslscan vs testssl.sh -E on local postfix and dovecot (STARTTLS and implicit TLS; dovecot in its default and high-performance login modes): wall times, and connections against the fewest a whole map takes, in a namespace with only loopback (root, tcpdump)
 bench-mail:
 	GO=$(GO) BIN=$(BIN) sh bench/mail-compare.sh
 

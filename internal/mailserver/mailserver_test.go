@@ -113,3 +113,34 @@ func TestGnuTLSServers(t *testing.T) {
 		}
 	}
 }
+
+// TestDovecotLoginModes checks what Dovecot makes of each login mode's
+// configuration (doveconf), and that the default mode, a login process
+// per connection, completes TLS handshakes on both implicit-TLS ports.
+func TestDovecotLoginModes(t *testing.T) {
+	for _, mode := range []struct {
+		defaultLogin           bool
+		serviceCount, minAvail string
+	}{{false, "0", "2"}, {true, "1", "0"}} {
+		d := StartDovecot(t, DovecotOptions{DefaultLogin: mode.defaultLogin})
+		for _, svc := range []string{"imap-login", "pop3-login"} {
+			for setting, want := range map[string]string{"service_count": mode.serviceCount, "process_min_avail": mode.minAvail} {
+				out, err := run(d.Dir, "doveconf", "-c", d.conf, "-h", "service/"+svc+"/"+setting)
+				if got := strings.TrimSpace(string(out)); err != nil || got != want {
+					t.Errorf("DefaultLogin %v: %s %s = %q (%v), want %s", mode.defaultLogin, svc, setting, got, err, want)
+				}
+			}
+		}
+		if !mode.defaultLogin {
+			continue
+		}
+		for _, addr := range []string{d.IMAPS, d.POP3S, d.IMAPS} {
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+			if err != nil {
+				t.Errorf("default login mode, %s: %v\n%s", addr, err, d.Log())
+				continue
+			}
+			c.Close()
+		}
+	}
+}
