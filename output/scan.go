@@ -104,6 +104,10 @@ type VersionRecord struct {
 	// that lists them.
 	Poisons      []string `json:"poisons"`
 	PoisonReason string   `json:"poison_reason"`
+	// CertByOffer: how suites refused while an ECDSA suite was listed
+	// were found without one (the server picks its certificate by the
+	// offer); "" when not seen.
+	CertByOffer string `json:"cert_by_offer"`
 
 	// inconclusiveCiphers and cncCiphers describe Inconclusive and
 	// ChosenNotCompleted for the CSV and the table (not in the JSON: the
@@ -270,7 +274,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			ServerOrder: v.ServerOrder, OrderIncomplete: v.OrderIncomplete, ChaChaPriority: v.ChaChaPriority,
 			Inconclusive: hexList(v.Inconclusive), InconclusiveReason: v.InconclusiveReason,
 			ChosenNotCompleted: hexList(v.ChosenNotCompleted), ChosenNotCompletedReason: v.ChosenNotCompletedReason,
-			Poisons: hexList(v.Poisons), PoisonReason: v.PoisonReason,
+			Poisons: hexList(v.Poisons), PoisonReason: v.PoisonReason, CertByOffer: v.CertByOffer,
 		}
 		for _, id := range v.Inconclusive {
 			vr.inconclusiveCiphers = append(vr.inconclusiveCiphers, newCipherRecord(v.Name(), id))

@@ -122,6 +122,12 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 				return err
 			}
 		}
+		if v.CertByOffer != "" {
+			p("    certificate chosen by the offer: %s", v.CertByOffer)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Groups and the DHE prime.

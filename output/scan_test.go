@@ -50,6 +50,7 @@ func fixtureResults() []*scan.Result {
 				ChosenNotCompletedReason: "ServerHello for 0x0032, then alert internal_error before ServerHelloDone",
 				Poisons:                  []uint16{0x008C},
 				PoisonReason:             "a hello listing 0x008C and 0xC02F is refused (alert handshake_failure); without 0x008C's kind the server chooses 0xC02F",
+				CertByOffer:              "a hello without ECDSA suites gets 0x002F, refused while an ECDSA suite is listed: the server picks its certificate by the offer",
 				Candidates:               370},
 			{Version: tls.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1301, 0x1302, 0x1303}, ServerOrder: ptr(false), Candidates: 5},
 		},
