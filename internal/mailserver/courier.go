@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
@@ -133,12 +134,12 @@ func startCourier(t testing.TB, u unpacked, opts CourierOptions, gid int) (*Cour
 	imap := tcpd(ports[0], []string{"IMAP_STARTTLS=YES"}, login...)
 	imaps := tcpd(ports[1], []string{"IMAP_STARTTLS=NO", "IMAP_TLS=1"},
 		append([]string{u.path("usr/bin/couriertls"), "-server", "-tcpd"}, login...)...)
-	var procs []*process
+	var procs []*procgroup.Process
 	for name, cmd := range map[string]*exec.Cmd{"imap": imap, "imaps": imaps} {
 		p, err := startProcess(t, cmd, filepath.Join(dir, name+".log"))
 		if err != nil {
 			for _, p := range procs {
-				p.stop()
+				_ = p.Stop()
 			}
 			return nil, err
 		}
@@ -146,7 +147,7 @@ func startCourier(t testing.TB, u unpacked, opts CourierOptions, gid int) (*Cour
 	}
 	if err := waitAccepting(procs, []string{c.IMAP, c.IMAPS}, time.Now().Add(startTimeout)); err != nil {
 		for _, p := range procs {
-			p.stop()
+			_ = p.Stop()
 		}
 		if errAddrInUse(c.Log()) {
 			return nil, errRetry

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/realserver"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
@@ -139,9 +140,9 @@ func startExim(t testing.TB, u unpacked, opts EximOptions, uid, gid int) (*Exim,
 	if err != nil {
 		return nil, err
 	}
-	if err := waitAccepting([]*process{p}, []string{e.SMTP, e.SMTPS}, time.Now().Add(startTimeout)); err != nil {
-		p.stop()
-		if errAddrInUse(e.Log()) || errAddrInUse(tail(p.log, 20)) {
+	if err := waitAccepting([]*procgroup.Process{p}, []string{e.SMTP, e.SMTPS}, time.Now().Add(startTimeout)); err != nil {
+		_ = p.Stop()
+		if errAddrInUse(e.Log()) || errAddrInUse(tail(p.Log, 20)) {
 			return nil, errRetry
 		}
 		return nil, fmt.Errorf("%v\n%s", err, e.Log())

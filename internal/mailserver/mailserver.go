@@ -29,7 +29,6 @@
 package mailserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +41,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlsmap/tlsmap/internal/procgroup"
 	"github.com/tlsmap/tlsmap/internal/testenv"
 )
 
@@ -178,17 +178,7 @@ func waitExit(pidFile string) {
 }
 
 // tail returns the last lines of a log file, for failure messages.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
+func tail(path string, n int) string { return procgroup.Tail(path, n) }
 
 // errAddrInUse reports whether a start failed because a port was taken
 // between freePorts and the server's bind.

@@ -17,7 +17,6 @@
 package protoserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +53,7 @@ type Server struct {
 	// scheme on a second port), which Addrs, one a scheme, cannot hold.
 	Also []string
 
-	procs     []*proc
+	procs     []*procgroup.Process
 	closeOnce sync.Once
 }
 
@@ -82,7 +81,7 @@ func (s *Server) URLs() []string {
 func (s *Server) Log() string {
 	var b strings.Builder
 	for _, p := range s.procs {
-		fmt.Fprintf(&b, "== %s\n%s\n", p.log, tail(p.log, 30))
+		fmt.Fprintf(&b, "== %s\n%s\n", p.Log, tail(p.Log, 30))
 	}
 	return b.String()
 }
@@ -93,7 +92,7 @@ func (s *Server) Close() error {
 	var errs []error
 	s.closeOnce.Do(func() {
 		for _, p := range s.procs {
-			if err := p.stop(); err != nil {
+			if err := p.Stop(); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -177,7 +176,7 @@ func start(ctx context.Context, name, dir string, cert Cert, fixed []int, nports
 		}
 		s := &Server{Name: name, Addrs: addrs, Dir: dir, Cert: cert}
 		for i, cmd := range cmds {
-			p, err := startProc(cmd, filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, i)))
+			p, err := procgroup.Start(cmd, filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, i)))
 			if err != nil {
 				s.Close()
 				return nil, fmt.Errorf("%s: %w", name, err)
@@ -205,8 +204,8 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for _, a := range s.Addrs {
 		for {
 			for _, p := range s.procs {
-				if p.exited() {
-					return fmt.Errorf("%s exited before listening: %v", p.cmd.Path, p.err)
+				if p.Exited() {
+					return fmt.Errorf("%s exited before listening: %v", p.Cmd.Path, p.Err())
 				}
 			}
 			dctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -222,63 +221,6 @@ func (s *Server) waitReady(ctx context.Context) error {
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-	}
-	return nil
-}
-
-// proc is one running process, its output in a log file.
-type proc struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
-}
-
-// startProc starts cmd with its standard input, output and error on the
-// log file (vsftpd writes its start-up errors to file descriptor 0), in
-// a process group of its own.
-func startProc(cmd *exec.Cmd, log string) (*proc, error) {
-	f, err := os.OpenFile(log, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, f
-	if cmd.SysProcAttr == nil { // runAs sets its own, a group's too
-		cmd.SysProcAttr = procgroup.Attr()
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &proc{cmd: cmd, log: log, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop ends the process and its group: SIGTERM, SIGKILL after five
-// seconds.
-func (p *proc) stop() error {
-	if p.exited() {
-		return fmt.Errorf("%s had exited: %v", filepath.Base(p.cmd.Path), p.err)
-	}
-	procgroup.Terminate(p.cmd.Process)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		procgroup.Kill(p.cmd.Process)
-		<-p.done
 	}
 	return nil
 }
@@ -307,17 +249,7 @@ func freePorts(n int) ([]int, error) {
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // tail returns the last lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
+func tail(path string, n int) string { return procgroup.Tail(path, n) }
 
 // writeFile writes a configuration file, readable by everyone (the
 // servers that drop privileges read theirs as their own user).
