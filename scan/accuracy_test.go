@@ -84,6 +84,28 @@ func TestNoPoisonCost(t *testing.T) {
 	}
 }
 
+// TestPoisonCheckCoversDrop: a server that refuses by closing the
+// connection has each refusal probed again (settle); a version's last
+// list, whose suites the poison check's two lists offer again under
+// server order, is not: per version the two lists are re-probed, then one
+// control, and nothing is left inconclusive.
+func TestPoisonCheckCoversDrop(t *testing.T) {
+	t.Parallel()
+	cfg := faketls.Old()
+	cfg.ServerPreference, cfg.PrioritizeChaCha = true, false
+	cfg.RejectSuites = faketls.RefuseClose
+	res, srv := scanFake(t, cfg, testOptions(tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12))
+	for _, v := range res.Versions {
+		if !slices.Equal(sorted(v.Suites), sorted(cfg.Suites[v.Version])) || len(v.Inconclusive) > 0 {
+			t.Errorf("%s: suites %04x, inconclusive %04x (%s)", v.Name(), v.Suites, v.Inconclusive, v.InconclusiveReason)
+		}
+	}
+	h := res.Handshakes
+	if h.Poison != 6 || h.Verify != 2*3+1 || h.Total != srv.Connections() {
+		t.Errorf("handshakes %+v, want 6 poison-check and 7 verify hellos; server saw %d", h, srv.Connections())
+	}
+}
+
 // TestOutOfSpec: suites accepted at versions their RFCs do not allow
 // (Java's ECDHE suites in SSLv3, mbedTLS's SHA-256 Camellia in TLS 1.0,
 // an AEAD suite in TLS 1.1) are found.

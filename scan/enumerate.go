@@ -70,9 +70,22 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	}
 	leadFirst := make(chan answer, 1)
 	scans := make([]*versionScan, len(asked))
+	// SSLv3 waits for the other versions' proof of long lists
+	// (longProven): e.elims counts their eliminations still running.
+	waited := slices.Contains(asked, tls.VersionSSL30)
+	if waited {
+		e.mu.Lock()
+		for _, v := range asked {
+			if v >= tls.VersionTLS10 && v <= tls.VersionTLS12 {
+				e.elims++
+			}
+		}
+		e.mu.Unlock()
+	}
 	run := func(i int, v tls.Version, seed int, first chan<- answer) {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
+		vs.waited = waited && v >= tls.VersionTLS10 && v <= tls.VersionTLS12
 		scans[i] = vs
 		vs.enumerate(ctx)
 	}
@@ -189,6 +202,9 @@ type versionScan struct {
 
 	proven  int // the longest list answered with a ServerHello (or the seed)
 	ceiling int // the shortest list known or suspected to be too long; 0: none
+	// waited: SSLv3 may be waiting for this elimination's end
+	// (endpoint.elimDone).
+	waited bool
 
 	pending  [][]uint16    // lists to eliminate
 	deferred []pendingList // refusals of unproven length, no canary yet
@@ -250,8 +266,86 @@ func firstLen(v tls.Version) int {
 	return n
 }
 
-// trusted is the longest list whose refusal is final.
-func (vs *versionScan) trusted() int { return max(vs.proven, trustedLen) }
+// trusted is the longest list whose refusal is final. For SSLv3 a list
+// answered at another version counts (endpoint.longProven).
+func (vs *versionScan) trusted() int {
+	t := max(vs.proven, trustedLen)
+	if vs.v == tls.VersionSSL30 {
+		t = max(t, vs.e.longestProven())
+	}
+	return t
+}
+
+// longProven: a ServerHello to a list of n suites proves that the server
+// parses a suite list that long, at any version (no stack parses the list
+// by version; a length it fails on, it fails on at every version: wolfSSL
+// past 150 suites). SSLv3, whose lists stay short until one of its suites
+// is chosen (maxLen), may offer a long list once another version had one
+// as long answered: a server that refuses SSLv3 then costs two hellos, not
+// four. Its long lists wait for that proof while a TLS 1.0–1.2
+// elimination is still running (waitProven).
+
+// noteProven records a ServerHello to a list of n suites.
+func (e *endpoint) noteProven(n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n > e.longest {
+		e.longest = n
+		e.wakeLocked()
+	}
+}
+
+// longestProven is the longest list any version had answered.
+func (e *endpoint) longestProven() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.longest
+}
+
+// elimDone records the end of a TLS 1.0–1.2 elimination that SSLv3 may
+// be waiting for.
+func (e *endpoint) elimDone() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.elims--
+	e.wakeLocked()
+}
+
+func (e *endpoint) wakeLocked() {
+	if e.proven != nil {
+		close(e.proven)
+		e.proven = nil
+	}
+}
+
+// waitProven waits until a list of n suites has been answered at some
+// version, or no elimination that could answer one is still running, or
+// ctx is done.
+func (e *endpoint) waitProven(ctx context.Context, n int) {
+	for {
+		e.mu.Lock()
+		if e.longest >= n || e.elims <= 0 {
+			e.mu.Unlock()
+			return
+		}
+		if e.proven == nil {
+			e.proven = make(chan struct{})
+		}
+		ch := e.proven
+		e.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// prove records that a list of n suites was answered with a ServerHello.
+func (vs *versionScan) prove(n int) {
+	vs.proven = max(vs.proven, n)
+	vs.e.noteProven(n)
+}
 
 // maxLen is the longest list to offer now.
 func (vs *versionScan) maxLen() int {
@@ -260,9 +354,15 @@ func (vs *versionScan) maxLen() int {
 		n = min(vs.ceiling-1, vs.trusted())
 	}
 	if vs.v == tls.VersionSSL30 && len(vs.accepted)+len(vs.cnc) == 0 {
-		// Until SSLv3 is proven spoken, short hellos: most servers refuse
-		// it, and a long list refused would have to be split again.
-		n = min(n, sslv3MaxSuites)
+		// Until SSLv3 is proven spoken, short hellos, or long ones no
+		// longer than another version had answered: most servers refuse
+		// it, and a long list refused at an unproven length would have to
+		// be split again.
+		if t := vs.trusted(); t >= sslv3MinLongSuites {
+			n = min(n, t)
+		} else {
+			n = min(n, sslv3MaxSuites)
+		}
 	}
 	return max(n, 1)
 }
@@ -320,6 +420,10 @@ func (vs *versionScan) enumerate(ctx context.Context) {
 	if vs.onFirst != nil {
 		close(vs.onFirst) // no probe was sent (cancelled)
 		vs.onFirst = nil
+	}
+	if vs.waited {
+		vs.waited = false
+		vs.e.elimDone()
 	}
 	if !vs.e.opts.versionsOnly(vs.v) && ctx.Err() == nil && !vs.stopped {
 		if len(vs.accepted) >= 2 {
@@ -385,6 +489,11 @@ func (vs *versionScan) loop(ctx context.Context) {
 		}
 		l := vs.pending[0]
 		vs.pending = vs.pending[1:]
+		if vs.v == tls.VersionSSL30 && len(vs.accepted)+len(vs.cnc) == 0 && len(l) > sslv3MaxSuites && vs.trusted() < len(l) {
+			// A long SSLv3 list may go out once another version has
+			// answered one as long (longProven).
+			vs.e.waitProven(ctx, len(l))
+		}
 		if parts := vs.chunks(l, 0); len(parts) > 1 {
 			vs.pending = append(parts, vs.pending...)
 			continue
@@ -439,7 +548,7 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 		switch a.kind {
 		case ansHello, ansIncomplete:
 			vs.chosen(a)
-			vs.proven = max(vs.proven, len(l))
+			vs.prove(len(l))
 			l = slices.DeleteFunc(slices.Clone(l), func(id uint16) bool { return id == a.suite })
 			if vs.e.opts.versionsOnly(vs.v) && a.kind == ansHello {
 				vs.stopped = true
@@ -561,7 +670,7 @@ func (vs *versionScan) resolve(ctx context.Context, l []uint16, refusal answer) 
 		a := vs.probeList(ctx, append(slices.Clone(l), canary), forSuites)
 		switch {
 		case a.kind == ansHello && a.suite == canary:
-			vs.proven = max(vs.proven, len(l)+1)
+			vs.prove(len(l) + 1)
 			vs.reject(l, reason)
 		case a.kind == ansHello, a.kind == ansIncomplete:
 			// The server changed its mind about l: go on eliminating.
@@ -1055,7 +1164,7 @@ func (vs *versionScan) unpoison(ctx context.Context, chunk []uint16, k int) (uin
 	case a.kind == ansHello || a.kind == ansIncomplete:
 		vs.undecide(chunk)
 		vs.chosen(a)
-		vs.proven = max(vs.proven, len(chunk))
+		vs.prove(len(chunk))
 		if rest := slices.DeleteFunc(slices.Clone(chunk), func(id uint16) bool { return id == a.suite }); len(rest) > 0 {
 			vs.pending = append(vs.pending, rest)
 			vs.loop(ctx)

@@ -329,3 +329,67 @@ func TestSSLv3LongLists(t *testing.T) {
 	}
 	t.Logf("%+v", h)
 }
+
+// TestSSLv3LongAfterProof: an SSLv3 refusal costs two hellos (its short
+// first list, then every other candidate in one long list) once another
+// version has had a list that long answered; a server that never answers
+// a long list (wolfSSL's 150-suite limit) keeps SSLv3 to short lists. No
+// SSLv3 hello is ever in the 256–511-byte band, and the verdict is right
+// either way.
+func TestSSLv3LongAfterProof(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		maxSuites int
+		hellos    int // SSLv3 hellos
+	}{
+		{"long lists answered", 0, 2},
+		{"150-suite limit", 150, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := faketls.Config{
+				Suites: map[tls.Version][]uint16{
+					// SSLv3 spoken, no suite of it taken: handshake_failure.
+					tls.VersionSSL30: {},
+					tls.VersionTLS12: pick(tls.VersionTLS12, 12, 5),
+				},
+				MaxSuites:        tc.maxSuites,
+				Intolerance:      faketls.RefuseAlert,
+				IntoleranceAlert: 50, // decode_error
+			}
+			res, srv := scanFake(t, cfg, testOptions(tls.VersionSSL30, tls.VersionTLS12))
+			if v := res.Version(tls.VersionSSL30); v == nil || v.Outcome != Rejected {
+				t.Fatalf("SSLv3: %+v", v)
+			}
+			if v := res.Version(tls.VersionTLS12); v == nil || len(v.Suites) != 12 {
+				t.Fatalf("TLS 1.2: %+v", v)
+			}
+			var lens []int
+			offered := map[uint16]bool{}
+			for _, ch := range srv.Hellos() {
+				if ch.Version != tls.VersionSSL30 {
+					continue
+				}
+				lens = append(lens, len(ch.CipherSuites))
+				for _, id := range ch.CipherSuites {
+					offered[id] = true
+				}
+			}
+			if len(lens) != tc.hellos {
+				t.Errorf("SSLv3 hellos of %v suites, want %d hellos", lens, tc.hellos)
+			}
+			for _, n := range lens {
+				if !sslv3Offerable(n) {
+					t.Errorf("an SSLv3 hello of %d suites", n)
+				}
+			}
+			for _, id := range candidates(tls.VersionSSL30) {
+				if !offered[id] {
+					t.Errorf("SSLv3 candidate %04x never offered", id)
+				}
+			}
+			t.Logf("SSLv3 hellos %v; %+v", lens, res.Handshakes)
+		})
+	}
+}

@@ -203,6 +203,13 @@ type endpoint struct {
 	controlFailed bool
 	// certWait, when set, waits for the certificate handshake in flight.
 	certWait func()
+	// longest is the longest suite list a probe of any version got a
+	// ServerHello for; elims counts the TLS 1.0–1.2 eliminations still
+	// running while SSLv3 is scanned; proven is closed (and cleared) when
+	// either changes. All under mu (longProven).
+	longest int
+	elims   int
+	proven  chan struct{}
 }
 
 // accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and

@@ -297,6 +297,9 @@ func (e *endpoint) settleItems(scans []*versionScan, sslv2Drop answer) []*settle
 			items = append(items, &settleItem{vs: vs, group: vs.fragile})
 		} else {
 			for i := range vs.fragile {
+				if vs.coveredByPoisonChecks(vs.fragile[i]) {
+					continue
+				}
 				items = append(items, &settleItem{vs: vs, group: vs.fragile[i : i+1]})
 			}
 		}
@@ -305,6 +308,35 @@ func (e *endpoint) settleItems(scans []*versionScan, sslv2Drop answer) []*settle
 		vs.fragile = nil
 	}
 	return items
+}
+
+// coveredByPoisonChecks reports whether every suite of the refused list f
+// is in a list of the poison check that was dropped the same way: those
+// lists are settled, and each of f's suites is then decided by them (a
+// confirmed drop refuses it twice on fresh connections; an answer or an
+// unsettled drop undecides it), so f need not be probed again. Only the
+// elimination's refusals are left out, never the poison check's, so that
+// no two lists stand for each other (gnutls-serv behind lighttpd, which
+// refuses by closing: a version's last list and the poison check's two
+// sub-lists, three re-probes → two).
+func (vs *versionScan) coveredByPoisonChecks(f fragile) bool {
+	if f.cnc || f.poison {
+		return false
+	}
+	covered := map[uint16]bool{}
+	for _, g := range vs.fragile {
+		if g.poison && !g.cnc && g.drop == f.drop {
+			for _, id := range g.list {
+				covered[id] = true
+			}
+		}
+	}
+	for _, id := range f.list {
+		if !covered[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // settleRun probes every item once more, one after the other after one
@@ -385,7 +417,7 @@ func (vs *versionScan) settleAnswer(ctx context.Context, f fragile, a answer, un
 		// network's. Eliminate it again.
 		vs.undecide(list)
 		vs.chosen(a)
-		vs.proven = max(vs.proven, len(list))
+		vs.prove(len(list))
 		if rest := slices.DeleteFunc(slices.Clone(list), func(id uint16) bool { return id == a.suite }); len(rest) > 0 {
 			vs.stopped = false
 			vs.pending = append(vs.pending, rest)
