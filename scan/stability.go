@@ -516,12 +516,12 @@ func (e *endpoint) controlAnswered(ctx context.Context) bool {
 	e.mu.Lock()
 	req := e.control
 	e.mu.Unlock()
-	if req == nil {
+	if req == nil || ctx.Err() != nil {
 		return false
 	}
-	if !sleepCtx(ctx, e.backoff(0)) {
-		return false
-	}
+	// No back-off first: a limiter still dropping connections drops the
+	// control too, and a drop re-probed after a pause the control did not
+	// get is the stricter test.
 	c := *req
 	c.purpose = forVerify
 	a := e.probeOnce(ctx, c, false)
@@ -534,10 +534,14 @@ func (e *endpoint) controlAnswered(ctx context.Context) bool {
 	return true
 }
 
-// backoff is the wait before the try-th re-probe: a twentieth of the
-// timeout (250 ms by default), doubling, from 5 ms to 2 s.
+// backoff is the wait before the try-th re-probe: a hundredth of the
+// timeout (50 ms by default), doubling, from 5 ms to 2 s. It lets the
+// server finish with the connections just closed (a limit on concurrent
+// connections); a limiter counting over a window of seconds outlasts any
+// pause a scan can afford, and the control right after the re-probes is
+// what catches it.
 func (e *endpoint) backoff(try int) time.Duration {
-	d := e.opts.Timeout / 20
+	d := e.opts.Timeout / 100
 	d = min(max(d, 5*time.Millisecond)<<try, 2*time.Second)
 	return d
 }
