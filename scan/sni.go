@@ -101,10 +101,10 @@ func leafDescription(s CertSummary) string {
 // sniName is the server name the SNI check sends for a leaf: its first
 // DNS SAN that is a host name — a wildcard is not ("*.example.com" names
 // no host to ask for), and no other name is made up from it — or, when
-// the leaf has no DNS SAN at all, its CN if that is a host name (a
-// certificate with SANs is matched by them alone, RFC 6125 §6.4.4, and so
-// is its SNI configuration). "" when there is none: the check does not
-// run.
+// the leaf has no DNS SAN at all, its CN if that is a host name (clients
+// match a certificate with SANs by them alone, RFC 6125 §6.4.4, so a SAN
+// is the name a client would send). "" when there is none: the check does
+// not run.
 func sniName(leaf CertSummary) string {
 	dnsSAN := false
 	for _, s := range leaf.SANs {
