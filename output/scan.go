@@ -59,6 +59,10 @@ type ScanRecord struct {
 	// an endpoint that accepted a version (scan.Result.CertSkipped): its
 	// certificate was not checked. "" when it ran or nothing was accepted.
 	CertificateSkipped string `json:"certificate_skipped"`
+	// SNICheck is the certificate handshake repeated with SNI on an IP
+	// target scanned without a name (scan.Result.SNICheck); null when it
+	// did not run.
+	SNICheck *SNICheckRecord `json:"sni_check"`
 
 	// Dialogue is the plaintext mail dialogue (output/mail.go); null for
 	// implicit TLS.
@@ -185,6 +189,46 @@ type CertSummaryRecord struct {
 	ParseError         string    `json:"parse_error"`
 }
 
+// SNICheckRecord is the SNI check of an IP target (scan.SNICheck).
+type SNICheckRecord struct {
+	Name    string `json:"name"`    // the server name sent
+	Outcome string `json:"outcome"` // same, differs, inconclusive
+	// Error is why it is inconclusive, as "stage: reason" (a
+	// scan.Failure); "" otherwise.
+	Error string `json:"error"`
+	// Leaf is the leaf presented with SNI when it differs; null
+	// otherwise.
+	Leaf *SNILeafRecord `json:"leaf"`
+	// Note is the sentence the table prints (scan.SNICheck.Note); ""
+	// when the same leaf came back.
+	Note string `json:"note"`
+}
+
+// SNILeafRecord is the other leaf of an SNI check, in short.
+type SNILeafRecord struct {
+	Subject string   `json:"subject"`
+	SANs    []string `json:"sans"`
+	KeyType string   `json:"key_type"`
+	KeyBits int      `json:"key_bits"`
+	Curve   string   `json:"curve"`
+	SHA256  string   `json:"sha256"`
+}
+
+func newSNICheckRecord(c *scan.SNICheck) *SNICheckRecord {
+	if c == nil {
+		return nil
+	}
+	rec := &SNICheckRecord{Name: c.Name, Outcome: c.Outcome.String(), Error: c.Error.String(), Note: c.Note()}
+	if l := c.Leaf; l != nil {
+		sans := l.SANs
+		if sans == nil {
+			sans = []string{}
+		}
+		rec.Leaf = &SNILeafRecord{Subject: l.Subject, SANs: sans, KeyType: l.KeyType, KeyBits: l.KeyBits, Curve: l.Curve, SHA256: l.SHA256}
+	}
+	return rec
+}
+
 // FindingRecord is one finding (policy.Finding). IDs are stable
 // (docs/schema/scan.md lists them).
 type FindingRecord struct {
@@ -249,6 +293,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 		CertificateError:      r.CertError.String(),
 		CertificateErrorStage: string(r.CertError.Stage),
 		CertificateSkipped:    r.CertSkipped,
+		SNICheck:              newSNICheckRecord(r.SNICheck),
 		Dialogue:              dialogueRecord(r.Dialogue),
 		Findings:              newFindingRecords(fs),
 		Detected:              r.Detected,

@@ -205,6 +205,9 @@ func WriteScanReport(w io.Writer, r *scan.Result, fs []policy.Finding) error {
 		if len(c.Chain) > 1 {
 			p("    chain\t%d certificates", len(c.Chain))
 		}
+		if sc := rec.SNICheck; sc != nil && sc.Note != "" {
+			p("    SNI check\t%s", sc.Note)
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}

@@ -117,7 +117,45 @@ func fixtureResults() []*scan.Result {
 		Started:     t0.Add(3 * time.Second),
 		Duration:    400 * time.Millisecond,
 	}
-	return []*scan.Result{legacy, unreachable, cut, mailResult(), detected} // mailResult: mail_test.go
+	return []*scan.Result{legacy, unreachable, cut, mailResult(), detected, sniResult()} // mailResult: mail_test.go
+}
+
+// sniResult is an IP target scanned without a name whose server picks its
+// certificate by SNI (haproxy with an RSA and an ECDSA one): the SNI check
+// got another leaf.
+func sniResult() *scan.Result {
+	return &scan.Result{
+		Target:  scan.Target{Input: "192.0.2.80", Addr: "192.0.2.80", Port: 443, Protocol: scan.ProtoHTTPS},
+		Address: "192.0.2.80:443",
+		Status:  scan.StatusOK,
+		Versions: []scan.VersionResult{
+			{Version: tls.VersionTLS12, Outcome: scan.Accepted, Suites: []uint16{0xC030, 0xC02F}, ServerOrder: ptr(true), Candidates: 337},
+			{Version: tls.VersionTLS13, Outcome: scan.Accepted, Suites: []uint16{0x1302, 0x1301}, ServerOrder: ptr(true), Candidates: 5},
+		},
+		Cert: &scan.CertInfo{
+			Chain: []scan.CertSummary{{
+				Subject: "CN=db.example.com", Issuer: "CN=Example CA, O=Example",
+				SANs: []string{"db.example.com", "192.0.2.80"}, Serial: "2a",
+				NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(0, 2, 0), DaysToExpiry: 61,
+				KeyType: "RSA", KeyBits: 2048, SignatureAlgorithm: "SHA256-RSA",
+				SHA256: strings.Repeat("ef", 32),
+			}},
+			Verified: true, Version: tls.VersionTLS13, CipherSuite: 0x1302, Library: scan.LibraryZcrypto,
+		},
+		SNICheck: &scan.SNICheck{
+			Name: "db.example.com", Outcome: scan.SNIDiffers,
+			Leaf: &scan.CertSummary{
+				Subject: "CN=db.example.com", Issuer: "CN=Example CA, O=Example",
+				SANs: []string{"db.example.com", "192.0.2.80"}, Serial: "2b",
+				NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(0, 2, 0), DaysToExpiry: 61,
+				KeyType: "ECDSA", KeyBits: 256, Curve: "P-256", SignatureAlgorithm: "SHA256-RSA",
+				SHA256: strings.Repeat("12", 32),
+			},
+		},
+		Handshakes: scan.Handshakes{Versions: 2, Suites: 3, Order: 2, Certificate: 2, Total: 9},
+		Started:    t0.Add(4 * time.Second),
+		Duration:   300 * time.Millisecond,
+	}
 }
 
 func render(t *testing.T, f Format) []byte {
@@ -186,8 +224,8 @@ func decodeJSONL(t *testing.T, b []byte) []map[string]any {
 
 func TestScanJSONL(t *testing.T) {
 	recs := decodeJSONL(t, render(t, FormatJSONL))
-	if len(recs) != 5 {
-		t.Fatalf("%d records, want 5", len(recs))
+	if len(recs) != 6 {
+		t.Fatalf("%d records, want 6", len(recs))
 	}
 	legacy := recs[0]
 	if legacy["schema"] != ScanSchema || legacy["target"] != "https://legacy.example.com:443" {
@@ -227,7 +265,7 @@ func TestScanJSONL(t *testing.T) {
 	for i, rec := range recs {
 		d, _ := rec["detected"].(map[string]any)
 		switch {
-		case i < 4 && rec["detected"] != nil:
+		case i != 4 && rec["detected"] != nil:
 			t.Errorf("record %d: detected %v", i, rec["detected"])
 		case i == 4 && (d == nil || d["protocol"] != "postgres" || rec["protocol"] != "postgres" || d["connections"] != 2.0):
 			t.Errorf("auto record: target %v detected %v", rec["target"], rec["detected"])
@@ -265,6 +303,8 @@ func TestScanCSV(t *testing.T) {
 		"https://[2001:db8::1]:443 TLSv1.3 ":                          1,
 		"smtp://mx.example.com:25 TLSv1.2 accepted":                   1,
 		"postgres://db.example.com:5432 TLSv1.2 accepted":             1,
+		"https://192.0.2.80:443 TLSv1.2 accepted":                     2,
+		"https://192.0.2.80:443 TLSv1.3 accepted":                     2,
 	}
 	for key, n := range count {
 		if want[key] != n {
@@ -276,8 +316,8 @@ func TestScanCSV(t *testing.T) {
 			t.Errorf("%d rows %q, want %d", count[key], key, n)
 		}
 	}
-	if len(rows)-1 != 2+1+5+1+9+3+1+2+1+1 {
-		t.Errorf("%d rows, want 26", len(rows)-1)
+	if len(rows)-1 != 2+1+5+1+9+3+1+2+1+1+4 {
+		t.Errorf("%d rows, want 30", len(rows)-1)
 	}
 }
 
@@ -387,5 +427,54 @@ func TestSchemaDocumented(t *testing.T) {
 			continue
 		}
 		t.Errorf("output field %s is not documented in docs/schema/scan.md", f)
+	}
+}
+
+// TestSNICheckRendering: the table prints the SNI check's note when the
+// server presents another certificate with SNI or the check could not be
+// made, and nothing when it presents the same one; the JSON record always
+// says what was checked.
+func TestSNICheckRendering(t *testing.T) {
+	other := sniResult().SNICheck.Leaf
+	for _, tc := range []struct {
+		name  string
+		check *scan.SNICheck
+		table []string // in the table; nil: no "SNI check" line
+		json  string   // sni_check, marshalled
+	}{
+		{"not run", nil, nil, `null`},
+		{"same", &scan.SNICheck{Name: "db.example.com", Outcome: scan.SNISame}, nil,
+			`{"name":"db.example.com","outcome":"same","error":"","leaf":null,"note":""}`},
+		{"differs", &scan.SNICheck{Name: "db.example.com", Outcome: scan.SNIDiffers, Leaf: other},
+			[]string{"SNI check  with SNI db.example.com the server presents another certificate (ECDSA P-256, CN=db.example.com, sha256 1212121212121212…)", "rescan with --sni db.example.com"},
+			`{"name":"db.example.com","outcome":"differs","error":"","leaf":{"subject":"CN=db.example.com","sans":["db.example.com","192.0.2.80"],"key_type":"ECDSA","key_bits":256,"curve":"P-256","sha256":"` + strings.Repeat("12", 32) + `"},"note":"with SNI db.example.com the server presents another certificate (ECDSA P-256, CN=db.example.com, sha256 1212121212121212…): the suites seen without SNI may be only those of its default certificate; rescan with --sni db.example.com"}`},
+		{"inconclusive", &scan.SNICheck{Name: "db.example.com", Outcome: scan.SNIInconclusive, Error: scan.Failure{Stage: scan.StageHandshake, Reason: "timed out"}},
+			[]string{"SNI check  not known whether the server presents another certificate with SNI db.example.com: that handshake failed (handshake: timed out)", "rescan with --sni db.example.com"},
+			`{"name":"db.example.com","outcome":"inconclusive","error":"handshake: timed out","leaf":null,"note":"not known whether the server presents another certificate with SNI db.example.com: that handshake failed (handshake: timed out); the suites seen without SNI may be only those of its default certificate; rescan with --sni db.example.com to see"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sniResult()
+			r.SNICheck = tc.check
+			var buf bytes.Buffer
+			if err := WriteScanReport(&buf, r, nil); err != nil {
+				t.Fatal(err)
+			}
+			table := buf.String()
+			if tc.table == nil && strings.Contains(table, "SNI check") {
+				t.Errorf("table has an SNI check line:\n%s", table)
+			}
+			for _, want := range tc.table {
+				if !strings.Contains(table, want) {
+					t.Errorf("table lacks %q:\n%s", want, table)
+				}
+			}
+			b, err := json.Marshal(NewScanRecord(r, nil).SNICheck)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tc.json {
+				t.Errorf("sni_check\n got %s\nwant %s", b, tc.json)
+			}
+		})
 	}
 }

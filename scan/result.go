@@ -116,6 +116,12 @@ type Result struct {
 	// when it did not): the stage (dial, handshake, verify) and the
 	// reason, as Error gives them.
 	CertError Failure `json:"cert_error,omitzero"`
+	// SNICheck is the certificate handshake repeated with SNI on an IP
+	// target scanned without a server name (no Target.Host, no
+	// CertOptions.ServerName) whose leaf names a host: whether that name
+	// gets another certificate. nil when it did not run (a named target,
+	// no certificate, a leaf without a host name).
+	SNICheck *SNICheck `json:"sni_check,omitempty"`
 	// CertSkipped says why the certificate handshake did not run on an
 	// endpoint that accepted a version (Options.SkipCertReason, or
 	// ReasonGated): the certificate was not checked. "" when it ran or
@@ -297,7 +303,7 @@ type Handshakes struct {
 	Groups      int `json:"groups"`      // group and DHE prime probes
 	Poison      int `json:"poison"`      // the poison check: refused suites offered again without a suspect kind, and the naming of a poison
 	Verify      int `json:"verify"`      // re-probes of refusals that rested on a dropped connection, and their control probes
-	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls)
+	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls), and the SNI check's (SNICheck)
 	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
 	Total       int `json:"total"`
 }

@@ -441,7 +441,8 @@ func allInconclusive(res *Result) bool {
 }
 
 // fetchCert runs the certificate handshake on connections from the scan's
-// dialer, counted as Handshakes.Certificate.
+// dialer, counted as Handshakes.Certificate, and, for an IP target
+// without a server name, the SNI check (SNICheck).
 func (e *endpoint) fetchCert(ctx context.Context, res *Result) {
 	co := e.opts.CertOptions
 	if co.ServerName == "" {
@@ -482,6 +483,14 @@ func (e *endpoint) fetchCert(ctx context.Context, res *Result) {
 	res.Cert = info
 	if err != nil {
 		res.CertError = failureOf(StageHandshake, err)
+	}
+	// An IP target scanned without a name: does a name of the leaf get
+	// another certificate (docs/scan-algorithm.md, "Certificates chosen
+	// by SNI")? One handshake more, counted as the first.
+	if co.ServerName == "" && info != nil && len(info.Chain) > 0 {
+		if name := sniName(info.Chain[0]); name != "" {
+			res.SNICheck = checkSNI(ctx, co, dial, name, info.Chain[0].SHA256)
+		}
 	}
 }
 
