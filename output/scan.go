@@ -281,7 +281,7 @@ func NewScanRecord(r *scan.Result, fs []policy.Finding) ScanRecord {
 			ByPurpose: map[string]int{
 				"sslv2": r.Handshakes.SSLv2, "versions": r.Handshakes.Versions, "suites": r.Handshakes.Suites,
 				"order": r.Handshakes.Order, "groups": r.Handshakes.Groups, "certificate": r.Handshakes.Certificate,
-				"poison": r.Handshakes.Poison, "verify": r.Handshakes.Verify,
+				"poison": r.Handshakes.Poison, "verify": r.Handshakes.Verify, "dialogue": r.Handshakes.Dialogue,
 			},
 			Retries: r.Handshakes.Retries,
 		},

@@ -256,7 +256,7 @@ func certNotChecked(rec *ScanRecord) string {
 
 func purposeSummary(h HandshakesRecord) string {
 	var parts []string
-	for _, k := range []string{"sslv2", "versions", "suites", "order", "groups", "certificate", "poison", "verify"} {
+	for _, k := range []string{"sslv2", "versions", "suites", "order", "groups", "certificate", "poison", "verify", "dialogue"} {
 		if n := h.ByPurpose[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}

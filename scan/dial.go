@@ -100,6 +100,11 @@ func (d *NetDialer) dial(ctx context.Context, t Target, timeout time.Duration, p
 	if err != nil {
 		return nil, err
 	}
+	if probe {
+		if slot, ok := ctx.Value(dialogueKey{}).(*dialogueSlot); ok {
+			slot.probeConnected()
+		}
+	}
 	if !t.Protocol.STARTTLS() {
 		return conn, nil
 	}

@@ -75,6 +75,23 @@ type dialogueSlot struct {
 	d       *protocols.Dialogue
 	claimed bool // a dialogue runs the probe
 	probed  bool // d is the probing dialogue's
+	// conns counts the probing dialogue's connections
+	// (Handshakes.Dialogue).
+	conns int
+}
+
+// probeConnected counts a connection of the probing dialogue.
+func (s *dialogueSlot) probeConnected() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns++
+}
+
+// probeConns is how many connections the probing dialogue opened.
+func (s *dialogueSlot) probeConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
 }
 
 // claimProbe reports whether the caller's dialogue is the endpoint's one

@@ -103,6 +103,36 @@ func TestMailDialogue(t *testing.T) {
 	}
 }
 
+// TestMailProbeDialogueCounted: with the protocol's probe dialogue on
+// (as tlsmap scan runs it), its connection of its own is counted in
+// Handshakes (Dialogue and Total): the server accepts exactly Total
+// connections.
+func TestMailProbeDialogueCounted(t *testing.T) {
+	for _, f := range mailFakes {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakemail.Start(t, f.handler(fakemail.Normal))
+			target, err := scan.ParseTarget(string(f.proto)+"://"+srv.Addr, scan.TargetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nd := scan.NetDialer{Timeout: 5 * time.Second}
+			nd.Dialogue.Probe = true
+			res := scan.ScanTarget(context.Background(), target, scan.Options{
+				Timeout: 5 * time.Second, VersionsOnly: true, SkipGroups: true, SkipCert: true,
+				Versions: []tls.Version{tls.VersionTLS12}, Dialer: &nd,
+			})
+			if res.Status != scan.StatusOK {
+				t.Fatalf("status %s (%s)", res.Status, res.Error)
+			}
+			h := res.Handshakes
+			if h.Dialogue != 1 || h.Total != srv.Accepted() {
+				t.Errorf("handshakes %+v; the server accepted %d connections", h, srv.Accepted())
+			}
+		})
+	}
+}
+
 // TestMailThrottled: a server that turns every connection away (421,
 // * BYE, -ERR [SYS/TEMP]) leaves the endpoint inconclusive with the
 // server's reply after the backoff and retries; nothing is "rejected".

@@ -304,6 +304,7 @@ type Handshakes struct {
 	Poison      int `json:"poison"`      // the poison check: refused suites offered again without a suspect kind, and the naming of a poison
 	Verify      int `json:"verify"`      // re-probes of refusals that rested on a dropped connection, and their control probes
 	Certificate int `json:"certificate"` // the certificate handshake (2 when it fell back to crypto/tls), and the SNI check's (SNICheck)
+	Dialogue    int `json:"dialogue"`    // the protocol's probe dialogue before TLS, on a connection of its own (STARTTLS schemes: capabilities, plaintext login offers); no ClientHello
 	Retries     int `json:"retries"`     // repeated probes after an inconclusive answer
 	Total       int `json:"total"`
 }

@@ -333,6 +333,11 @@ func ScanTarget(ctx context.Context, t Target, opts Options) *Result {
 		e.mu.Lock()
 		res.Handshakes = e.handshakes
 		e.mu.Unlock()
+		// The protocol's probe dialogue runs on a connection of its own
+		// (NetDialer.Dial), which sends no ClientHello.
+		n := slot.probeConns()
+		res.Handshakes.Dialogue += n
+		res.Handshakes.Total += n
 		e.progress("done", "")
 	}()
 

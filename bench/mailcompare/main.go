@@ -224,7 +224,7 @@ func (r *scanRecord) bound() (total, suites, versions, groups int) {
 }
 
 // purposes are the keys of handshakes.by_purpose, in the schema's order.
-var purposes = []string{"sslv2", "versions", "suites", "order", "groups", "certificate", "poison", "verify"}
+var purposes = []string{"sslv2", "versions", "suites", "order", "groups", "certificate", "poison", "verify", "dialogue"}
 
 func (r *scanRecord) breakdown() string {
 	var b strings.Builder

@@ -40,10 +40,11 @@ type Server struct {
 	handler Handler
 	wg      sync.WaitGroup
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	lines  []string
-	closed bool
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	accepted int // connections accepted so far
+	lines    []string
+	closed   bool
 }
 
 // Start starts a server running h for each connection. It is stopped at
@@ -135,6 +136,7 @@ func (s *Server) serve() {
 			return
 		}
 		s.conns[nc] = struct{}{}
+		s.accepted++
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
@@ -148,6 +150,13 @@ func (s *Server) serve() {
 			s.handler(&Conn{Conn: nc, r: bufio.NewReader(nc), srv: s})
 		}()
 	}
+}
+
+// Accepted is how many connections the server has accepted.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Close stops the server and waits for its handlers.
