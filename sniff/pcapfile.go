@@ -13,7 +13,6 @@ package sniff
 // encoding/binary in that byte order; cryptobyte reads big-endian only.
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,7 +59,7 @@ type captureReader interface {
 // fileReader is what both formats share: the buffered input, the offset
 // of its next byte, and the run of empty records.
 type fileReader struct {
-	br       *bufio.Reader
+	br       peeker
 	off      int64
 	emptyRun int
 }
@@ -144,7 +143,7 @@ const (
 	pcapMagicNano  = 0xa1b23c4d
 )
 
-func newPcapReader(br *bufio.Reader, name string) (*pcapReader, error) {
+func newPcapReader(br peeker, name string) (*pcapReader, error) {
 	r := &pcapReader{fileReader: fileReader{br: br}, name: name}
 	h, err := r.peek(24)
 	if err != nil {
@@ -293,7 +292,7 @@ type ngReader struct {
 	ifaces []ngInterface
 }
 
-func newNgReader(br *bufio.Reader, name string) (*ngReader, error) {
+func newNgReader(br peeker, name string) (*ngReader, error) {
 	r := &ngReader{fileReader: fileReader{br: br}, name: name}
 	b, err := r.peek(12)
 	if err != nil || binary.BigEndian.Uint32(b) != ngSHB {

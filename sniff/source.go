@@ -50,6 +50,7 @@ type FileSource struct {
 	cur   string
 	f     io.Closer
 	r     captureReader
+	ahead *aheadReader // the current file's read-ahead
 
 	size int64        // sum of the regular files' sizes; 0 when unknown
 	n    atomic.Int64 // bytes read from the files so far
@@ -146,6 +147,10 @@ func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType
 // Close closes the current file.
 func (s *FileSource) Close() error {
 	s.r = nil
+	if s.ahead != nil {
+		s.ahead.Close()
+		s.ahead = nil
+	}
 	if s.f != nil {
 		err := s.f.Close()
 		s.f = nil
@@ -189,22 +194,28 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// start picks the reader by magic number.
+// start picks the reader by magic number. The capture is read (and
+// decompressed) ahead on a goroutine of its own (aheadReader): the
+// reading runs on another core than the decoding.
 func (s *FileSource) start(r io.Reader) error {
-	br := bufio.NewReaderSize(r, readBuffer)
-	magic, err := br.Peek(4)
+	// A small buffer for the magic: larger reads pass through it.
+	head := bufio.NewReaderSize(r, 64<<10)
+	magic, err := head.Peek(4)
 	if err != nil {
 		return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
 	}
+	var src io.Reader = head
 	if magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(head)
 		if err != nil {
 			return fmt.Errorf("sniff: %s: %w", s.cur, err)
 		}
-		br = bufio.NewReaderSize(zr, readBuffer)
-		if magic, err = br.Peek(4); err != nil {
-			return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
-		}
+		src = zr
+	}
+	br := newAheadReader(src, readBuffer)
+	s.ahead = br
+	if magic, err = br.Peek(4); err != nil {
+		return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
 	}
 	if magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a {
 		ng, err := newNgReader(br, s.cur)
