@@ -265,7 +265,16 @@ type Ingest struct {
 	last     time.Time  // wall clock of the last commit
 	err      error      // sticky: a failed commit stops the ingest
 	flight   chan error // the pipelined batch being written, or nil
+
+	// Names made once rather than for every record: clients' addresses
+	// and offered-version lists repeat from connection to connection.
+	clients  map[netip.Addr]string
+	versions map[uint64]string
 }
+
+// nameCacheSize bounds each of an ingest's name caches (emptied when
+// full: a cache, not a table of every client).
+const nameCacheSize = 4096
 
 // Begin starts storing a source. A file (KindCapture, KindLog) is looked
 // up by its content hash first: stored to its end before, it is an
@@ -466,9 +475,11 @@ func (in *Ingest) Duplicate(ctx context.Context) (src Source, ok bool, err error
 }
 
 func (in *Ingest) reset() {
-	in.evidence = map[factKey]*factRow{}
-	in.coverage = map[covKey]*covRow{}
-	in.prints = map[printKey]printRow{}
+	// The batch took the maps; the next is likely to be as large (made
+	// that large at once: no map growing record by record).
+	in.evidence = make(map[factKey]*factRow, len(in.evidence))
+	in.coverage = make(map[covKey]*covRow, len(in.coverage))
+	in.prints = make(map[printKey]printRow, len(in.prints))
 	in.flows = nil // a pipelined batch may still hold the last ones
 	in.pending = 0
 }
@@ -562,10 +573,10 @@ func (in *Ingest) add(f *Fact) {
 	}
 	client := f.ClientName
 	if f.Client.IsValid() {
-		client = f.Client.Unmap().String()
+		client = in.clientName(f.Client)
 	}
 	k := factKey{day: day, evidence: in.src.Kind.Evidence(), client: client, via: f.Via, server: f.Server,
-		protocol: f.Protocol, version: f.Version, cipher: f.Cipher, offered: versionList(f.Offered),
+		protocol: f.Protocol, version: f.Version, cipher: f.Cipher, offered: in.versionList(f.Offered),
 		sni: f.SNI, ja3: f.JA3, ja4: f.JA4, legacy: f.Legacy}
 	r := in.evidence[k]
 	if r == nil {
@@ -584,6 +595,46 @@ func (in *Ingest) add(f *Fact) {
 		in.flows = append(in.flows, flowRow{seq: in.seen, day: day, client: client, server: f.Server,
 			legacy: f.Legacy, first: first, record: slices.Clone(f.Record)})
 	}
+}
+
+// clientName returns a's name in the store (IPv4-mapped addresses as
+// IPv4).
+func (in *Ingest) clientName(a netip.Addr) string {
+	if name, ok := in.clients[a]; ok {
+		return name
+	}
+	if in.clients == nil || len(in.clients) >= nameCacheSize {
+		in.clients = make(map[netip.Addr]string)
+	}
+	name := a.Unmap().String()
+	in.clients[a] = name
+	return name
+}
+
+// versionList is versionList(vs), named once per list of up to four
+// versions.
+func (in *Ingest) versionList(vs []uint16) string {
+	if len(vs) == 0 || len(vs) > 4 {
+		return versionList(vs)
+	}
+	// Four versions in 64 bits; a version 0 would be taken for a shorter
+	// list.
+	var packed uint64
+	for _, v := range vs {
+		if v == 0 {
+			return versionList(vs)
+		}
+		packed = packed<<16 | uint64(v)
+	}
+	if name, ok := in.versions[packed]; ok {
+		return name
+	}
+	if in.versions == nil || len(in.versions) >= nameCacheSize {
+		in.versions = make(map[uint64]string)
+	}
+	name := versionList(vs)
+	in.versions[packed] = name
+	return name
 }
 
 // versionList names versions, newest first, ';'-joined (GREASE dropped).
