@@ -23,9 +23,9 @@ const storeHint = "--store takes an SQLite file (created when missing) or a post
 // stream or per live capture, each read by a sniffer of its own so that a
 // file's records and counters are its alone.
 //
-// A capture file's source is begun in the background (the store opened
-// the first time, its schema migrated, the file claimed) while its
-// sniffer already reads: the facts of the flows reported meanwhile are
+// A capture file's source is begun in the background (its content
+// fingerprinted, the store opened the first time, its schema migrated,
+// the file claimed) while its sniffer already reads: the facts of the flows reported meanwhile are
 // held, in order, and stored once the source is in. A failed begin stops
 // the sniffer (cancel) and is the run's error.
 type sniffStore struct {
@@ -113,9 +113,11 @@ func (ss *sniffStore) close() {
 
 // beginFile starts storing the capture file name ("-": standard input,
 // fingerprinted as it is read: stdin is then to be read through
-// ss.stdin), in the background (ss.poll takes the result). A file stored
-// before is read for the report but not stored again.
-func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
+// ss.stdin), in the background (ss.poll takes the result): a file's
+// content fingerprint is taken there too, beside the sniffer that
+// already reads it. A file stored before is read for the report but not
+// stored again.
+func (ss *sniffStore) beginFile(ctx context.Context, name string) {
 	ss.spec = store.SourceSpec{Name: name, Settings: ss.settings, Tool: version}
 	ss.active = true
 	if name == "-" {
@@ -123,18 +125,19 @@ func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
 		ss.stream = &store.StreamContent{}
 	} else {
 		ss.spec.Kind = store.KindCapture
-		content, size, err := store.FileContent(name)
-		if err != nil {
-			return err
-		}
-		ss.spec.Content, ss.spec.Size = content, size
 	}
 	pending := make(chan beginResult, 1)
 	ss.pending = pending
 	go func(st *store.Store, spec store.SourceSpec) {
+		if spec.Kind == store.KindCapture {
+			var err error
+			if spec.Content, spec.Size, err = store.FileContent(spec.Name); err != nil {
+				pending <- beginResult{st: st, err: err}
+				return
+			}
+		}
 		pending <- ss.begin(ctx, st, spec)
 	}(ss.st, ss.spec)
-	return nil
 }
 
 // beginLive starts storing a live capture (at once: a live capture
