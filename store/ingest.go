@@ -959,10 +959,10 @@ func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, tables []tabl
 	return nil
 }
 
-// writePG writes b into PostgreSQL: each table's rows are copied (COPY,
-// binary) into a temporary staging table of the session, emptied at every
-// commit, and merged from there by one INSERT … SELECT … ON CONFLICT in
-// key order, with the same upserts as SQLite's; then the source row.
+// writePG writes b into PostgreSQL in one round trip: per table one
+// INSERT … SELECT … FROM unnest(column arrays) ORDER BY key ON CONFLICT …,
+// with the same upserts as SQLite's, then the source row; the arrays go
+// as binary parameters of statements prepared once per connection.
 func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []table) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
@@ -973,45 +973,75 @@ func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []t
 	// should the server lose the last commits in a crash, it loses them
 	// together, and the next run goes on from the earlier point. No need
 	// to wait for the WAL flush.
-	setup := &pgx.Batch{}
-	setup.Queue(`SET LOCAL synchronous_commit TO OFF`)
-	for _, t := range tables {
-		if t.n > 0 {
-			setup.Queue(`CREATE TEMPORARY TABLE IF NOT EXISTS stage_` + t.name + ` (LIKE ` + t.name + `) ON COMMIT DELETE ROWS`)
-		}
-	}
-	if err := tx.SendBatch(ctx, setup).Close(); err != nil {
-		return err
-	}
-	merge := &pgx.Batch{}
+	q := &pgx.Batch{}
+	q.Queue(`SET LOCAL synchronous_commit TO OFF`)
 	for _, t := range tables {
 		if t.n == 0 {
 			continue
 		}
-		rows := make([][]any, t.n)
-		for i := range rows {
-			rows[i] = t.row(i, make([]any, 0, len(t.cols)))
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_" + t.name}, t.cols, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		cols := strings.Join(t.cols, ", ")
-		merge.Queue(t.insert[:strings.Index(t.insert, " VALUES")] + ` SELECT ` + cols + ` FROM stage_` + t.name + ` ORDER BY ` + t.order + t.upsert)
+		query, args := unnestInsert(t)
+		q.Queue(query, args...)
 	}
 	query, args := in.sourceUpdate(b)
-	update := merge.Queue(in.s.q(query), args...)
+	update := q.Queue(in.s.q(query), args...)
 	var affected int64
 	update.Exec(func(ct pgconn.CommandTag) error {
 		affected = ct.RowsAffected()
 		return nil
 	})
-	if err := tx.SendBatch(ctx, merge).Close(); err != nil {
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
 	if affected != 1 {
 		return fmt.Errorf("%w (source %d)", ErrLost, in.src.ID)
 	}
 	return tx.Commit(ctx)
+}
+
+// unnestInsert returns t's rows as one PostgreSQL statement and its
+// parameters: an array per column (bigint, bytea or text, from the Go
+// types of t.row's values), unnested and merged in t.order.
+func unnestInsert(t table) (string, []any) {
+	cols := make([]any, len(t.cols))
+	vals := make([]any, 0, len(t.cols))
+	for i := 0; i < t.n; i++ {
+		vals = t.row(i, vals[:0])
+		for j, v := range vals {
+			switch v := v.(type) {
+			case int64:
+				c, _ := cols[j].([]int64)
+				cols[j] = append(c, v)
+			case string:
+				c, _ := cols[j].([]string)
+				cols[j] = append(c, v)
+			case []byte:
+				c, _ := cols[j].([][]byte)
+				cols[j] = append(c, v)
+			default:
+				panic(fmt.Sprintf("store: %s.%s: no PostgreSQL array for %T", t.name, t.cols[j], v))
+			}
+		}
+	}
+	var q strings.Builder
+	names := strings.Join(t.cols, ", ")
+	q.WriteString(t.insert[:strings.Index(t.insert, " VALUES")])
+	q.WriteString(" SELECT " + names + " FROM unnest(")
+	for j, c := range cols {
+		if j > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$%d::", j+1)
+		switch c.(type) {
+		case []int64:
+			q.WriteString("bigint[]")
+		case []string:
+			q.WriteString("text[]")
+		case [][]byte:
+			q.WriteString("bytea[]")
+		}
+	}
+	q.WriteString(") AS t(" + names + ") ORDER BY " + t.order + t.upsert)
+	return q.String(), cols
 }
 
 // insertRows inserts n rows of cols columns with multi-row statements;
