@@ -47,6 +47,7 @@ type sniffStore struct {
 	stream *store.StreamContent // the stream's fingerprint, as it is read
 	spec   store.SourceSpec
 	facts  []store.Fact // a flow's facts, reused
+	record []byte       // a flow's --store-flows record, reused
 	err    error
 
 	// pending is the begin running in the background (nil: none); held
@@ -249,12 +250,11 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 	for i := range ss.facts {
 		fact := ss.facts[i]
 		if ss.records && !fact.Unread && i == 0 {
-			rec, err := json.Marshal(output.NewFlowRecord(f, label))
-			if err != nil {
-				ss.err = err
-				return
-			}
-			fact.Record = rec
+			// The bytes of json.Marshal, in a buffer of ss's (the
+			// ingest copies what it keeps).
+			r := output.NewFlowRecord(f, label)
+			ss.record = r.AppendJSON(ss.record[:0])
+			fact.Record = ss.record
 		}
 		ss.add(ctx, fact)
 	}
@@ -263,9 +263,11 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 // add stores one fact.
 func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
 	if ss.pending != nil {
-		// Held until the source is in: FlowFacts' slices are the flow's.
+		// Held until the source is in: FlowFacts' slices are the flow's,
+		// the record is ss's buffer.
 		fact.Offered = slices.Clone(fact.Offered)
 		fact.OfferedCiphers = slices.Clone(fact.OfferedCiphers)
+		fact.Record = slices.Clone(fact.Record)
 		ss.held = append(ss.held, fact)
 		return
 	}
