@@ -523,7 +523,7 @@ type flowRow struct {
 	server string
 	legacy Legacy
 	first  int64
-	record []byte
+	record string // the Fact's Record, copied
 }
 
 // add puts f into the open batch.
@@ -593,7 +593,7 @@ func (in *Ingest) add(f *Fact) {
 	}
 	if in.opts.Records && f.Record != nil {
 		in.flows = append(in.flows, flowRow{seq: in.seen, day: day, client: client, server: f.Server,
-			legacy: f.Legacy, first: first, record: slices.Clone(f.Record)})
+			legacy: f.Legacy, first: first, record: string(f.Record)})
 	}
 }
 
@@ -913,7 +913,7 @@ func (in *Ingest) tables(b *batch) []table {
 		{name: "flows", cols: flowsCols, order: "source_id, seq", insert: flowsInsert, upsert: flowsUpsert, n: len(b.flows),
 			row: func(i int, args []any) []any {
 				f := b.flows[i]
-				return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
+				return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, f.record)
 			}},
 	}
 }
