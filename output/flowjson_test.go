@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -89,6 +90,15 @@ func TestFlowRecordJSON(t *testing.T) {
 		}
 		if got := r.AppendJSON([]byte("x")); !bytes.Equal(got[1:], want) || got[0] != 'x' {
 			t.Fatalf("AppendJSON:\n%q\njson.Marshal:\n%q", got, want)
+		}
+	}
+}
+
+// TestHex16 holds hex16 to fmt's "0x%04X" for every suite id.
+func TestHex16(t *testing.T) {
+	for id := 0; id <= 0xFFFF; id++ {
+		if got, want := hex16(uint16(id)), fmt.Sprintf("0x%04X", id); got != want {
+			t.Fatalf("hex16(%d) = %q, want %q", id, got, want)
 		}
 	}
 }
