@@ -174,17 +174,17 @@ base_wall, base_cpu = rows["plain"][1], rows["plain"][2]
 load = os.getloadavg()
 print(f"capture: {size/1e6:.1f} MB; median of {runs} runs, interleaved; load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 print(f"plain sniff's wall time over the runs: {spread['plain'][0]:.3f}-{spread['plain'][1]:.3f} s")
-print(f"{'':34} {'wall s':>7} {'over':>6} {'cpu s':>7} {'over':>6} {'server':>7} {'MB/s':>6} {'RSS MB':>6}  target <{target:.0f}%")
+print(f"{'':34} {'wall s':>7} {'over':>7} {'cpu s':>7} {'over':>6} {'server':>7} {'MB/s':>6} {'RSS MB':>6}  target <{target:.0f}%")
 failed = []
 for name, (label, wall, cpu, rss, server) in rows.items():
     over = cover = verdict = ""
     if name != "plain":
-        over, cover = f"{100*(wall/base_wall-1):+.0f}%", f"{100*(cpu/base_cpu-1):+.0f}%"
+        over, cover = f"{100*(wall/base_wall-1):+.1f}%", f"{100*(cpu/base_cpu-1):+.0f}%"
         verdict = "PASS" if 100 * (wall / base_wall - 1) < target else "FAIL"
         if verdict == "FAIL":
             failed.append(label.strip())
     srv = "" if server is None else f"{server:7.2f}"
-    print(f"{label:34} {wall:7.3f} {over:>6} {cpu:7.2f} {cover:>6} {srv:>7} {size/1e6/wall:6.0f} {rss:6.0f}  {verdict}")
+    print(f"{label:34} {wall:7.3f} {over:>7} {cpu:7.2f} {cover:>6} {srv:>7} {size/1e6/wall:6.0f} {rss:6.0f}  {verdict}")
 print("wall: median elapsed time; cpu: tlsmap's user+system time; server: the PostgreSQL backends' CPU for the run (not in cpu)")
 print(f"target: --store costs less than {target:.0f}% of the plain sniff's median wall time: " +
       ("PASS in every configuration" if not failed else "FAIL: " + "; ".join(failed)))
