@@ -13,13 +13,21 @@
 #    capture: the daily case, without the one-time migration); into SQLite
 #    with `--store-flows`; and once more into the SQLite store that already
 #    holds the file (hashed, reported, not stored again).
-# 4. Prints the median wall and CPU time of each, the overhead over the
-#    plain sniff, and checks that every store holds as many connections as
-#    the sniff reported.
+# 4. Prints the median wall and CPU time of each (and, for PostgreSQL,
+#    the CPU its server spent on the run's connections), the overhead
+#    over the plain sniff with PASS or FAIL against TARGET, and checks
+#    that every store holds as many connections as the sniff reported.
+#
+# On a machine of two cores shared with other work a run's time varies by
+# tens of percent: the medians of RUNS interleaved runs are the figures,
+# and the spread of the plain runs says how far to trust them. Only the
+# counts decide the exit status; PASS and FAIL are printed.
 #
 # Usage: sudo bench/store-compare.sh        (make bench-store)
-# Tunables (environment): RUNS (3), CAPTURE (an existing capture: skips
-# step 1), WORKDIR (removed at the end unless KEEP=1), TLSMAP (the binary;
+# Tunables (environment): RUNS (9), TARGET (20: the most --store may cost
+# over the plain sniff, percent of the median wall time), CAPTURE (an
+# existing capture: skips step 1), WORKDIR (removed at the end unless
+# KEEP=1), TLSMAP (the binary;
 # default built from this tree), and sniff-compare.sh's HANDSHAKES,
 # BULK_MB, BULK_CONNS, RATE, SNIS. By default every handshake has an SNI
 # of its own, so that every connection is a row of its own in the store
@@ -32,7 +40,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-9}
+TARGET=${TARGET:-20}
 die() { echo "store-compare: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespace, tcpdump, PostgreSQL as postgres)"
 [ -x /usr/bin/time ] || die "GNU time is not installed (apt-get install -y time)"
@@ -70,15 +79,37 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
 	-o "-c listen_addresses=127.0.0.1 -p $port -k $work/pg -c shared_buffers=256MB" start >/dev/null
 pg() { echo "postgres://tlsmap@127.0.0.1:$port/$1?sslmode=disable"; }
+postmaster=$(head -1 "$work/pg/data/postmaster.pid")
+# The CPU time (clock ticks) of the postmaster's reaped children: the
+# backends of the connections that have ended.
+pgticks() { awk '{print $16 + $17}' "/proc/$postmaster/stat"; }
 psql_() { "$pgbin/psql" -q -h 127.0.0.1 -p "$port" -U tlsmap -d "$1" -tA -c "$2"; }
 
 # ---- measure ----------------------------------------------------------------------
-measure() { # measure NAME CMD...
-	local name=$1
+measure() { # measure NAME CMD...: wall (ms, from date), CPU and RSS (GNU time)
+	local name=$1 t0 t1
 	shift
+	t0=$(date +%s%N)
 	/usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" ||
 		die "$name failed: $(tail -5 "$work/$name.err")"
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000)) >"$work/$name.wall"
 }
+pgidle() { # wait until the backends of tlsmap's connections are gone (reaped)
+	for _ in $(seq 40); do
+		[ -z "$(pgrep -P "$postmaster" -f 'postgres: tlsmap')" ] && return
+		sleep 0.05
+	done
+}
+pgmeasure() { # pgmeasure NAME CMD...: measure, and the server's CPU for it
+	local before
+	pgidle
+	before=$(pgticks)
+	measure "$@"
+	pgidle
+	echo $(($(pgticks) - before)) >"$work/$1.server"
+}
+echo "== load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 # A capture of no packets: what makes a store "made before".
 python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))' >"$work/empty.pcap"
 for i in $(seq "$RUNS"); do
@@ -87,13 +118,13 @@ for i in $(seq "$RUNS"); do
 	rm -f "$work/s$i.db"*
 	measure "sqlite-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
 	psql_ postgres "CREATE DATABASE b$i"
-	measure "postgres-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg b$i)"
+	pgmeasure "postgres-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg b$i)"
 	rm -f "$work/e$i.db"*
 	"$TLSMAP" sniff -r "$work/empty.pcap" --store "$work/e$i.db" >/dev/null 2>&1 || die "making e$i.db failed"
 	measure "sqlite-made-$i" "$TLSMAP" sniff -r "$capture" --store "$work/e$i.db"
 	psql_ postgres "CREATE DATABASE e$i"
 	"$TLSMAP" sniff -r "$work/empty.pcap" --store "$(pg e$i)" >/dev/null 2>&1 || die "making database e$i failed"
-	measure "postgres-made-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg e$i)"
+	pgmeasure "postgres-made-$i" "$TLSMAP" sniff -r "$capture" --store "$(pg e$i)"
 	rm -f "$work/f$i.db"*
 	measure "flows-$i" "$TLSMAP" sniff -r "$capture" --store "$work/f$i.db" --store-flows
 	measure "again-$i" "$TLSMAP" sniff -r "$capture" --store "$work/s$i.db"
@@ -118,32 +149,45 @@ print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM flows").fetchon
 PY
 )
 
-python3 - "$work" "$RUNS" "$size" "$reported" "$in_sqlite" "$in_pg" "$in_flows" "$in_made" "$in_pg_made" <<'PY'
+python3 - "$work" "$RUNS" "$size" "$TARGET" "$(getconf CLK_TCK)" "$reported" "$in_sqlite" "$in_pg" "$in_flows" "$in_made" "$in_pg_made" <<'PY'
 import os, re, statistics, sys
-work, runs, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-reported, in_sqlite, in_pg, in_flows, in_made, in_pg_made = sys.argv[4:10]
+work, runs, size, target, tck = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+reported, in_sqlite, in_pg, in_flows, in_made, in_pg_made = sys.argv[6:12]
 
-def gnu_time(name):
+def measured(name):
     t = open(f"{work}/{name}.time").read()
-    h, m, s = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", t).groups()
-    wall = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    wall = int(open(f"{work}/{name}.wall").read()) / 1e6
     cpu = float(re.search(r"User time \(seconds\): ([\d.]+)", t).group(1)) + float(re.search(r"System time \(seconds\): ([\d.]+)", t).group(1))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
-    return wall, cpu, rss
+    server = int(open(f"{work}/{name}.server").read()) / tck if os.path.exists(f"{work}/{name}.server") else None
+    return wall, cpu, rss, server
 
-rows = {}
+rows, spread = {}, {}
 for name, label in (("plain", "tlsmap sniff -r big.pcap"), ("sqlite", "  --store FILE (SQLite)"), ("postgres", "  --store postgres://"),
                     ("sqlite-made", "  --store FILE, made before"), ("postgres-made", "  --store postgres://, made before"),
                     ("flows", "  --store FILE --store-flows"), ("again", "  --store FILE, stored before")):
-    ts = [gnu_time(f"{name}-{i}") for i in range(1, runs + 1)]
-    rows[name] = (label, statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts), max(t[2] for t in ts))
+    ts = [measured(f"{name}-{i}") for i in range(1, runs + 1)]
+    server = None if ts[0][3] is None else statistics.median(t[3] for t in ts)
+    rows[name] = (label, statistics.median(t[0] for t in ts), statistics.median(t[1] for t in ts), max(t[2] for t in ts), server)
+    spread[name] = (min(t[0] for t in ts), max(t[0] for t in ts))
 base_wall, base_cpu = rows["plain"][1], rows["plain"][2]
-print(f"capture: {size/1e6:.1f} MB; median of {runs} runs; load average at the end {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-print(f"{'':34} {'wall s':>7} {'over':>7} {'cpu s':>7} {'over':>7} {'MB/s':>7} {'RSS MB':>7}")
-for name, (label, wall, cpu, rss) in rows.items():
-    over = "" if name == "plain" else f"{100*(wall/base_wall-1):+.0f}%"
-    cover = "" if name == "plain" else f"{100*(cpu/base_cpu-1):+.0f}%"
-    print(f"{label:34} {wall:7.2f} {over:>7} {cpu:7.2f} {cover:>7} {size/1e6/wall:7.0f} {rss:7.0f}")
+load = os.getloadavg()
+print(f"capture: {size/1e6:.1f} MB; median of {runs} runs, interleaved; load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+print(f"plain sniff's wall time over the runs: {spread['plain'][0]:.3f}-{spread['plain'][1]:.3f} s")
+print(f"{'':34} {'wall s':>7} {'over':>7} {'cpu s':>7} {'over':>6} {'server':>7} {'MB/s':>6} {'RSS MB':>6}  target <{target:.0f}%")
+failed = []
+for name, (label, wall, cpu, rss, server) in rows.items():
+    over = cover = verdict = ""
+    if name != "plain":
+        over, cover = f"{100*(wall/base_wall-1):+.1f}%", f"{100*(cpu/base_cpu-1):+.0f}%"
+        verdict = "PASS" if 100 * (wall / base_wall - 1) < target else "FAIL"
+        if verdict == "FAIL":
+            failed.append(label.strip())
+    srv = "" if server is None else f"{server:7.2f}"
+    print(f"{label:34} {wall:7.3f} {over:>7} {cpu:7.2f} {cover:>6} {srv:>7} {size/1e6/wall:6.0f} {rss:6.0f}  {verdict}")
+print("wall: median elapsed time; cpu: tlsmap's user+system time; server: the PostgreSQL backends' CPU for the run (not in cpu)")
+print(f"target: --store costs less than {target:.0f}% of the plain sniff's median wall time: " +
+      ("PASS in every configuration" if not failed else "FAIL: " + "; ".join(failed)))
 print(f"TLS connections reported {reported}; stored: SQLite {in_sqlite}, PostgreSQL {in_pg}, made before {in_made} and {in_pg_made}; flow records {in_flows}")
 ok = reported == in_sqlite == in_pg == in_made == in_pg_made
 print("counts agree" if ok else "COUNTS DIFFER")

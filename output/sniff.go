@@ -152,7 +152,7 @@ func NewFlowRecord(f *sniff.Flow, label string) FlowRecord {
 	}
 	if f.HasServerHello() {
 		r.Version = f.Version.String()
-		r.Cipher = fmt.Sprintf("0x%04X", f.Cipher)
+		r.Cipher = hex16(f.Cipher)
 		r.CipherName = snSuiteName(f.Cipher)
 	}
 	if f.Alert != nil {
@@ -204,7 +204,7 @@ func versionNames(vs []tls.Version) []string {
 func snHexList(ids []uint16) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = fmt.Sprintf("0x%04X", id)
+		out[i] = hex16(id)
 	}
 	return out
 }
@@ -222,7 +222,7 @@ func snSuiteName(id uint16) string {
 	if s, ok := ciphers.ByID(id); ok {
 		return s.Name
 	}
-	return fmt.Sprintf("0x%04X", id)
+	return hex16(id)
 }
 
 // flowColumns are the CSV columns of a FlowRecord: its JSON names, in

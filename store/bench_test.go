@@ -30,13 +30,8 @@ func benchIngest(b *testing.B, dsn string) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	facts := make([]Fact, 10000)
 	day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for i := range facts {
-		facts[i] = Fact{Client: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Server: "192.0.2.1:443", Protocol: "https",
-			Version: uint16(tls.VersionTLS12), Cipher: 0xC02F, Offered: []uint16{uint16(tls.VersionTLS12)},
-			SNI: fmt.Sprintf("h%d.bench.test", i), JA4: "t12d1209h2_d34a8e72043a_b39be8c56a14", Legacy: Legacy(i % 3 / 2)}
-	}
+	facts := benchFacts(day)
 	n := 0
 	for b.Loop() {
 		n++
@@ -58,4 +53,34 @@ func benchIngest(b *testing.B, dsn string) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(facts)), "ns/row")
+}
+
+// benchFacts returns 10,000 distinct facts of day: 200 clients, each
+// handshake with an SNI of its own (bench/store-compare.sh's capture).
+func benchFacts(day time.Time) []Fact {
+	facts := make([]Fact, 10000)
+	for i := range facts {
+		facts[i] = Fact{Client: netip.AddrFrom4([4]byte{10, 1, 0, byte(i % 200)}), Server: "192.0.2.1:443", Protocol: "https",
+			Version: uint16(tls.VersionTLS12), Cipher: 0xC02F, Offered: []uint16{uint16(tls.VersionTLS13), uint16(tls.VersionTLS12)},
+			SNI: fmt.Sprintf("h%d.bench.test", i), JA4: "t12d1209h2_d34a8e72043a_b39be8c56a14", Legacy: Legacy(i % 3 / 2),
+			OfferedCiphers: []uint16{0x1301, 0x1302, 0xC02F}, First: day, Last: day}
+	}
+	return facts
+}
+
+// BenchmarkIngestAdd is what Add costs the goroutine that reads (a
+// sniffer's): 10,000 distinct facts into the open batch, no commit.
+func BenchmarkIngestAdd(b *testing.B) {
+	facts := benchFacts(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	in := &Ingest{opts: IngestOptions{BatchRecords: 1 << 30, BatchRows: 1 << 30, BatchInterval: time.Hour, Now: time.Now},
+		src: Source{Kind: KindCapture}}
+	in.reset()
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range facts {
+			in.add(&facts[i])
+		}
+		in.reset()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(facts)), "ns/fact")
 }

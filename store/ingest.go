@@ -265,7 +265,16 @@ type Ingest struct {
 	last     time.Time  // wall clock of the last commit
 	err      error      // sticky: a failed commit stops the ingest
 	flight   chan error // the pipelined batch being written, or nil
+
+	// Names made once rather than for every record: clients' addresses
+	// and offered-version lists repeat from connection to connection.
+	clients  map[netip.Addr]string
+	versions map[uint64]string
 }
+
+// nameCacheSize bounds each of an ingest's name caches (emptied when
+// full: a cache, not a table of every client).
+const nameCacheSize = 4096
 
 // Begin starts storing a source. A file (KindCapture, KindLog) is looked
 // up by its content hash first: stored to its end before, it is an
@@ -466,9 +475,11 @@ func (in *Ingest) Duplicate(ctx context.Context) (src Source, ok bool, err error
 }
 
 func (in *Ingest) reset() {
-	in.evidence = map[factKey]*factRow{}
-	in.coverage = map[covKey]*covRow{}
-	in.prints = map[printKey]printRow{}
+	// The batch took the maps; the next is likely to be as large (made
+	// that large at once: no map growing record by record).
+	in.evidence = make(map[factKey]*factRow, len(in.evidence))
+	in.coverage = make(map[covKey]*covRow, len(in.coverage))
+	in.prints = make(map[printKey]printRow, len(in.prints))
 	in.flows = nil // a pipelined batch may still hold the last ones
 	in.pending = 0
 }
@@ -512,7 +523,7 @@ type flowRow struct {
 	server string
 	legacy Legacy
 	first  int64
-	record []byte
+	record string // the Fact's Record, copied
 }
 
 // add puts f into the open batch.
@@ -562,10 +573,10 @@ func (in *Ingest) add(f *Fact) {
 	}
 	client := f.ClientName
 	if f.Client.IsValid() {
-		client = f.Client.Unmap().String()
+		client = in.clientName(f.Client)
 	}
 	k := factKey{day: day, evidence: in.src.Kind.Evidence(), client: client, via: f.Via, server: f.Server,
-		protocol: f.Protocol, version: f.Version, cipher: f.Cipher, offered: versionList(f.Offered),
+		protocol: f.Protocol, version: f.Version, cipher: f.Cipher, offered: in.versionList(f.Offered),
 		sni: f.SNI, ja3: f.JA3, ja4: f.JA4, legacy: f.Legacy}
 	r := in.evidence[k]
 	if r == nil {
@@ -582,8 +593,48 @@ func (in *Ingest) add(f *Fact) {
 	}
 	if in.opts.Records && f.Record != nil {
 		in.flows = append(in.flows, flowRow{seq: in.seen, day: day, client: client, server: f.Server,
-			legacy: f.Legacy, first: first, record: slices.Clone(f.Record)})
+			legacy: f.Legacy, first: first, record: string(f.Record)})
 	}
+}
+
+// clientName returns a's name in the store (IPv4-mapped addresses as
+// IPv4).
+func (in *Ingest) clientName(a netip.Addr) string {
+	if name, ok := in.clients[a]; ok {
+		return name
+	}
+	if in.clients == nil || len(in.clients) >= nameCacheSize {
+		in.clients = make(map[netip.Addr]string)
+	}
+	name := a.Unmap().String()
+	in.clients[a] = name
+	return name
+}
+
+// versionList is versionList(vs), named once per list of up to four
+// versions.
+func (in *Ingest) versionList(vs []uint16) string {
+	if len(vs) == 0 || len(vs) > 4 {
+		return versionList(vs)
+	}
+	// Four versions in 64 bits; a version 0 would be taken for a shorter
+	// list.
+	var packed uint64
+	for _, v := range vs {
+		if v == 0 {
+			return versionList(vs)
+		}
+		packed = packed<<16 | uint64(v)
+	}
+	if name, ok := in.versions[packed]; ok {
+		return name
+	}
+	if in.versions == nil || len(in.versions) >= nameCacheSize {
+		in.versions = make(map[uint64]string)
+	}
+	name := versionList(vs)
+	in.versions[packed] = name
+	return name
 }
 
 // versionList names versions, newest first, ';'-joined (GREASE dropped).
@@ -862,7 +913,7 @@ func (in *Ingest) tables(b *batch) []table {
 		{name: "flows", cols: flowsCols, order: "source_id, seq", insert: flowsInsert, upsert: flowsUpsert, n: len(b.flows),
 			row: func(i int, args []any) []any {
 				f := b.flows[i]
-				return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, string(f.record))
+				return append(args, id, f.seq, int64(f.day), f.client, f.server, int64(f.legacy), f.first, f.record)
 			}},
 	}
 }
@@ -908,10 +959,10 @@ func (in *Ingest) write(ctx context.Context, tx *sql.Tx, b *batch, tables []tabl
 	return nil
 }
 
-// writePG writes b into PostgreSQL: each table's rows are copied (COPY,
-// binary) into a temporary staging table of the session, emptied at every
-// commit, and merged from there by one INSERT … SELECT … ON CONFLICT in
-// key order, with the same upserts as SQLite's; then the source row.
+// writePG writes b into PostgreSQL in one round trip: per table one
+// INSERT … SELECT … FROM unnest(column arrays) ORDER BY key ON CONFLICT …,
+// with the same upserts as SQLite's, then the source row; the arrays go
+// as binary parameters of statements prepared once per connection.
 func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []table) error {
 	tx, err := c.Begin(ctx)
 	if err != nil {
@@ -922,45 +973,75 @@ func (in *Ingest) writePG(ctx context.Context, c *pgx.Conn, b *batch, tables []t
 	// should the server lose the last commits in a crash, it loses them
 	// together, and the next run goes on from the earlier point. No need
 	// to wait for the WAL flush.
-	setup := &pgx.Batch{}
-	setup.Queue(`SET LOCAL synchronous_commit TO OFF`)
-	for _, t := range tables {
-		if t.n > 0 {
-			setup.Queue(`CREATE TEMPORARY TABLE IF NOT EXISTS stage_` + t.name + ` (LIKE ` + t.name + `) ON COMMIT DELETE ROWS`)
-		}
-	}
-	if err := tx.SendBatch(ctx, setup).Close(); err != nil {
-		return err
-	}
-	merge := &pgx.Batch{}
+	q := &pgx.Batch{}
+	q.Queue(`SET LOCAL synchronous_commit TO OFF`)
 	for _, t := range tables {
 		if t.n == 0 {
 			continue
 		}
-		rows := make([][]any, t.n)
-		for i := range rows {
-			rows[i] = t.row(i, make([]any, 0, len(t.cols)))
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_" + t.name}, t.cols, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		cols := strings.Join(t.cols, ", ")
-		merge.Queue(t.insert[:strings.Index(t.insert, " VALUES")] + ` SELECT ` + cols + ` FROM stage_` + t.name + ` ORDER BY ` + t.order + t.upsert)
+		query, args := unnestInsert(t)
+		q.Queue(query, args...)
 	}
 	query, args := in.sourceUpdate(b)
-	update := merge.Queue(in.s.q(query), args...)
+	update := q.Queue(in.s.q(query), args...)
 	var affected int64
 	update.Exec(func(ct pgconn.CommandTag) error {
 		affected = ct.RowsAffected()
 		return nil
 	})
-	if err := tx.SendBatch(ctx, merge).Close(); err != nil {
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
 		return err
 	}
 	if affected != 1 {
 		return fmt.Errorf("%w (source %d)", ErrLost, in.src.ID)
 	}
 	return tx.Commit(ctx)
+}
+
+// unnestInsert returns t's rows as one PostgreSQL statement and its
+// parameters: an array per column (bigint, bytea or text, from the Go
+// types of t.row's values), unnested and merged in t.order.
+func unnestInsert(t table) (string, []any) {
+	cols := make([]any, len(t.cols))
+	vals := make([]any, 0, len(t.cols))
+	for i := 0; i < t.n; i++ {
+		vals = t.row(i, vals[:0])
+		for j, v := range vals {
+			switch v := v.(type) {
+			case int64:
+				c, _ := cols[j].([]int64)
+				cols[j] = append(c, v)
+			case string:
+				c, _ := cols[j].([]string)
+				cols[j] = append(c, v)
+			case []byte:
+				c, _ := cols[j].([][]byte)
+				cols[j] = append(c, v)
+			default:
+				panic(fmt.Sprintf("store: %s.%s: no PostgreSQL array for %T", t.name, t.cols[j], v))
+			}
+		}
+	}
+	var q strings.Builder
+	names := strings.Join(t.cols, ", ")
+	q.WriteString(t.insert[:strings.Index(t.insert, " VALUES")])
+	q.WriteString(" SELECT " + names + " FROM unnest(")
+	for j, c := range cols {
+		if j > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "$%d::", j+1)
+		switch c.(type) {
+		case []int64:
+			q.WriteString("bigint[]")
+		case []string:
+			q.WriteString("text[]")
+		case [][]byte:
+			q.WriteString("bytea[]")
+		}
+	}
+	q.WriteString(") AS t(" + names + ") ORDER BY " + t.order + t.upsert)
+	return q.String(), cols
 }
 
 // insertRows inserts n rows of cols columns with multi-row statements;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"net/netip"
 	"testing"
 )
 
@@ -59,5 +60,35 @@ func TestChunks(t *testing.T) {
 		if sum != n {
 			t.Fatalf("chunks(%d) = %v: sum %d", n, chunks(n), sum)
 		}
+	}
+}
+
+// TestNameCaches checks that an ingest's cached names are the names made
+// afresh, for lists the cache keeps and lists it passes by.
+func TestNameCaches(t *testing.T) {
+	in := &Ingest{}
+	lists := [][]uint16{nil, {0x0304}, {0x0304, 0x0303}, {0x0303, 0x0304}, {0x0a0a, 0x0304, 0x0303}, {0x0303, 0x0302, 0x0301, 0x0300},
+		{0x0304, 0x0303, 0x0302, 0x0301, 0x0300}, {0, 0x0303}, {0x0303, 0}, {0x0002}}
+	for round := 0; round < 2; round++ {
+		for _, vs := range lists {
+			if got, want := in.versionList(vs), versionList(vs); got != want {
+				t.Errorf("versionList(%04x) = %q, want %q", vs, got, want)
+			}
+		}
+		for _, a := range []string{"10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1", "fe80::1%eth0"} {
+			addr := netip.MustParseAddr(a)
+			if got, want := in.clientName(addr), addr.Unmap().String(); got != want {
+				t.Errorf("clientName(%s) = %q, want %q", a, got, want)
+			}
+		}
+	}
+	for i := 0; i < 2*nameCacheSize; i++ {
+		vs := []uint16{uint16(i + 1), 0x0303}
+		if got, want := in.versionList(vs), versionList(vs); got != want {
+			t.Fatalf("versionList(%04x) = %q, want %q", vs, got, want)
+		}
+	}
+	if len(in.versions) > nameCacheSize {
+		t.Fatalf("%d versions cached, more than %d", len(in.versions), nameCacheSize)
 	}
 }

@@ -103,6 +103,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "foreign_keys(ON)")
+		// A multi-row upsert keeps the pages it changes in a statement
+		// journal (to undo that one statement); past 64 KiB SQLite
+		// spills it to a temporary file, a pwrite a page. In memory
+		// instead: that journal has no part in crash recovery (the WAL
+		// has), so what a crash keeps is the same.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 		db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
 		if err == nil {

@@ -438,9 +438,7 @@ func runStoredFiles(ctx context.Context, e *env, o *sniffFlags, ss *sniffStore, 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := ss.beginFile(ctx, name); err != nil {
-			return err
-		}
+		ss.beginFile(ctx, name)
 		size := int64(0)
 		if fi, err := os.Stat(name); err == nil && name != "-" {
 			size = fi.Size()

@@ -23,9 +23,9 @@ const storeHint = "--store takes an SQLite file (created when missing) or a post
 // stream or per live capture, each read by a sniffer of its own so that a
 // file's records and counters are its alone.
 //
-// A capture file's source is begun in the background (the store opened
-// the first time, its schema migrated, the file claimed) while its
-// sniffer already reads: the facts of the flows reported meanwhile are
+// A capture file's source is begun in the background (its content
+// fingerprinted, the store opened the first time, its schema migrated,
+// the file claimed) while its sniffer already reads: the facts of the flows reported meanwhile are
 // held, in order, and stored once the source is in. A failed begin stops
 // the sniffer (cancel) and is the run's error.
 type sniffStore struct {
@@ -47,6 +47,7 @@ type sniffStore struct {
 	stream *store.StreamContent // the stream's fingerprint, as it is read
 	spec   store.SourceSpec
 	facts  []store.Fact // a flow's facts, reused
+	record []byte       // a flow's --store-flows record, reused
 	err    error
 
 	// pending is the begin running in the background (nil: none); held
@@ -113,9 +114,11 @@ func (ss *sniffStore) close() {
 
 // beginFile starts storing the capture file name ("-": standard input,
 // fingerprinted as it is read: stdin is then to be read through
-// ss.stdin), in the background (ss.poll takes the result). A file stored
-// before is read for the report but not stored again.
-func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
+// ss.stdin), in the background (ss.poll takes the result): a file's
+// content fingerprint is taken there too, beside the sniffer that
+// already reads it. A file stored before is read for the report but not
+// stored again.
+func (ss *sniffStore) beginFile(ctx context.Context, name string) {
 	ss.spec = store.SourceSpec{Name: name, Settings: ss.settings, Tool: version}
 	ss.active = true
 	if name == "-" {
@@ -123,18 +126,19 @@ func (ss *sniffStore) beginFile(ctx context.Context, name string) error {
 		ss.stream = &store.StreamContent{}
 	} else {
 		ss.spec.Kind = store.KindCapture
-		content, size, err := store.FileContent(name)
-		if err != nil {
-			return err
-		}
-		ss.spec.Content, ss.spec.Size = content, size
 	}
 	pending := make(chan beginResult, 1)
 	ss.pending = pending
 	go func(st *store.Store, spec store.SourceSpec) {
+		if spec.Kind == store.KindCapture {
+			var err error
+			if spec.Content, spec.Size, err = store.FileContent(spec.Name); err != nil {
+				pending <- beginResult{st: st, err: err}
+				return
+			}
+		}
 		pending <- ss.begin(ctx, st, spec)
 	}(ss.st, ss.spec)
-	return nil
 }
 
 // beginLive starts storing a live capture (at once: a live capture
@@ -246,12 +250,11 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 	for i := range ss.facts {
 		fact := ss.facts[i]
 		if ss.records && !fact.Unread && i == 0 {
-			rec, err := json.Marshal(output.NewFlowRecord(f, label))
-			if err != nil {
-				ss.err = err
-				return
-			}
-			fact.Record = rec
+			// The bytes of json.Marshal, in a buffer of ss's (the
+			// ingest copies what it keeps).
+			r := output.NewFlowRecord(f, label)
+			ss.record = r.AppendJSON(ss.record[:0])
+			fact.Record = ss.record
 		}
 		ss.add(ctx, fact)
 	}
@@ -260,9 +263,11 @@ func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
 // add stores one fact.
 func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
 	if ss.pending != nil {
-		// Held until the source is in: FlowFacts' slices are the flow's.
+		// Held until the source is in: FlowFacts' slices are the flow's,
+		// the record is ss's buffer.
 		fact.Offered = slices.Clone(fact.Offered)
 		fact.OfferedCiphers = slices.Clone(fact.OfferedCiphers)
+		fact.Record = slices.Clone(fact.Record)
 		ss.held = append(ss.held, fact)
 		return
 	}
