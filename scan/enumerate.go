@@ -71,21 +71,24 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	leadFirst := make(chan answer, 1)
 	scans := make([]*versionScan, len(asked))
 	// SSLv3 waits for the other versions' proof of long lists
-	// (longProven): e.elims counts their eliminations still running.
-	waited := slices.Contains(asked, tls.VersionSSL30)
-	if waited {
-		e.mu.Lock()
-		for _, v := range asked {
-			if v >= tls.VersionTLS10 && v <= tls.VersionTLS12 {
-				e.elims++
-			}
-		}
-		e.mu.Unlock()
+	// (longProven): e.elims counts their eliminations still running. A
+	// version that only finds out whether it is spoken stops at its first
+	// answer and proves no long list: SSLv3 does not wait for it.
+	waited := func(v tls.Version) bool {
+		return v >= tls.VersionTLS10 && v <= tls.VersionTLS12 && !e.opts.versionsOnly(v) &&
+			slices.Contains(asked, tls.VersionSSL30) && !e.opts.versionsOnly(tls.VersionSSL30)
 	}
+	e.mu.Lock()
+	for _, v := range asked {
+		if waited(v) {
+			e.elims++
+		}
+	}
+	e.mu.Unlock()
 	run := func(i int, v tls.Version, seed int, first chan<- answer) {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
-		vs.waited = waited && v >= tls.VersionTLS10 && v <= tls.VersionTLS12
+		vs.waited = waited(v)
 		scans[i] = vs
 		vs.enumerate(ctx)
 	}
