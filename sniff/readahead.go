@@ -18,6 +18,7 @@ type peeker interface {
 const (
 	aheadChunk  = 1 << 20
 	aheadChunks = 4
+	aheadFirst  = 16 << 10 // the first chunk; each next one twice as long, up to aheadChunk
 )
 
 // aheadReader reads its source on a goroutine of its own, up to
@@ -57,18 +58,26 @@ func newAheadReaderSize(r io.Reader, longest, chunk, chunks int) *aheadReader {
 	// the next.
 	chunks = max(chunks, 2)
 	a.chunks, a.free = make(chan aheadChunkData, chunks), make(chan []byte, chunks)
-	for range chunks {
-		a.free <- make([]byte, chunk)
-	}
 	go func() {
 		defer close(a.chunks)
+		// The chunks are made as they are needed and grow from
+		// aheadFirst to chunk: a small capture costs no megabytes.
+		size, made := min(aheadFirst, chunk), 0
 		for {
 			var buf []byte
-			select {
-			case buf = <-a.free:
-			case <-a.stop:
-				return
+			if made < chunks {
+				buf, made = make([]byte, size), made+1
+			} else {
+				select {
+				case buf = <-a.free:
+				case <-a.stop:
+					return
+				}
+				if len(buf) < size {
+					buf = make([]byte, size)
+				}
 			}
+			size = min(2*size, chunk)
 			n, err := io.ReadFull(r, buf)
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				err = io.EOF
@@ -172,7 +181,11 @@ func (a *aheadReader) release() {
 // join makes segs[0] hold the next n bytes, or as many as segs hold: a
 // copy of the segments it spans, the chunks wholly copied retired.
 func (a *aheadReader) join(n int) {
-	buf := make([]byte, 0, n)
+	held := 0
+	for _, s := range a.segs {
+		held += len(s)
+	}
+	buf := make([]byte, 0, min(n, held))
 	for len(buf) < n && len(a.segs) > 0 {
 		s := a.segs[0]
 		take := min(len(s), n-len(buf))

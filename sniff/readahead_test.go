@@ -75,3 +75,26 @@ func TestAheadReaderClose(t *testing.T) {
 	a.Close()
 	a.Close()
 }
+
+// TestAheadReaderShortPeekAllocates: a long Peek near the end of a short
+// input copies what there is, not the length asked (the resync of a
+// damaged capture peeks a record's claimed length at every step; a
+// regression made FuzzCaptureFile 400 times slower).
+func TestAheadReaderShortPeekAllocates(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 100)
+	allocs := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a := newAheadReaderSize(bytes.NewReader(data), readBuffer, 16, 4)
+			for range 10 {
+				if got, err := a.Peek(readBuffer); len(got) != len(data) || !errors.Is(err, io.EOF) {
+					b.Fatalf("Peek: %d bytes, %v", len(got), err)
+				}
+			}
+			a.Close()
+		}
+	})
+	if per := allocs.AllocedBytesPerOp(); per > 64<<10 {
+		t.Errorf("%d bytes allocated for 10 Peeks of a 100-byte input", per)
+	}
+}
