@@ -192,6 +192,7 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 		return answer{kind: ansCancelled, reason: ReasonCancelled}
 	}
 
+	start := time.Now()
 	conn, err := e.opts.Dialer.Dial(ctx, e.target)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -225,6 +226,9 @@ func (e *endpoint) probeOnce(ctx context.Context, req probeReq, retry bool) answ
 	a := e.readAnswer(ctx, r, req)
 	if a.spokeTLS() {
 		e.spokeTLS.Store(true)
+		if a.drop == dropNone {
+			e.answeredIn(time.Since(start))
+		}
 	}
 	if a.kind == ansHello {
 		e.mu.Lock()

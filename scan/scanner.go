@@ -210,6 +210,9 @@ type endpoint struct {
 	longest int
 	elims   int
 	proven  chan struct{}
+	// fastest is the quickest probe answered in TLS, dial to answer
+	// (under mu): the re-probes' back-off scales with it.
+	fastest time.Duration
 }
 
 // accepted tells opts.Gate about an accepted suite (or SSLv2 kinds) and

@@ -534,16 +534,33 @@ func (e *endpoint) controlAnswered(ctx context.Context) bool {
 	return true
 }
 
-// backoff is the wait before the try-th re-probe: a hundredth of the
-// timeout (50 ms by default), doubling, from 5 ms to 2 s. It lets the
-// server finish with the connections just closed (a limit on concurrent
-// connections); a limiter counting over a window of seconds outlasts any
-// pause a scan can afford, and the control right after the re-probes is
-// what catches it.
+// backoff is the wait before the try-th re-probe, doubling from its
+// base up to 2 s. The base lets the server finish with the connections
+// just closed (a limit on concurrent connections): twice the endpoint's
+// fastest answered probe — a connection, its dialogue and a hello, so at
+// least two round trips — from 5 ms up to a twentieth of the timeout (250
+// ms by default), which is also the base while no probe was answered. A
+// limiter counting over a window of seconds outlasts any pause a scan can
+// afford; the control right after the re-probes is what catches it.
 func (e *endpoint) backoff(try int) time.Duration {
-	d := e.opts.Timeout / 100
+	d := e.opts.Timeout / 20
+	e.mu.Lock()
+	if e.fastest > 0 {
+		d = min(d, 2*e.fastest)
+	}
+	e.mu.Unlock()
 	d = min(max(d, 5*time.Millisecond)<<try, 2*time.Second)
 	return d
+}
+
+// answeredIn records how long a probe answered in TLS took, from the
+// dial to the answer.
+func (e *endpoint) answeredIn(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fastest == 0 || d < e.fastest {
+		e.fastest = d
+	}
 }
 
 // exclusive takes every per-host slot but one, so that the endpoint's
