@@ -454,9 +454,9 @@ func runStoredFiles(ctx context.Context, e *env, o *sniffFlags, ss *sniffStore, 
 		// The source is begun in the background: a begin that fails
 		// stops the sniffer, and its error is the run's.
 		sctx, cancel := context.WithCancelCause(ctx)
-		ss.cancel = cancel
+		ss.setCancel(cancel)
 		runErr := sn.Run(sctx, mon)
-		ss.cancel = nil
+		ss.setCancel(nil)
 		cancel(nil)
 		files.Close()
 		if runErr != nil && ctx.Err() == nil && context.Cause(sctx) != context.Canceled {
@@ -464,7 +464,7 @@ func runStoredFiles(ctx context.Context, e *env, o *sniffFlags, ss *sniffStore, 
 		}
 		if runErr != nil {
 			// Not stored: what the stop flushes out early.
-			ss.active = false
+			ss.stopStoring()
 			sn.Flush()
 			if err := ss.finish(false, sn.Stats()); err != nil {
 				return err

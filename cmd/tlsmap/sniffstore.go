@@ -56,7 +56,29 @@ type sniffStore struct {
 	pending chan beginResult
 	held    []store.Fact
 	cancel  context.CancelCauseFunc
+
+	// queue carries the reported flows, in order, to the goroutine that
+	// stores them (storeFlows; nil: none runs), so that their facts,
+	// records and batches are made beside the sniffer instead of on its
+	// goroutine; done is closed when that goroutine has stored the last.
+	// They go in handoffs of up to handoff flows (next: the one being
+	// filled), so that the goroutine is not woken for every flow: a
+	// wake-up costs more than a small flow's facts.
+	// Every method but flow first waits for it (drain): only flow runs
+	// while the goroutine does, and it touches nothing of ss but queue
+	// and next.
+	queue   chan []*sniff.Flow
+	done    chan struct{}
+	next    []*sniff.Flow
+	handoff int
 }
+
+// Flows per handoff: one for a live capture, whose flows come as they
+// end (a partial handoff would wait for the next ones); more for a file.
+const (
+	fileHandoff  = 256
+	queueHandoff = 8 // handoffs that may wait before the sniffer does
+)
 
 // beginResult is what a background begin gives: the store (opened by
 // the first one), and the source's ingest, or that the file was stored
@@ -104,6 +126,7 @@ func filterString(f *sniff.Filter) string {
 }
 
 func (ss *sniffStore) close() {
+	ss.drain()
 	if ss.pending != nil {
 		ss.poll(true)
 	}
@@ -119,6 +142,7 @@ func (ss *sniffStore) close() {
 // already reads it. A file stored before is read for the report but not
 // stored again.
 func (ss *sniffStore) beginFile(ctx context.Context, name string) {
+	ss.drain()
 	ss.spec = store.SourceSpec{Name: name, Settings: ss.settings, Tool: version}
 	ss.active = true
 	if name == "-" {
@@ -144,6 +168,7 @@ func (ss *sniffStore) beginFile(ctx context.Context, name string) {
 // beginLive starts storing a live capture (at once: a live capture
 // runs for long).
 func (ss *sniffStore) beginLive(ctx context.Context, iface string) error {
+	ss.drain()
 	ss.spec = store.SourceSpec{Kind: store.KindLive, Name: iface, Settings: ss.settings, Tool: version}
 	ss.active = true
 	ss.pending = make(chan beginResult, 1)
@@ -234,8 +259,70 @@ func (ss *sniffStore) stdin(r io.Reader) io.Reader {
 	return io.TeeReader(r, ss.stream)
 }
 
-// flow stores one reported flow.
+// flow stores one reported flow: it queues it for the goroutine that
+// stores the flows, started by the first. A sniffer makes a Flow anew
+// for each connection and touches it no more once reported, so the
+// goroutine reads it beside the handler's other readers.
 func (ss *sniffStore) flow(ctx context.Context, f *sniff.Flow) {
+	if ss.queue == nil {
+		ss.handoff = fileHandoff
+		if ss.live != nil {
+			ss.handoff = 1
+		}
+		ss.queue, ss.done = make(chan []*sniff.Flow, queueHandoff), make(chan struct{})
+		go ss.storeFlows(ctx, ss.queue, ss.done)
+	}
+	if ss.next == nil {
+		ss.next = make([]*sniff.Flow, 0, ss.handoff)
+	}
+	ss.next = append(ss.next, f)
+	if len(ss.next) >= ss.handoff {
+		ss.queue <- ss.next
+		ss.next = nil
+	}
+}
+
+// storeFlows stores the flows of q in order, until q is closed.
+func (ss *sniffStore) storeFlows(ctx context.Context, q <-chan []*sniff.Flow, done chan<- struct{}) {
+	defer close(done)
+	for fs := range q {
+		for _, f := range fs {
+			ss.storeFlow(ctx, f)
+		}
+	}
+}
+
+// drain waits until every flow reported is stored, and stops the
+// goroutine storing them.
+func (ss *sniffStore) drain() {
+	if ss.queue == nil {
+		return
+	}
+	if len(ss.next) > 0 {
+		ss.queue <- ss.next
+	}
+	ss.next = nil
+	close(ss.queue)
+	<-ss.done
+	ss.queue, ss.done = nil, nil
+}
+
+// stopStoring stores the flows reported so far, and none after: those an
+// interruption flushes out early.
+func (ss *sniffStore) stopStoring() {
+	ss.drain()
+	ss.active = false
+}
+
+// setCancel sets the function that stops the current source's sniffer
+// when its begin fails (nil: none).
+func (ss *sniffStore) setCancel(cancel context.CancelCauseFunc) {
+	ss.drain()
+	ss.cancel = cancel
+}
+
+// storeFlow stores one reported flow.
+func (ss *sniffStore) storeFlow(ctx context.Context, f *sniff.Flow) {
 	if ss.pending != nil {
 		ss.poll(false)
 	}
@@ -282,6 +369,7 @@ func (ss *sniffStore) add(ctx context.Context, fact store.Fact) {
 // st are its sniffer's counters. ctx may be done (interrupted): the last
 // commit gets a few seconds of its own.
 func (ss *sniffStore) finish(complete bool, st sniff.Stats) error {
+	ss.drain()
 	if ss.pending != nil {
 		ss.poll(true)
 	}
