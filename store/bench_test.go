@@ -19,11 +19,15 @@ import (
 // adds at its commits. The batches are written in turn (not pipelined),
 // so that ns/row is the whole write, the database server's part included.
 func BenchmarkIngest(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchIngest(b, filepath.Join(b.TempDir(), "s.db")) })
-	b.Run("postgres", func(b *testing.B) { benchIngest(b, pgtest.DSN(b)) })
+	b.Run("sqlite", func(b *testing.B) { benchIngest(b, filepath.Join(b.TempDir(), "s.db"), false) })
+	b.Run("postgres", func(b *testing.B) { benchIngest(b, pgtest.DSN(b), false) })
+	// --store-flows: each fact with its record, as long as the bench
+	// capture's (1,173 bytes on average).
+	b.Run("sqlite-records", func(b *testing.B) { benchIngest(b, filepath.Join(b.TempDir(), "s.db"), true) })
+	b.Run("postgres-records", func(b *testing.B) { benchIngest(b, pgtest.DSN(b), true) })
 }
 
-func benchIngest(b *testing.B, dsn string) {
+func benchIngest(b *testing.B, dsn string, records bool) {
 	ctx := context.Background()
 	st, err := Open(ctx, dsn)
 	if err != nil {
@@ -32,6 +36,11 @@ func benchIngest(b *testing.B, dsn string) {
 	defer st.Close()
 	day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	facts := benchFacts(day)
+	if records {
+		for i := range facts {
+			facts[i].Record = benchRecord(i)
+		}
+	}
 	n := 0
 	for b.Loop() {
 		n++
@@ -39,7 +48,7 @@ func benchIngest(b *testing.B, dsn string) {
 		for i := range facts {
 			facts[i].First, facts[i].Last = at, at
 		}
-		in, err := st.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "x", Content: fmt.Sprint("x", n)}, IngestOptions{})
+		in, err := st.Begin(ctx, SourceSpec{Kind: KindCapture, Name: "x", Content: fmt.Sprint("x", n)}, IngestOptions{Records: records})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,6 +75,16 @@ func benchFacts(day time.Time) []Fact {
 			OfferedCiphers: []uint16{0x1301, 0x1302, 0xC02F}, First: day, Last: day}
 	}
 	return facts
+}
+
+// benchRecord is a flow record of 1,173 bytes, distinct for each i.
+func benchRecord(i int) []byte {
+	r := fmt.Appendf(nil, `{"schema":"tlsmap.sniff/1","client":"10.1.0.%d:%d","server":"192.0.2.1:443","protocol":"https","sni":"h%d.bench.test"`, i%200, 40000+i%20000, i)
+	r = append(r, `,"offered_ciphers":["0x1301","0x1302","0x1303","0xc02b","0xc02f","0xc02c","0xc030","0xcca9","0xcca8","0xc013","0xc014","0x009c","0x009d","0x002f","0x0035"]`...)
+	for len(r) < 1172 {
+		r = append(r, `,"x":"padding"`...)
+	}
+	return append(r[:1172], '}')
 }
 
 // BenchmarkIngestAdd is what Add costs the goroutine that reads (a
