@@ -228,29 +228,8 @@ func TestMainStoreCrash(t *testing.T) {
 		t.Errorf("report after the kill:\n%s", out)
 	}
 
-	// Again: it goes on after what was committed.
-	var stderr bytes.Buffer
-	again := exec.Command(bin, "sniff", "-r", capture, "--store", dsn, "--store-batch", "50", "--format", "jsonl")
-	again.Stderr = &stderr
-	if err := again.Run(); err != nil {
-		t.Fatalf("second run: %v\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), fmt.Sprintf("an earlier run stored its first %d records; going on after them", left)) {
-		t.Errorf("second run's stderr:\n%s", stderr.String())
-	}
-	got, conns, legacy := evidenceSnapshot(t, dsn)
-	if conns != truth.conns || legacy != truth.legacy || len(got) != len(truth.keys) {
-		t.Errorf("after the kill and a second run: %d connections (%d legacy) in %d rows; want %d (%d) in %d",
-			conns, legacy, len(got), truth.conns, truth.legacy, len(truth.keys))
-	}
-
-	// One whole run into a fresh store: the same rows.
-	ref := filepath.Join(dir, "ref.db")
-	mustRunBin(t, bin, "sniff", "-r", capture, "--store", ref, "--format", "jsonl")
-	want, _, _ := evidenceSnapshot(t, ref)
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("after the kill and a second run the evidence differs from one whole run's")
-	}
+	// Again: it goes on after what was committed, to one whole run's rows.
+	want := resumeToWholeRun(t, bin, dir, capture, dsn, []string{"sniff", "-r", capture, "--store", dsn, "--store-batch", "50", "--format", "jsonl"}, left, truth, "the kill")
 	// And a third run of the same file adds nothing.
 	mustRunBin(t, bin, "sniff", "-r", capture, "--store", dsn, "--format", "jsonl")
 	if third, _, _ := evidenceSnapshot(t, dsn); strings.Join(third, "\n") != strings.Join(want, "\n") {
@@ -432,30 +411,43 @@ func TestMainStoreInterrupted(t *testing.T) {
 		t.Errorf("the evidence counts %d connections; the sniff said %d records", conns, said)
 	}
 
-	stderr.Reset()
+	resumeToWholeRun(t, bin, dir, capture, dsn, args, said, truth, "the interruption")
+	if n := flowRecords(t, dsn); n != truth.conns {
+		t.Errorf("%d flow records after the second run, want %d", n, truth.conns)
+	}
+}
+
+// resumeToWholeRun runs args again on a store an earlier run of capture
+// left with stored records: the run says it goes on after them, and the
+// store ends with truth's counts and exactly the evidence of one whole
+// run into a fresh store (which it returns). after names what stopped the
+// earlier run, for the messages.
+func resumeToWholeRun(t *testing.T, bin, dir, capture, dsn string, args []string, stored int64, truth bulkTruth, after string) []string {
+	t.Helper()
+	var stderr bytes.Buffer
 	again := exec.Command(bin, args...)
 	again.Stderr = &stderr
 	if err := again.Run(); err != nil {
 		t.Fatalf("second run: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), fmt.Sprintf("an earlier run stored its first %d records; going on after them", said)) {
+	if !strings.Contains(stderr.String(), fmt.Sprintf("an earlier run stored its first %d records; going on after them", stored)) {
 		t.Errorf("second run's stderr:\n%s", stderr.String())
 	}
 	got, conns, legacy := evidenceSnapshot(t, dsn)
 	if conns != truth.conns || legacy != truth.legacy || len(got) != len(truth.keys) {
-		t.Errorf("after the interruption and a second run: %d connections (%d legacy) in %d rows; want %d (%d) in %d",
-			conns, legacy, len(got), truth.conns, truth.legacy, len(truth.keys))
+		t.Errorf("after %s and a second run: %d connections (%d legacy) in %d rows; want %d (%d) in %d",
+			after, conns, legacy, len(got), truth.conns, truth.legacy, len(truth.keys))
 	}
-	if n := flowRecords(t, dsn); n != truth.conns {
-		t.Errorf("%d flow records after the second run, want %d", n, truth.conns)
-	}
-	// One whole run into a fresh store: the same rows (a flow the stop
-	// flushed out early, had it been stored, would differ in its times).
+	// One whole run into a fresh store: the same rows (a flow an
+	// interruption flushed out early, had it been stored, would differ in
+	// its times).
 	ref := filepath.Join(dir, "ref.db")
 	mustRunBin(t, bin, "sniff", "-r", capture, "--store", ref, "--format", "jsonl")
-	if want, _, _ := evidenceSnapshot(t, ref); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("after the interruption and a second run the evidence differs from one whole run's")
+	want, _, _ := evidenceSnapshot(t, ref)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after %s and a second run the evidence differs from one whole run's", after)
 	}
+	return want
 }
 
 // flowRecords counts the flows table's records.
