@@ -28,7 +28,7 @@ func BenchmarkDecode(b *testing.B) {
 // benchCapture builds an in-memory capture: conns connections, each a
 // handshake (TLS 1.1 hellos) followed by bulk application data in
 // 1500-byte frames, interleaved round-robin as on a busy link.
-func benchCapture(b *testing.B, conns, bulk int) (pkts [][]byte, total int) {
+func benchCapture(b testing.TB, conns, bulk int) (pkts [][]byte, total int) {
 	ch, sh := testHellos(b, 0)
 	app := make([]byte, 1448)
 	app[0], app[1], app[2], app[3], app[4] = 23, 3, 2, 0x05, 0xa3

@@ -45,6 +45,15 @@ type aheadReader struct {
 	pinned  []byte   // the chunk the last Peek's slice lies in (nil: a joined copy)
 	max     int      // the longest Peek (bufio's buffer size)
 	closed  bool
+
+	// Keeping (keep): a chunk read past is not given back to the
+	// reading goroutine but put in kept, for the consumer to give back
+	// once nothing uses the records it returned from it (Kept,
+	// giveBack); the reading goroutine makes a new chunk when none is
+	// free.
+	keeping bool          // the consumer's side
+	keepOn  chan struct{} // closed when keeping starts: the reading goroutine's side
+	kept    [][]byte
 }
 
 type aheadChunkData struct {
@@ -53,13 +62,17 @@ type aheadChunkData struct {
 	err error
 }
 
+// The read-ahead's sizes in use: variables, so that a test can make the
+// chunks tiny (every record straddling, every chunk kept and recycled).
+var readAheadChunk, readAheadChunks = aheadChunk, aheadChunks
+
 // newAheadReader starts reading r ahead; longest is the longest Peek.
 func newAheadReader(r io.Reader, longest int) *aheadReader {
-	return newAheadReaderSize(r, longest, aheadChunk, aheadChunks)
+	return newAheadReaderSize(r, longest, readAheadChunk, readAheadChunks)
 }
 
 func newAheadReaderSize(r io.Reader, longest, chunk, chunks int) *aheadReader {
-	a := &aheadReader{stop: make(chan struct{}), max: longest}
+	a := &aheadReader{stop: make(chan struct{}), keepOn: make(chan struct{}), max: longest}
 	// Two chunks at least: the one the last Peek's slice lies in, and
 	// the next.
 	chunks = max(chunks, 2)
@@ -76,12 +89,18 @@ func newAheadReaderSize(r io.Reader, longest, chunk, chunks int) *aheadReader {
 			} else {
 				select {
 				case buf = <-a.free:
+				case <-a.keepOn:
+					select {
+					case buf = <-a.free:
+					default:
+						buf = make([]byte, size) // the free ones are kept
+					}
 				case <-a.stop:
 					return
 				}
-				if len(buf) < size {
-					buf = make([]byte, size)
-				}
+			}
+			if len(buf) < size {
+				buf = make([]byte, size)
 			}
 			size = min(2*size, chunk)
 			n, err := io.ReadFull(r, buf)
@@ -128,7 +147,7 @@ func (a *aheadReader) pull() bool {
 		a.segs = append(a.segs, c.buf[:c.n])
 		a.owners = append(a.owners, c.buf)
 	} else {
-		a.free <- c.buf
+		a.giveBack(c.buf) // no record lies in it
 	}
 	if c.err != nil {
 		a.err = c.err
@@ -176,12 +195,50 @@ func (a *aheadReader) Peek(n int) ([]byte, error) {
 	return b, a.err
 }
 
-// release gives the retired chunks back to the reading goroutine.
+// release gives the retired chunks back to the reading goroutine (or,
+// keeping, to kept).
 func (a *aheadReader) release() {
 	for _, c := range a.retired {
-		a.free <- c
+		a.done(c)
 	}
 	a.retired = a.retired[:0]
+}
+
+// done is called for a chunk the consumer has read past: it goes back
+// to the reading goroutine, or, keeping, to kept.
+func (a *aheadReader) done(c []byte) {
+	if a.keeping {
+		a.kept = append(a.kept, c)
+		return
+	}
+	a.free <- c
+}
+
+// setKeep turns keeping on: from now on the records Peek returns stay
+// valid after the next Peek, until the chunks they lie in are given
+// back (Kept, giveBack).
+func (a *aheadReader) setKeep() {
+	if !a.keeping {
+		a.keeping = true
+		close(a.keepOn)
+	}
+}
+
+// Kept returns the chunks read past since its last call (keeping): no
+// record returned after the call lies in them.
+func (a *aheadReader) Kept() [][]byte {
+	k := a.kept
+	a.kept = nil
+	return k
+}
+
+// giveBack gives a chunk back to the reading goroutine, unless it has
+// enough free ones (a chunk of a file closed since is one more).
+func (a *aheadReader) giveBack(c []byte) {
+	select {
+	case a.free <- c:
+	default:
+	}
 }
 
 // join makes segs[0] hold the next n bytes, or as many as segs hold: a
@@ -215,7 +272,7 @@ func (a *aheadReader) drop() {
 		a.retired = append(a.retired, o)
 		a.pinned = nil
 	default:
-		a.free <- o
+		a.done(o)
 	}
 	a.segs, a.owners = a.segs[1:], a.owners[1:]
 }

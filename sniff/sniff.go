@@ -31,6 +31,7 @@ import (
 	"io"
 	"maps"
 	"net/netip"
+	"runtime"
 	"slices"
 	"time"
 
@@ -86,6 +87,10 @@ type Config struct {
 	// recogniser claimed are searched for a TLS hello after the plaintext
 	// (default DefaultPrefixWindow; negative: no search).
 	PrefixWindow int
+	// DecodeInline keeps Run's reading and decoding on the caller's
+	// goroutine where they could have one of their own (pipeline.go):
+	// for a caller whose own work needs the other core.
+	DecodeInline bool
 }
 
 // Default limits.
@@ -188,16 +193,24 @@ func (s *Sniffer) Stats() Stats {
 // Packet processes one captured packet of link type lt. data may be
 // reused by the caller after Packet returns.
 func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) {
-	s.st.Packets++
-	s.st.Bytes += uint64(len(data))
 	now := ci.Timestamp.UnixNano()
+	var p pkt
+	res := s.dec.decode(data, lt, now, ci.CaptureLength < ci.Length, &p)
+	s.decoded(len(data), now, res, s.dec.skip, &p)
+}
+
+// decoded handles a packet of n bytes at time now that the decoder made
+// res of (skip: why, for decSkip): everything Packet does after the
+// decoding, which is all that touches the flow tables and the counters.
+func (s *Sniffer) decoded(n int, now int64, res decodeResult, skip Skip, p *pkt) {
+	s.st.Packets++
+	s.st.Bytes += uint64(n)
 	if now > s.now {
 		s.now = now
 	}
-	var p pkt
-	switch s.dec.decode(data, lt, now, ci.CaptureLength < ci.Length, &p) {
+	switch res {
 	case decSkip:
-		s.notDecoded(s.dec.skip)
+		s.notDecoded(skip)
 		return
 	case decFragment:
 		s.st.Fragments++
@@ -209,7 +222,7 @@ func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 			return
 		}
 		s.expireUDP()
-		s.datagram(&p, now)
+		s.datagram(p, now)
 		return
 	}
 	s.st.Decoded++
@@ -218,7 +231,7 @@ func (s *Sniffer) Packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		return
 	}
 	s.expire()
-	s.segment(&p, now)
+	s.segment(p, now)
 }
 
 // notDecoded counts a frame that yielded no TCP segment or UDP datagram.
@@ -377,7 +390,16 @@ func (s *Sniffer) Flush() {
 // ErrCorruptCapture (the rest of a file lost) in Stats.CorruptFiles, each
 // described in Stats.Warnings; reading goes on (the source moves on or
 // ends). Run does not Flush.
+//
+// With a KeepingSource (a FileSource), more than one CPU and no
+// Config.DecodeInline, Run reads and decodes the packets on a goroutine
+// of its own while it tracks the flows on the caller's, where the
+// Handler is called, in the same order and with the same counts as one
+// goroutine doing both (pipeline.go).
 func (s *Sniffer) Run(ctx context.Context, src PacketSource) error {
+	if ks, ok := src.(KeepingSource); ok && !s.cfg.DecodeInline && runtime.GOMAXPROCS(0) > 1 && ks.KeepPackets() {
+		return s.runPipelined(ctx, ks)
+	}
 	for i := 0; ; i++ {
 		if i&1023 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -386,23 +408,35 @@ func (s *Sniffer) Run(ctx context.Context, src PacketSource) error {
 		}
 		data, ci, lt, err := src.ReadPacket()
 		if err != nil {
-			switch {
-			case errors.Is(err, io.EOF):
-				return nil
-			case errors.Is(err, ErrTruncatedCapture):
-				s.st.Truncated++
-			case errors.Is(err, ErrCorruptBlock):
-				s.st.CorruptBlocks++
-			case errors.Is(err, ErrCorruptCapture):
-				s.st.CorruptFiles++
-			default:
-				return err // the source's own error, package-prefixed already
+			if s.sourceError(err) {
+				continue
 			}
-			s.warn(err.Error())
-			continue
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err // the source's own error, package-prefixed already
 		}
 		s.Packet(data, ci, lt)
 	}
+}
+
+// sourceError counts and describes damage the source reported and read
+// past (true), or reports that err ends the reading (false: io.EOF or the
+// source's own error).
+func (s *Sniffer) sourceError(err error) bool {
+	if !readPast(err) {
+		return false
+	}
+	switch {
+	case errors.Is(err, ErrTruncatedCapture):
+		s.st.Truncated++
+	case errors.Is(err, ErrCorruptBlock):
+		s.st.CorruptBlocks++
+	default:
+		s.st.CorruptFiles++
+	}
+	s.warn(err.Error())
+	return true
 }
 
 // maxWarnings bounds Stats.Warnings; the ones beyond are counted.

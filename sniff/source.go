@@ -26,6 +26,25 @@ type PacketSource interface {
 	ReadPacket() (data []byte, ci gopacket.CaptureInfo, lt layers.LinkType, err error)
 }
 
+// KeepingSource is a PacketSource that can keep the bytes of the
+// packets it returns valid past the next ReadPacket, so that one
+// goroutine can read and decode packets while another tracks flows
+// (Sniffer.Run does so). Its methods are called from the goroutine that
+// calls ReadPacket.
+type KeepingSource interface {
+	PacketSource
+	// KeepPackets turns keeping on and reports whether the source can
+	// keep; when it cannot, nothing changes.
+	KeepPackets() bool
+	// Kept returns the buffers the source has read past since the last
+	// call: no packet read after the call lies in them. The packets read
+	// before it stay valid until the buffers are given to Return.
+	Kept() [][]byte
+	// Return gives back buffers Kept returned, once nothing uses the
+	// packets that lie in them; the source may then read into them.
+	Return(bufs [][]byte)
+}
+
 // ErrTruncatedCapture reports a capture that ends in the middle of a
 // record: the packets before are good, the rest is missing.
 var ErrTruncatedCapture = errors.New("truncated capture")
@@ -51,6 +70,7 @@ type FileSource struct {
 	f     io.Closer
 	r     captureReader
 	ahead *aheadReader // the current file's read-ahead
+	keep  bool         // KeepPackets was called
 
 	size int64        // sum of the regular files' sizes; 0 when unknown
 	n    atomic.Int64 // bytes read from the files so far
@@ -144,6 +164,36 @@ func (s *FileSource) ReadPacket() ([]byte, gopacket.CaptureInfo, layers.LinkType
 	}
 }
 
+// KeepPackets implements KeepingSource: from now on the bytes of a
+// packet lie in a read-ahead chunk that is not read into again until
+// Return gives it back.
+func (s *FileSource) KeepPackets() bool {
+	s.keep = true
+	if s.ahead != nil {
+		s.ahead.setKeep()
+	}
+	return true
+}
+
+// Kept implements KeepingSource. The chunks of a file closed meanwhile
+// are left to the garbage collector.
+func (s *FileSource) Kept() [][]byte {
+	if s.ahead == nil {
+		return nil
+	}
+	return s.ahead.Kept()
+}
+
+// Return implements KeepingSource.
+func (s *FileSource) Return(bufs [][]byte) {
+	if s.ahead == nil {
+		return
+	}
+	for _, b := range bufs {
+		s.ahead.giveBack(b)
+	}
+}
+
 // Close closes the current file.
 func (s *FileSource) Close() error {
 	s.r = nil
@@ -213,6 +263,9 @@ func (s *FileSource) start(r io.Reader) error {
 		src = zr
 	}
 	br := newAheadReader(src, readBuffer)
+	if s.keep {
+		br.setKeep()
+	}
 	s.ahead = br
 	if magic, err = br.Peek(4); err != nil {
 		return fmt.Errorf("sniff: %s: not a capture file: %w", s.cur, err)
