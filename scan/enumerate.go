@@ -68,7 +68,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 			}
 		})
 	}
-	leadFirst := make(chan answer, 1)
+	leadFirst := make(chan firstAnswer, 1)
 	scans := make([]*versionScan, len(asked))
 	// SSLv3 waits for the other versions' proof of long lists
 	// (longProven): e.elims counts their eliminations still running. A
@@ -85,7 +85,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 		}
 	}
 	e.mu.Unlock()
-	run := func(i int, v tls.Version, seed int, first chan<- answer) {
+	run := func(i int, v tls.Version, seed int, first chan<- firstAnswer) {
 		vs := newVersionScan(e, v, seed)
 		vs.onFirst = first
 		vs.waited = waited(v)
@@ -125,7 +125,7 @@ func (e *endpoint) scanVersions(ctx context.Context, res *Result) error {
 	seed := 0
 	if ok && (first.kind == ansHello || first.kind == ansIncomplete || first.kind == ansLower || first.kind == ansHigher || first.kind == ansUnoffered ||
 		first.kind == ansAlert && first.alert.Description == tls.AlertProtocolVersion) {
-		seed = firstLen(lead)
+		seed = first.offered
 	}
 	for i, v := range asked {
 		if v == lead || v == tls.VersionTLS13 {
@@ -201,7 +201,10 @@ type versionScan struct {
 	v       tls.Version
 	cands   []uint16
 	rank    map[uint16]int
-	onFirst chan<- answer // receives the first probe's answer, then is closed
+	onFirst chan<- firstAnswer // receives the first probe's answer, then is closed
+	// longLead: the first list is a versions-only lead's every candidate
+	// (firstLen), not yet answered.
+	longLead bool
 
 	proven  int // the longest list answered with a ServerHello (or the seed)
 	ceiling int // the shortest list known or suspected to be too long; 0: none
@@ -260,9 +263,31 @@ func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
 	return vs
 }
 
-// firstLen is the length of version v's first list.
-func firstLen(v tls.Version) int {
-	n := min(firstChunk, len(candidates(v)))
+// firstLen is the length of the version's first list; lead: it is the
+// lead version (scanVersions).
+//
+// A versions-only lead offers every candidate: a ServerHello to it
+// proves the server parses a list that long, so that each other version
+// needs one hello too (SSLv3's 370 candidates, kept to lists of at most
+// 106 until then, took four: a sweep of nginx cost 9 connections an
+// endpoint, now 6). A server that fails on long lists refuses it; the
+// elimination then goes on in shorter lists, as for any list refused at
+// an unproven length, and the other versions start unseeded.
+//
+// Any version offers every candidate at once when a list that long was
+// answered already: the lead's first (the seed) or another version's
+// (SSLv3 only when the list is past the 256–511-byte band:
+// sslv3Offerable).
+func (vs *versionScan) firstLen(lead bool) int {
+	v := vs.v
+	all := len(vs.cands)
+	if lead && vs.e.opts.versionsOnly(v) {
+		return all
+	}
+	if max(vs.proven, vs.e.longestProven()) >= all && (v != tls.VersionSSL30 || sslv3Offerable(all)) {
+		return all
+	}
+	n := min(firstChunk, all)
 	if v == tls.VersionSSL30 {
 		n = min(n, sslv3MaxSuites)
 	}
@@ -414,7 +439,8 @@ func halves(list []uint16) [][]uint16 { return split(list, (len(list)+1)/2) }
 // server order probe; finish ranks and assembles the result. Between the two, the
 // endpoint settles the fragile decisions (endpoint.settle).
 func (vs *versionScan) enumerate(ctx context.Context) {
-	first := vs.cands[:firstLen(vs.v)]
+	first := vs.cands[:vs.firstLen(vs.onFirst != nil)]
+	vs.longLead = vs.onFirst != nil && len(first) > firstChunk
 	vs.pending = [][]uint16{first}
 	if rest := vs.cands[len(first):]; len(rest) > 0 {
 		vs.pending = append(vs.pending, rest)
@@ -505,6 +531,26 @@ func (vs *versionScan) loop(ctx context.Context) {
 	}
 }
 
+// firstAnswer is the lead version's first answer and the length of the
+// list it answered (the seed of the other versions).
+type firstAnswer struct {
+	answer
+	offered int
+}
+
+// restarts reports whether a is the answer to a versions-only lead's
+// first list (every candidate) that makes it start over with the usual
+// first list: a refusal that may be the length's (an alert other than
+// protocol_version, a close, a reset). A timeout does not: it is handled
+// as at any unproven length, and waiting for a second one would double
+// what a tarpit costs.
+func (vs *versionScan) restarts(a answer) bool {
+	if !vs.longLead || vs.probes != 1 {
+		return false
+	}
+	return a.kind == ansAlert && a.alert.Description != tls.AlertProtocolVersion || a.kind == ansClosed || a.kind == ansReset
+}
+
 // probeList offers list (no ChaCha20 suite first) and records an
 // acceptance.
 func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) answer {
@@ -523,8 +569,8 @@ func (vs *versionScan) probeList(ctx context.Context, list []uint16, p purpose) 
 		return answer{kind: ansMalformed, reason: err.Error()}
 	}
 	a := vs.e.probe(ctx, probeReq{purpose: p, version: vs.v, hello: hello, offered: list, alpn: len(vs.e.target.Protocol.ALPN()) > 0})
-	if vs.onFirst != nil {
-		vs.onFirst <- a
+	if vs.onFirst != nil && !vs.restarts(a) {
+		vs.onFirst <- firstAnswer{answer: a, offered: len(list)}
 		close(vs.onFirst)
 		vs.onFirst = nil
 	}
@@ -579,6 +625,15 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 			vs.stop(a.reason)
 			return
 		default:
+			if vs.restarts(a) {
+				// The versions-only lead's every candidate, refused at a
+				// length no answer has proven: it starts over from the
+				// usual first list, as if this one had not been sent
+				// (firstLen).
+				vs.longLead, vs.probes = false, 0
+				vs.pending = append([][]uint16{vs.cands[:firstChunk], vs.cands[firstChunk:]}, vs.pending...)
+				return
+			}
 			if first && (a.kind == ansLower || a.kind == ansAlert && a.alert.Description == tls.AlertProtocolVersion) {
 				vs.refused = a.reason
 				if a.kind == ansLower {
