@@ -46,7 +46,7 @@ type aheadReader struct {
 	max     int      // the longest Peek (bufio's buffer size)
 	closed  bool
 
-	// Keeping (keep): a chunk read past is not given back to the
+	// Keeping (setKeep): a chunk read past is not given back to the
 	// reading goroutine but put in kept, for the consumer to give back
 	// once nothing uses the records it returned from it (Kept,
 	// giveBack); the reading goroutine makes a new chunk when none is
