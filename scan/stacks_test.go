@@ -198,6 +198,20 @@ func TestStackServers(t *testing.T) {
 			for _, d := range compareProbeTruth(ctx, topts, truth, res) {
 				t.Errorf("%s: %s", srv.name, d)
 			}
+			// The same endpoint swept with --versions-only: every version's
+			// verdict is the whole map's (the lead's first hello offers
+			// every candidate, and starts over at 128 on a server that
+			// fails on long lists: wolfSSL past 150 suites).
+			vo := scan.ScanTarget(ctx, target, scan.Options{Timeout: 10 * time.Second, SkipGroups: true, SkipCert: true, VersionsOnly: true})
+			for _, v := range res.Versions {
+				if w := vo.Version(v.Version); w == nil || w.Outcome != v.Outcome {
+					t.Errorf("%s: --versions-only says %s for %s, the whole map %s (%s)", srv.name, w.Outcome, v.Name(), v.Outcome, w.Reason)
+				}
+			}
+			if vo.SSLv2 == nil || res.SSLv2 == nil || vo.SSLv2.Outcome != res.SSLv2.Outcome {
+				t.Errorf("%s: --versions-only SSLv2 %+v, the whole map %+v", srv.name, vo.SSLv2, res.SSLv2)
+			}
+			t.Logf("--versions-only: %d connections (%+v)", vo.Handshakes.Total, vo.Handshakes)
 		})
 	}
 }
