@@ -16,18 +16,7 @@ import (
 func runBoth(t *testing.T, names ...string) (pipe, seq []*Flow, pst, sst Stats) {
 	t.Helper()
 	run := func(sequential bool) ([]*Flow, Stats) {
-		var flows []*Flow
-		s := New(Config{Recognizers: DefaultRecognizers(), DecodeInline: sequential}, func(f *Flow) { flows = append(flows, f) })
-		src, err := OpenFiles(nil, names...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		if err := s.Run(context.Background(), src); err != nil {
-			t.Fatalf("%v: %v", names, err)
-		}
-		s.Flush()
-		return flows, s.Stats()
+		return sniffFiles(t, Config{Recognizers: DefaultRecognizers(), DecodeInline: sequential}, names...)
 	}
 	pipe, pst = run(false)
 	seq, sst = run(true)

@@ -404,15 +404,22 @@ func fingerprinted(field string) bool {
 // sniffFile runs a capture through a Sniffer and returns its flows.
 func sniffFile(t testing.TB, path string, cfg Config) ([]*Flow, Stats) {
 	t.Helper()
+	return sniffFiles(t, cfg, path)
+}
+
+// sniffFiles runs captures, in one source, through a Sniffer and returns
+// its flows.
+func sniffFiles(t testing.TB, cfg Config, names ...string) ([]*Flow, Stats) {
+	t.Helper()
 	var flows []*Flow
 	s := New(cfg, func(f *Flow) { flows = append(flows, f) })
-	src, err := OpenFiles(nil, path)
+	src, err := OpenFiles(nil, names...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
 	if err := s.Run(context.Background(), src); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%v: %v", names, err)
 	}
 	s.Flush()
 	return flows, s.Stats()
