@@ -190,12 +190,10 @@ for name, (label, wall, cpu, rss, server) in rows.items():
     print(f"{label:34} {wall:7.3f} {over:>7} {fast:7.3f} {fover:>7} {cpu:7.2f} {cover:>6} {srv:>7} {size/1e6/wall:6.0f} {rss:6.0f}  {verdict}")
 print("wall: median elapsed time; fastest: the fastest run's; cpu: tlsmap's user+system time; server: the PostgreSQL backends' CPU for the run (not in cpu)")
 # "stored before" opens the store and finds the file there: it does no
-# store work, so its distance from the plain sniff is this run's noise,
-# plus, on two CPUs or fewer, what decoding on the flows' goroutine costs
-# (sniff with a store leaves the second CPU to the store's writer).
+# store work, so its distance from the plain sniff is this run's noise
+# (and the store's opening).
 noise = 100 * (rows["again"][1] / base_wall - 1)
-inline = " and decodes inline, as every --store run here does" if (os.cpu_count() or 1) <= 2 else ""
-print(f"noise: 'stored before' does no store work{inline}; it came out at {noise:+.1f}% (median), "
+print(f"noise: 'stored before' does no store work; it came out at {noise:+.1f}% (median), "
       f"{100*(spread['again'][0]/base_fast-1):+.1f}% (fastest); differences of that size are not the store's")
 print(f"target: --store costs less than {target:.0f}% of the plain sniff's median wall time: " +
       ("PASS in every configuration" if not failed else "FAIL: " + "; ".join(failed)))

@@ -89,7 +89,8 @@ type Config struct {
 	PrefixWindow int
 	// DecodeInline keeps Run's reading and decoding on the caller's
 	// goroutine where they could have one of their own (pipeline.go):
-	// for a caller whose own work needs the other core.
+	// for a caller whose own work needs the other core, and for a test
+	// that compares the two ways.
 	DecodeInline bool
 }
 

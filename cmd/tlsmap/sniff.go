@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,12 +315,6 @@ func runSniff(e *env, args []string) int {
 		// The store counts the connections whose hellos could not be
 		// read, as gaps of their servers' coverage.
 		AllFlows: ss != nil,
-		// A file's packets are decoded on a goroutine of their own
-		// (sniff.Run), unless the store's writer needs the second of two
-		// CPUs: sniff -r of the 696 MB bench capture on two, decoding
-		// apart, took 305 ms against 349 ms without a store, 386 against
-		// 379 ms with --store and 465 against 427 ms with --store-flows.
-		DecodeInline: ss != nil && runtime.GOMAXPROCS(0) <= 2,
 	}
 	if len(o.filter.Hosts)+len(o.filter.Nets)+len(o.filter.Ports) > 0 {
 		cfg.Filter = &o.filter
