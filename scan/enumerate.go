@@ -263,6 +263,16 @@ func newVersionScan(e *endpoint, v tls.Version, seed int) *versionScan {
 	return vs
 }
 
+// firstLists are the lists the elimination begins with: the first list
+// (firstLen), then the rest of the candidates, if any.
+func (vs *versionScan) firstLists(lead bool) [][]uint16 {
+	first := vs.cands[:vs.firstLen(lead)]
+	if rest := vs.cands[len(first):]; len(rest) > 0 {
+		return [][]uint16{first, rest}
+	}
+	return [][]uint16{first}
+}
+
 // firstLen is the length of the version's first list; lead: it is the
 // lead version (scanVersions).
 //
@@ -439,12 +449,8 @@ func halves(list []uint16) [][]uint16 { return split(list, (len(list)+1)/2) }
 // server order probe; finish ranks and assembles the result. Between the two, the
 // endpoint settles the fragile decisions (endpoint.settle).
 func (vs *versionScan) enumerate(ctx context.Context) {
-	first := vs.cands[:vs.firstLen(vs.onFirst != nil)]
-	vs.longLead = vs.onFirst != nil && len(first) > firstChunk
-	vs.pending = [][]uint16{first}
-	if rest := vs.cands[len(first):]; len(rest) > 0 {
-		vs.pending = append(vs.pending, rest)
-	}
+	vs.pending = vs.firstLists(vs.onFirst != nil)
+	vs.longLead = vs.onFirst != nil && len(vs.pending[0]) > firstChunk
 	vs.loop(ctx)
 	if vs.onFirst != nil {
 		close(vs.onFirst) // no probe was sent (cancelled)
@@ -631,7 +637,7 @@ func (vs *versionScan) eliminate(ctx context.Context, l []uint16) {
 				// usual first list, as if this one had not been sent
 				// (firstLen).
 				vs.longLead, vs.probes = false, 0
-				vs.pending = append([][]uint16{vs.cands[:firstChunk], vs.cands[firstChunk:]}, vs.pending...)
+				vs.pending = append(vs.firstLists(false), vs.pending...)
 				return
 			}
 			if first && (a.kind == ansLower || a.kind == ansAlert && a.alert.Description == tls.AlertProtocolVersion) {
