@@ -40,11 +40,27 @@ test-race:
 	$(GO) test -count=1 -race -short ./...
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s)
+# Go 1.26's fuzzing coordinator can fail a target with "context deadline
+# exceeded" as -fuzztime runs out, with no failing input
+# (go.dev/issue/75804, fixed in Go 1.27): such a run is a warning. A
+# target fails when go test fails any other way, or writes a failing
+# input into the package's testdata/fuzz/TARGET.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; out=$$(mktemp); trap 'rm -f "$$out" "$$out.rc"' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
+	  corpus=$$($(GO) list -f '{{.Dir}}' $$pkg)/testdata/fuzz; \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg; \
+	    before=$$(ls "$$corpus/$$f" 2>/dev/null | wc -l); \
+	    rm -f "$$out.rc"; \
+	    { rc=0; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg 2>&1 || rc=$$?; echo $$rc >"$$out.rc"; } | tee "$$out"; \
+	    [ "$$(cat "$$out.rc")" = 0 ] && continue; \
+	    if [ "$$(ls "$$corpus/$$f" 2>/dev/null | wc -l)" = "$$before" ] && grep -q '^    context deadline exceeded$$' "$$out" && \
+	      ! grep -q -e 'Failing input written' -e '^panic: ' "$$out"; then \
+	      echo "warning: $$f: 'context deadline exceeded' as -fuzztime ran out, no failing input: Go's fuzzing coordinator (go.dev/issue/75804), not a failure"; \
+	    else \
+	      echo "error: $$f failed"; exit 1; \
+	    fi; \
 	  done; \
 	done
 
